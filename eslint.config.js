@@ -1,0 +1,39 @@
+// Workflow code is replayed: it must stay deterministic, so Node built-ins and I/O are banned there.
+const tseslint = require('typescript-eslint');
+const js = require('@eslint/js');
+const { builtinModules } = require('node:module');
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+module.exports = tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.data/**', 'coverage/**', '*.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows are deterministic: no Node built-ins.' })),
+          patterns: [
+            { group: ['**/activities/*', '!**/activities/types'], message: 'Workflows import activity types only.', allowTypeImports: true },
+            { group: ['openai', 'pino', 'yaml', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'No I/O libraries in workflows.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'No environment reads in workflows.' },
+        { name: 'fetch', message: 'No I/O in workflows: use an activity.' },
+        { name: 'require', message: 'No dynamic requires in workflows.' },
+        { name: 'setInterval', message: 'Use workflow timers (sleep).' },
+      ],
+    },
+  },
+);
