@@ -1,0 +1,39 @@
+import type { Logger } from 'pino';
+import type { VideoProvider } from './providers/provider';
+import { Context } from '@temporalio/activity';
+
+/** What activities need from the worker: built once per worker process, never from workflow input. */
+export interface ActivityDeps {
+  providers: Map<string, VideoProvider>;
+  /** Root of stored assets, clips and manifests. */
+  dataDir: string;
+  /** How often `awaitJob` asks the upstream; each poll is also a heartbeat. */
+  pollIntervalMs: number;
+  /** Largest source clip accepted, in bytes. */
+  maxClipBytes: number;
+  logger: Logger;
+}
+
+export class UnknownProviderError extends Error {
+  constructor(name: string, known: string[]) {
+    super(`provider "${name}" is not configured on this worker (configured: ${known.join(', ') || 'none'})`);
+    this.name = 'UnknownProviderError';
+  }
+}
+
+export function providerOf(deps: ActivityDeps, name: string): VideoProvider {
+  const provider = deps.providers.get(name);
+  if (!provider) throw new UnknownProviderError(name, [...deps.providers.keys()]);
+  return provider;
+}
+
+/** A logger bound to the workflow, activity and attempt it serves, so every line is traceable. */
+export function activityLogger(deps: ActivityDeps, bindings: Record<string, unknown> = {}): Logger {
+  const info = Context.current().info;
+  return deps.logger.child({
+    workflowId: info.workflowExecution?.workflowId,
+    activity: info.activityType,
+    attempt: info.attempt,
+    ...bindings,
+  });
+}

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { activityLogger, providerOf, type ActivityDeps } from './deps';
+import { callProvider } from './provider-failures';
+import { storeContentAddressed, type StoredFile } from './storage';
+import { failureTypeOf, JOB_FAILED } from '../workflows/failures';
+import { fitSeconds, takePriceUsd } from '../workflows/pricing';
+
+export interface TakeRequest {
+  provider: string;
+  /** Final prompt with the character already named. */
+  prompt: string;
+  seconds: number;
+  size: string;
+  model?: string;
+  characterId?: string;
+  /** `<scene workflow id>/take-<n>`: the same take never becomes two paid jobs. */
+  idempotencyKey: string;
+}
+
+export interface SubmittedTake {
+  jobId: string;
+  /** What the upstream bills for this job (by the provider's price rule). */
+  costUsd: number;
+  seconds: number;
+}
+
+export function takeActivities(deps: ActivityDeps) {
+  const assetsDir = join(deps.dataDir, 'assets');
+
+  /** The only spending step. Retried attempts reuse the idempotency key, so the upstream returns the same job. */
+  async function submitTake(take: TakeRequest): Promise<SubmittedTake> {
+    const provider = providerOf(deps, take.provider);
+    const seconds = fitSeconds(provider.profile, take.seconds);
+    const { jobId } = await callProvider(() =>
+      provider.submit({
+        prompt: take.prompt,
+        seconds,
+        size: take.size,
+        model: take.model,
+        characterId: take.characterId,
+        idempotencyKey: take.idempotencyKey,
+      }),
+    );
+    const costUsd = takePriceUsd(provider.profile, seconds, take.size);
+    activityLogger(deps, { provider: take.provider, take: take.idempotencyKey }).info({ jobId, costUsd, seconds }, 'take submitted');
+    return { jobId, costUsd, seconds };
+  }
+
+  /**
+   * Waits for the upstream job in one long activity: each poll is a heartbeat, so history stays
+   * constant whatever the generation time and a dead worker is noticed within the heartbeat timeout.
+   */
+  async function awaitJob(input: { provider: string; jobId: string }): Promise<{ progress: number }> {
+    const provider = providerOf(deps, input.provider);
+    const context = Context.current();
+    const log = activityLogger(deps, { provider: input.provider, jobId: input.jobId });
+    for (;;) {
+      const job = await callProvider(() => provider.getJob(input.jobId));
+      context.heartbeat({ progress: job.progress, state: job.state });
+      if (job.state === 'completed') {
+        log.info('job completed');
+        return { progress: job.progress };
+      }
+      if (job.state === 'failed') {
+        const error = job.error ?? { kind: 'transient', code: 'unknown', message: 'job failed without a reason' };
+        log.warn({ code: error.code, kind: error.kind }, 'job failed');
+        const type = error.kind === 'rejected' ? failureTypeOf.rejected : JOB_FAILED;
+        throw ApplicationFailure.create({
+          message: `${error.code}: ${error.message}`,
+          type,
+          nonRetryable: true,
+          details: [{ kind: error.kind, code: error.code, provider: input.provider, jobId: input.jobId }],
+        });
+      }
+      await context.sleep(deps.pollIntervalMs);
+    }
+  }
+
+  /** Downloads the finished video into content-addressed storage; bytes never cross Temporal payloads. */
+  async function storeAsset(input: { provider: string; jobId: string }): Promise<StoredFile> {
+    const provider = providerOf(deps, input.provider);
+    const stored = await callProvider(async () =>
+      storeContentAddressed(assetsDir, await provider.download(input.jobId), { ext: '.mp4' }),
+    );
+    activityLogger(deps, { provider: input.provider, jobId: input.jobId }).info({ sha256: stored.sha256, bytes: stored.bytes }, 'asset stored');
+    return stored;
+  }
+
+  return { submitTake, awaitJob, storeAsset };
+}

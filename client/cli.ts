@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { connectClient } from './connect';
+import { formatEstimate, validateSpecFile } from './commands/validate';
+import { formatReport, runSeries, seriesReport } from './commands/run';
+import { specJsonSchema } from './spec';
+import { runDemo, runDev } from './commands/dev';
+import { runWorkerProcess } from '../workers/main';
+
+const USAGE = `sora-series: durable AI video series with one consistent character, on Temporal
+
+usage:
+  sora-series validate <spec>                 check a spec and print the cost estimate per route
+  sora-series start <spec> [--id ID] [--wait] [--json]
+  sora-series status <id> [--json]
+  sora-series dev [--temporal-port N] [--ui-port N] [--simulator-port N] [--data-dir DIR] [--no-worker] [--job-seconds S]
+  sora-series worker                          a worker joining a running stack (settings from the environment)
+  sora-series demo [--data-dir DIR]           the dev stack, the example series, progress, then the manifest
+  sora-series schema                          JSON Schema of the spec format
+
+environment: TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), SORA_SERIES_TASK_QUEUE (sora-series),
+  SORA_SERIES_PROVIDERS (provider config file), SORA_SERIES_DATA_DIR (.data)`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(`${message}\n\n${USAGE}`);
+    this.name = 'UsageError';
+  }
+}
+
+const print = (text: string) => process.stdout.write(`${text}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      id: { type: 'string' },
+      wait: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'temporal-port': { type: 'string' },
+      'ui-port': { type: 'string' },
+      'simulator-port': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'no-worker': { type: 'boolean', default: false },
+      'job-seconds': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const port = (name: 'temporal-port' | 'ui-port' | 'simulator-port') => {
+    const raw = values[name];
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name}: must be a port number (0-65535), got "${raw}"`);
+    return n;
+  };
+  const needArg = (what: string) => {
+    if (!positionals[0]) throw new UsageError(`${command}: missing <${what}>`);
+    return positionals[0];
+  };
+  const dataDir = resolve(values['data-dir'] ?? process.env.SORA_SERIES_DATA_DIR ?? '.data');
+
+  switch (command) {
+    case 'validate': {
+      const { input, estimate, pricesFrom } = await validateSpecFile(needArg('spec'));
+      print(values.json ? JSON.stringify({ ok: true, scenes: input.scenes.length, estimate }) : formatEstimate(input, estimate, pricesFrom));
+      return 0;
+    }
+    case 'start': {
+      const spec = needArg('spec');
+      const { client, settings, close } = await connectClient();
+      try {
+        const { workflowId, report } = await runSeries(client, {
+          spec,
+          id: values.id,
+          wait: values.wait,
+          taskQueue: settings.taskQueue,
+          progress: values.json ? undefined : print,
+        });
+        if (!report) print(values.json ? JSON.stringify({ id: workflowId, status: 'running' }) : `started ${workflowId}`);
+        else print(values.json ? JSON.stringify(report) : formatReport(report));
+        return report && report.status !== 'completed' && report.status !== 'completed_with_rejections' ? 1 : 0;
+      } finally {
+        await close();
+      }
+    }
+    case 'status': {
+      const id = needArg('id');
+      const { client, close } = await connectClient();
+      try {
+        const report = await seriesReport(client, id);
+        print(values.json ? JSON.stringify(report) : formatReport(report));
+        return 0;
+      } finally {
+        await close();
+      }
+    }
+    case 'dev': {
+      const jobSeconds = values['job-seconds'] === undefined ? undefined : Number(values['job-seconds']);
+      if (jobSeconds !== undefined && !(jobSeconds >= 0)) throw new UsageError('--job-seconds: must be a number of seconds');
+      await runDev({
+        dataDir,
+        temporalPort: port('temporal-port') ?? 7233,
+        uiPort: port('ui-port') ?? 8233,
+        simulatorPort: port('simulator-port') ?? 7070,
+        worker: !values['no-worker'],
+        jobSeconds,
+        print,
+      });
+      return 0;
+    }
+    case 'demo':
+      await runDemo({ dataDir, print });
+      return 0;
+    case 'worker':
+      await runWorkerProcess();
+      return 0;
+    case 'schema':
+      print(JSON.stringify(specJsonSchema(), null, 2));
+      return 0;
+    case undefined:
+    case 'help':
+      print(USAGE);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`sora-series: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
+      process.exit(2);
+    },
+  );
+}

@@ -1,0 +1,37 @@
+import type { Client } from '@temporalio/client';
+import { followProgress } from '../progress';
+import { seriesReport, startSeries, waitForSeries, type SeriesReport } from '../series-client';
+import { validateSpecFile } from './validate';
+
+export interface RunOptions {
+  spec: string;
+  id?: string;
+  wait: boolean;
+  taskQueue: string;
+  /** Human progress lines while waiting; off for --json. */
+  progress?: (line: string) => void;
+}
+
+/** Validate (nothing starts on a bad spec), start, and optionally wait for the series. */
+export async function runSeries(client: Client, options: RunOptions): Promise<{ workflowId: string; report?: SeriesReport }> {
+  const { input } = await validateSpecFile(options.spec);
+  const handle = await startSeries(client, input, { taskQueue: options.taskQueue, workflowId: options.id });
+  if (!options.wait) return { workflowId: handle.workflowId };
+  if (options.progress) await followProgress(client, handle.workflowId, options.progress);
+  return { workflowId: handle.workflowId, report: await waitForSeries(client, handle.workflowId) };
+}
+
+export function formatReport(report: SeriesReport): string {
+  const lines = [`series ${report.id}: ${report.status}, $${report.costUsd.toFixed(2)}`];
+  if (report.scenesTotal !== undefined) lines.push(`scenes: ${report.scenesDone}/${report.scenesTotal} done`);
+  for (const s of report.scenes) {
+    lines.push(
+      `  scene ${s.index}: ${s.status}${s.provider ? ` on ${s.provider}` : ''}${s.continuity ? ` (${s.continuity})` : ''} $${s.costUsd.toFixed(2)}${s.assetPath ? ` ${s.assetPath}` : ''}${s.reason ? ` - ${s.reason}` : ''}`,
+    );
+  }
+  if (report.error) lines.push(`error: ${report.error}`);
+  if (report.manifestPath) lines.push(`manifest: ${report.manifestPath}`);
+  return lines.join('\n');
+}
+
+export { seriesReport };

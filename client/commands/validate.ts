@@ -1,0 +1,32 @@
+import { estimateCost, type CostEstimate } from '../estimate';
+import { clientProviderProfiles } from '../provider-profiles';
+import { loadSpec, toSeriesInput } from '../spec';
+import type { SeriesInput } from '../../workflows/types';
+
+export class UnroutableScenesError extends Error {
+  constructor(readonly scenes: number[]) {
+    super(`scenes ${scenes.join(', ')}: no allowed provider supports their size; change the scene size or add a provider`);
+    this.name = 'UnroutableScenesError';
+  }
+}
+
+/** Everything checked before a series may start: the spec, its providers, its cost. */
+export async function validateSpecFile(file: string): Promise<{ input: SeriesInput; estimate: CostEstimate; pricesFrom: string }> {
+  const input = toSeriesInput(await loadSpec(file));
+  const { profiles, source } = clientProviderProfiles();
+  const estimate = estimateCost(input, profiles);
+  if (estimate.unroutable.length) throw new UnroutableScenesError(estimate.unroutable);
+  return { input, estimate, pricesFrom: source };
+}
+
+export function formatEstimate(input: SeriesInput, estimate: CostEstimate, pricesFrom: string): string {
+  const lines = [
+    `spec ok: series "${input.name}", ${input.scenes.length} scenes, character ${input.character.name} (${input.character.source.kind}), ${input.routing} routing`,
+    `cost estimate (prices from ${pricesFrom}):`,
+    `  planned (${input.routing} routing, first choice per scene): $${estimate.plannedUsd.toFixed(2)}`,
+    `  worst case (every scene on the dearest provider of its chain): $${estimate.worstCaseUsd.toFixed(2)}`,
+    ...Object.entries(estimate.byProvider).map(([name, e]) => `  all on ${name}: $${e.usd.toFixed(2)} (${e.scenes} scenes)`),
+  ];
+  if (input.budgetUsd !== undefined) lines.push(`  budget: $${input.budgetUsd.toFixed(2)}`);
+  return lines.join('\n');
+}

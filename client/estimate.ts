@@ -1,0 +1,50 @@
+import { roundUsd, takePriceUsd } from '../workflows/pricing';
+import { routeScene } from '../workflows/routing';
+import type { ProviderProfile, SeriesInput } from '../workflows/types';
+
+export interface CostEstimate {
+  /** What the series costs if every scene succeeds on the provider routing picks first. */
+  plannedUsd: number;
+  /** If every scene fell back to the dearest provider of its chain. */
+  worstCaseUsd: number;
+  /** Every scene on one provider, for each provider the spec allows. */
+  byProvider: Record<string, { usd: number; scenes: number }>;
+  /** Scenes no allowed provider can make (e.g. a size nobody supports). */
+  unroutable: number[];
+}
+
+export class UnknownProvidersError extends Error {
+  constructor(readonly missing: string[], known: string[]) {
+    super(`providers: ${missing.map((m) => `"${m}"`).join(', ')} not configured (configured: ${known.join(', ')}); fix the spec's providers or the provider config`);
+    this.name = 'UnknownProvidersError';
+  }
+}
+
+/** The estimate printed before anything starts; uses the same routing the workflow will. */
+export function estimateCost(input: SeriesInput, available: ProviderProfile[]): CostEstimate {
+  const missing = input.providers.filter((name) => !available.some((p) => p.name === name));
+  if (missing.length) throw new UnknownProvidersError(missing, available.map((p) => p.name));
+  const profiles = input.providers.map((name) => available.find((p) => p.name === name)!);
+  const passport = { name: input.character.name, description: input.character.description, refs: {}, refused: {} };
+
+  const byProvider: CostEstimate['byProvider'] = {};
+  for (const p of profiles) {
+    const fits = input.scenes.filter((s) => p.sizes.includes(s.size));
+    byProvider[p.name] = { usd: roundUsd(fits.reduce((sum, s) => sum + takePriceUsd(p, s.seconds, s.size), 0)), scenes: fits.length };
+  }
+  let plannedUsd = 0;
+  let worstCaseUsd = 0;
+  const unroutable: number[] = [];
+  for (const scene of input.scenes) {
+    const chain = routeScene({ policy: input.routing, scene, profiles, health: {}, passport })
+      .map((name) => profiles.find((p) => p.name === name)!);
+    if (chain.length === 0) {
+      unroutable.push(scene.index);
+      continue;
+    }
+    const prices = chain.map((p) => takePriceUsd(p, scene.seconds, scene.size));
+    plannedUsd += prices[0];
+    worstCaseUsd += Math.max(...prices);
+  }
+  return { plannedUsd: roundUsd(plannedUsd), worstCaseUsd: roundUsd(worstCaseUsd), byProvider, unroutable };
+}

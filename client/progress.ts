@@ -1,0 +1,32 @@
+import type { Client } from '@temporalio/client';
+import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
+
+/**
+ * Prints one line per scene as it finishes, by asking the series' status query once a
+ * second. Stops when the series is no longer running.
+ */
+export async function followProgress(client: Client, workflowId: string, print: (line: string) => void): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  const reported = new Set<number>();
+  let lastRunning = '';
+  for (;;) {
+    let view: SeriesStatusView;
+    try {
+      view = await handle.query(seriesStatusQuery);
+    } catch {
+      return; // closed (or not queryable any more): the caller reads the result
+    }
+    for (const scene of [...view.scenes].sort((a, b) => a.index - b.index)) {
+      if (reported.has(scene.index)) continue;
+      reported.add(scene.index);
+      const where = scene.provider ? ` on ${scene.provider}${scene.continuity ? ` (continuity ${scene.continuity})` : ''}` : '';
+      const why = scene.reason ? `: ${scene.reason}` : '';
+      print(`scene ${scene.index}: ${scene.status}${where}, ${scene.takes.length} take(s), $${scene.costUsd.toFixed(2)}${why}`);
+    }
+    const running = `[${view.scenesDone}/${view.scenesTotal}] $${view.costUsd.toFixed(2)} so far, running scenes ${view.running.sort((a, b) => a - b).join(', ') || '-'}`;
+    if (running !== lastRunning && view.status === 'running') print(running);
+    lastRunning = running;
+    if (view.status !== 'running') return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

@@ -1,0 +1,142 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
+import { ScenesDone, ScenesTotal, SeriesCharacter, SeriesName, SeriesStatusKey } from '../workflows/search-attributes';
+import type { seriesWorkflow } from '../workflows/series';
+import type { SeriesInput, SeriesResult, SeriesStatus } from '../workflows/types';
+
+/** The library other services import: start a series, read its status, wait for it. */
+
+export const seriesWorkflowId = (name: string) => `series/${name}`;
+
+export class SeriesAlreadyRunningError extends Error {
+  constructor(readonly workflowId: string) {
+    super(`series ${workflowId} already exists; pick another name or --id, or check it with: sora-series status ${workflowId}`);
+    this.name = 'SeriesAlreadyRunningError';
+  }
+}
+
+export class SeriesNotFoundError extends Error {
+  constructor(readonly workflowId: string) {
+    super(`no series with id ${workflowId}`);
+    this.name = 'SeriesNotFoundError';
+  }
+}
+
+export async function startSeries(
+  client: Client,
+  input: SeriesInput,
+  options: { taskQueue: string; workflowId?: string },
+): Promise<WorkflowHandle<typeof seriesWorkflow>> {
+  const workflowId = options.workflowId ?? seriesWorkflowId(input.name);
+  try {
+    return await client.workflow.start<typeof seriesWorkflow>('seriesWorkflow', {
+      workflowId,
+      taskQueue: options.taskQueue,
+      args: [input],
+      // Seen in the Web UI list and searchable; the workflow keeps progress current.
+      typedSearchAttributes: [
+        { key: SeriesName, value: input.name },
+        { key: SeriesCharacter, value: input.character.name },
+        { key: SeriesStatusKey, value: 'running' },
+        { key: ScenesTotal, value: input.scenes.length },
+        { key: ScenesDone, value: 0 },
+      ],
+      memo: { character: input.character.name, scenes: input.scenes.length, routing: input.routing, providers: input.providers },
+      staticSummary: `${input.character.name}: ${input.scenes.length} scenes, ${input.routing} routing over ${input.providers.join(' > ')}`,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SeriesAlreadyRunningError(workflowId);
+    throw err;
+  }
+}
+
+/** What `status --json` and `start --wait --json` print. */
+export interface SeriesReport {
+  id: string;
+  status: SeriesStatus | 'terminated' | 'cancelled' | 'timed_out' | 'continued';
+  costUsd: number;
+  manifestPath?: string;
+  scenesTotal?: number;
+  scenesDone?: number;
+  scenes: Array<{
+    index: number;
+    status: string;
+    provider?: string;
+    continuity?: string;
+    assetPath?: string;
+    sha256?: string;
+    costUsd: number;
+    takes: number;
+    reason?: string;
+  }>;
+  error?: string;
+}
+
+type ReportSource = Pick<SeriesStatusView, 'status' | 'costUsd' | 'manifestPath' | 'scenes'> &
+  Partial<Pick<SeriesStatusView, 'scenesTotal' | 'scenesDone'>>;
+
+function reportOf(id: string, view: ReportSource): SeriesReport {
+  return {
+    id,
+    status: view.status,
+    costUsd: view.costUsd,
+    ...(view.manifestPath ? { manifestPath: view.manifestPath } : {}),
+    ...(view.scenesTotal !== undefined ? { scenesTotal: view.scenesTotal, scenesDone: view.scenesDone } : {}),
+    scenes: [...view.scenes]
+      .sort((a, b) => a.index - b.index)
+      .map((s) => ({
+        index: s.index,
+        status: s.status,
+        provider: s.provider,
+        continuity: s.continuity,
+        assetPath: s.assetPath,
+        sha256: s.sha256,
+        costUsd: s.costUsd,
+        takes: s.takes.length,
+        ...(s.reason ? { reason: s.reason } : {}),
+      })),
+  };
+}
+
+export function reportOfResult(id: string, result: SeriesResult): SeriesReport {
+  return reportOf(id, { ...result, scenesTotal: result.scenes.length, scenesDone: result.scenes.length });
+}
+
+/** Live status from the running workflow, or the result of a finished one. */
+export async function seriesReport(client: Client, workflowId: string): Promise<SeriesReport> {
+  const handle = client.workflow.getHandle<typeof seriesWorkflow>(workflowId);
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new SeriesNotFoundError(workflowId);
+    throw err;
+  }
+  switch (description.status.name) {
+    case 'RUNNING':
+      return reportOf(workflowId, await handle.query(seriesStatusQuery));
+    case 'COMPLETED':
+      return reportOfResult(workflowId, await handle.result());
+    default: {
+      const error = await handle.result().then(
+        () => undefined,
+        (err: Error) => (err.cause instanceof Error ? err.cause.message : err.message),
+      );
+      return {
+        id: workflowId,
+        status: description.status.name === 'FAILED' ? 'failed' : (description.status.name.toLowerCase() as SeriesReport['status']),
+        costUsd: 0,
+        scenes: [],
+        ...(error ? { error } : {}),
+      };
+    }
+  }
+}
+
+export async function waitForSeries(client: Client, workflowId: string): Promise<SeriesReport> {
+  await client.workflow
+    .getHandle(workflowId)
+    .result()
+    .catch(() => undefined);
+  return seriesReport(client, workflowId);
+}

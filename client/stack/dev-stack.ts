@@ -1,0 +1,89 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { defaultProviderConfig, loadProviderConfig, PROVIDERS_FILE_ENV } from '../../activities/providers/config';
+import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { activityDepsFromEnv } from '../../workers/activity-deps';
+import { createSeriesWorker } from '../../workers/series-worker';
+import { DEFAULT_TASK_QUEUE } from '../settings';
+import { startDevServer, type DevServer } from './dev-server';
+
+export interface DevStackOptions {
+  dataDir: string;
+  temporalPort?: number;
+  uiPort?: number;
+  /** 0 picks a free port. */
+  simulatorPort?: number;
+  /** Run a worker in this process (the `dev` default); `--no-worker` leaves it to `sora-series worker`. */
+  worker?: boolean;
+  ui?: boolean;
+  /** Simulated generation time per job. */
+  jobSeconds?: number;
+  seed?: number;
+  taskQueue?: string;
+  logger: Logger;
+}
+
+export interface DevStack {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  uiUrl?: string;
+  simulator: RunningSimulator;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Keys the simulator accepts; in the dev stack they stand in for real provider keys. */
+export const SIMULATOR_KEYS = { SORA_OFFICIAL_KEY: 'sk-sim-official', SORA_RELAY_KEY: 'sk-sim-relay' } as const;
+
+/**
+ * The embedded default: dev server (SQLite under dataDir, Web UI, search attributes), the
+ * simulator on loopback, and a worker. Stops in reverse order.
+ */
+export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch((err: Error) => options.logger.warn({ err: err.message }, 'stop step failed'));
+  };
+  try {
+    const server: DevServer = await startDevServer({
+      port: options.temporalPort,
+      uiPort: options.uiPort,
+      ui: options.ui ?? true,
+      dbFile: join(dataDir, 'temporal.sqlite'),
+      logFile: join(dataDir, 'temporal.log'),
+    });
+    stops.push(() => server.stop());
+
+    const env: NodeJS.ProcessEnv & typeof SIMULATOR_KEYS = { ...SIMULATOR_KEYS, ...process.env, SORA_SERIES_DATA_DIR: dataDir };
+    const simulator = await startSimulator({
+      port: options.simulatorPort ?? 0,
+      seed: options.seed ?? 1,
+      jobSeconds: options.jobSeconds ?? 3,
+      keys: { official: env.SORA_OFFICIAL_KEY, relay: env.SORA_RELAY_KEY },
+    });
+    stops.push(() => simulator.close());
+
+    const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    if (options.worker ?? true) {
+      const config = env[PROVIDERS_FILE_ENV] ? loadProviderConfig(env) : defaultProviderConfig(simulator.url);
+      const deps = activityDepsFromEnv(options.logger, env, config);
+      const connection = await NativeConnection.connect({ address: server.address });
+      const worker: Worker = await createSeriesWorker({ connection, namespace: 'default', taskQueue, deps });
+      const running = worker.run();
+      stops.push(async () => {
+        worker.shutdown();
+        await running;
+        await connection.close();
+      });
+    }
+    return { temporalAddress: server.address, namespace: 'default', taskQueue, uiUrl: server.uiUrl, simulator, dataDir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * A worker process that joins a running stack: `sora-series worker` or `node dist/workers/main.js`.
+ * Settings come from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SORA_SERIES_*,
+ * the providers' key variables), so workers can be added and killed independently.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { temporalSettings } from '../client/settings';
+import { activityDepsFromEnv } from './activity-deps';
+import { createLogger, installRuntimeLogger } from './logger';
+import { createSeriesWorker } from './series-worker';
+
+export async function runWorkerProcess(): Promise<void> {
+  const logger = createLogger();
+  installRuntimeLogger(logger);
+  const settings = temporalSettings();
+  const deps = activityDepsFromEnv(logger);
+  const connection = await NativeConnection.connect({ address: settings.address });
+  const worker = await createSeriesWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, deps });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
+  logger.info({ taskQueue: settings.taskQueue, address: settings.address, providers: [...deps.providers.keys()] }, 'worker started');
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    logger.info('worker stopped');
+  }
+}
+
+if (require.main === module) {
+  runWorkerProcess().catch((err: Error) => {
+    process.stderr.write(`worker: ${err.name}: ${err.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,31 @@
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+
+export interface SeriesWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A bundle built once and shared by every worker of the process (bundling takes seconds). */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  identity?: string;
+}
+
+/** The worker that runs series and scene workflows and their activities. */
+export function createSeriesWorker(options: SeriesWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    identity: options.identity,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities(options.deps),
+    // Activities mostly wait on HTTP; many can be in flight on a small machine.
+    maxConcurrentActivityTaskExecutions: 200,
+    // Lets a stopping worker finish its current polls, then cancels activities so shutdown ends on its own.
+    shutdownGraceTime: '2 seconds',
+    shutdownForceTime: '10 seconds',
+  });
+}

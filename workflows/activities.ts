@@ -1,0 +1,35 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { SeriesActivities } from '../activities';
+
+/** Activity proxies with the timeouts each kind of work needs; one place so workflows agree. */
+
+/** Quick upstream calls: submit, character creation. Retries back off; provider errors carry their own retryability. */
+export const upstream = proxyActivities<SeriesActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
+});
+
+/** Downloads can be large. */
+export const transfers = proxyActivities<SeriesActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+});
+
+/** Local bookkeeping: manifests. */
+export const local = proxyActivities<SeriesActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 10 },
+});
+
+/**
+ * Waiting for a job. The heartbeat timeout is short so a dead worker is noticed in seconds;
+ * the start-to-close timeout is the deadline after which a stuck job becomes a new take.
+ */
+export function waiting(jobDeadlineSeconds: number) {
+  return proxyActivities<SeriesActivities>({
+    startToCloseTimeout: `${jobDeadlineSeconds} seconds`,
+    heartbeatTimeout: '10 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 20 },
+  });
+}

@@ -1,0 +1,20 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+import { JOB_FAILED, kindOfFailureType } from './failures';
+import type { ErrorKind } from './types';
+
+/** What went wrong in an activity, as routing needs it. */
+export interface FailureInfo {
+  /** The provider error kind, `job_failed`, `timeout` (a stuck job or dead upstream), or `unknown`. */
+  kind: ErrorKind | 'job_failed' | 'timeout' | 'unknown';
+  message: string;
+}
+
+export function describeFailure(err: unknown): FailureInfo {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof TimeoutFailure) return { kind: 'timeout', message: `timed out (${cause.timeoutType})` };
+  if (cause instanceof ApplicationFailure) {
+    if (cause.type === JOB_FAILED) return { kind: 'job_failed', message: cause.message };
+    return { kind: kindOfFailureType(cause.type) ?? 'unknown', message: cause.message };
+  }
+  return { kind: 'unknown', message: err instanceof Error ? err.message : String(err) };
+}

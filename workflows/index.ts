@@ -1,0 +1,3 @@
+/** The workflows the worker registers. */
+export { seriesWorkflow } from './series';
+export { sceneWorkflow } from './scene';

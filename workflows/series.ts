@@ -1,0 +1,185 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  getExternalWorkflowHandle,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { local, upstream } from './activities';
+import { buildPassport } from './passport';
+import { describeFailure } from './failure-info';
+import { characterNeededSignal, characterReadySignal, seriesStatusQuery, type CharacterAnswer } from './messages';
+import { roundUsd } from './pricing';
+import { routeScene, windowSize, type ProviderHealth } from './routing';
+import { sceneWorkflow } from './scene';
+import { ProvidersUsed, ScenesDone, SeriesCostUsd, SeriesStatusKey } from './search-attributes';
+import type { CharacterPassport, ProviderProfile, SceneResult, SceneSpec, SeriesInput, SeriesResult, SeriesStatus } from './types';
+
+/** What a run hands to the next one on continue-as-new: plain objects and arrays only. */
+export interface SeriesState {
+  profiles: ProviderProfile[];
+  passport: CharacterPassport;
+  health: ProviderHealth;
+  results: SceneResult[];
+  next: number;
+}
+
+/** Started children per run before continuing as new: keeps every run's history small. */
+const SCENES_PER_RUN = 200;
+
+/**
+ * A series: ensure the character, run every scene as a child in a sliding window bounded by
+ * provider concurrency, route around providers found down, and end with a manifest.
+ */
+export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState): Promise<SeriesResult> {
+  const selfId = workflowInfo().workflowId;
+  let status: SeriesStatus = 'running';
+  let manifestPath: string | undefined;
+  const running = new Set<number>();
+  const pendingRefs: Record<string, Promise<CharacterAnswer>> = {};
+
+  const profiles = carried?.profiles ?? selectProfiles(await upstream.listProviderProfiles(), input.providers);
+  const state: SeriesState = carried ?? {
+    profiles,
+    passport: await buildPassport(input.character, profiles),
+    health: {},
+    results: [],
+    next: 0,
+  };
+  const costUsd = () => roundUsd(state.results.reduce((sum, r) => sum + r.costUsd, 0));
+
+  setHandler(seriesStatusQuery, () => ({
+    name: input.name,
+    status,
+    scenesTotal: input.scenes.length,
+    scenesDone: state.results.length,
+    running: [...running],
+    costUsd: costUsd(),
+    providerHealth: state.health,
+    character: { name: state.passport.name, providers: Object.keys(state.passport.refs), refused: state.passport.refused },
+    scenes: state.results,
+    manifestPath,
+  }));
+
+  /** Creates the character on a provider once, however many scenes ask at once. */
+  const characterOn = (provider: string): Promise<CharacterAnswer> => {
+    pendingRefs[provider] ??= ensureCharacterRef(state, provider);
+    return pendingRefs[provider];
+  };
+  setHandler(characterNeededSignal, async ({ provider, sceneWorkflowId }) => {
+    const answer = await characterOn(provider);
+    await getExternalWorkflowHandle(sceneWorkflowId).signal(characterReadySignal, answer);
+  });
+
+  const route = (scene: SceneSpec) =>
+    routeScene({ policy: input.routing, scene, profiles: state.profiles, health: state.health, passport: state.passport });
+
+  const runScene = async (scene: SceneSpec): Promise<void> => {
+    running.add(scene.index);
+    let result: SceneResult;
+    try {
+      const chain = route(scene);
+      if (chain[0]) await characterOn(chain[0]);
+      result = await executeChild(sceneWorkflow, {
+        workflowId: `${selfId}/scene-${scene.index}`,
+        args: [{ seriesWorkflowId: selfId, scene, chain, passport: state.passport }],
+      });
+    } catch (err) {
+      // A child that fails must still report back, or the window would wait forever.
+      result = { index: scene.index, status: 'failed', costUsd: 0, takes: [], reason: describeFailure(err).message };
+    }
+    for (const provider of result.providersDown ?? []) state.health[provider] = 'down';
+    state.results.push(result);
+    running.delete(scene.index);
+    upsertSearchAttributes([
+      { key: ScenesDone, value: state.results.length },
+      { key: SeriesCostUsd, value: costUsd() },
+      { key: ProvidersUsed, value: providersUsed(state.results) },
+    ]);
+  };
+
+  const window = () => {
+    const next = input.scenes[state.next];
+    const head = next ? state.profiles.find((p) => p.name === route(next)[0]) : undefined;
+    return windowSize(head, input.maxParallel);
+  };
+
+  let startedThisRun = 0;
+  while (state.next < input.scenes.length && startedThisRun < SCENES_PER_RUN) {
+    await condition(() => running.size < window());
+    void runScene(input.scenes[state.next++]);
+    startedThisRun++;
+  }
+  await condition(() => running.size === 0);
+
+  if (state.next < input.scenes.length) {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof seriesWorkflow>(input, state);
+  }
+
+  const ordered = [...state.results].sort((a, b) => a.index - b.index);
+  status = ordered.every((s) => s.status === 'completed')
+    ? 'completed'
+    : ordered.some((s) => s.status === 'failed')
+      ? 'failed'
+      : 'completed_with_rejections';
+  const { sourceClip, ...character } = state.passport;
+  const summary = {
+    name: input.name,
+    status,
+    costUsd: costUsd(),
+    character: { ...character, ...(sourceClip ? { sourceClip: { url: sourceClip.url, sha256: sourceClip.sha256 } } : {}) },
+    scenes: ordered.map(({ providersDown: _down, ...scene }) => scene),
+  };
+  manifestPath = await local.writeManifest(summary);
+  upsertSearchAttributes([{ key: SeriesStatusKey, value: status }]);
+  await condition(allHandlersFinished);
+  return { ...summary, manifestPath };
+}
+
+/** Keeps the providers the spec allows, in the spec's order; a name the worker lacks is a bad spec. */
+function selectProfiles(available: ProviderProfile[], wanted: string[]): ProviderProfile[] {
+  return wanted.map((name) => {
+    const profile = available.find((p) => p.name === name);
+    if (profile) return profile;
+    // Fails the series (not the workflow task): no retry can make a missing provider appear.
+    throw ApplicationFailure.create({
+      type: 'UnknownProvider',
+      nonRetryable: true,
+      message: `providers: "${name}" is not configured on the worker (configured: ${available.map((p) => p.name).join(', ')}); fix the spec or the worker's provider config`,
+    });
+  });
+}
+
+async function ensureCharacterRef(state: SeriesState, provider: string): Promise<CharacterAnswer> {
+  const { passport } = state;
+  if (passport.refs[provider]) return { provider, ref: passport.refs[provider] };
+  if (passport.refused[provider]) return { provider, refused: passport.refused[provider] };
+  if (!passport.sourceClip) {
+    passport.refused[provider] = 'no source clip to create the character from';
+    return { provider, refused: passport.refused[provider] };
+  }
+  try {
+    const created = await upstream.createCharacterRef({
+      provider,
+      name: passport.name,
+      description: passport.description,
+      clip: passport.sourceClip,
+    });
+    if ('ref' in created) passport.refs[provider] = created.ref;
+    else passport.refused[provider] = created.refused;
+    return { provider, ...created };
+  } catch (err) {
+    state.health[provider] = 'down';
+    return { provider, unavailable: describeFailure(err).message };
+  }
+}
+
+function providersUsed(results: SceneResult[]): string[] {
+  return [...new Set(results.flatMap((r) => (r.provider ? [r.provider] : [])))].sort();
+}
+

@@ -1,0 +1,126 @@
+/**
+ * The domain shared by workflows, activities and the client. Plain data only: everything here
+ * crosses Temporal payloads and continue-as-new, so no Maps, classes or functions.
+ */
+
+/** Upstream contracts the project speaks. */
+export type ContractKind = 'official' | 'relay-v1';
+
+/** How a scene picks its provider chain (the founding document's hybrid client). */
+export type RoutingPolicy = 'character' | 'cost' | 'stability';
+
+/** The classes every upstream error is sorted into, once, in `activities/providers`. */
+export type ErrorKind = 'transient' | 'rate_limited' | 'unavailable' | 'rejected' | 'invalid';
+
+/** `kept`: the provider saw the character itself. `degraded`: only its description. */
+export type Continuity = 'kept' | 'degraded';
+
+/** What a provider can do, as routing needs to know it (no secrets, no URLs). */
+export interface ProviderProfile {
+  name: string;
+  contract: ContractKind;
+  /** Durations (seconds) the provider accepts. */
+  seconds: number[];
+  sizes: string[];
+  maxConcurrency: number;
+  /** Whether the provider refuses character clips that show a real human likeness. */
+  refusesHumanLikeness: boolean;
+  /** Price of one video of the given length and size in USD, pre-computed per option. */
+  pricing: PriceRule;
+}
+
+export type PriceRule =
+  | { per: 'video'; usd: number }
+  | { per: 'second'; usdBySize: Record<string, number>; defaultUsd: number };
+
+/** How the series gets its character. */
+export type CharacterSource =
+  /** Existing provider ids; `clipUrl` lets fallback providers recreate the character. */
+  | { kind: 'adopt'; ids: Record<string, string>; clipUrl?: string }
+  | { kind: 'clip'; url: string }
+  | { kind: 'extract'; provider: string; taskId: string };
+
+export interface CharacterSpec {
+  name: string;
+  description: string;
+  source: CharacterSource;
+}
+
+/** One provider's handle on the character; ids are not portable between providers. */
+export interface CharacterRef {
+  id: string;
+  /** How prompts reference it on this provider (`@char_x` on a relay, the name on official). */
+  mention: string;
+}
+
+/** Everything needed to recreate the character on any provider. */
+export interface CharacterPassport {
+  name: string;
+  description: string;
+  sourceClip?: { url: string; sha256: string; path: string };
+  /** provider name -> reference; created lazily per provider. */
+  refs: Record<string, CharacterRef>;
+  /** provider name -> why it cannot hold the character (e.g. human likeness refused). */
+  refused: Record<string, string>;
+}
+
+export interface SceneSpec {
+  index: number;
+  /** Scene prompt; `@character` marks where the character is named. */
+  prompt: string;
+  seconds: number;
+  size: string;
+  model?: string;
+  /** Pin the scene to one provider, skipping routing. */
+  provider?: string;
+}
+
+export interface SeriesInput {
+  name: string;
+  character: CharacterSpec;
+  scenes: SceneSpec[];
+  routing: RoutingPolicy;
+  /** Providers the series may use; routing orders them. */
+  providers: string[];
+  /** Scenes in flight at once; further bounded by provider concurrency. */
+  maxParallel?: number;
+  budgetUsd?: number;
+}
+
+export type TakeOutcome = 'completed' | 'rejected' | 'unavailable' | 'failed';
+
+export interface TakeRecord {
+  take: number;
+  provider: string;
+  jobId?: string;
+  outcome: TakeOutcome;
+  costUsd: number;
+  reason?: string;
+}
+
+export type SceneStatus = 'completed' | 'rejected' | 'failed';
+
+export interface SceneResult {
+  index: number;
+  status: SceneStatus;
+  provider?: string;
+  continuity?: Continuity;
+  assetPath?: string;
+  sha256?: string;
+  costUsd: number;
+  takes: TakeRecord[];
+  reason?: string;
+  /** Providers found unavailable while making this scene; the series stops routing to them. */
+  providersDown?: string[];
+}
+
+export type SeriesStatus = 'running' | 'completed' | 'completed_with_rejections' | 'failed';
+
+export interface SeriesResult {
+  name: string;
+  status: SeriesStatus;
+  costUsd: number;
+  manifestPath: string;
+  character: Omit<CharacterPassport, 'sourceClip'> & { sourceClip?: { url: string; sha256: string } };
+  scenes: SceneResult[];
+}
