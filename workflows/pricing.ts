@@ -23,7 +23,7 @@ export function takePriceUsd(profile: ProviderProfile, seconds: number, size: st
   return priceUsd(profile.pricing, fitSeconds(profile, seconds), size);
 }
 
-/** Cents are the unit of account; floating error must not accumulate across hundreds of scenes. */
+/** Float cents drift (0.1 * 12 = 1.2000000000000002): round to micro-dollars so sums stay exact enough. */
 export function roundUsd(usd: number): number {
-  return Math.round(usd * 10_000) / 10_000;
+  return Math.round(usd * 1e6) / 1e6;
 }

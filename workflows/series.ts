@@ -38,7 +38,7 @@ const SCENES_PER_RUN = 200;
 export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState): Promise<SeriesResult> {
   const selfId = workflowInfo().workflowId;
   let status: SeriesStatus = 'running';
-  let manifestPath: string | undefined;
+  const written: { manifestPath?: string } = {};
   const running = new Set<number>();
   const pendingRefs: Record<string, Promise<CharacterAnswer>> = {};
 
@@ -62,7 +62,7 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     providerHealth: state.health,
     character: { name: state.passport.name, providers: Object.keys(state.passport.refs), refused: state.passport.refused },
     scenes: state.results,
-    manifestPath,
+    manifestPath: written.manifestPath,
   }));
 
   /** Creates the character on a provider once, however many scenes ask at once. */
@@ -82,8 +82,11 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     running.add(scene.index);
     let result: SceneResult;
     try {
-      const chain = route(scene);
-      if (chain[0]) await characterOn(chain[0]);
+      let chain = route(scene);
+      if (chain[0] && !(chain[0] in state.passport.refs)) {
+        await characterOn(chain[0]);
+        chain = route(scene); // the head may have just been found down
+      }
       result = await executeChild(sceneWorkflow, {
         workflowId: `${selfId}/scene-${scene.index}`,
         args: [{ seriesWorkflowId: selfId, scene, chain, passport: state.passport }],
@@ -135,7 +138,7 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     character: { ...character, ...(sourceClip ? { sourceClip: { url: sourceClip.url, sha256: sourceClip.sha256 } } : {}) },
     scenes: ordered.map(({ providersDown: _down, ...scene }) => scene),
   };
-  manifestPath = await local.writeManifest(summary);
+  const manifestPath = (written.manifestPath = await local.writeManifest(summary));
   upsertSearchAttributes([{ key: SeriesStatusKey, value: status }]);
   await condition(allHandlersFinished);
   return { ...summary, manifestPath };
