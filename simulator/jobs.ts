@@ -1,0 +1,133 @@
+/**
+ * Generation jobs of both contracts and how they progress. Progress is computed from the clock on
+ * every read, never by timers: nothing runs between requests, a closed simulator leaves nothing
+ * behind, and a test clock can step through a job exactly.
+ */
+import type { MediaSubject } from './media';
+import type { IdMinter, SeededRandom } from './prng';
+import type { Contract } from './scenario';
+
+/** How a job will end, decided when it is accepted (scenarios act at submit time). */
+export type JobOutcome = 'succeed' | 'moderation_blocked' | 'processing_error';
+
+export interface Job extends MediaSubject {
+  contract: Contract;
+  /** Official model id as requested (snapshots kept verbatim); undefined on relays. */
+  model?: string;
+  characterIds: string[];
+  remixedFromId: string | null;
+  durationMs: number;
+  outcome: JobOutcome;
+  deleted: boolean;
+}
+
+export type JobPhase = 'queued' | 'running' | 'completed' | 'failed';
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export interface JobView {
+  phase: JobPhase;
+  /** 0..100; 100 only when completed. */
+  progress: number;
+  /** When the job completed or failed. */
+  finishedAtMs: number | null;
+  error: JobError | null;
+}
+
+/** The first tenth of a job is spent queued, as real upstreams show before rendering starts. */
+const QUEUED_FRACTION = 0.1;
+/** Failing jobs fail half-way, "during generation" as moderation does in practice. */
+const FAILURE_FRACTION = 0.5;
+
+export const JOB_ERRORS: Readonly<Record<Exclude<JobOutcome, 'succeed'>, JobError>> = {
+  moderation_blocked: { code: 'moderation_blocked', message: 'This content may violate our content policies.' },
+  processing_error: { code: 'processing_error', message: "We're under heavy load, please try again later." },
+};
+
+function runningProgress(fraction: number): number {
+  return Math.min(99, Math.max(0, Math.floor(((fraction - QUEUED_FRACTION) / (1 - QUEUED_FRACTION)) * 100)));
+}
+
+export function viewJob(job: Job, nowMs: number): JobView {
+  const elapsed = Math.max(0, nowMs - job.createdAtMs);
+  const fraction = job.durationMs <= 0 ? 1 : elapsed / job.durationMs;
+  if (job.outcome !== 'succeed' && fraction >= FAILURE_FRACTION) {
+    return {
+      phase: 'failed',
+      progress: runningProgress(FAILURE_FRACTION),
+      finishedAtMs: job.createdAtMs + job.durationMs * FAILURE_FRACTION,
+      error: JOB_ERRORS[job.outcome],
+    };
+  }
+  if (fraction >= 1) return { phase: 'completed', progress: 100, finishedAtMs: job.createdAtMs + job.durationMs, error: null };
+  if (fraction < QUEUED_FRACTION) return { phase: 'queued', progress: 0, finishedAtMs: null, error: null };
+  return { phase: 'running', progress: runningProgress(fraction), finishedAtMs: null, error: null };
+}
+
+export interface JobDraft {
+  prompt: string;
+  seconds: number;
+  size: string;
+  model?: string;
+  characterIds: string[];
+  remixedFromId?: string | null;
+}
+
+export class JobStore {
+  private readonly jobs = new Map<string, Job>();
+
+  constructor(
+    private readonly ids: IdMinter,
+    private readonly durations: SeededRandom,
+  ) {}
+
+  /** Accept a job: mint its id, draw its duration (jobSeconds ± jitter). */
+  create(contract: Contract, draft: JobDraft, opts: { nowMs: number; jobSeconds: number; jitter: number; outcome: JobOutcome }): Job {
+    const id = this.ids.mint(contract === 'official' ? 'video' : 'task');
+    const durationMs = Math.max(1, Math.round(opts.jobSeconds * 1000 * (1 + opts.jitter * this.durations.nextSigned())));
+    const job: Job = {
+      id,
+      contract,
+      prompt: draft.prompt,
+      seconds: draft.seconds,
+      size: draft.size,
+      model: draft.model,
+      characterIds: [...draft.characterIds],
+      remixedFromId: draft.remixedFromId ?? null,
+      createdAtMs: opts.nowMs,
+      durationMs,
+      outcome: opts.outcome,
+      deleted: false,
+    };
+    this.jobs.set(id, job);
+    return job;
+  }
+
+  /** Insert a job with a fixed id (the seeded demo task). */
+  insert(job: Job): void {
+    this.jobs.set(job.id, job);
+  }
+
+  /** A live (not deleted) job of `contract`. */
+  get(contract: Contract, id: string): Job | undefined {
+    const job = this.jobs.get(id);
+    return job && job.contract === contract && !job.deleted ? job : undefined;
+  }
+
+  /** Any job by id, deleted ones included (the ledger still reports on them). */
+  lookup(id: string): Job | undefined {
+    return this.jobs.get(id);
+  }
+
+  /** All jobs of `contract` in creation order, deleted ones included (cursors may point at them). */
+  all(contract: Contract): Job[] {
+    return [...this.jobs.values()].filter((job) => job.contract === contract);
+  }
+
+  clear(): void {
+    this.jobs.clear();
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The bundled upstream simulator: both upstream contracts on one loopback HTTP server, with a
+ * billing ledger and switchable faults. Used for dry runs, demos and fault drills, not only tests.
+ *
+ *   /v1/...            official contract (OpenAI Videos API)
+ *   /relay/...         relay-v1 contract; /relay/files/{task}.mp4 is its (unauthenticated) CDN
+ *   /clips/{name}.mp4  source clips for characters (no auth)
+ *   /admin/...         ledger, scenario, reset (loopback only)
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { adminRoutes } from './admin-routes';
+import { ApiError, NotFoundError, renderOpenAiError, renderRelayError, ScenarioError, SimulatorOptionsError } from './errors';
+import { errorResponse, officialGateway, relayGateway, serveContract } from './gateway';
+import { bytesResponse, decodePathSegment, findRoute, readBody, type SimRequest, type SimResponse } from './http';
+import type { LedgerEntry } from './ledger';
+import { clipFor } from './media';
+import { serveRelayFile } from './relay-routes';
+import type { Scenario } from './scenario';
+import { SimulatorState } from './state';
+
+export type { LedgerEntry, LedgerSnapshot } from './ledger';
+export type { Scenario } from './scenario';
+export { DEMO_TASK_ID } from './state';
+export { HUMAN_LIKENESS_MARKER } from './media';
+
+export interface SimulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1: the simulator has no TLS and an unauthenticated admin surface. */
+  host?: string;
+  /** Seeds ids and duration jitter (default 1). */
+  seed?: number;
+  /** Simulated generation time per job (default 2). */
+  jobSeconds?: number;
+  /** Duration spread as a fraction: jobSeconds × (1 ± jitter·u) (default 0.2). */
+  jitter?: number;
+  keys: { official: string; relay: string };
+  scenario?: Scenario;
+  /** How long finished videos stay downloadable (default 3600, the documented hour). */
+  contentTtlSeconds?: number;
+  /** Clock in epoch ms (default Date.now); a test can step through jobs without sleeping. */
+  now?: () => number;
+}
+
+export interface RunningSimulator {
+  /** e.g. http://127.0.0.1:7070 */
+  url: string;
+  officialBaseUrl: string;
+  relayBaseUrl: string;
+  ledger(): LedgerEntry[];
+  /** Replace the scenario (validated; throws ScenarioError). */
+  setScenario(scenario: Scenario): void;
+  scenario(): Scenario;
+  /** Forget jobs, characters, ledger and calls (keeps the seeded demo task and the scenario). */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+function send(res: ServerResponse, response: SimResponse): void {
+  const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
+  res.writeHead(response.status, { ...response.headers, 'content-type': response.contentType, 'content-length': String(body.length) });
+  res.end(body);
+}
+
+function validateOptions(options: SimulatorOptions): void {
+  const problems: string[] = [];
+  if (!options.keys?.official || !options.keys?.relay) problems.push('keys.official and keys.relay are required');
+  if (options.seed !== undefined && !Number.isInteger(options.seed)) problems.push('seed must be an integer');
+  if (options.jobSeconds !== undefined && !(options.jobSeconds >= 0)) problems.push('jobSeconds must be >= 0');
+  if (options.jitter !== undefined && !(options.jitter >= 0 && options.jitter < 1)) problems.push('jitter must be in [0, 1)');
+  if (options.contentTtlSeconds !== undefined && !(options.contentTtlSeconds > 0)) problems.push('contentTtlSeconds must be > 0');
+  if (problems.length > 0) throw new SimulatorOptionsError(`invalid simulator options: ${problems.join('; ')}`);
+}
+
+function createRequestHandler(state: SimulatorState) {
+  const official = officialGateway(state);
+  const relay = relayGateway(state);
+  const admin = adminRoutes(state);
+
+  async function route(req: Omit<SimRequest, 'params'>, remoteAddress: string | undefined): Promise<SimResponse> {
+    const path = req.url.pathname;
+    if (path === '/v1' || path.startsWith('/v1/')) return serveContract(official, state, req, path.slice('/v1'.length));
+    const file = /^\/relay\/files\/([^/]+)\.mp4$/.exec(path);
+    if (file && req.method === 'GET') return serveRelayFile(state, decodePathSegment(file[1]));
+    if (path === '/relay' || path.startsWith('/relay/')) return serveContract(relay, state, req, path.slice('/relay'.length));
+    const clip = /^\/clips\/([^/]+)\.mp4$/.exec(path);
+    if (clip && req.method === 'GET') return bytesResponse(clipFor(decodePathSegment(clip[1])), 'video/mp4');
+    if (path.startsWith('/admin/')) {
+      if (!LOOPBACK.has(remoteAddress ?? '')) throw new ApiError(403, 'loopback_only', 'The admin API answers loopback callers only.');
+      const found = findRoute(admin, req.method, path.slice('/admin'.length));
+      if (found) return found.route.handle({ ...req, params: found.params });
+    }
+    throw new NotFoundError('route_not_found', `Invalid URL (${req.method} ${path})`);
+  }
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', state.baseUrl || 'http://localhost');
+    // Errors outside a contract (body too large on /v1 included) still take that contract's shape.
+    const render = url.pathname.startsWith('/v1') ? renderOpenAiError : renderRelayError;
+    let response: SimResponse;
+    try {
+      const body = await readBody(req);
+      response = await route({ method: req.method ?? 'GET', url, headers: req.headers, body }, req.socket.remoteAddress);
+    } catch (error) {
+      if (error instanceof ApiError) {
+        response = errorResponse(error, render);
+      } else {
+        process.stderr.write(`simulator: unexpected error on ${req.method} ${url.pathname}: ${String((error as Error)?.stack ?? error)}\n`);
+        response = errorResponse(new ApiError(500, 'internal_error', 'The simulator failed unexpectedly.'), render);
+      }
+    }
+    if (!res.headersSent) send(res, response);
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
+  validateOptions(options);
+  const state = new SimulatorState({
+    seed: options.seed ?? 1,
+    jobSeconds: options.jobSeconds ?? 2,
+    jitter: options.jitter ?? 0.2,
+    keys: { ...options.keys },
+    contentTtlSeconds: options.contentTtlSeconds ?? 3600,
+    now: options.now ?? Date.now,
+  });
+  if (options.scenario) state.scenario.replace(options.scenario, state.ledger.calls());
+
+  const handler = createRequestHandler(state);
+  const server = createServer((req, res) => void handler(req, res));
+  const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  state.baseUrl = url;
+
+  return {
+    url,
+    officialBaseUrl: `${url}/v1`,
+    relayBaseUrl: `${url}/relay`,
+    ledger: () => state.ledger.entries(),
+    setScenario: (scenario) => {
+      state.scenario.replace(scenario, state.ledger.calls());
+    },
+    scenario: () => state.scenario.current(),
+    reset: () => state.reset(),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive sockets would hold close() (and so jest) open until they time out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export { ScenarioError, SimulatorOptionsError };
