@@ -1,0 +1,97 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import pino from 'pino';
+import { defaultProviderConfig } from '../../activities/providers/config';
+import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/server';
+import { activityDepsFromEnv } from '../../workers/activity-deps';
+import { createSeriesWorker } from '../../workers/series-worker';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** SDK logs at WARN only, so test output shows what matters. Once per process. */
+export function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // already installed by an earlier test file in this process
+  }
+}
+quietRuntime();
+
+/** One workflow bundle per test file: bundling takes seconds, workers reuse it. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta),
+  log: () => undefined,
+};
+
+export function temporalAddress(): string {
+  const address = process.env.TEMPORAL_TEST_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (its global setup starts the dev server)');
+  return address;
+}
+
+export interface Harness {
+  client: Client;
+  sim: RunningSimulator;
+  taskQueue: string;
+  dataDir: string;
+  worker: Worker;
+  logLines: string[];
+  stop(): Promise<void>;
+}
+
+let queues = 0;
+
+/**
+ * A real stack for one suite: the shared dev server, a fresh simulator on a random port,
+ * a real worker on its own task queue with real providers over HTTP.
+ */
+export async function startHarness(options: { simulator?: Partial<SimulatorOptions>; pollIntervalMs?: number } = {}): Promise<Harness> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sora-series-test-'));
+  const sim = await startSimulator({
+    port: 0,
+    seed: 7,
+    jobSeconds: 0.5,
+    keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+    ...options.simulator,
+  });
+  const logLines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
+  const env = { ...SIMULATOR_KEYS, SORA_SERIES_DATA_DIR: dataDir, SORA_SERIES_POLL_MS: String(options.pollIntervalMs ?? 100) };
+  const deps = activityDepsFromEnv(logger, env, defaultProviderConfig(sim.url));
+  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  const taskQueue = `test-${process.pid}-${++queues}-${Date.now()}`;
+  const worker = await createSeriesWorker({ connection, namespace: 'default', taskQueue, deps, workflowBundle: await workflowBundle() });
+  const running = worker.run();
+  const clientConnection = await Connection.connect({ address: temporalAddress() });
+  const client = new Client({ connection: clientConnection, namespace: 'default' });
+  return {
+    client,
+    sim,
+    taskQueue,
+    dataDir,
+    worker,
+    logLines,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await clientConnection.close();
+      await sim.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

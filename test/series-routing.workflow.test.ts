@@ -1,0 +1,111 @@
+import { Client, Connection } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { SeriesActivities } from '../activities';
+import { failureTypeOf } from '../workflows/failures';
+import type { ProviderProfile, SeriesInput } from '../workflows/types';
+import { temporalAddress, workflowBundle } from './helpers/harness';
+
+/**
+ * The series' own routing logic with mocked activities (the workflow is under test, not the
+ * upstreams): how many calls a dead provider costs, and where scenes go.
+ */
+const profiles: ProviderProfile[] = [
+  { name: 'relay', contract: 'relay-v1', seconds: [10, 15], sizes: ['720x1280'], maxConcurrency: 3, refusesHumanLikeness: false, pricing: { per: 'video', usd: 0.12 } },
+  { name: 'official', contract: 'official', seconds: [4, 8, 12], sizes: ['720x1280'], maxConcurrency: 4, refusesHumanLikeness: true, pricing: { per: 'second', usdBySize: {}, defaultUsd: 0.1 } },
+];
+
+function mockActivities(options: { relayDown?: boolean; relaySubmitDown?: boolean }) {
+  const submits: Array<{ provider: string; key: string }> = [];
+  let jobs = 0;
+  const activities: Partial<SeriesActivities> = {
+    async listProviderProfiles() {
+      return profiles;
+    },
+    async storeSourceClip({ url }) {
+      return { url, sha256: 'a'.repeat(64), path: '/clips/a.mp4' };
+    },
+    async createCharacterRef({ provider }) {
+      if (provider === 'relay' && options.relayDown) {
+        throw ApplicationFailure.create({ type: failureTypeOf.unavailable, nonRetryable: true, message: '403 access_denied' });
+      }
+      return { ref: { id: `char_${provider}`, mention: provider === 'relay' ? `@char_${provider}` : 'Mira' } };
+    },
+    async submitTake(take) {
+      submits.push({ provider: take.provider, key: take.idempotencyKey });
+      if (take.provider === 'relay' && (options.relayDown || options.relaySubmitDown)) {
+        throw ApplicationFailure.create({ type: failureTypeOf.unavailable, nonRetryable: true, message: '403 access_denied' });
+      }
+      return { jobId: `job_${++jobs}`, costUsd: take.provider === 'relay' ? 0.12 : 1.2, seconds: take.seconds };
+    },
+    async awaitJob() {
+      return { progress: 100 };
+    },
+    async storeAsset({ jobId }) {
+      return { path: `/assets/${jobId}.mp4`, sha256: jobId.padEnd(64, '0'), bytes: 1 };
+    },
+    async writeManifest() {
+      return '/manifests/x.json';
+    },
+  };
+  return { activities, submits };
+}
+
+async function runWith(options: { relayDown?: boolean; relaySubmitDown?: boolean }, input: Omit<SeriesInput, 'name'>) {
+  const { activities, submits } = mockActivities(options);
+  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  const taskQueue = `routing-${Date.now()}-${Math.random()}`;
+  const worker = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), activities, shutdownForceTime: '5s' });
+  const clientConnection = await Connection.connect({ address: temporalAddress() });
+  const client = new Client({ connection: clientConnection });
+  try {
+    const name = `routing-${Date.now()}`;
+    const result = await worker.runUntil(
+      client.workflow.execute('seriesWorkflow', { taskQueue, workflowId: `series/${name}`, args: [{ ...input, name }] }),
+    );
+    return { result, submits };
+  } finally {
+    await clientConnection.close();
+    await connection.close();
+  }
+}
+
+const base = {
+  character: { name: 'Mira', description: 'a courier', source: { kind: 'clip' as const, url: 'http://example.test/clip.mp4' } },
+  providers: ['relay', 'official'],
+  scenes: Array.from({ length: 10 }, (_, i) => ({ index: i + 1, prompt: '@character runs', seconds: 10, size: '720x1280' })),
+};
+
+describe('series routing (workflow logic, mocked activities)', () => {
+  test('a relay that is down costs a handful of calls, not one per scene', async () => {
+    const { result, submits } = await runWith({ relayDown: true }, { ...base, routing: 'character' });
+    expect(result.status).toBe('completed');
+    expect(result.scenes.every((s: { provider: string }) => s.provider === 'official')).toBe(true);
+    // Character creation on the relay already fails, so no scene even submits there.
+    expect(submits.filter((s) => s.provider === 'relay')).toHaveLength(0);
+    expect(submits.filter((s) => s.provider === 'official')).toHaveLength(10);
+  });
+
+  test('a relay that starts refusing submits stops being called after the first window', async () => {
+    const { result, submits } = await runWith({ relaySubmitDown: true }, { ...base, routing: 'character' });
+    expect(result.status).toBe('completed');
+    expect(result.scenes.every((s: { provider: string }) => s.provider === 'official')).toBe(true);
+    // At most one window (relay concurrency 3) of scenes tries the relay before it is marked down.
+    expect(submits.filter((s) => s.provider === 'relay').length).toBeLessThanOrEqual(3);
+    expect(submits.filter((s) => s.provider === 'official')).toHaveLength(10);
+  });
+
+  test('character routing keeps scenes on the relay; stability sends them to official', async () => {
+    const byCharacter = await runWith({}, { ...base, routing: 'character' });
+    expect(byCharacter.submits.every((s) => s.provider === 'relay')).toBe(true);
+    expect(byCharacter.result.costUsd).toBeCloseTo(1.2, 6);
+    const byStability = await runWith({}, { ...base, routing: 'stability' });
+    expect(byStability.submits.every((s) => s.provider === 'official')).toBe(true);
+  });
+
+  test('each take has its own idempotency key derived from the scene workflow id', async () => {
+    const { submits } = await runWith({}, { ...base, routing: 'cost' });
+    expect(new Set(submits.map((s) => s.key)).size).toBe(10);
+    expect(submits.every((s) => /^series\/routing-\d+\/scene-\d+\/take-1$/.test(s.key))).toBe(true);
+  });
+});
