@@ -14,7 +14,11 @@ export async function followProgress(client: Client, workflowId: string, print: 
     try {
       view = await handle.query(seriesStatusQuery);
     } catch {
-      return; // closed (or not queryable any more): the caller reads the result
+      // Not answerable yet (first workflow task pending) or closed: the caller reads the result.
+      const { status } = await handle.describe();
+      if (status.name !== 'RUNNING') return;
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
     }
     for (const scene of [...view.scenes].sort((a, b) => a.index - b.index)) {
       if (reported.has(scene.index)) continue;
