@@ -1,0 +1,109 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { SIMULATOR_KEYS } from '../client/stack/dev-stack';
+import { startSimulator, type RunningSimulator } from '../simulator/server';
+import { temporalAddress } from './helpers/harness';
+import { exited, runCli, spawnWorker } from './helpers/processes';
+
+/** The CLI and a separate worker process, as a user runs them, against the jest dev server. */
+describe('sora-series CLI with a worker process', () => {
+  let sim: RunningSimulator;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let worker: ReturnType<typeof spawnWorker>;
+  let connection: Connection;
+
+  const spec = (name: string, scenes: unknown[]) => ({
+    name,
+    character: { name: 'Mira', description: 'a courier in a yellow raincoat', clip: `${sim.url}/clips/mira.mp4` },
+    scenes,
+  });
+
+  beforeAll(async () => {
+    sim = await startSimulator({ port: 0, seed: 3, jobSeconds: 0.5, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY } });
+    dir = await mkdtemp(join(tmpdir(), 'sora-cli-'));
+    env = {
+      ...SIMULATOR_KEYS,
+      TEMPORAL_ADDRESS: temporalAddress(),
+      SORA_SERIES_TASK_QUEUE: `cli-${Date.now()}`,
+      SORA_SIMULATOR_URL: sim.url,
+      SORA_SERIES_DATA_DIR: join(dir, 'data'),
+      SORA_SERIES_POLL_MS: '100',
+    };
+    worker = spawnWorker(env);
+    connection = await Connection.connect({ address: temporalAddress() });
+  });
+
+  afterAll(async () => {
+    worker?.kill('SIGTERM');
+    if (worker) expect(await exited(worker)).toBe(0); // a stopped worker shuts down cleanly
+    await connection?.close();
+    await sim?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('validate prints the estimate per route', async () => {
+    const file = join(dir, 'ok.yaml');
+    await writeFile(file, JSON.stringify(spec('cli-ok', [{ prompt: '@character waves' }, { prompt: '@character runs', seconds: 4 }])));
+    const run = await runCli(['validate', file], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/2 scenes/);
+    expect(run.stdout).toMatch(/planned \(character routing.*\$0\.24/);
+    expect(run.stdout).toMatch(/all on official: \$1\.60/); // 12 s + 4 s at $0.10
+  });
+
+  test('start --wait --json runs the series on the worker process; status --json reads it back', async () => {
+    const name = `cli-${Date.now()}`;
+    const file = join(dir, `${name}.json`);
+    await writeFile(file, JSON.stringify(spec(name, [{ prompt: '@character waves' }, { prompt: '@character runs' }, { prompt: '@character jumps' }])));
+    const run = await runCli(['start', file, '--wait', '--json'], env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ id: `series/${name}`, status: 'completed', costUsd: 0.36 });
+    expect(report.scenes).toHaveLength(3);
+    for (const scene of report.scenes) {
+      expect(scene).toEqual(expect.objectContaining({ status: 'completed', provider: 'relay', continuity: 'kept', costUsd: 0.12 }));
+      expect(scene.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(scene.assetPath).toContain(join(dir, 'data', 'assets'));
+    }
+    const manifest = JSON.parse(await readFile(report.manifestPath, 'utf8'));
+    expect(manifest.totals).toMatchObject({ scenes: 3, completed: 3, costUsd: 0.36 });
+
+    const status = await runCli(['status', `series/${name}`, '--json'], env);
+    expect(JSON.parse(status.stdout)).toEqual(report);
+    expect(worker.output()).toMatch(/"msg":"take submitted"/);
+  });
+
+  test('an invalid spec is refused with the field and the fix, and nothing starts', async () => {
+    const name = `cli-bad-${Date.now()}`;
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, `name: ${name}\ncharacter: { name: Mira, description: x, clip: "ftp://host/clip.mp4" }\nscenes:\n  - prompt: ""\n  - prompt: ok\n    size: 640x480\n    colour: red\n`);
+    for (const command of ['validate', 'start']) {
+      const run = await runCli([command, file], env);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('character.clip: must be an http(s) URL');
+      expect(run.stderr).toContain('scenes[0].prompt: must not be empty');
+      expect(run.stderr).toMatch(/scenes\[1\]\.size: .*720x1280/);
+      expect(run.stderr).toMatch(/scenes\[1\]: .*colour/);
+    }
+    const client = new Client({ connection });
+    await expect(client.workflow.getHandle(`series/${name}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect(sim.ledger().filter((e) => e.prompt.includes('ok'))).toHaveLength(0);
+  });
+
+  test('schema prints the JSON Schema of the spec', async () => {
+    const run = await runCli(['schema'], env);
+    const schema = JSON.parse(run.stdout);
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'character', 'scenes', 'routing', 'providers']));
+    expect(schema.required).toEqual(expect.arrayContaining(['name', 'character', 'scenes']));
+  });
+
+  test('bad usage names the flag', async () => {
+    const run = await runCli(['dev', '--temporal-port', 'abc'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--temporal-port: must be a port number');
+  });
+});
