@@ -1,7 +1,7 @@
 /**
  * The official side of the simulator, driven by the real `openai` SDK (6.x). Every response the
  * SDK receives (errors included) is checked against the schemas of the OpenAPI file in
- * shared/contracts, so the simulator cannot drift from the contract the adapters are written for.
+ * simulator/contracts (copied unchanged from shared/contracts), so the simulator cannot drift from the contract the adapters are written for.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,8 @@ import type { Video, VideoCreateParams } from 'openai/resources/videos';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 
 const KEYS = { official: 'sk-test-official', relay: 'sk-test-relay' };
-const SPEC_PATH = path.resolve(__dirname, '../../shared/contracts/openai-videos.openapi.json');
+// A verbatim copy of the published contract (MIT, see the LICENSE beside it), so a clone tests on its own.
+const SPEC_PATH = path.resolve(__dirname, '../simulator/contracts/openai-videos.openapi.json');
 
 // ---------------------------------------------------------------- OpenAPI response validation
 

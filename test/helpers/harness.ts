@@ -12,10 +12,10 @@ import { createSeriesWorker } from '../../workers/series-worker';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** SDK logs at WARN only, so test output shows what matters. Once per process. */
+/** SDK logs at ERROR only (tests provoke activity failures on purpose), so test output shows what matters. Once per process. */
 export function quietRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // already installed by an earlier test file in this process
   }
