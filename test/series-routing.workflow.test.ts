@@ -60,14 +60,20 @@ async function runWith(options: { relayDown?: boolean; relaySubmitDown?: boolean
   const client = new Client({ connection: clientConnection });
   try {
     const name = `routing-${Date.now()}`;
-    const result = await worker.runUntil(
-      client.workflow.execute('seriesWorkflow', { taskQueue, workflowId: `series/${name}`, args: [{ ...input, name }] }),
-    );
-    return { result, submits };
+    const workflowId = `series/${name}`;
+    const result = await worker.runUntil(client.workflow.execute('seriesWorkflow', { taskQueue, workflowId, args: [{ ...input, name }] }));
+    const runs = await countRuns(client, workflowId);
+    return { result, submits, runs };
   } finally {
     await clientConnection.close();
     await connection.close();
   }
+}
+
+async function countRuns(client: Client, workflowId: string): Promise<number> {
+  let runs = 0;
+  for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs++;
+  return runs;
 }
 
 const base = {
@@ -101,6 +107,15 @@ describe('series routing (workflow logic, mocked activities)', () => {
     expect(byCharacter.result.costUsd).toBeCloseTo(1.2, 6);
     const byStability = await runWith({}, { ...base, routing: 'stability' });
     expect(byStability.submits.every((s) => s.provider === 'official')).toBe(true);
+  });
+
+  test('a long series continues as new, carrying its results, and reports every scene once', async () => {
+    const { result, submits, runs } = await runWith({}, { ...base, routing: 'character', scenesPerRun: 3 });
+    expect(runs).toBe(4); // 3 + 3 + 3 + 1 scenes
+    expect(result.status).toBe('completed');
+    expect(result.scenes.map((s: { index: number }) => s.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(submits).toHaveLength(10);
+    expect(result.costUsd).toBeCloseTo(1.2, 6);
   });
 
   test('each take has its own idempotency key derived from the scene workflow id', async () => {

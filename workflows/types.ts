@@ -85,6 +85,8 @@ export interface SeriesInput {
   /** Scenes in flight at once; further bounded by provider concurrency. */
   maxParallel?: number;
   budgetUsd?: number;
+  /** Scenes started per run before continuing as new (keeps each run's history small). */
+  scenesPerRun?: number;
 }
 
 export type TakeOutcome = 'completed' | 'rejected' | 'unavailable' | 'failed';
