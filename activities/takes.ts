@@ -2,21 +2,13 @@ import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { activityLogger, providerOf, type ActivityDeps } from './deps';
 import { callProvider } from './provider-failures';
+import type { SubmitRequest } from './providers/provider';
 import { storeContentAddressed, type StoredFile } from './storage';
 import { failureTypeOf, JOB_FAILED } from '../workflows/failures';
 import { fitSeconds, takePriceUsd } from '../workflows/pricing';
 
-export interface TakeRequest {
-  provider: string;
-  /** Final prompt with the character already named. */
-  prompt: string;
-  seconds: number;
-  size: string;
-  model?: string;
-  characterId?: string;
-  /** `<scene workflow id>/take-<n>`: the same take never becomes two paid jobs. */
-  idempotencyKey: string;
-}
+/** A take as the workflow asks for it: the upstream request plus which provider gets it. */
+export type TakeRequest = SubmitRequest & { provider: string };
 
 export interface SubmittedTake {
   jobId: string;
@@ -32,16 +24,8 @@ export function takeActivities(deps: ActivityDeps) {
   async function submitTake(take: TakeRequest): Promise<SubmittedTake> {
     const provider = providerOf(deps, take.provider);
     const seconds = fitSeconds(provider.profile, take.seconds);
-    const { jobId } = await callProvider(() =>
-      provider.submit({
-        prompt: take.prompt,
-        seconds,
-        size: take.size,
-        model: take.model,
-        characterId: take.characterId,
-        idempotencyKey: take.idempotencyKey,
-      }),
-    );
+    const { provider: _provider, ...request } = take;
+    const { jobId } = await callProvider(() => provider.submit({ ...request, seconds }));
     const costUsd = takePriceUsd(provider.profile, seconds, take.size);
     activityLogger(deps, { provider: take.provider, take: take.idempotencyKey }).info({ jobId, costUsd, seconds }, 'take submitted');
     return { jobId, costUsd, seconds };

@@ -71,9 +71,9 @@ async function runWith(options: { relayDown?: boolean; relaySubmitDown?: boolean
 }
 
 async function countRuns(client: Client, workflowId: string): Promise<number> {
-  let runs = 0;
-  for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs++;
-  return runs;
+  const runIds: string[] = [];
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runIds.push(run.runId);
+  return runIds.length;
 }
 
 const base = {
