@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
 import { activityLogger, providerOf, type ActivityDeps } from './deps';
 import { callProvider } from './provider-failures';
-import type { SubmitRequest } from './providers/provider';
+import type { SubmitRequest, VideoProvider } from './providers/provider';
 import { storeContentAddressed, type StoredFile } from './storage';
 import { failureTypeOf, JOB_FAILED } from '../workflows/failures';
 import { fitSeconds, takePriceUsd } from '../workflows/pricing';
@@ -17,6 +18,21 @@ export interface SubmittedTake {
   seconds: number;
 }
 
+/** Clock skew allowed between the upstream's `created_at` and Temporal's schedule time. */
+const RECONCILE_SLACK_MS = 5_000;
+
+/**
+ * On a retried attempt, the earlier attempt may have created the job before dying. The key
+ * already makes honest upstreams return that job; for those that ignore keys, look it up first.
+ */
+async function reconcile(provider: VideoProvider, request: SubmitRequest, log: Logger): Promise<string | undefined> {
+  const info = Context.current().info;
+  if (info.attempt === 1 || !provider.findJob) return undefined;
+  const found = await provider.findJob(request, new Date(info.scheduledTimestampMs - RECONCILE_SLACK_MS));
+  if (found) log.warn({ jobId: found }, 'take reconciled with a job an earlier attempt created');
+  return found;
+}
+
 export function takeActivities(deps: ActivityDeps) {
   const assetsDir = join(deps.dataDir, 'assets');
 
@@ -24,8 +40,9 @@ export function takeActivities(deps: ActivityDeps) {
   async function submitTake(take: TakeRequest): Promise<SubmittedTake> {
     const provider = providerOf(deps, take.provider);
     const seconds = fitSeconds(provider.profile, take.seconds);
-    const { provider: _provider, ...request } = take;
-    const { jobId } = await callProvider(() => provider.submit({ ...request, seconds }));
+    const { provider: _provider, ...fields } = take;
+    const request = { ...fields, seconds };
+    const jobId = await callProvider(async () => (await reconcile(provider, request, activityLogger(deps, { provider: take.provider }))) ?? (await provider.submit(request)).jobId);
     const costUsd = takePriceUsd(provider.profile, seconds, take.size);
     activityLogger(deps, { provider: take.provider, take: take.idempotencyKey }).info({ jobId, costUsd, seconds }, 'take submitted');
     return { jobId, costUsd, seconds };

@@ -15,7 +15,15 @@ const profiles: ProviderProfile[] = [
   { name: 'official', contract: 'official', seconds: [4, 8, 12], sizes: ['720x1280'], maxConcurrency: 4, refusesHumanLikeness: true, pricing: { per: 'second', usdBySize: {}, defaultUsd: 0.1 } },
 ];
 
-function mockActivities(options: { relayDown?: boolean; relaySubmitDown?: boolean }) {
+interface MockOptions {
+  relayDown?: boolean;
+  relaySubmitDown?: boolean;
+  /** The relay refuses only its first N submits (an outage that ends). */
+  relayRefusesFirst?: number;
+  jobMs?: number;
+}
+
+function mockActivities(options: MockOptions) {
   const submits: Array<{ provider: string; key: string }> = [];
   let jobs = 0;
   const activities: Partial<SeriesActivities> = {
@@ -33,12 +41,14 @@ function mockActivities(options: { relayDown?: boolean; relaySubmitDown?: boolea
     },
     async submitTake(take) {
       submits.push({ provider: take.provider, key: take.idempotencyKey });
-      if (take.provider === 'relay' && (options.relayDown || options.relaySubmitDown)) {
+      const relayRefuses = options.relayDown || options.relaySubmitDown || submits.filter((s) => s.provider === 'relay').length <= (options.relayRefusesFirst ?? 0);
+      if (take.provider === 'relay' && relayRefuses) {
         throw ApplicationFailure.create({ type: failureTypeOf.unavailable, nonRetryable: true, message: '403 access_denied' });
       }
       return { jobId: `job_${++jobs}`, costUsd: take.provider === 'relay' ? 0.12 : 1.2, seconds: take.seconds };
     },
     async awaitJob() {
+      if (options.jobMs) await new Promise((r) => setTimeout(r, options.jobMs));
       return { progress: 100 };
     },
     async storeAsset({ jobId }) {
@@ -51,7 +61,7 @@ function mockActivities(options: { relayDown?: boolean; relaySubmitDown?: boolea
   return { activities, submits };
 }
 
-async function runWith(options: { relayDown?: boolean; relaySubmitDown?: boolean }, input: Omit<SeriesInput, 'name'>) {
+async function runWith(options: MockOptions, input: Omit<SeriesInput, 'name'>) {
   const { activities, submits } = mockActivities(options);
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const taskQueue = `routing-${Date.now()}-${Math.random()}`;
@@ -99,6 +109,18 @@ describe('series routing (workflow logic, mocked activities)', () => {
     // At most one window (relay concurrency 3) of scenes tries the relay before it is marked down.
     expect(submits.filter((s) => s.provider === 'relay').length).toBeLessThanOrEqual(3);
     expect(submits.filter((s) => s.provider === 'official')).toHaveLength(10);
+  });
+
+  test('after the cooldown a provider is tried again (half-open) and used once it works', async () => {
+    const { result, submits } = await runWith(
+      { relayRefusesFirst: 2, jobMs: 400 },
+      { ...base, routing: 'character', circuitCooldownSeconds: 1, maxParallel: 2 },
+    );
+    expect(result.status).toBe('completed');
+    const providers = result.scenes.map((s: { provider: string }) => s.provider);
+    expect(providers.slice(0, 2)).toEqual(['official', 'official']); // first window fell back
+    expect(providers.slice(-2)).toEqual(['relay', 'relay']); // circuit closed again after the cooldown
+    expect(submits.filter((s) => s.provider === 'relay').length).toBeLessThanOrEqual(10);
   });
 
   test('character routing keeps scenes on the relay; stability sends them to official', async () => {

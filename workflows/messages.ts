@@ -24,6 +24,8 @@ export interface SeriesStatusView {
   running: number[];
   costUsd: number;
   providerHealth: Record<string, 'up' | 'down'>;
+  /** Open circuits: providers found unavailable, since when (ms) and why. */
+  circuits: Record<string, { since: number; reason: string }>;
   character: { name: string; providers: string[]; refused: Record<string, string> };
   scenes: SceneResult[];
   manifestPath?: string;

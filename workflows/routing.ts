@@ -3,6 +3,24 @@ import type { CharacterPassport, ProviderProfile, RoutingPolicy, SceneSpec } fro
 
 export type ProviderHealth = Record<string, 'up' | 'down'>;
 
+/** A provider found unavailable: when and why. Plain data, carried across continue-as-new. */
+export interface OpenCircuit {
+  since: number;
+  reason: string;
+}
+
+/**
+ * What routing sees: a provider is down while its circuit is open and the cooldown has not
+ * passed; after it, the provider is tried again (half-open) and a new failure reopens it.
+ */
+export function healthAt(circuits: Record<string, OpenCircuit>, now: number, cooldownMs: number): ProviderHealth {
+  const health: ProviderHealth = {};
+  for (const [provider, circuit] of Object.entries(circuits)) {
+    health[provider] = now - circuit.since < cooldownMs ? 'down' : 'up';
+  }
+  return health;
+}
+
 export interface RoutingInput {
   policy: RoutingPolicy;
   scene: SceneSpec;

@@ -1,4 +1,4 @@
-import { condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { upstream, transfers, waiting } from './activities';
 import { describeFailure } from './failure-info';
 import { characterNeededSignal, characterReadySignal, sceneStatusQuery, type CharacterAnswer, type SceneStatusView } from './messages';
@@ -111,9 +111,17 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       }
 
       view.phase = 'storing';
-      const asset = await transfers.storeAsset({ provider, jobId: submitted.jobId });
+      take.costUsd = submitted.costUsd; // generated, so paid for, whether or not we keep it
+      let asset;
+      try {
+        asset = await transfers.storeAsset({ provider, jobId: submitted.jobId });
+      } catch (err) {
+        // Content gone (expired past every fresh URL the provider gives): regenerate as a new take.
+        if (!patched('store-failure-new-take')) throw err;
+        take.reason = `stored copy failed: ${describeFailure(err).message}`;
+        continue;
+      }
       take.outcome = 'completed';
-      take.costUsd = submitted.costUsd;
       view.phase = 'done';
       return result('completed', {
         provider,

@@ -5,6 +5,8 @@ import {
   continueAsNew,
   executeChild,
   getExternalWorkflowHandle,
+  log,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -14,7 +16,7 @@ import { buildPassport } from './passport';
 import { describeFailure } from './failure-info';
 import { characterNeededSignal, characterReadySignal, seriesStatusQuery, type CharacterAnswer } from './messages';
 import { roundUsd } from './pricing';
-import { routeScene, windowSize, type ProviderHealth } from './routing';
+import { healthAt, routeScene, windowSize, type OpenCircuit } from './routing';
 import { sceneWorkflow } from './scene';
 import { ProvidersUsed, ScenesDone, SeriesCostUsd, SeriesStatusKey } from './search-attributes';
 import type { CharacterPassport, ProviderProfile, SceneResult, SceneSpec, SeriesInput, SeriesResult, SeriesStatus } from './types';
@@ -23,13 +25,15 @@ import type { CharacterPassport, ProviderProfile, SceneResult, SceneSpec, Series
 export interface SeriesState {
   profiles: ProviderProfile[];
   passport: CharacterPassport;
-  health: ProviderHealth;
+  /** Providers found unavailable (the circuit per provider). */
+  circuits: Record<string, OpenCircuit>;
   results: SceneResult[];
   next: number;
 }
 
 /** Started children per run before continuing as new: about 12 events each keeps a run far under 10,000. */
 const SCENES_PER_RUN = 200;
+const DEFAULT_CIRCUIT_COOLDOWN_SECONDS = 600;
 
 /**
  * A series: ensure the character, run every scene as a child in a sliding window bounded by
@@ -46,11 +50,16 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   const state: SeriesState = carried ?? {
     profiles,
     passport: await buildPassport(input.character, profiles),
-    health: {},
+    circuits: {},
     results: [],
     next: 0,
   };
   const costUsd = () => roundUsd(state.results.reduce((sum, r) => sum + r.costUsd, 0));
+  const openCircuit = (provider: string, reason: string) => {
+    const reopened = provider in state.circuits;
+    state.circuits[provider] = { since: Date.now(), reason };
+    log.warn(reopened ? 'provider still unavailable: circuit reopened' : 'provider unavailable: circuit opened', { provider, reason });
+  };
 
   setHandler(seriesStatusQuery, () => ({
     name: input.name,
@@ -59,7 +68,8 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     scenesDone: state.results.length,
     running: [...running],
     costUsd: costUsd(),
-    providerHealth: state.health,
+    providerHealth: health(),
+    circuits: state.circuits,
     character: { name: state.passport.name, providers: Object.keys(state.passport.refs), refused: state.passport.refused },
     scenes: state.results,
     manifestPath: written.manifestPath,
@@ -67,7 +77,11 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
 
   /** Creates the character on a provider once, however many scenes ask at once. */
   const characterOn = (provider: string): Promise<CharacterAnswer> => {
-    pendingRefs[provider] ??= ensureCharacterRef(state, provider);
+    // An unavailable answer is not kept: after the cooldown the provider may be asked again.
+    pendingRefs[provider] ??= ensureCharacterRef(state, provider, openCircuit).then((answer) => {
+      if ('unavailable' in answer) delete pendingRefs[provider];
+      return answer;
+    });
     return pendingRefs[provider];
   };
   setHandler(characterNeededSignal, async ({ provider, sceneWorkflowId }) => {
@@ -75,8 +89,11 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     await getExternalWorkflowHandle(sceneWorkflowId).signal(characterReadySignal, answer);
   });
 
+  // Before the cooldown existed a down provider stayed down for the series; keep that on replay.
+  const cooldownMs = patched('circuit-cooldown') ? (input.circuitCooldownSeconds ?? DEFAULT_CIRCUIT_COOLDOWN_SECONDS) * 1000 : Infinity;
+  const health = () => healthAt(state.circuits, Date.now(), cooldownMs);
   const route = (scene: SceneSpec) =>
-    routeScene({ policy: input.routing, scene, profiles: state.profiles, health: state.health, passport: state.passport });
+    routeScene({ policy: input.routing, scene, profiles: state.profiles, health: health(), passport: state.passport });
 
   const runScene = async (scene: SceneSpec): Promise<void> => {
     running.add(scene.index);
@@ -89,13 +106,13 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       }
       result = await executeChild(sceneWorkflow, {
         workflowId: `${selfId}/scene-${scene.index}`,
-        args: [{ seriesWorkflowId: selfId, scene, chain, passport: state.passport }],
+        args: [{ seriesWorkflowId: selfId, scene, chain, passport: state.passport, jobDeadlineSeconds: input.jobDeadlineSeconds }],
       });
     } catch (err) {
       // A child that fails must still report back, or the window would wait forever.
       result = { index: scene.index, status: 'failed', costUsd: 0, takes: [], reason: describeFailure(err).message };
     }
-    for (const provider of result.providersDown ?? []) state.health[provider] = 'down';
+    for (const provider of result.providersDown ?? []) openCircuit(provider, `scene ${scene.index}: ${lastReasonOn(result, provider)}`);
     state.results.push(result);
     running.delete(scene.index);
     upsertSearchAttributes([
@@ -125,11 +142,12 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   }
 
   const ordered = [...state.results].sort((a, b) => a.index - b.index);
-  status = ordered.every((s) => s.status === 'completed')
-    ? 'completed'
-    : ordered.some((s) => s.status === 'failed')
-      ? 'failed'
-      : 'completed_with_rejections';
+  const rejected = ordered.some((s) => s.status === 'rejected');
+  status = ordered.some((s) => s.status === 'failed') || (rejected && input.onRejection === 'fail')
+    ? 'failed'
+    : rejected
+      ? 'completed_with_rejections'
+      : 'completed';
   const { sourceClip, ...character } = state.passport;
   const summary = {
     name: input.name,
@@ -158,7 +176,11 @@ function selectProfiles(available: ProviderProfile[], wanted: string[]): Provide
   });
 }
 
-async function ensureCharacterRef(state: SeriesState, provider: string): Promise<CharacterAnswer> {
+async function ensureCharacterRef(
+  state: SeriesState,
+  provider: string,
+  openCircuit: (provider: string, reason: string) => void,
+): Promise<CharacterAnswer> {
   const { passport } = state;
   if (passport.refs[provider]) return { provider, ref: passport.refs[provider] };
   if (passport.refused[provider]) return { provider, refused: passport.refused[provider] };
@@ -177,9 +199,14 @@ async function ensureCharacterRef(state: SeriesState, provider: string): Promise
     else passport.refused[provider] = created.refused;
     return { provider, ...created };
   } catch (err) {
-    state.health[provider] = 'down';
-    return { provider, unavailable: describeFailure(err).message };
+    const reason = describeFailure(err).message;
+    openCircuit(provider, `character creation: ${reason}`);
+    return { provider, unavailable: reason };
   }
+}
+
+function lastReasonOn(result: SceneResult, provider: string): string {
+  return [...result.takes].reverse().find((t) => t.provider === provider)?.reason ?? 'unavailable';
 }
 
 function providersUsed(results: SceneResult[]): string[] {

@@ -87,6 +87,12 @@ export interface SeriesInput {
   budgetUsd?: number;
   /** Scenes started per run before continuing as new (keeps each run's history small). */
   scenesPerRun?: number;
+  /** A job not finished by then is given up (still paid for) and becomes a new take. */
+  jobDeadlineSeconds?: number;
+  /** How long a provider found unavailable is left alone before one scene may try it again. */
+  circuitCooldownSeconds?: number;
+  /** `fail`: any rejected scene fails the series (after every scene ran); default `allow`. */
+  onRejection?: 'allow' | 'fail';
 }
 
 export type TakeOutcome = 'completed' | 'rejected' | 'unavailable' | 'failed';

@@ -100,6 +100,17 @@ export class OfficialProvider implements VideoProvider {
     return { jobId: this.#parseVideo(video, 'video creation').id };
   }
 
+  /** The newest job with this exact prompt created since `notBefore`, from the cursor list. */
+  async findJob(request: SubmitRequest, notBefore: Date): Promise<string | undefined> {
+    const since = Math.floor(notBefore.getTime() / 1000);
+    const page = await this.#call(() => this.#client.videos.list({ order: 'desc', limit: 100 }));
+    for (const video of page.data) {
+      if (video.created_at < since) break; // newest first: nothing older can be this take's
+      if (video.prompt === request.prompt) return video.id;
+    }
+    return undefined;
+  }
+
   async getJob(jobId: string): Promise<JobStatus> {
     const video = this.#parseVideo(await this.#call(() => this.#client.videos.retrieve(jobId), true), 'video status');
     const state = STATE_BY_STATUS[video.status];

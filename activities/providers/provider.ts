@@ -49,6 +49,12 @@ export interface VideoProvider {
   /** Create a character from an earlier generation; not every contract can. */
   extractCharacter?(input: { name: string; taskId: string }): Promise<CreatedCharacter>;
   submit(request: SubmitRequest): Promise<{ jobId: string }>;
+  /**
+   * Finds a job this take may already have created (an attempt that died after the upstream
+   * accepted it), for upstreams that ignore idempotency keys. Contracts without a job list
+   * (relay-v1) cannot reconcile and leave it out.
+   */
+  findJob?(request: SubmitRequest, notBefore: Date): Promise<string | undefined>;
   getJob(jobId: string): Promise<JobStatus>;
   /** Streams the finished video's bytes. */
   download(jobId: string): Promise<AsyncIterable<Uint8Array>>;
