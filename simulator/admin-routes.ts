@@ -16,14 +16,15 @@ function parseJsonBody(req: SimRequest): unknown {
 
 export function adminRoutes(state: SimulatorState): Route[] {
   return [
-    { method: 'GET', pattern: /^\/ledger$/, handle: () => jsonResponse(200, state.ledger.snapshot()) },
-    { method: 'GET', pattern: /^\/scenario$/, handle: () => jsonResponse(200, state.scenario.current()) },
+    { name: 'ledger', method: 'GET', pattern: /^\/ledger$/, handle: () => jsonResponse(200, state.ledger.snapshot()) },
+    { name: 'scenario', method: 'GET', pattern: /^\/scenario$/, handle: () => jsonResponse(200, state.scenario.current()) },
     {
+      name: 'setScenario',
       method: 'POST',
       pattern: /^\/scenario$/,
       handle: (req) => {
         try {
-          return jsonResponse(200, state.scenario.replace(parseJsonBody(req), state.ledger.calls()));
+          return jsonResponse(200, state.scenario.replace(parseJsonBody(req), state.now()));
         } catch (error) {
           if (error instanceof ScenarioError) throw new InvalidRequestError(error.message, null, 'invalid_scenario');
           throw error;
@@ -31,6 +32,7 @@ export function adminRoutes(state: SimulatorState): Route[] {
       },
     },
     {
+      name: 'reset',
       method: 'POST',
       pattern: /^\/reset$/,
       handle: () => {

@@ -4,6 +4,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { BodyTooLargeError, InvalidRequestError, NotFoundError } from './errors';
+import type { TransportFault } from './faults';
 import { expandBracketFields, parseMultipart, type FormObject } from './multipart';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -22,6 +23,8 @@ export interface SimResponse {
   contentType: string;
   body: Buffer | string;
   headers?: Record<string, string>;
+  /** Set by a reset / hang fault: do that to the socket instead of answering. */
+  transport?: TransportFault;
 }
 
 export function jsonResponse(status: number, value: unknown, headers?: Record<string, string>): SimResponse {
@@ -47,6 +50,8 @@ export async function readBody(req: IncomingMessage, limitBytes = MAX_BODY_BYTES
 export type RouteHandler = (req: SimRequest) => SimResponse | Promise<SimResponse>;
 
 export interface Route {
+  /** Endpoint name, as used in scenarios (`endpoints.<name>`) and `callsByEndpoint`. */
+  name: string;
   method: string;
   /** Anchored pattern over the path below the contract's mount point; named groups become params. */
   pattern: RegExp;

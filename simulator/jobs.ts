@@ -10,6 +10,9 @@ import type { Contract } from './scenario';
 /** How a job will end, decided when it is accepted (scenarios act at submit time). */
 export type JobOutcome = 'succeed' | 'moderation_blocked' | 'processing_error';
 
+/** A job that never finishes (scenario `stuck`): in progress at 99 %, or queued forever. */
+export type JobStuck = 99 | 'queued';
+
 export interface Job extends MediaSubject {
   contract: Contract;
   /** Official model id as requested (snapshots kept verbatim); undefined on relays. */
@@ -18,6 +21,8 @@ export interface Job extends MediaSubject {
   remixedFromId: string | null;
   durationMs: number;
   outcome: JobOutcome;
+  /** Set when the job will never finish; wins over `outcome`. */
+  stuck?: JobStuck;
   deleted: boolean;
 }
 
@@ -54,6 +59,10 @@ function runningProgress(fraction: number): number {
 export function viewJob(job: Job, nowMs: number): JobView {
   const elapsed = Math.max(0, nowMs - job.createdAtMs);
   const fraction = job.durationMs <= 0 ? 1 : elapsed / job.durationMs;
+  if (job.stuck === 'queued' || (job.stuck === 99 && fraction < QUEUED_FRACTION)) {
+    return { phase: 'queued', progress: 0, finishedAtMs: null, error: null };
+  }
+  if (job.stuck === 99) return { phase: 'running', progress: runningProgress(Math.min(fraction, 1)), finishedAtMs: null, error: null };
   if (job.outcome !== 'succeed' && fraction >= FAILURE_FRACTION) {
     return {
       phase: 'failed',
@@ -85,7 +94,7 @@ export class JobStore {
   ) {}
 
   /** Accept a job: mint its id, draw its duration (jobSeconds ± jitter). */
-  create(contract: Contract, draft: JobDraft, opts: { nowMs: number; jobSeconds: number; jitter: number; outcome: JobOutcome }): Job {
+  create(contract: Contract, draft: JobDraft, opts: { nowMs: number; jobSeconds: number; jitter: number; outcome: JobOutcome; stuck?: JobStuck }): Job {
     const id = this.ids.mint(contract === 'official' ? 'video' : 'task');
     const durationMs = Math.max(1, Math.round(opts.jobSeconds * 1000 * (1 + opts.jitter * this.durations.nextSigned())));
     const job: Job = {
@@ -100,6 +109,7 @@ export class JobStore {
       createdAtMs: opts.nowMs,
       durationMs,
       outcome: opts.outcome,
+      ...(opts.stuck !== undefined ? { stuck: opts.stuck } : {}),
       deleted: false,
     };
     this.jobs.set(id, job);
@@ -125,6 +135,17 @@ export class JobStore {
   /** All jobs of `contract` in creation order, deleted ones included (cursors may point at them). */
   all(contract: Contract): Job[] {
     return [...this.jobs.values()].filter((job) => job.contract === contract);
+  }
+
+  /** How many live jobs of `contract` are queued or running at `nowMs` (stuck ones included). */
+  activeCount(contract: Contract, nowMs: number): number {
+    let count = 0;
+    for (const job of this.jobs.values()) {
+      if (job.contract !== contract || job.deleted) continue;
+      const phase = viewJob(job, nowMs).phase;
+      if (phase === 'queued' || phase === 'running') count += 1;
+    }
+    return count;
   }
 
   clear(): void {

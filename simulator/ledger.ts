@@ -1,7 +1,8 @@
 /**
  * What the simulated upstreams would have charged: one entry per accepted submission, plus a count
- * of every call per contract (refused ones too). Tests and dry runs compare it with the
- * orchestrator's own accounting, so "never pay twice for a scene" can be checked from outside.
+ * of every call per contract and per endpoint (refused ones too). Tests and dry runs compare it
+ * with the orchestrator's own accounting, so "nothing lost, nothing paid twice" can be checked
+ * from outside: each entry carries its idempotency key and how its job ended.
  */
 import { viewJob, type Job, type JobStore } from './jobs';
 import type { Contract } from './scenario';
@@ -22,21 +23,33 @@ export interface LedgerEntry {
   model?: string;
   billedUsd: number;
   status: LedgerStatus;
+  /** How the job ended: `completed` / `failed`, or null while it has not (stuck jobs stay null). */
+  finalStatus: 'completed' | 'failed' | null;
+  /** The failure code of a failed job (`moderation_blocked`, `processing_error`), else null. */
+  errorCode: string | null;
 }
+
+/** Calls per endpoint name of each contract (`unknown` for unmatched paths). */
+export type CallsByEndpoint = Record<Contract, Record<string, number>>;
 
 export interface LedgerSnapshot {
   entries: LedgerEntry[];
   calls: Record<Contract, number>;
+  callsByEndpoint: CallsByEndpoint;
 }
 
+const noCalls = (): Record<Contract, number> => ({ official: 0, 'relay-v1': 0 });
+const noEndpointCalls = (): CallsByEndpoint => ({ official: {}, 'relay-v1': {} });
+
 interface StoredEntry {
-  entry: Omit<LedgerEntry, 'status' | 'billedUsd'>;
+  entry: Omit<LedgerEntry, 'status' | 'billedUsd' | 'finalStatus' | 'errorCode'>;
   listPriceUsd: number;
 }
 
 export class Ledger {
   private stored: StoredEntry[] = [];
-  private callCounts: Record<Contract, number> = { official: 0, 'relay-v1': 0 };
+  private callCounts = noCalls();
+  private endpointCounts = noEndpointCalls();
 
   constructor(
     private readonly jobs: JobStore,
@@ -61,14 +74,23 @@ export class Ledger {
     });
   }
 
-  /** Count one call to `contract`; returns its 1-based number. */
-  countCall(contract: Contract): number {
-    this.callCounts[contract] += 1;
+  /**
+   * Count one call to `endpoint` of `contract`; returns its 1-based number within the contract.
+   * `inContractTotal: false` counts it per endpoint only (relay files, which `calls` leaves out).
+   */
+  countCall(contract: Contract, endpoint = 'unknown', inContractTotal = true): number {
+    const byEndpoint = this.endpointCounts[contract];
+    byEndpoint[endpoint] = (byEndpoint[endpoint] ?? 0) + 1;
+    if (inContractTotal) this.callCounts[contract] += 1;
     return this.callCounts[contract];
   }
 
   calls(): Record<Contract, number> {
     return { ...this.callCounts };
+  }
+
+  callsByEndpoint(): CallsByEndpoint {
+    return { official: { ...this.endpointCounts.official }, 'relay-v1': { ...this.endpointCounts['relay-v1'] } };
   }
 
   /**
@@ -82,16 +104,18 @@ export class Ledger {
       const view = job ? viewJob(job, nowMs) : undefined;
       const status: LedgerStatus = view ? view.phase : 'completed';
       const billedUsd = view?.error?.code === 'processing_error' ? 0 : listPriceUsd;
-      return { ...entry, characterIds: [...entry.characterIds], billedUsd, status };
+      const finalStatus = status === 'completed' || status === 'failed' ? status : null;
+      return { ...entry, characterIds: [...entry.characterIds], billedUsd, status, finalStatus, errorCode: view?.error?.code ?? null };
     });
   }
 
   snapshot(): LedgerSnapshot {
-    return { entries: this.entries(), calls: this.calls() };
+    return { entries: this.entries(), calls: this.calls(), callsByEndpoint: this.callsByEndpoint() };
   }
 
   clear(): void {
     this.stored = [];
-    this.callCounts = { official: 0, 'relay-v1': 0 };
+    this.callCounts = noCalls();
+    this.endpointCounts = noEndpointCalls();
   }
 }

@@ -22,7 +22,8 @@ const toUnix = (ms: number): number => Math.floor(ms / 1000);
 
 function videoResource(state: SimulatorState, job: Job): Record<string, unknown> {
   const view = viewJob(job, state.now());
-  const expiresAt = view.phase === 'completed' && view.finishedAtMs !== null ? toUnix(state.expiresAtMs(view.finishedAtMs)) : null;
+  const finished = view.phase === 'completed' && view.finishedAtMs !== null ? view.finishedAtMs : null;
+  const expiresAt = finished === null ? null : toUnix(state.expiresAtMs(finished, 'official', 'content'));
   return {
     id: job.id,
     object: 'video',
@@ -54,8 +55,10 @@ function requireCompleted(state: SimulatorState, job: Job): void {
   }
 }
 
-/** Every character must exist here (ids are not portable) and be named in the prompt. */
-function checkCharacters(state: SimulatorState, prompt: string, ids: readonly string[]): void {
+/** No character may be revoked; each must exist here (ids are not portable) and be named in the prompt. */
+function checkCharacters(state: SimulatorState, endpoint: string, prompt: string, ids: readonly string[]): void {
+  const revoked = state.faults.revokedCharacterError('official', endpoint, ids);
+  if (revoked) throw revoked;
   for (const id of ids) {
     const character = state.characters.get('official', id);
     if (!character) throw new InvalidRequestError(`Character '${id}' not found.`, 'characters', 'character_not_found');
@@ -71,10 +74,10 @@ function checkCharacters(state: SimulatorState, prompt: string, ids: readonly st
 
 function createVideo(state: SimulatorState, req: SimRequest): SimResponse {
   const input = parseCreateVideo(decodeBody(req).fields);
-  checkCharacters(state, input.prompt, input.characterIds);
+  checkCharacters(state, 'create', input.prompt, input.characterIds);
   const draft = { prompt: input.prompt, seconds: input.seconds, size: input.size, model: input.model, characterIds: input.characterIds };
   const price = officialPriceUsd(input.model, input.size, input.seconds);
-  const { job } = state.submit('official', draft, price, idempotencyKeyOf(req.headers));
+  const { job } = state.submit('official', 'create', draft, price, idempotencyKeyOf(req.headers));
   return jsonResponse(200, videoResource(state, job));
 }
 
@@ -126,9 +129,11 @@ function remixVideo(state: SimulatorState, req: SimRequest): SimResponse {
   const source = findVideo(state, req);
   const prompt = parseRemix(decodeBody(req).fields);
   requireCompleted(state, source);
+  const revoked = state.faults.revokedCharacterError('official', 'remix', source.characterIds);
+  if (revoked) throw revoked;
   const model = source.model ?? 'sora-2';
   const draft = { prompt, seconds: source.seconds, size: source.size, model, characterIds: source.characterIds, remixedFromId: source.id };
-  const { job } = state.submit('official', draft, officialPriceUsd(model, source.size, source.seconds), idempotencyKeyOf(req.headers));
+  const { job } = state.submit('official', 'remix', draft, officialPriceUsd(model, source.size, source.seconds), idempotencyKeyOf(req.headers));
   return jsonResponse(200, videoResource(state, job));
 }
 
@@ -140,7 +145,7 @@ function downloadContent(state: SimulatorState, req: SimRequest): SimResponse {
   const job = findVideo(state, req);
   requireCompleted(state, job);
   const view = viewJob(job, state.now());
-  if (view.finishedAtMs !== null && state.now() >= state.expiresAtMs(view.finishedAtMs)) {
+  if (view.finishedAtMs !== null && state.now() >= state.expiresAtMs(view.finishedAtMs, 'official', 'content')) {
     throw new NotFoundError('content_expired', `The content of video '${job.id}' has expired.`, 'video_id');
   }
   if (variant === 'thumbnail') return bytesResponse(thumbnailFor(job), 'image/webp');
@@ -181,13 +186,13 @@ function getCharacter(state: SimulatorState, req: SimRequest): SimResponse {
 export function officialRoutes(state: SimulatorState): Route[] {
   const on = (handler: (s: SimulatorState, r: SimRequest) => SimResponse) => (req: SimRequest) => handler(state, req);
   return [
-    { method: 'POST', pattern: /^\/videos\/characters$/, handle: on(createCharacter) },
-    { method: 'GET', pattern: /^\/videos\/characters\/(?<id>[^/]+)$/, handle: on(getCharacter) },
-    { method: 'POST', pattern: /^\/videos$/, handle: on(createVideo) },
-    { method: 'GET', pattern: /^\/videos$/, handle: on(listVideos) },
-    { method: 'GET', pattern: /^\/videos\/(?<id>[^/]+)$/, handle: on(retrieveVideo) },
-    { method: 'DELETE', pattern: /^\/videos\/(?<id>[^/]+)$/, handle: on(deleteVideo) },
-    { method: 'POST', pattern: /^\/videos\/(?<id>[^/]+)\/remix$/, handle: on(remixVideo) },
-    { method: 'GET', pattern: /^\/videos\/(?<id>[^/]+)\/content$/, handle: on(downloadContent) },
+    { name: 'createCharacter', method: 'POST', pattern: /^\/videos\/characters$/, handle: on(createCharacter) },
+    { name: 'getCharacter', method: 'GET', pattern: /^\/videos\/characters\/(?<id>[^/]+)$/, handle: on(getCharacter) },
+    { name: 'create', method: 'POST', pattern: /^\/videos$/, handle: on(createVideo) },
+    { name: 'list', method: 'GET', pattern: /^\/videos$/, handle: on(listVideos) },
+    { name: 'retrieve', method: 'GET', pattern: /^\/videos\/(?<id>[^/]+)$/, handle: on(retrieveVideo) },
+    { name: 'delete', method: 'DELETE', pattern: /^\/videos\/(?<id>[^/]+)$/, handle: on(deleteVideo) },
+    { name: 'remix', method: 'POST', pattern: /^\/videos\/(?<id>[^/]+)\/remix$/, handle: on(remixVideo) },
+    { name: 'content', method: 'GET', pattern: /^\/videos\/(?<id>[^/]+)\/content$/, handle: on(downloadContent) },
   ];
 }

@@ -87,11 +87,13 @@ function generate(state: SimulatorState, req: SimRequest): SimResponse {
     throw new InvalidRequestError(`duration must be one of ${DURATIONS.join(', ')} (seconds).`, 'duration', 'invalid_duration');
   }
   const cameos = [...new Set([...prompt.matchAll(CAMEO_PATTERN)].map((m) => m[1]))];
+  const revoked = state.faults.revokedCharacterError('relay-v1', 'generate', cameos);
+  if (revoked) throw revoked;
   for (const id of cameos) {
     if (!state.characters.get('relay-v1', id)) throw new InvalidRequestError(`Cameo @${id} not found.`, 'prompt', 'cameo_not_found');
   }
   const draft = { prompt, seconds: duration, size: '720x1280', characterIds: cameos };
-  const { job } = state.submit('relay-v1', draft, RELAY_PRICE_PER_VIDEO_USD, idempotencyKeyOf(req.headers));
+  const { job } = state.submit('relay-v1', 'generate', draft, RELAY_PRICE_PER_VIDEO_USD, idempotencyKeyOf(req.headers));
   return jsonResponse(200, { task_id: job.id });
 }
 
@@ -111,11 +113,11 @@ function getTask(state: SimulatorState, req: SimRequest): SimResponse {
 export function relayRoutes(state: SimulatorState): Route[] {
   const on = (handler: (s: SimulatorState, r: SimRequest) => SimResponse) => (req: SimRequest) => handler(state, req);
   return [
-    { method: 'POST', pattern: /^\/sora\/characters$/, handle: on(createCharacter) },
-    { method: 'POST', pattern: /^\/sora\/characters\/extract$/, handle: on(extractCharacter) },
-    { method: 'GET', pattern: /^\/sora\/characters$/, handle: on(listCharacters) },
-    { method: 'POST', pattern: /^\/sora\/generate$/, handle: on(generate) },
-    { method: 'GET', pattern: /^\/sora\/tasks\/(?<id>[^/]+)$/, handle: on(getTask) },
+    { name: 'createCharacter', method: 'POST', pattern: /^\/sora\/characters$/, handle: on(createCharacter) },
+    { name: 'extractCharacter', method: 'POST', pattern: /^\/sora\/characters\/extract$/, handle: on(extractCharacter) },
+    { name: 'listCharacters', method: 'GET', pattern: /^\/sora\/characters$/, handle: on(listCharacters) },
+    { name: 'generate', method: 'POST', pattern: /^\/sora\/generate$/, handle: on(generate) },
+    { name: 'task', method: 'GET', pattern: /^\/sora\/tasks\/(?<id>[^/]+)$/, handle: on(getTask) },
   ];
 }
 
@@ -129,6 +131,6 @@ export function serveRelayFile(state: SimulatorState, taskId: string): SimRespon
   if (!job || !view || view.phase !== 'completed' || view.finishedAtMs === null) {
     throw new NotFoundError('file_not_found', `No file for ${taskId}.`);
   }
-  if (state.now() >= state.expiresAtMs(view.finishedAtMs)) throw new NotFoundError('file_expired', `The file for ${taskId} has expired.`);
+  if (state.now() >= state.expiresAtMs(view.finishedAtMs, 'relay-v1', 'file')) throw new NotFoundError('file_expired', `The file for ${taskId} has expired.`);
   return bytesResponse(videoFor(job), 'video/mp4');
 }

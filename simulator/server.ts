@@ -11,16 +11,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { adminRoutes } from './admin-routes';
 import { ApiError, NotFoundError, renderOpenAiError, renderRelayError, ScenarioError, SimulatorOptionsError } from './errors';
-import { errorResponse, officialGateway, relayGateway, serveContract } from './gateway';
+import { errorResponse, officialGateway, relayGateway, serveContract, serveFile } from './gateway';
 import { bytesResponse, decodePathSegment, findRoute, readBody, type SimRequest, type SimResponse } from './http';
-import type { LedgerEntry } from './ledger';
+import type { CallsByEndpoint, LedgerEntry } from './ledger';
 import { clipFor } from './media';
-import { serveRelayFile } from './relay-routes';
-import type { Scenario } from './scenario';
+import type { Contract, Scenario } from './scenario';
 import { SimulatorState } from './state';
+import { applyTransportFault } from './transport';
 
-export type { LedgerEntry, LedgerSnapshot } from './ledger';
-export type { Scenario } from './scenario';
+export type { CallsByEndpoint, LedgerEntry, LedgerSnapshot } from './ledger';
+export type { Contract, EndpointName, FaultSet, Scenario } from './scenario';
+export { CONTRACTS, ENDPOINTS } from './scenario';
 export { DEMO_TASK_ID } from './state';
 export { HUMAN_LIKENESS_MARKER } from './media';
 
@@ -49,11 +50,17 @@ export interface RunningSimulator {
   officialBaseUrl: string;
   relayBaseUrl: string;
   ledger(): LedgerEntry[];
+  /**
+   * Calls so far (refused ones included): per contract (relay files excluded) and per endpoint
+   * name (relay files as `relay-v1.file`; unmatched paths as `unknown`).
+   */
+  calls(): { byContract: Record<Contract, number>; byEndpoint: CallsByEndpoint };
   /** Replace the scenario (validated; throws ScenarioError). */
   setScenario(scenario: Scenario): void;
   scenario(): Scenario;
   /** Forget jobs, characters, ledger and calls (keeps the seeded demo task and the scenario). */
   reset(): void;
+  /** Stop listening and drop every connection (hanging ones included); repeated calls share one close. */
   close(): Promise<void>;
 }
 
@@ -84,7 +91,7 @@ function createRequestHandler(state: SimulatorState) {
     const path = req.url.pathname;
     if (path === '/v1' || path.startsWith('/v1/')) return serveContract(official, state, req, path.slice('/v1'.length));
     const file = /^\/relay\/files\/([^/]+)\.mp4$/.exec(path);
-    if (file && req.method === 'GET') return serveRelayFile(state, decodePathSegment(file[1]));
+    if (file && req.method === 'GET') return serveFile(state, file[1]);
     if (path === '/relay' || path.startsWith('/relay/')) return serveContract(relay, state, req, path.slice('/relay'.length));
     const clip = /^\/clips\/([^/]+)\.mp4$/.exec(path);
     if (clip && req.method === 'GET') return bytesResponse(clipFor(decodePathSegment(clip[1])), 'video/mp4');
@@ -112,7 +119,8 @@ function createRequestHandler(state: SimulatorState) {
         response = errorResponse(new ApiError(500, 'internal_error', 'The simulator failed unexpectedly.'), render);
       }
     }
-    if (!res.headersSent) send(res, response);
+    if (response.transport) applyTransportFault(req.socket, response.transport, state.holds);
+    else if (!res.headersSent && !state.holds.isClosed) send(res, response);
   };
 }
 
@@ -136,7 +144,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     contentTtlSeconds: options.contentTtlSeconds ?? 3600,
     now: options.now ?? Date.now,
   });
-  if (options.scenario) state.scenario.replace(options.scenario, state.ledger.calls());
+  if (options.scenario) state.scenario.replace(options.scenario, state.now());
 
   const handler = createRequestHandler(state);
   const server = createServer((req, res) => void handler(req, res));
@@ -144,23 +152,29 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   state.baseUrl = url;
+  let closing: Promise<void> | undefined;
 
   return {
     url,
     officialBaseUrl: `${url}/v1`,
     relayBaseUrl: `${url}/relay`,
     ledger: () => state.ledger.entries(),
+    calls: () => ({ byContract: state.ledger.calls(), byEndpoint: state.ledger.callsByEndpoint() }),
     setScenario: (scenario) => {
-      state.scenario.replace(scenario, state.ledger.calls());
+      state.scenario.replace(scenario, state.now());
     },
     scenario: () => state.scenario.current(),
     reset: () => state.reset(),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: () => {
+      closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets would hold close() (and so jest) open until they time out.
+        // Latency timers and hanging sockets first, then keep-alive sockets, which would hold
+        // close() (and so jest) open until they time out.
+        state.holds.closeAll();
         server.closeAllConnections();
-      }),
+      });
+      return closing;
+    },
   };
 }
 

@@ -1,12 +1,15 @@
 /**
  * Everything one simulator instance knows, and the one path every accepted submission takes
- * (idempotency, scenario outcome, duration draw, billing), so both contracts bill the same way.
+ * (idempotency, concurrency limit, scenario outcome, duration draw, billing), so both contracts
+ * bill the same way.
  */
 import { CharacterStore } from './characters';
-import { JobStore, type Job, type JobDraft, type JobOutcome } from './jobs';
+import { FaultPlanner } from './faults';
+import { JobStore, type Job, type JobDraft } from './jobs';
 import { Ledger } from './ledger';
-import { deriveStream, IdMinter } from './prng';
+import { deriveStream, IdMinter, type SeededRandom } from './prng';
 import { ScenarioState, type Contract } from './scenario';
+import { Holds } from './transport';
 
 export interface SimulatorConfig {
   seed: number;
@@ -32,11 +35,16 @@ export class SimulatorState {
   characters!: CharacterStore;
   ledger!: Ledger;
   readonly scenario = new ScenarioState();
+  readonly faults: FaultPlanner;
+  /** Timers and sockets held by latency and hang faults; released by close(). */
+  readonly holds = new Holds();
   /** Public base URL (`http://127.0.0.1:PORT`), known once the server listens. */
   baseUrl = '';
   private idempotency = new Map<string, string>();
+  private latencyStream!: SeededRandom;
 
   constructor(readonly config: SimulatorConfig) {
+    this.faults = new FaultPlanner(this.scenario, () => this.latencyStream);
     this.reset();
   }
 
@@ -53,7 +61,8 @@ export class SimulatorState {
     this.characters = new CharacterStore(new IdMinter(this.config.seed ^ 0x5eed));
     this.ledger = new Ledger(this.jobs, () => this.now());
     this.idempotency = new Map();
-    this.scenario.resetBaseline();
+    this.latencyStream = deriveStream(this.config.seed, 'latency');
+    this.scenario.resetBaseline(this.now());
     this.seedDemoTask();
   }
 
@@ -75,30 +84,36 @@ export class SimulatorState {
   }
 
   /**
-   * Accept a job once per idempotency key: a replay returns the first job and bills nothing.
-   * Keys are scoped per contract, as each upstream keeps its own.
+   * Accept a job once per idempotency key: a replay returns the first job and bills nothing
+   * (unless the scenario ignores keys). Keys are scoped per contract, as each upstream keeps its
+   * own. Throws the 429 of a `maxConcurrentJobs` limit.
    */
-  submit(contract: Contract, draft: JobDraft, listPriceUsd: number, idempotencyKey?: string): Submission {
+  submit(contract: Contract, endpoint: string, draft: JobDraft, listPriceUsd: number, idempotencyKey?: string): Submission {
     const scopedKey = idempotencyKey === undefined ? undefined : `${contract}\u0000${idempotencyKey}`;
-    if (scopedKey !== undefined) {
+    if (scopedKey !== undefined && !this.faults.ignoresIdempotencyKeys(contract, endpoint)) {
       const earlier = this.idempotency.get(scopedKey);
       const job = earlier === undefined ? undefined : this.jobs.lookup(earlier);
       if (job) return { job, replayed: true };
     }
-    const outcome: JobOutcome = this.scenario.rejects(draft.prompt) ? 'moderation_blocked' : 'succeed';
+    const refusal = this.faults.concurrencyRefusal(contract, endpoint, () => this.jobs.activeCount(contract, this.now()));
+    if (refusal) throw refusal;
+    const fate = this.faults.jobFate(contract, endpoint, draft.prompt);
     const job = this.jobs.create(contract, draft, {
       nowMs: this.now(),
       jobSeconds: this.scenario.jobSeconds(this.config.jobSeconds),
       jitter: this.config.jitter,
-      outcome,
+      ...fate,
     });
     this.ledger.record(job, listPriceUsd, idempotencyKey);
     if (scopedKey !== undefined) this.idempotency.set(scopedKey, job.id);
     return { job, replayed: false };
   }
 
-  /** When (epoch ms) the downloadable assets of a job finished at `finishedAtMs` expire. */
-  expiresAtMs(finishedAtMs: number): number {
-    return finishedAtMs + this.config.contentTtlSeconds * 1000;
+  /**
+   * When (epoch ms) the downloadable assets of a job finished at `finishedAtMs` expire, as seen
+   * from `endpoint` (a scenario's `contentTtlSeconds` overrides the option, at read time).
+   */
+  expiresAtMs(finishedAtMs: number, contract: Contract, endpoint: string): number {
+    return finishedAtMs + this.scenario.contentTtlSeconds(contract, endpoint, this.config.contentTtlSeconds) * 1000;
   }
 }

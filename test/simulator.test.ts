@@ -287,7 +287,7 @@ describe('ledger, progression and reset', () => {
     await call(sim, 'POST', '/relay/sora/characters', { body: { video_url: 'https://cdn.example/a.mp4', name: 'A' } });
     expect((await call(sim, 'POST', '/admin/reset', { key: null })).json).toEqual({ reset: true });
     const admin = await call(sim, 'GET', '/admin/ledger', { key: null });
-    expect(admin.json).toEqual({ entries: [], calls: { official: 0, 'relay-v1': 0 } });
+    expect(admin.json).toEqual({ entries: [], calls: { official: 0, 'relay-v1': 0 }, callsByEndpoint: { official: {}, 'relay-v1': {} } });
     expect((await call(sim, 'GET', '/relay/sora/characters')).json).toEqual({ characters: [] });
     expect((await relayTask(sim, 'task_demo_origin')).json).toMatchObject({ status: 'completed' });
     expect((await relayGenerate(sim, { prompt: 'x' })).json.task_id).toBe(firstId); // as reproducible as a fresh start

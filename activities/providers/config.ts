@@ -151,13 +151,13 @@ export function loadProviderConfig(env: NodeJS.ProcessEnv = process.env): Provid
 }
 
 /** The dev stack: both contracts served by the bundled simulator. */
-export function defaultProviderConfig(simulatorUrl: string): ProvidersConfig {
+export function defaultProviderConfig(simulatorUrl: string, tuning: { timeoutMs?: number } = {}): ProvidersConfig {
   const base = simulatorUrl.replace(/\/+$/, '');
   return parseProviderConfig(
     {
       providers: [
-        { name: 'relay', contract: 'relay-v1', baseUrl: `${base}/relay`, keyEnv: 'SORA_RELAY_KEY', maxConcurrency: 3 },
-        { name: 'official', contract: 'official', baseUrl: `${base}/v1`, keyEnv: 'SORA_OFFICIAL_KEY', model: 'sora-2', maxConcurrency: 4 },
+        { name: 'relay', contract: 'relay-v1', baseUrl: `${base}/relay`, keyEnv: 'SORA_RELAY_KEY', maxConcurrency: 3, ...tuning },
+        { name: 'official', contract: 'official', baseUrl: `${base}/v1`, keyEnv: 'SORA_OFFICIAL_KEY', model: 'sora-2', maxConcurrency: 4, ...tuning },
       ],
     },
     'default provider config',

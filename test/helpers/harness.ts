@@ -59,7 +59,14 @@ let queues = 0;
  * A real stack for one suite: the shared dev server, a fresh simulator on a random port,
  * a real worker on its own task queue with real providers over HTTP.
  */
-export async function startHarness(options: { simulator?: Partial<SimulatorOptions>; pollIntervalMs?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  simulator?: Partial<SimulatorOptions>;
+  pollIntervalMs?: number;
+  /** Per-request upstream timeout; short in fault drills so a hanging upstream costs seconds. */
+  providerTimeoutMs?: number;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sora-series-test-'));
   const sim = await startSimulator({
     port: 0,
@@ -70,8 +77,13 @@ export async function startHarness(options: { simulator?: Partial<SimulatorOptio
   });
   const logLines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
-  const env = { ...SIMULATOR_KEYS, SORA_SERIES_DATA_DIR: dataDir, SORA_SERIES_POLL_MS: String(options.pollIntervalMs ?? 100) };
-  const deps = activityDepsFromEnv(logger, env, defaultProviderConfig(sim.url));
+  const env = {
+    ...SIMULATOR_KEYS,
+    SORA_SERIES_DATA_DIR: dataDir,
+    SORA_SERIES_POLL_MS: String(options.pollIntervalMs ?? 100),
+    SORA_SERIES_ALLOW_PRIVATE_URLS: '1', // the simulator is on loopback
+  };
+  const deps = activityDepsFromEnv(logger, env, defaultProviderConfig(sim.url, { timeoutMs: options.providerTimeoutMs }));
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const taskQueue = `test-${process.pid}-${++queues}-${Date.now()}`;
   const worker = await createSeriesWorker({ connection, namespace: 'default', taskQueue, deps, workflowBundle: await workflowBundle() });
