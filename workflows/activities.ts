@@ -28,6 +28,8 @@ export const local = proxyActivities<SeriesActivities>({
  */
 export function waiting(jobDeadlineSeconds: number) {
   return proxyActivities<SeriesActivities>({
+    // Schedule-to-close bounds all attempts together: a start-to-close timeout alone would be retried.
+    scheduleToCloseTimeout: `${jobDeadlineSeconds} seconds`,
     startToCloseTimeout: `${jobDeadlineSeconds} seconds`,
     heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 20 },

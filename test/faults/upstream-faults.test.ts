@@ -1,0 +1,158 @@
+import { startSeries } from '../../client/series-client';
+import type { Scenario } from '../../simulator/server';
+import type { SeriesInput, SeriesResult } from '../../workflows/types';
+import { startHarness, type Harness } from '../helpers/harness';
+import { recordMeasurement } from '../helpers/measurements';
+import { seriesInput } from '../helpers/specs';
+
+/**
+ * Every upstream fault the simulator can inject, each with the outcome a user wants: the
+ * series finishes where it can, nothing is paid twice, and what was paid is recorded.
+ */
+describe('upstream faults, series outcomes', () => {
+  let h: Harness;
+  let faults = 0;
+  beforeAll(async () => {
+    h = await startHarness({ providerTimeoutMs: 1500, simulator: { jobSeconds: 0.4 } });
+  });
+  afterAll(async () => {
+    recordMeasurement('faults_injected', faults);
+    await h?.stop();
+  });
+
+  async function runUnder(scenario: Scenario, input: SeriesInput): Promise<SeriesResult> {
+    faults++;
+    h.sim.setScenario(scenario);
+    const result = await (await startSeries(h.client, input, { taskQueue: h.taskQueue })).result();
+    h.sim.setScenario({});
+    return result;
+  }
+  const jobsOf = (input: SeriesInput) => h.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`series/${input.name}/`));
+
+  /** Nothing paid twice: each take's key billed once, and every paid job is a take we recorded. */
+  function expectOneJobPerTake(input: SeriesInput, result: SeriesResult) {
+    const jobs = jobsOf(input);
+    const keys = jobs.map((e) => e.idempotencyKey);
+    expect(new Set(keys).size).toBe(keys.length);
+    const takeJobs = result.scenes.flatMap((s) => s.takes.flatMap((t) => (t.jobId ? [t.jobId] : [])));
+    expect(jobs.map((e) => e.jobId).sort()).toEqual([...takeJobs].sort());
+  }
+
+  const relayOnly = (n = 2) => seriesInput(h.sim.url, { providers: ['relay'] }, n);
+  const officialOnly = (n = 2) => seriesInput(h.sim.url, { providers: ['official'], defaults: { seconds: 4, size: '720x1280' } }, n);
+
+  test('latency with jitter: slower, same result', async () => {
+    const input = relayOnly();
+    const result = await runUnder({ contracts: { 'relay-v1': { latencyMs: { min: 50, max: 300 } } } }, input);
+    expect(result.status).toBe('completed');
+    expectOneJobPerTake(input, result);
+  });
+
+  test('429 with Retry-After: retried after the delay the upstream asked for, billed once', async () => {
+    const input = relayOnly(1);
+    const started = Date.now();
+    const result = await runUnder({ contracts: { 'relay-v1': { endpoints: { generate: { rateLimit: { retryAfterSeconds: 2, burst: 1 } } } } } }, input);
+    expect(result.status).toBe('completed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    expect(result.scenes[0].takes).toHaveLength(1);
+    expectOneJobPerTake(input, result);
+  });
+
+  test('a burst of 5xx while polling: the wait resumes, one job per take', async () => {
+    const input = relayOnly();
+    const result = await runUnder({ contracts: { 'relay-v1': { endpoints: { task: { serverErrors: { status: 502, burst: 3 } } } } } }, input);
+    expect(result.status).toBe('completed');
+    expectOneJobPerTake(input, result);
+  });
+
+  test('a connection reset after the upstream accepted the job: the retry gets the same job (idempotency key)', async () => {
+    const input = relayOnly(1);
+    const result = await runUnder({ contracts: { 'relay-v1': { endpoints: { generate: { reset: { burst: 1, afterHandling: true } } } } } }, input);
+    expect(result.status).toBe('completed');
+    expect(jobsOf(input)).toHaveLength(1);
+    expectOneJobPerTake(input, result);
+  });
+
+  test('an upstream that ignores idempotency keys and loses the answer: reconciliation finds the job (official)', async () => {
+    const input = officialOnly(1);
+    const result = await runUnder(
+      { contracts: { official: { ignoreIdempotencyKeys: true, endpoints: { create: { reset: { burst: 1, afterHandling: true } } } } } },
+      input,
+    );
+    expect(result.status).toBe('completed');
+    expect(jobsOf(input)).toHaveLength(1);
+    expectOneJobPerTake(input, result);
+  });
+
+  test('a hang past the client timeout, then malformed and contract-breaking bodies: all transient', async () => {
+    const input = relayOnly();
+    const result = await runUnder(
+      { contracts: { 'relay-v1': { endpoints: { task: { hang: { ms: 4000, burst: 1 }, malformed: { burst: 2 } } } } } },
+      input,
+    );
+    expect(result.status).toBe('completed');
+    const official = officialOnly(1);
+    const broken = await runUnder({ contracts: { official: { endpoints: { retrieve: { contractBreak: { burst: 2 } } } } } }, official);
+    expect(broken.status).toBe('completed');
+    expectOneJobPerTake(official, broken);
+  });
+
+  test('a job stuck at 99 % is given up at the deadline, paid for, and the scene moves on', async () => {
+    const input = { ...seriesInput(h.sim.url, {}, 1), jobDeadlineSeconds: 3 };
+    const result = await runUnder({ contracts: { 'relay-v1': { stuck: { at: 99, forever: true } } } }, input);
+    expect(result.status).toBe('completed');
+    const takes = result.scenes[0].takes;
+    expect(takes.map((t) => [t.provider, t.outcome])).toEqual([
+      ['relay', 'failed'],
+      ['relay', 'failed'],
+      ['official', 'completed'],
+    ]);
+    expect(takes[0].reason).toMatch(/timed out/);
+    expect(takes[0].costUsd).toBe(0.12); // a stuck job was accepted and billed: recorded
+    expect(result.scenes[0].costUsd).toBeCloseTo(0.24 + 1.2, 6);
+    expectOneJobPerTake(input, result);
+  }, 60_000);
+
+  test('processing_error (heavy load) fails a take, not billed; a new take finishes the scene', async () => {
+    const input = relayOnly(1);
+    const result = await runUnder({ contracts: { 'relay-v1': { failJobs: { code: 'processing_error', burst: 1 } } } }, input);
+    expect(result.status).toBe('completed');
+    expect(result.scenes[0].takes.map((t) => [t.outcome, t.costUsd])).toEqual([
+      ['failed', 0],
+      ['completed', 0.12],
+    ]);
+    expectOneJobPerTake(input, result);
+  });
+
+  test('a revoked character (cameo_permission_denied) moves the scene to official with the character kept', async () => {
+    const input = seriesInput(h.sim.url, {}, 2);
+    const result = await runUnder({ contracts: { 'relay-v1': { revokeAllCharacters: true } } }, input);
+    expect(result.status).toBe('completed');
+    for (const scene of result.scenes) expect(scene).toMatchObject({ provider: 'official', continuity: 'kept' });
+    expect(result.scenes[0].takes[0]).toMatchObject({ provider: 'relay', outcome: 'unavailable' });
+  });
+
+  test('a bad key (401) on the relay from the start: official takes the series', async () => {
+    const input = seriesInput(h.sim.url, {}, 2);
+    const result = await runUnder({ contracts: { 'relay-v1': { down: { status: 401 } } } }, input);
+    expect(result.status).toBe('completed');
+    expect(result.scenes.every((s) => s.provider === 'official')).toBe(true);
+  });
+
+  test('the official route disappears (404) mid-series after N seconds: the relay keeps going', async () => {
+    const input = { ...seriesInput(h.sim.url, { routing: 'stability' }, 4), maxParallel: 1 };
+    const result = await runUnder({ contracts: { official: { down: { status: 404, afterSeconds: 1 } } } }, input);
+    expect(result.status).toBe('completed');
+    const providers = result.scenes.map((s) => s.provider);
+    expect(providers[0]).toBe('official');
+    expect(providers[3]).toBe('relay');
+  });
+
+  test('a rejected scene can fail the series when the spec says so', async () => {
+    const input = { ...seriesInput(h.sim.url, {}, 2), onRejection: 'fail' as const };
+    input.scenes[0].prompt = '@character does something FORBIDDEN';
+    const result = await runUnder({ rejectWord: 'FORBIDDEN' }, input);
+    expect(result.status).toBe('failed');
+    expect(result.scenes.map((s) => s.status)).toEqual(['rejected', 'completed']);
+  });
+});
