@@ -1,8 +1,13 @@
 import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { activityLogger, providerOf, type ActivityDeps } from './deps';
 import { asActivityFailure, callProvider } from './provider-failures';
 import { ProviderError } from './providers/errors';
-import { storeContentAddressed } from './storage';
+import { FileTooLargeError, storeContentAddressed, type StoredFile } from './storage';
+import { guardedGet, UrlRefusedError, type GuardedResponse } from './url-guard';
+import { describeUrl, PUBLIC_ONLY } from '../client/url-policy';
+import { failureTypeOf } from '../workflows/failures';
 import type { CharacterRef } from '../workflows/types';
 
 export interface StoredClip {
@@ -13,22 +18,104 @@ export interface StoredClip {
 
 export type CharacterRefResult = { ref: CharacterRef } | { refused: string };
 
+/** The clip host failed in a way a later attempt may not (5xx, 408, 429): retried. */
 export class ClipDownloadError extends Error {
   constructor(url: string, status: number) {
-    super(`source clip ${url} answered HTTP ${status}`);
+    super(`source clip ${describeUrl(url)} answered HTTP ${status}`);
     this.name = 'ClipDownloadError';
   }
+}
+
+/** The spec field every clip problem is about. */
+const CLIP_FIELD = 'character.clip';
+/** Headers must arrive within this; the whole download (max 50 MB by default) within the other, under the 2-minute activity timeout. */
+const CLIP_HEADERS_TIMEOUT_MS = 30_000;
+const CLIP_DOWNLOAD_TIMEOUT_MS = 100_000;
+const MAX_CLIP_REDIRECTS = 3;
+/** Answers that are surely not a video: an HTML page or an API error instead of the file. */
+const NOT_VIDEO = /^(text\/|application\/(json|xml|xhtml))/i;
+
+/**
+ * A clip the spec should not have named: a private host, too many redirects, too large, not a
+ * video, gone. Retrying cannot fix it, so it is non-retryable and typed like any invalid request.
+ */
+function invalidClip(code: string, problem: string): ApplicationFailure {
+  const message = `${CLIP_FIELD}: ${problem}`;
+  return ApplicationFailure.create({
+    message,
+    type: failureTypeOf.invalid,
+    nonRetryable: true,
+    details: [{ kind: 'invalid', code, field: CLIP_FIELD, message }],
+  });
+}
+
+function humanBytes(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 export function characterActivities(deps: ActivityDeps) {
   const clipsDir = join(deps.dataDir, 'clips');
 
-  /** Keeps our own copy of the source clip: relay hosts expire theirs, and fallback needs it. */
+  /**
+   * Keeps our own copy of the source clip: relay hosts expire theirs, and fallback needs it.
+   * The URL comes from a spec, so it is fetched through the SSRF guard (every hop's addresses
+   * checked against `deps.urlPolicy`) and its size is bounded before and while downloading.
+   */
   async function storeSourceClip(input: { url: string }): Promise<StoredClip> {
-    const response = await fetch(input.url, { signal: AbortSignal.timeout(60_000) });
-    if (!response.ok || !response.body) throw new ClipDownloadError(input.url, response.status);
-    const stored = await storeContentAddressed(clipsDir, response.body, { ext: '.mp4', maxBytes: deps.maxClipBytes });
-    activityLogger(deps).info({ sha256: stored.sha256, bytes: stored.bytes }, 'source clip stored');
+    const limit = deps.maxClipBytes;
+    const signal = AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(CLIP_DOWNLOAD_TIMEOUT_MS)]);
+    const refuse = (code: string, problem: string) => {
+      activityLogger(deps).warn({ code, url: describeUrl(input.url) }, 'source clip refused');
+      return invalidClip(code, problem);
+    };
+    let response: GuardedResponse;
+    try {
+      response = await guardedGet(input.url, {
+        policy: deps.urlPolicy ?? PUBLIC_ONLY,
+        ...(deps.lookupHost ? { lookup: deps.lookupHost } : {}),
+        maxRedirects: MAX_CLIP_REDIRECTS,
+        headersTimeoutMs: CLIP_HEADERS_TIMEOUT_MS,
+        signal,
+      });
+    } catch (err) {
+      if (err instanceof UrlRefusedError) throw refuse(err.code, err.message);
+      throw err; // network trouble: the retry policy tries again
+    }
+    const { status, headers, body } = response;
+    const where = describeUrl(response.url);
+    if (status < 200 || status > 299) {
+      body.resume();
+      // a 4xx other than a timeout or throttling answers the same next time: the URL is wrong or gone
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+        throw refuse(`http_${status}`, `${where} answered HTTP ${status}; check that the URL points at the clip and is publicly readable`);
+      }
+      throw new ClipDownloadError(response.url, status);
+    }
+    const type = headers['content-type'] ?? '';
+    if (NOT_VIDEO.test(type)) {
+      body.resume();
+      throw refuse('not_a_video', `${where} answered ${type.split(';')[0]}, not a video; link the video file itself (e.g. .mp4)`);
+    }
+    const declared = Number(headers['content-length']);
+    const tooLarge = (bytes?: number) =>
+      refuse(
+        'clip_too_large',
+        `${where} is ${bytes === undefined ? 'larger than' : `${humanBytes(bytes)} (${bytes} bytes), over`} the ${humanBytes(limit)} limit (SORA_SERIES_MAX_CLIP_BYTES=${limit}); use a 2-4 s clip or raise the worker's limit`,
+      );
+    if (Number.isFinite(declared) && declared > limit) {
+      body.destroy();
+      throw tooLarge(declared);
+    }
+    let stored: StoredFile;
+    try {
+      stored = await storeContentAddressed(clipsDir, body, { ext: '.mp4', maxBytes: limit });
+    } catch (err) {
+      if (err instanceof FileTooLargeError) throw tooLarge();
+      throw err;
+    } finally {
+      body.destroy();
+    }
+    activityLogger(deps).info({ sha256: stored.sha256, bytes: stored.bytes, redirects: response.redirects.length }, 'source clip stored');
     return { url: input.url, sha256: stored.sha256, path: stored.path };
   }
 

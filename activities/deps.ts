@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { VideoProvider } from './providers/provider';
 import { Context } from '@temporalio/activity';
+import type { UrlPolicy } from '../client/url-policy';
+import type { HostLookup } from './url-guard';
 
 /** What activities need from the worker: built once per worker process, never from workflow input. */
 export interface ActivityDeps {
@@ -12,6 +14,10 @@ export interface ActivityDeps {
   /** Largest source clip accepted, in bytes. */
   maxClipBytes: number;
   logger: Logger;
+  /** Which private hosts the worker may fetch spec URLs from (`SORA_SERIES_ALLOW_PRIVATE_URLS`); default none. */
+  urlPolicy?: UrlPolicy;
+  /** DNS for spec URLs; node:dns unless a test resolves names its own way. */
+  lookupHost?: HostLookup;
 }
 
 export class UnknownProviderError extends Error {

@@ -120,7 +120,7 @@ export async function seriesReport(client: Client, workflowId: string): Promise<
     default: {
       const error = await handle.result().then(
         () => undefined,
-        (err: Error) => (err.cause instanceof Error ? err.cause.message : err.message),
+        (err: Error) => rootCause(err).message,
       );
       return {
         id: workflowId,
@@ -139,4 +139,11 @@ export async function waitForSeries(client: Client, workflowId: string): Promise
     .result()
     .catch(() => undefined);
   return seriesReport(client, workflowId);
+}
+
+/** The innermost cause says what went wrong ("character.clip: ..."), not "Activity task failed". */
+function rootCause(err: Error): Error {
+  let current = err;
+  while (current.cause instanceof Error) current = current.cause;
+  return current;
 }

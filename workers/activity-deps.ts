@@ -4,11 +4,24 @@ import { z } from 'zod';
 import type { ActivityDeps } from '../activities';
 import { loadProviderConfig, type ProvidersConfig } from '../activities/providers/config';
 import { createProviders } from '../activities/providers/registry';
+import { ALLOW_PRIVATE_URLS_ENV, parseAllowance, UrlPolicyConfigError, type UrlPolicy } from '../client/url-policy';
 
 const workerEnvSchema = z.object({
   SORA_SERIES_DATA_DIR: z.string().min(1).default('.data'),
   SORA_SERIES_POLL_MS: z.coerce.number().int().min(50, 'must be at least 50 (ms)').default(1000),
   SORA_SERIES_MAX_CLIP_BYTES: z.coerce.number().int().positive().default(50 * 1024 * 1024),
+  // 1: spec URLs (source clips) may name any private or loopback host; a list: only those hosts; unset: none (SSRF guard)
+  SORA_SERIES_ALLOW_PRIVATE_URLS: z
+    .string()
+    .optional()
+    .transform((raw, ctx): UrlPolicy => {
+      try {
+        return parseAllowance(raw);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof UrlPolicyConfigError ? err.message.replace(`${ALLOW_PRIVATE_URLS_ENV}: `, '') : String(err) });
+        return z.NEVER;
+      }
+    }),
 });
 
 export class WorkerSettingsError extends Error {
@@ -37,6 +50,7 @@ export function activityDepsFromEnv(
     dataDir: resolve(parsed.data.SORA_SERIES_DATA_DIR),
     pollIntervalMs: parsed.data.SORA_SERIES_POLL_MS,
     maxClipBytes: parsed.data.SORA_SERIES_MAX_CLIP_BYTES,
+    urlPolicy: parsed.data.SORA_SERIES_ALLOW_PRIVATE_URLS,
     logger,
   };
 }

@@ -7,6 +7,7 @@ import { startSimulator, type RunningSimulator } from '../../simulator/server';
 import { activityDepsFromEnv } from '../../workers/activity-deps';
 import { createSeriesWorker } from '../../workers/series-worker';
 import { DEFAULT_TASK_QUEUE } from '../settings';
+import { ALLOW_PRIVATE_URLS_ENV } from '../url-policy';
 import { startDevServer, type DevServer } from './dev-server';
 
 export interface DevStackOptions {
@@ -67,6 +68,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       keys: { official: env.SORA_OFFICIAL_KEY, relay: env.SORA_RELAY_KEY },
     });
     stops.push(() => simulator.close());
+    // Source clips in the dev stack live on the loopback simulator, which the SSRF guard refuses
+    // by default: allow exactly its host (unless the variable is set), for the worker below and
+    // for specs validated in this process (the demo).
+    const simulatorHost = new URL(simulator.url).host;
+    env[ALLOW_PRIVATE_URLS_ENV] ??= simulatorHost;
+    process.env[ALLOW_PRIVATE_URLS_ENV] ??= simulatorHost;
 
     const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     if (options.worker ?? true) {

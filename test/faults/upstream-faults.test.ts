@@ -58,6 +58,15 @@ describe('upstream faults, series outcomes', () => {
     expectOneJobPerTake(input, result);
   });
 
+  test('a relay at its concurrency limit (429 concurrency_limit): takes wait their turn, billed once', async () => {
+    const input = relayOnly(3);
+    const result = await runUnder({ contracts: { 'relay-v1': { maxConcurrentJobs: 1 } } }, input);
+    expect(result.status).toBe('completed');
+    expect(result.scenes.every((s) => s.provider === 'relay' && s.takes.length === 1)).toBe(true);
+    expect(h.sim.calls().byEndpoint['relay-v1'].generate).toBeGreaterThan(3); // some were refused and retried
+    expectOneJobPerTake(input, result);
+  }, 90_000);
+
   test('a burst of 5xx while polling: the wait resumes, one job per take', async () => {
     const input = relayOnly();
     const result = await runUnder({ contracts: { 'relay-v1': { endpoints: { task: { serverErrors: { status: 502, burst: 3 } } } } } }, input);

@@ -22,6 +22,8 @@ export interface GlobalTestStack {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Tests run the simulator on loopback; suites that test the SSRF refusal set their own policy.
+  process.env.SORA_SERIES_ALLOW_PRIVATE_URLS ??= '1';
   const cli = await resolveTemporalCli({ install: true });
   const testServer = await resolveTestServer({ install: true });
   process.env.TEMPORAL_CLI_PATH = cli;
