@@ -4,6 +4,8 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import type { ProviderProfile, SceneSpec, SeriesInput } from '../workflows/types';
 import { checkUrl, PUBLIC_ONLY, urlPolicyFromEnv, type UrlPolicy } from './url-policy';
+import { capabilityIssues } from './spec-capabilities';
+import { formatIssue, formatPath, syntaxProblem, unreadable, type KnownFields } from './spec-messages';
 
 /**
  * The series spec users write (YAML or JSON). One schema: it validates, converts to the
@@ -33,8 +35,6 @@ export const MAX_SPEC_FILE_BYTES = 4 * 1024 * 1024;
  * results across continue-as-new, so its input stays well under the limit.
  */
 export const MAX_SERIES_INPUT_BYTES = 1024 * 1024;
-/** Only relay-v1 can make a character from an earlier task. */
-const EXTRACTING_CONTRACTS: ReadonlySet<string> = new Set(['relay-v1']);
 
 export interface SpecOptions {
   /** Which private hosts URLs may name; default from SORA_SERIES_ALLOW_PRIVATE_URLS (none if unset). */
@@ -149,6 +149,21 @@ function specSchema(policy: UrlPolicy) {
       defaults: defaultsSchema,
       maxParallel: z.number().int('must be a whole number').positive('must be at least 1').max(100, 'must be at most 100').optional(),
       budgetUsd: z.number().positive('must be more than 0 (USD); leave it out for no budget').optional(),
+      jobDeadlineSeconds: z
+        .number()
+        .int('must be a whole number of seconds')
+        .min(10, 'must be at least 10 (seconds); generations take minutes')
+        .max(86_400, 'must be at most 86400 (a day)')
+        .optional()
+        .describe('A job not finished by then is given up (still paid) and becomes a new take. Default 1800.'),
+      circuitCooldownSeconds: z
+        .number()
+        .int('must be a whole number of seconds')
+        .min(1, 'must be at least 1')
+        .max(86_400, 'must be at most 86400 (a day)')
+        .optional()
+        .describe('How long a provider found unavailable is skipped before one scene tries it again. Default 600.'),
+      onRejection: z.enum(['allow', 'fail']).optional().describe('allow: the series ends completed_with_rejections; fail: it ends failed.'),
       scenes: z.array(sceneSchema).min(1, 'add at least one scene').max(10_000, 'must be at most 10000 scenes; split the series'),
     })
     .superRefine((spec, ctx) => {
@@ -189,14 +204,21 @@ export class SpecError extends Error {
   }
 }
 
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
-}
+export { formatPath };
+
+const KNOWN_FIELDS: KnownFields = {
+  '': Object.keys(seriesSpecSchema.shape),
+  character: Object.keys(characterSchema(PUBLIC_ONLY).shape),
+  'character.extract': Object.keys(extractSchema.shape),
+  defaults: ['seconds', 'size', 'model'],
+  'scenes[]': Object.keys(sceneSchema.shape),
+};
+
 
 export function parseSpec(value: unknown, source?: string, options: SpecOptions = {}): SeriesSpec {
   const policy = options.urlPolicy ?? urlPolicyFromEnv(process.env);
   const parsed = specSchema(policy).safeParse(value, { reportInput: true });
-  if (!parsed.success) throw new SpecError(parsed.error.issues.flatMap(formatIssue), source);
+  if (!parsed.success) throw new SpecError(parsed.error.issues.flatMap((issue) => formatIssue(issue, KNOWN_FIELDS)), source);
   const issues = [...(options.profiles ? capabilityIssues(parsed.data, options.profiles) : []), ...inputSizeIssues(parsed.data)];
   if (issues.length) throw new SpecError(issues, source);
   return parsed.data;
@@ -235,227 +257,6 @@ export async function loadSpec(file: string, options: SpecOptions = {}): Promise
   return parseSpec(value, file, { ...options, profiles });
 }
 
-function unreadable(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ENOENT':
-      return `no such file (looked in ${process.cwd()}); check the path`;
-    case 'EACCES':
-    case 'EPERM':
-      return 'not readable (permission denied)';
-    case 'EISDIR':
-      return 'is a directory; give the path of the spec file (.yaml or .json)';
-    default:
-      return `cannot read it (${err.code ?? err.message})`;
-  }
-}
-
-/** The parser's complaint, one line, with where it is (JSON positions become line and column). */
-function syntaxProblem(err: Error, text: string, isJson: boolean): string {
-  const first = err.message.split('\n')[0].replace(/:$/, '');
-  if (!isJson && /alias/i.test(first)) return `${first}; write the values out instead of repeating YAML aliases (*name)`;
-  if (!isJson) return `${first}; fix the syntax there (indent with spaces, quote text containing ": ")`;
-  const position = /position (\d+)/.exec(first);
-  if (!position) return first;
-  const before = text.slice(0, Number(position[1]));
-  const line = before.split('\n').length;
-  const column = Number(position[1]) - before.lastIndexOf('\n');
-  return `${first} (line ${line}, column ${column}); fix the syntax there (no trailing commas or comments in JSON)`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Messages
-
-const KNOWN_FIELDS: Record<string, readonly string[]> = {
-  '': Object.keys(seriesSpecSchema.shape),
-  character: Object.keys(characterSchema(PUBLIC_ONLY).shape),
-  'character.extract': Object.keys(extractSchema.shape),
-  defaults: ['seconds', 'size', 'model'],
-  'scenes[]': Object.keys(sceneSchema.shape),
-};
-
-/** Words people write for a field, by where they write them. */
-const SYNONYMS: Record<string, Record<string, string>> = {
-  '': { characters: 'character', budget: 'budgetUsd', parallel: 'maxParallel', concurrency: 'maxParallel', provider: 'providers', route: 'routing', policy: 'routing', scene: 'scenes' },
-  character: { video: 'clip', url: 'clip', source: 'clip', ids: 'adopt', id: 'adopt', task: 'extract' },
-  'scenes[]': { duration: 'seconds', length: 'seconds', resolution: 'size', text: 'prompt', description: 'prompt', providers: 'provider' },
-  defaults: { duration: 'seconds', length: 'seconds', resolution: 'size' },
-};
-
-const TYPE_WORDS: Record<string, string> = {
-  string: 'text',
-  number: 'a number',
-  int: 'a whole number',
-  array: 'a list',
-  object: 'a mapping (key: value)',
-  record: 'a mapping of provider name to id',
-  boolean: 'true or false',
-};
-
-const REQUIRED_HINTS: Record<string, string> = {
-  name: ' (it becomes the workflow id series/<name>)',
-  character: ': give { name, description, clip }',
-  'character.name': '',
-  'character.description': ': describe how the character looks (used where a provider cannot hold the character)',
-  scenes: ': give a list of { prompt }',
-  'scenes[].prompt': ': describe what happens, with @character where the character appears',
-};
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
-}
-
-function unknownFieldHint(where: string, key: string): string {
-  const known = KNOWN_FIELDS[where] ?? [];
-  if (/key|token|secret|password|authorization/i.test(key)) {
-    return "keys never go in a spec: export them in the worker's environment (the provider config names the variable)";
-  }
-  if (where === '' && key === 'characters') return 'a series has exactly one character: use character: { name, description, clip }';
-  const lower = key.toLowerCase();
-  const guess =
-    SYNONYMS[where]?.[lower] ??
-    known.find((k) => k.toLowerCase() === lower) ??
-    known.find((k) => editDistance(k.toLowerCase(), lower) <= Math.min(2, Math.floor(k.length / 3))) ??
-    known.find((k) => lower.length >= 4 && k.toLowerCase().startsWith(lower));
-  const owner = where === '' ? 'a spec' : where === 'scenes[]' ? 'a scene' : where;
-  return `${guess ? `did you mean "${guess}"? ` : ''}remove it or fix its spelling; ${owner} takes ${known.join(', ')}`;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  switch (typeof value) {
-    case 'string':
-      return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
-    case 'number':
-    case 'boolean':
-      return String(value);
-    case 'object':
-      return 'a mapping';
-    default:
-      return typeof value;
-  }
-}
-
-/** One zod issue as `field: problem; fix` lines. */
-function formatIssue(issue: z.core.$ZodIssue): string[] {
-  const path = formatPath(issue.path);
-  const field = path || '(spec)';
-  const where = formatPath(issue.path.map((k) => (typeof k === 'number' ? -1 : k))).replace(/\[-1\]/g, '[]');
-  const input = (issue as { input?: unknown }).input;
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => `${field}: unknown field "${key}" (${unknownFieldHint(where, key)})`);
-    case 'invalid_type': {
-      if (!path) return [`(spec): must be a mapping with name, character and scenes (got ${describeValue(input)}); is this the spec file?`];
-      if (input === undefined && !('received' in issue)) return [`${path}: is required${REQUIRED_HINTS[where] ?? ''}`];
-      const received = (issue as { received?: string }).received;
-      if (received === 'Infinity' || received === 'NaN') return [`${path}: must be a finite number (got ${received})`];
-      const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
-      const hint =
-        (issue.expected === 'number' || issue.expected === 'int') && typeof input === 'string' && input.trim() !== '' && !Number.isNaN(Number(input))
-          ? `; write ${input.trim()} without quotes`
-          : Array.isArray(input) && where.startsWith('character.adopt.')
-            ? '; a series has one character: one id per provider'
-            : '';
-      return [`${path}: must be ${expected} (got ${describeValue(input)})${hint}`];
-    }
-    case 'invalid_value':
-      return [`${path}: must be one of ${issue.values.map(String).join(', ')} (got ${describeValue(input)})`];
-    default:
-      return [`${field}: ${issue.message}`];
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Against the providers
-
-/**
- * What the configured providers cannot do for this spec. Scenes pinned to a provider must fit
- * it; other scenes need at least one allowed provider that renders their size and length.
- * Identical problems of many scenes are folded into one line.
- */
-function capabilityIssues(spec: SeriesSpec, profiles: ProviderProfile[]): string[] {
-  const issues: string[] = [];
-  const configured = new Map(profiles.map((p) => [p.name, p]));
-  const configuredNames = [...configured.keys()].join(', ') || 'none';
-  spec.providers.forEach((provider, i) => {
-    if (!configured.has(provider)) {
-      issues.push(`providers[${i}]: "${provider}" is not configured (configured: ${configuredNames}); remove it or add it to the provider config (SORA_SERIES_PROVIDERS)`);
-    }
-  });
-  const allowed = spec.providers.flatMap((n) => configured.get(n) ?? []);
-  if (allowed.length === 0) return issues;
-
-  const extract = spec.character.extract;
-  const extractor = extract && configured.get(extract.provider);
-  if (extractor && !EXTRACTING_CONTRACTS.has(extractor.contract)) {
-    const able = allowed.filter((p) => EXTRACTING_CONTRACTS.has(p.contract)).map((p) => p.name);
-    issues.push(
-      `character.extract.provider: "${extractor.name}" (${extractor.contract} contract) cannot make a character from a task; ${able.length ? `extract on ${able.join(' or ')}` : 'extract on a relay-v1 provider'} or give character.clip`,
-    );
-  }
-
-  const byProblem = new Map<string, string[]>();
-  const add = (field: string, problem: string) => byProblem.set(problem, [...(byProblem.get(problem) ?? []), field]);
-  const secondsList = (p: ProviderProfile) => `${[...p.seconds].sort((a, b) => a - b).join(', ')} s`;
-  const longest = (ps: ProviderProfile[]) => Math.max(...ps.flatMap((p) => p.seconds));
-  spec.scenes.forEach((scene, i) => {
-    const sizeWanted = scene.size ?? spec.defaults.size;
-    const sizeFrom = scene.size ? '' : ' (from defaults.size)';
-    const secondsWanted = scene.seconds ?? spec.defaults.seconds;
-    const secondsFrom = scene.seconds ? '' : ' (from defaults.seconds)';
-    if (scene.provider) {
-      const pinned = configured.get(scene.provider);
-      if (!pinned) return; // reported under providers
-      const others = allowed.filter((p) => p !== pinned);
-      if (!pinned.sizes.includes(sizeWanted)) {
-        const alternatives = others.filter((p) => p.sizes.includes(sizeWanted)).map((p) => p.name);
-        add(
-          `scenes[${i}].size`,
-          `${sizeWanted}${sizeFrom} is not a size ${pinned.name} renders (it renders ${pinned.sizes.join(', ')}); use one of those${alternatives.length ? ` or pin the scene to ${alternatives.join(' or ')}` : ''}`,
-        );
-      }
-      if (secondsWanted > longest([pinned])) {
-        const alternatives = others.filter((p) => longest([p]) >= secondsWanted).map((p) => p.name);
-        add(
-          `scenes[${i}].seconds`,
-          `${secondsWanted} s${secondsFrom} is longer than ${pinned.name} renders (${secondsList(pinned)}); use at most ${longest([pinned])}${alternatives.length ? ` or pin the scene to ${alternatives.join(' or ')}` : ', or split the scene'}`,
-        );
-      }
-      return;
-    }
-    const fitting = allowed.filter((p) => p.sizes.includes(sizeWanted));
-    if (fitting.length === 0) {
-      const elsewhere = profiles.filter((p) => !spec.providers.includes(p.name) && p.sizes.includes(sizeWanted)).map((p) => p.name);
-      const offered = [...new Set(allowed.flatMap((p) => p.sizes))].join(', ');
-      add(
-        `scenes[${i}].size`,
-        `${sizeWanted}${sizeFrom} is not rendered by any provider in providers [${spec.providers.join(', ')}]; use ${offered}${elsewhere.length ? ` or add ${elsewhere.join(' or ')} to providers` : ''}`,
-      );
-    } else if (secondsWanted > longest(fitting)) {
-      add(
-        `scenes[${i}].seconds`,
-        `${secondsWanted} s${secondsFrom} is longer than any provider in providers renders at ${sizeWanted} (${fitting.map((p) => `${p.name}: ${secondsList(p)}`).join('; ')}); use at most ${longest(fitting)} or split the scene`,
-      );
-    }
-  });
-  for (const [problem, fields] of byProblem) {
-    const shown = fields.slice(0, 3).join(', ');
-    issues.push(`${shown}${fields.length > 3 ? ` and ${fields.length - 3} more scenes` : ''}: ${problem}`);
-  }
-  return issues;
-}
-
 function inputSizeIssues(spec: SeriesSpec): string[] {
   const bytes = Buffer.byteLength(JSON.stringify(toSeriesInput(spec)));
   if (bytes <= MAX_SERIES_INPUT_BYTES) return [];
@@ -488,6 +289,9 @@ export function toSeriesInput(spec: SeriesSpec): SeriesInput {
     providers: spec.providers,
     ...(spec.maxParallel ? { maxParallel: spec.maxParallel } : {}),
     ...(spec.budgetUsd ? { budgetUsd: spec.budgetUsd } : {}),
+    ...(spec.jobDeadlineSeconds ? { jobDeadlineSeconds: spec.jobDeadlineSeconds } : {}),
+    ...(spec.circuitCooldownSeconds ? { circuitCooldownSeconds: spec.circuitCooldownSeconds } : {}),
+    ...(spec.onRejection ? { onRejection: spec.onRejection } : {}),
   };
 }
 
