@@ -149,12 +149,12 @@ describe('upstream faults, series outcomes', () => {
   });
 
   test('the official route disappears (404) mid-series after N seconds: the relay keeps going', async () => {
-    const input = { ...seriesInput(h.sim.url, { routing: 'stability' }, 5), maxParallel: 1 };
+    const input = { ...seriesInput(h.sim.url, { routing: 'stability' }, 8), maxParallel: 1 };
     const result = await runUnder({ contracts: { official: { down: { status: 404, afterSeconds: 3 } } } }, input);
     expect(result.status).toBe('completed');
     const providers = result.scenes.map((s) => s.provider);
     expect(providers[0]).toBe('official');
-    expect(providers[4]).toBe('relay');
+    expect(providers[7]).toBe('relay');
   });
 
   test('a rejected scene can fail the series when the spec says so', async () => {
