@@ -86,7 +86,12 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   };
   setHandler(characterNeededSignal, async ({ provider, sceneWorkflowId }) => {
     const answer = await characterOn(provider);
-    await getExternalWorkflowHandle(sceneWorkflowId).signal(characterReadySignal, answer);
+    try {
+      await getExternalWorkflowHandle(sceneWorkflowId).signal(characterReadySignal, answer);
+    } catch (err) {
+      // The scene ended meanwhile (cancelled or terminated): nobody is waiting for the answer.
+      log.warn('character answer not delivered', { sceneWorkflowId, provider, error: describeFailure(err).message });
+    }
   });
 
   // Before the cooldown existed a down provider stayed down for the series; keep that on replay.
