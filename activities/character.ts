@@ -53,6 +53,9 @@ function humanBytes(bytes: number): string {
   return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
+/** Throttled by the SDK; tells the server a long download is still moving. */
+const heartbeat = () => Context.current().heartbeat();
+
 export function characterActivities(deps: ActivityDeps) {
   const clipsDir = join(deps.dataDir, 'clips');
 
@@ -108,7 +111,7 @@ export function characterActivities(deps: ActivityDeps) {
     }
     let stored: StoredFile;
     try {
-      stored = await storeContentAddressed(clipsDir, body, { ext: '.mp4', maxBytes: limit });
+      stored = await storeContentAddressed(clipsDir, body, { ext: '.mp4', maxBytes: limit, onChunk: heartbeat });
     } catch (err) {
       if (err instanceof FileTooLargeError) throw tooLarge();
       throw err;

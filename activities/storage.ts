@@ -26,7 +26,7 @@ export class FileTooLargeError extends Error {
 export async function storeContentAddressed(
   dir: string,
   body: AsyncIterable<Uint8Array>,
-  options: { ext?: string; maxBytes?: number } = {},
+  options: { ext?: string; maxBytes?: number; onChunk?: () => void } = {},
 ): Promise<StoredFile> {
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.incoming-${randomUUID()}`);
@@ -37,6 +37,7 @@ export async function storeContentAddressed(
       bytes += chunk.length;
       if (options.maxBytes !== undefined && bytes > options.maxBytes) return done(new FileTooLargeError(options.maxBytes));
       hash.update(chunk);
+      options.onChunk?.();
       done(null, chunk);
     },
   });

@@ -82,7 +82,7 @@ export function takeActivities(deps: ActivityDeps) {
   async function storeAsset(input: { provider: string; jobId: string }): Promise<StoredFile> {
     const provider = providerOf(deps, input.provider);
     const stored = await callProvider(async () =>
-      storeContentAddressed(assetsDir, await provider.download(input.jobId), { ext: '.mp4' }),
+      storeContentAddressed(assetsDir, await provider.download(input.jobId), { ext: '.mp4', onChunk: () => Context.current().heartbeat() }),
     );
     activityLogger(deps, { provider: input.provider, jobId: input.jobId }).info({ sha256: stored.sha256, bytes: stored.bytes }, 'asset stored');
     return stored;

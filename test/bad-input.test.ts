@@ -24,6 +24,7 @@ import { activityDepsFromEnv, WorkerSettingsError } from '../workers/activity-de
 import { createSeriesWorker } from '../workers/series-worker';
 import { temporalAddress, workflowBundle } from './helpers/harness';
 import { runCli } from './helpers/processes';
+import { recordMeasurement } from './helpers/measurements';
 
 const profiles = profilesOf(defaultProviderConfig('http://127.0.0.1:7070'));
 
@@ -52,6 +53,11 @@ function expectIssue(issues: string[], field: string, fix: RegExp): void {
   // a refused private host always says how to allow one on purpose
   if (/points at \S+, which is/.test(match)) expect(match).toMatch(/source clips must come from a public host\. .*set SORA_SERIES_ALLOW_PRIVATE_URLS=1 \(or a list of allowed hosts/);
 }
+
+
+/** Bad inputs refused in this file, for `npm run reliability`. */
+let refused = 0;
+afterAll(() => recordMeasurement('bad_inputs_refused', refused));
 
 describe('bad specs are refused with the field and the fix', () => {
   test('the valid base spec passes (so each case below fails for its own reason)', () => {
@@ -130,6 +136,7 @@ describe('bad specs are refused with the field and the fix', () => {
   ];
 
   test.each(cases)('refuses %s', (_label, spec, field, fix) => {
+    refused++;
     expectIssue(issuesOf(spec), field, fix);
   });
 
@@ -196,6 +203,7 @@ describe('bad spec files are refused before anything is parsed', () => {
     ['a file over the size limit', 'huge.yaml', `# ${'x'.repeat(MAX_SPEC_FILE_BYTES)}\n`, /huge\.yaml: is 4\.0 MB; a spec is at most 4 MB/],
     ['a YAML scalar instead of a mapping', 'scalar.yaml', 'just some words\n', /^\(spec\): must be a mapping .*is this the spec file\?/],
   ])('refuses %s', async (_label, name, content, expected) => {
+    refused++;
     const issues = await fileIssues(name, content);
     expect(issues.some((i) => expected.test(i))).toBe(true);
   });
@@ -406,6 +414,7 @@ describe('the worker re-checks clip URLs after DNS and on every redirect', () =>
     ['a web page instead of a video', () => `${clipHostUrl}/page`, /answered text\/html, not a video; link the video file itself/],
     ['a clip URL that answers 404', () => `${clipHostUrl}/nothing-here.mp4`, /answered HTTP 404; check that the URL points at the clip/],
   ])('refuses %s: the series fails fast, non-retryable, naming character.clip; no upstream is called', async (_label, clip, expected) => {
+    refused++;
     const before = await ledgerOf(sim);
     const { failure, ms, attempts } = await seriesFailure(clip());
     expect(failure).toBeInstanceOf(ApplicationFailure);

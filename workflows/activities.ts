@@ -5,14 +5,15 @@ import type { SeriesActivities } from '../activities';
 
 /** Quick upstream calls: submit, character creation. Retries back off; provider errors carry their own retryability. */
 export const upstream = proxyActivities<SeriesActivities>({
-  startToCloseTimeout: '2 minutes',
+  // A little over the providers' request timeout: a worker that dies mid-call is noticed soon.
+  startToCloseTimeout: '45 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
 });
 
-/** Downloads can be large. */
+/** Downloads can be large: bounded overall, and a heartbeat per chunk shows they still move. */
 export const transfers = proxyActivities<SeriesActivities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 });
 

@@ -1,4 +1,4 @@
-import { upstream } from './activities';
+import { transfers, upstream } from './activities';
 import { mentionFor } from './prompt';
 import type { CharacterPassport, CharacterSpec, ProviderProfile } from './types';
 
@@ -15,10 +15,10 @@ export async function buildPassport(spec: CharacterSpec, profiles: ProviderProfi
         const profile = profiles.find((p) => p.name === provider);
         if (profile) passport.refs[provider] = { id, mention: mentionFor(profile.contract, id, spec.name) };
       }
-      if (source.clipUrl) passport.sourceClip = await upstream.storeSourceClip({ url: source.clipUrl });
+      if (source.clipUrl) passport.sourceClip = await transfers.storeSourceClip({ url: source.clipUrl });
       break;
     case 'clip':
-      passport.sourceClip = await upstream.storeSourceClip({ url: source.url });
+      passport.sourceClip = await transfers.storeSourceClip({ url: source.url });
       break;
     case 'extract': {
       const extracted = await upstream.extractCharacter({ provider: source.provider, name: spec.name, taskId: source.taskId });

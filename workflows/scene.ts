@@ -103,6 +103,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
         }
         if (failure.kind === 'unavailable') {
           take.outcome = 'unavailable';
+          take.costUsd = submitted.costUsd; // accepted before the provider went away: billed, not delivered
           providersDown.push(provider);
           break;
         }

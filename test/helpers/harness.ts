@@ -15,7 +15,11 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** SDK logs at ERROR only (tests provoke activity failures on purpose), so test output shows what matters. Once per process. */
 export function quietRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    // Core (Rust) logs go to the console unless forwarded; forwarded at ERROR they stay quiet too.
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
   } catch {
     // already installed by an earlier test file in this process
   }
