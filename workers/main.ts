@@ -28,8 +28,11 @@ export async function runWorkerProcess(): Promise<void> {
 }
 
 if (require.main === module) {
-  runWorkerProcess().catch((err: Error) => {
-    process.stderr.write(`worker: ${err.name}: ${err.message}\n`);
-    process.exit(1);
-  });
+  runWorkerProcess().then(
+    () => process.exit(0), // shut down cleanly: do not wait on the SDK runtime's native handles
+    (err: Error) => {
+      process.stderr.write(`worker: ${err.name}: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
 }
