@@ -122,6 +122,22 @@ describe('upstream faults, series outcomes', () => {
     expectOneJobPerTake(input, result);
   }, 60_000);
 
+  test('content that expired before it was stored: fetched again through the provider, then regenerated', async () => {
+    const input = seriesInput(h.sim.url, {}, 1);
+    const result = await runUnder({ contracts: { 'relay-v1': { contentTtlSeconds: 0.001 } } }, input);
+    expect(result.status).toBe('completed');
+    const takes = result.scenes[0].takes;
+    // Each relay take was paid for; the stored copy failed after fresh task lookups; official delivered.
+    expect(takes.map((t) => [t.provider, t.outcome, t.costUsd])).toEqual([
+      ['relay', 'failed', 0.12],
+      ['relay', 'failed', 0.12],
+      ['official', 'completed', 1.2],
+    ]);
+    expect(takes[0].reason).toMatch(/stored copy failed: .*(expired|gone)/);
+    expect(h.sim.calls().byEndpoint['relay-v1'].task).toBeGreaterThanOrEqual(4); // a fresh URL asked for each time
+    expectOneJobPerTake(input, result);
+  });
+
   test('processing_error (heavy load) fails a take, not billed; a new take finishes the scene', async () => {
     const input = relayOnly(1);
     const result = await runUnder({ contracts: { 'relay-v1': { failJobs: { code: 'processing_error', burst: 1 } } } }, input);
