@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { LedgerEntry } from '../../simulator/server';
 import type { SeriesResult } from '../../workflows/types';
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -68,47 +67,6 @@ export async function seriesOutcome(handle: WorkflowHandle, timeoutMs: number): 
 
 export async function sha256Of(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
-}
-
-export interface PaymentAudit {
-  /** Ledger entries of this series (by idempotency key prefix). */
-  entries: LedgerEntry[];
-  billed: LedgerEntry[];
-  /** Idempotency keys that appear more than once in the ledger. */
-  repeatedKeys: string[];
-  /** Takes in the result that have an upstream job. */
-  takesWithJob: number;
-  /** Billed jobs no take of the result accounts for, plus extra entries per idempotency key. */
-  duplicatePayments: number;
-  /** Jobs of completed takes that are not exactly once in the ledger. */
-  completedJobsNotOnce: string[];
-}
-
-/**
- * Compares what the upstream billed with what the series says it did. Idempotency keys are
- * `<scene workflow id>/take-<n>`, so the series' entries are the ones whose key starts with its id.
- */
-export function auditPayments(ledger: LedgerEntry[], result: SeriesResult, seriesWorkflowId: string): PaymentAudit {
-  const entries = ledger.filter((e) => e.idempotencyKey?.startsWith(`${seriesWorkflowId}/`));
-  const billed = entries.filter((e) => e.billedUsd > 0);
-  const perKey = new Map<string, number>();
-  for (const e of entries) perKey.set(e.idempotencyKey!, (perKey.get(e.idempotencyKey!) ?? 0) + 1);
-  const repeatedKeys = [...perKey].filter(([, n]) => n > 1).map(([key]) => key);
-  const takes = result.scenes.flatMap((s) => s.takes);
-  const takeJobs = new Set(takes.flatMap((t) => (t.jobId ? [t.jobId] : [])));
-  const unaccounted = billed.filter((e) => !takeJobs.has(e.jobId)).length;
-  const extraPerKey = [...perKey.values()].reduce((sum, n) => sum + (n - 1), 0);
-  const completedJobsNotOnce = takes
-    .filter((t) => t.outcome === 'completed')
-    .flatMap((t) => (entries.filter((e) => e.jobId === t.jobId).length === 1 ? [] : [String(t.jobId)]));
-  return {
-    entries,
-    billed,
-    repeatedKeys,
-    takesWithJob: takes.filter((t) => t.jobId).length,
-    duplicatePayments: unaccounted + extraPerKey,
-    completedJobsNotOnce,
-  };
 }
 
 /** Rejects when `promise` takes longer than `ms` (the promise itself keeps running). */

@@ -21,7 +21,8 @@ import { seriesStatusQuery } from '../../workflows/messages';
 import { workflowBundle } from '../helpers/harness';
 import { recordMeasurement } from '../helpers/measurements';
 import { seriesInput } from '../helpers/specs';
-import { allowLoopbackSpecs, auditPayments, seriesOutcome, sha256Of, sleep, waitFor, withTimeout } from './chaos-kit';
+import { allowLoopbackSpecs, seriesOutcome, sha256Of, sleep, waitFor, withTimeout } from './chaos-kit';
+import { expectPaidOncePerTake } from '../helpers/payments';
 
 const SCENES = 6;
 /** How long the server stays down (ms); CHAOS_OUTAGE_MS tries longer outages, e.g. past the 10 s heartbeat timeout. */
@@ -115,13 +116,7 @@ describe('chaos: the Temporal server restarts mid-series', () => {
         expect(scene).toMatchObject({ status: 'completed', continuity: 'kept' });
         expect(await sha256Of(scene.assetPath!)).toBe(scene.sha256);
       }
-      const audit = auditPayments(sim.ledger(), result, handle.workflowId);
-      expect(audit.entries.every((e) => e.idempotencyKey)).toBe(true);
-      expect(audit.repeatedKeys).toEqual([]);
-      expect(audit.completedJobsNotOnce).toEqual([]);
-      expect(audit.billed).toHaveLength(audit.takesWithJob);
-      expect(audit.duplicatePayments).toBe(0);
-      expect(audit.billed.reduce((sum, e) => sum + e.billedUsd, 0)).toBeCloseTo(result.costUsd, 6);
+      const audit = expectPaidOncePerTake(sim.ledger(), result, handle.workflowId);
 
       const takes = result.scenes.reduce((sum, s) => sum + s.takes.length, 0);
       recordMeasurement('faults_injected', 1, 'server restart');

@@ -19,7 +19,8 @@ import { temporalAddress } from '../helpers/harness';
 import { recordMeasurement } from '../helpers/measurements';
 import { exited, spawnWorker } from '../helpers/processes';
 import { seriesInput } from '../helpers/specs';
-import { allowLoopbackSpecs, auditPayments, isClosed, seededRandom, seriesOutcome, sha256Of, sleep, waitFor, withTimeout } from './chaos-kit';
+import { allowLoopbackSpecs, isClosed, seededRandom, seriesOutcome, sha256Of, sleep, waitFor, withTimeout } from './chaos-kit';
+import { expectPaidOncePerTake } from '../helpers/payments';
 
 const SCENES = 10;
 const KILLS = 10;
@@ -170,14 +171,7 @@ describe('chaos: worker processes killed during a series', () => {
       }
       expect(new Set(result.scenes.map((s) => s.sha256)).size).toBe(SCENES);
 
-      const audit = auditPayments(sim.ledger(), result, handle.workflowId);
-      expect(audit.entries.every((e) => e.idempotencyKey)).toBe(true);
-      expect(audit.repeatedKeys).toEqual([]);
-      expect(audit.completedJobsNotOnce).toEqual([]);
-      expect(audit.billed).toHaveLength(audit.takesWithJob);
-      expect(audit.duplicatePayments).toBe(0);
-      // What the series says it spent is what the upstream billed.
-      expect(audit.billed.reduce((sum, e) => sum + e.billedUsd, 0)).toBeCloseTo(result.costUsd, 6);
+      const audit = expectPaidOncePerTake(sim.ledger(), result, handle.workflowId);
 
       // Kills that caught activities mid-flight; the rest hit startup, workflow tasks or timeouts.
       const hits = interrupted.filter((activities) => activities.some((a) => a.includes('@'))).length;

@@ -3,6 +3,7 @@ import type { Scenario } from '../../simulator/server';
 import type { SeriesInput, SeriesResult } from '../../workflows/types';
 import { startHarness, type Harness } from '../helpers/harness';
 import { recordMeasurement } from '../helpers/measurements';
+import { expectPaidOncePerTake } from '../helpers/payments';
 import { seriesInput } from '../helpers/specs';
 
 /**
@@ -29,14 +30,8 @@ describe('upstream faults, series outcomes', () => {
   }
   const jobsOf = (input: SeriesInput) => h.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`series/${input.name}/`));
 
-  /** Nothing paid twice: each take's key billed once, and every paid job is a take we recorded. */
-  function expectOneJobPerTake(input: SeriesInput, result: SeriesResult) {
-    const jobs = jobsOf(input);
-    const keys = jobs.map((e) => e.idempotencyKey);
-    expect(new Set(keys).size).toBe(keys.length);
-    const takeJobs = result.scenes.flatMap((s) => s.takes.flatMap((t) => (t.jobId ? [t.jobId] : [])));
-    expect(jobs.map((e) => e.jobId).sort()).toEqual([...takeJobs].sort());
-  }
+  const expectOneJobPerTake = (input: SeriesInput, result: SeriesResult) =>
+    expectPaidOncePerTake(h.sim.ledger(), result, `series/${input.name}`);
 
   const relayOnly = (n = 2) => seriesInput(h.sim.url, { providers: ['relay'] }, n);
   const officialOnly = (n = 2) => seriesInput(h.sim.url, { providers: ['official'], defaults: { seconds: 4, size: '720x1280' } }, n);
