@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
@@ -58,8 +58,4 @@ export async function writeJsonAtomically(path: string, value: unknown): Promise
   const temp = `${path}.${randomUUID()}.tmp`;
   await writeFile(temp, JSON.stringify(value, null, 2) + '\n');
   await rename(temp, path);
-}
-
-export async function fileSize(path: string): Promise<number | undefined> {
-  return stat(path).then((s) => s.size, () => undefined);
 }
