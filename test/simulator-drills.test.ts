@@ -4,46 +4,26 @@
  * revoked characters, content expiry, ignored idempotency keys, and the ledger that proves
  * "nothing lost, nothing paid twice".
  */
-import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../simulator/server';
+import type { RunningSimulator, SimulatorOptions } from '../simulator/server';
+import { callSimulator, errorCodeOf, SIM_TEST_KEYS, simulatorsPerTest, type SimReply } from './helpers/simulator-calls';
 
-const KEYS = { official: 'sk-test-official', relay: 'sk-test-relay' };
 const T0 = 1_800_000_000_000;
 
-interface Reply {
-  status: number;
-  json: Record<string, unknown>;
-}
-
-async function call(sim: RunningSimulator, method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const headers: Record<string, string> = { authorization: `Bearer ${path.startsWith('/v1') ? KEYS.official : KEYS.relay}`, ...opts.headers };
-  let body: string | FormData | undefined;
-  if (opts.body instanceof FormData) body = opts.body;
-  else if (opts.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(opts.body);
-  }
-  const response = await fetch(`${sim.url}${path}`, { method, headers, body });
-  const text = await response.text();
-  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
+const call = callSimulator;
 
 const generate = (sim: RunningSimulator, prompt: string, headers?: Record<string, string>) => call(sim, 'POST', '/relay/sora/generate', { body: { prompt }, headers });
 const task = (sim: RunningSimulator, id: string) => call(sim, 'GET', `/relay/sora/tasks/${id}`);
 const video = (sim: RunningSimulator, id: string) => call(sim, 'GET', `/v1/videos/${id}`);
-const code = (reply: Reply): unknown => (reply.json.error as { code?: unknown } | undefined)?.code;
-const taskId = async (reply: Promise<Reply>): Promise<string> => (await reply).json.task_id as string;
+const code = errorCodeOf;
+const taskId = async (reply: Promise<SimReply>): Promise<string> => (await reply).json.task_id as string;
 
-const started: RunningSimulator[] = [];
+const startSim = simulatorsPerTest({ jobSeconds: 10, jitter: 0 });
 /** A simulator on a stepped clock: jobs take exactly 10 s. */
 async function start(options: Partial<SimulatorOptions> = {}): Promise<{ sim: RunningSimulator; step: (ms: number) => void }> {
   let now = T0;
-  const sim = await startSimulator({ keys: KEYS, jobSeconds: 10, jitter: 0, now: () => now, ...options });
-  started.push(sim);
+  const sim = await startSim({ now: () => now, ...options });
   return { sim, step: (ms) => (now += ms) };
 }
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((sim) => sim.close()));
-});
 
 describe('job-level faults', () => {
   it('maxConcurrentJobs answers 429 concurrency_limit while that many jobs are queued or running', async () => {
@@ -163,7 +143,7 @@ describe('policy switches', () => {
     const fileUrl = (await task(sim, relayTask)).json.video_url as string;
     sim.setScenario({ contentTtlSeconds: 60, contracts: { 'relay-v1': { contentTtlSeconds: 120 } } });
     expect((await video(sim, officialVideo)).json).toMatchObject({ completed_at: (T0 + 10_000) / 1000, expires_at: (T0 + 70_000) / 1000 });
-    const content = () => fetch(`${sim.url}/v1/videos/${officialVideo}/content`, { headers: { authorization: `Bearer ${KEYS.official}` } });
+    const content = () => fetch(`${sim.url}/v1/videos/${officialVideo}/content`, { headers: { authorization: `Bearer ${SIM_TEST_KEYS.official}` } });
     expect((await content()).status).toBe(200);
     step(60_000);
     const expired = await content();

@@ -8,49 +8,22 @@ import { join } from 'node:path';
 import { FaultPlanner, fires } from '../simulator/faults';
 import { deriveStream } from '../simulator/prng';
 import { parseScenario, ScenarioState } from '../simulator/scenario';
-import { ScenarioError, startSimulator, type RunningSimulator, type SimulatorOptions } from '../simulator/server';
+import { ScenarioError, type RunningSimulator } from '../simulator/server';
+import { callSimulator, errorCodeOf, simulatorsPerTest } from './helpers/simulator-calls';
 
-const KEYS = { official: 'sk-test-official', relay: 'sk-test-relay' };
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown> | undefined;
-}
-
-async function call(sim: RunningSimulator, method: string, path: string, opts: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Reply> {
-  const headers: Record<string, string> = { authorization: `Bearer ${path.startsWith('/v1') ? KEYS.official : KEYS.relay}`, ...opts.headers };
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${sim.url}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
-  const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
+const call = callSimulator;
 
 const generate = (sim: RunningSimulator, prompt = 'harbour at dawn', headers?: Record<string, string>) => call(sim, 'POST', '/relay/sora/generate', { body: { prompt }, headers });
 const task = (sim: RunningSimulator, id = 'task_demo_origin') => call(sim, 'GET', `/relay/sora/tasks/${id}`);
-const code = (reply: Reply): unknown => (reply.json?.error as { code?: unknown } | undefined)?.code;
+const code = errorCodeOf;
 const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
   const started = Date.now();
   const result = await work();
   return [result, Date.now() - started];
 };
 
-const started: RunningSimulator[] = [];
-async function start(options: Partial<SimulatorOptions> = {}): Promise<RunningSimulator> {
-  const sim = await startSimulator({ keys: KEYS, jobSeconds: 0.2, ...options });
-  started.push(sim);
-  return sim;
-}
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((sim) => sim.close()));
-});
+const start = simulatorsPerTest({ jobSeconds: 0.2 });
 
 describe('call-level faults', () => {
   it('latencyMs delays only the calls in scope, by a seeded draw within [min, max]', async () => {

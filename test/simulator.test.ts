@@ -3,27 +3,13 @@
  * billing, reset, and determinism under a seed (with a stepped clock, so no test sleeps long).
  */
 import { createHash } from 'node:crypto';
-import { ScenarioError, startSimulator, type RunningSimulator, type SimulatorOptions } from '../simulator/server';
+import { ScenarioError, startSimulator, type RunningSimulator } from '../simulator/server';
+import { callSimulator, errorCodeOf, SIM_TEST_KEYS, simulatorsPerTest } from './helpers/simulator-calls';
 
-const KEYS = { official: 'sk-test-official', relay: 'sk-test-relay' };
-
-interface Reply {
-  status: number;
-  json: Record<string, unknown>;
-}
+const KEYS = SIM_TEST_KEYS;
 
 type Body = Record<string, unknown>;
-
-async function call(sim: RunningSimulator, method: string, path: string, opts: { body?: Body; key?: string | null; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const isOfficial = path.startsWith('/v1');
-  const key = opts.key === undefined ? (isOfficial ? KEYS.official : KEYS.relay) : opts.key;
-  const headers: Record<string, string> = { ...opts.headers };
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${sim.url}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-  const text = await response.text();
-  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
+const call = callSimulator;
 
 const relayGenerate = (sim: RunningSimulator, body: Body, headers?: Record<string, string>) => call(sim, 'POST', '/relay/sora/generate', { body, headers });
 const relayTask = (sim: RunningSimulator, id: string) => call(sim, 'GET', `/relay/sora/tasks/${id}`);
@@ -49,18 +35,9 @@ async function waitForVideo(sim: RunningSimulator, id: string): Promise<Record<s
   }
 }
 
-const errorCode = (reply: Reply): unknown => (reply.json.error as { code?: unknown } | undefined)?.code;
+const errorCode = errorCodeOf;
 
-/** Simulators started by a test; closed after it even when it fails. */
-const started: RunningSimulator[] = [];
-async function start(options: Partial<SimulatorOptions> = {}): Promise<RunningSimulator> {
-  const sim = await startSimulator({ keys: KEYS, jobSeconds: 0.2, ...options });
-  started.push(sim);
-  return sim;
-}
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((sim) => sim.close()));
-});
+const start = simulatorsPerTest({ jobSeconds: 0.2 });
 
 describe('relay-v1 contract', () => {
   it('runs the whole flow: characters (create, extract, list), generate with @char, poll, download', async () => {
