@@ -6,9 +6,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseProviderConfig } from '../activities/providers/config';
-import { ProviderError } from '../activities/providers/errors';
 import type { VideoProvider } from '../activities/providers/provider';
 import { createProviders } from '../activities/providers/registry';
+import { providerError } from './helpers/provider-calls';
 
 interface Scripted {
   status: number;
@@ -66,14 +66,6 @@ function providers(): { relay: VideoProvider; official: VideoProvider } {
   return { relay: map.get('relay')!, official: map.get('official')! };
 }
 
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 const relaySubmit = { prompt: 'p', seconds: 10, size: '720x1280', idempotencyKey: 'k-1' };
 const officialSubmit = { prompt: 'p', seconds: 4, size: '720x1280', idempotencyKey: 'k-1' };

@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultProviderConfig } from '../activities/providers/config';
-import { ProviderError } from '../activities/providers/errors';
 import { OfficialProvider } from '../activities/providers/official';
 import type { CharacterClip, JobStatus, VideoProvider } from '../activities/providers/provider';
 import { createProviders } from '../activities/providers/registry';
 import { RelayV1Provider } from '../activities/providers/relay-v1';
 import { startSimulator } from '../simulator/server';
+import { collect, providerError } from './helpers/provider-calls';
 
 const KEYS = { official: 'sk-sim-official-0123456789', relay: 'relay-sim-key-0123456789' };
 const ENV = { SORA_OFFICIAL_KEY: KEYS.official, SORA_RELAY_KEY: KEYS.relay };
@@ -44,20 +44,7 @@ async function awaitJob(provider: VideoProvider, jobId: string, timeoutMs = 10_0
   }
 }
 
-async function collect(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks);
-}
 
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 function expectMp4(bytes: Buffer): void {
   expect(bytes.length).toBeGreaterThan(8);
