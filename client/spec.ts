@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { CHARACTER_TOKEN } from '../workflows/prompt';
 import type { ProviderProfile, SceneSpec, SeriesInput } from '../workflows/types';
 import { checkUrl, PUBLIC_ONLY, urlPolicyFromEnv, type UrlPolicy } from './url-policy';
 import { capabilityIssues } from './spec-capabilities';
@@ -68,7 +69,8 @@ const size = z.enum(SIZES);
 
 /** `@word` not preceded by a word character (so e-mail addresses are not mentions). */
 const MENTION = /(^|[^\w@.-])@([A-Za-z0-9_][\w.-]*)/g;
-const CHARACTER_TOKEN = 'character';
+/** The handle of `@character`, the one token prompts place the character with (workflows/prompt.ts). */
+const CHARACTER_HANDLE = CHARACTER_TOKEN.slice(1);
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
@@ -82,8 +84,8 @@ const prompt = z
     const others = new Set<string>();
     for (const match of text.matchAll(MENTION)) {
       const handle = match[2].replace(/[.-]+$/, '');
-      if (handle === CHARACTER_TOKEN) continue;
-      if (handle.toLowerCase().startsWith(CHARACTER_TOKEN)) {
+      if (handle === CHARACTER_HANDLE) continue;
+      if (handle.toLowerCase().startsWith(CHARACTER_HANDLE)) {
         ctx.addIssue({ code: 'custom', message: `writes @${handle}: the character token is exactly @character (lowercase)` });
       } else {
         others.add(`@${handle}`);

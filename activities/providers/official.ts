@@ -13,6 +13,7 @@ import { classifyHttpFailure, classifyJobFailure, classifyThrown, contractViolat
 import { unsupportedReason } from './pricing';
 import type { CharacterClip, CreatedCharacter, JobState, JobStatus, SubmitRequest, VideoProvider } from './provider';
 import { streamBody } from './streaming';
+import { mentionFor } from '../../workflows/prompt';
 
 export interface OfficialOptions {
   profile: ProviderProfile;
@@ -75,7 +76,7 @@ export class OfficialProvider implements VideoProvider {
     const parsed = characterBody.safeParse(created);
     if (!parsed.success) throw contractViolation(this.name, 'character creation', parsed.error);
     // The official contract links a character to a prompt by its name appearing in the text.
-    return { id: parsed.data.id, mention: parsed.data.name || input.name };
+    return { id: parsed.data.id, mention: mentionFor('official', parsed.data.id, parsed.data.name || input.name) };
   }
 
   async submit(request: SubmitRequest): Promise<{ jobId: string }> {

@@ -16,6 +16,7 @@ import {
 import type { CharacterClip, CreatedCharacter, JobState, JobStatus, SubmitRequest, VideoProvider } from './provider';
 import { unsupportedReason } from './pricing';
 import { streamBody } from './streaming';
+import { mentionFor } from '../../workflows/prompt';
 
 export interface RelayV1Options {
   profile: ProviderProfile;
@@ -238,7 +239,7 @@ export class RelayV1Provider implements VideoProvider {
 }
 
 function mentionable(characterId: string): CreatedCharacter {
-  return { id: characterId, mention: `@${characterId}` };
+  return { id: characterId, mention: mentionFor('relay-v1', characterId, '') };
 }
 
 function toJobStatus(task: TaskBody): JobStatus {

@@ -12,8 +12,8 @@ export class UnroutableScenesError extends Error {
 
 /** Everything checked before a series may start: the spec, its providers, its cost. */
 export async function validateSpecFile(file: string): Promise<{ input: SeriesInput; estimate: CostEstimate; pricesFrom: string }> {
-  const input = toSeriesInput(await loadSpec(file));
   const { profiles, source } = clientProviderProfiles();
+  const input = toSeriesInput(await loadSpec(file, { profiles }));
   const estimate = estimateCost(input, profiles);
   if (estimate.unroutable.length) throw new UnroutableScenesError(estimate.unroutable);
   return { input, estimate, pricesFrom: source };
