@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { followProgress } from '../progress';
-import { seriesReport, startSeries, waitForSeries, type SeriesReport } from '../series-client';
+import { startSeries, waitForSeries, type SeriesReport } from '../series-client';
 import { validateSpecFile } from './validate';
 
 export interface RunOptions {
@@ -34,4 +34,3 @@ export function formatReport(report: SeriesReport): string {
   return lines.join('\n');
 }
 
-export { seriesReport };

@@ -10,14 +10,6 @@ import type { SeriesResult } from '../../workflows/types';
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
-/**
- * The simulator (and the source clip it serves) is on loopback, which the SSRF guard refuses in
- * specs unless allowed. Jest gives each test file its own copy of process.env, so this stays here.
- */
-export function allowLoopbackSpecs(): void {
-  process.env.SORA_SERIES_ALLOW_PRIVATE_URLS ??= '1';
-}
-
 /** A seeded generator of uniform numbers in [0, 1) (xorshift32); deterministic per seed. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0 || 0x9e3779b9;

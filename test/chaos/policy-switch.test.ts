@@ -9,7 +9,7 @@ import type { LedgerSnapshot } from '../../simulator/server';
 import { startHarness, type Harness } from '../helpers/harness';
 import { recordMeasurement } from '../helpers/measurements';
 import { seriesInput } from '../helpers/specs';
-import { allowLoopbackSpecs, seriesOutcome, sha256Of } from './chaos-kit';
+import { seriesOutcome, sha256Of } from './chaos-kit';
 import { expectPaidOncePerTake } from '../helpers/payments';
 
 const SCENES = 12;
@@ -23,7 +23,6 @@ type AdminLedger = Omit<LedgerSnapshot, 'callsByEndpoint'> & Partial<Pick<Ledger
 describe('chaos: the relay is switched off mid-series', () => {
   let h: Harness;
   beforeAll(async () => {
-    allowLoopbackSpecs();
     h = await startHarness({ simulator: { seed: 31, jobSeconds: 2, jitter: 0.3 }, pollIntervalMs: 200 });
   });
   afterAll(async () => {

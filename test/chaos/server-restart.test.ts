@@ -21,7 +21,7 @@ import { seriesStatusQuery } from '../../workflows/messages';
 import { workflowBundle } from '../helpers/harness';
 import { recordMeasurement } from '../helpers/measurements';
 import { seriesInput } from '../helpers/specs';
-import { allowLoopbackSpecs, seriesOutcome, sha256Of, sleep, waitFor, withTimeout } from './chaos-kit';
+import { seriesOutcome, sha256Of, sleep, waitFor, withTimeout } from './chaos-kit';
 import { expectPaidOncePerTake } from '../helpers/payments';
 
 const SCENES = 6;
@@ -41,7 +41,6 @@ describe('chaos: the Temporal server restarts mid-series', () => {
   const logLines: string[] = [];
 
   beforeAll(async () => {
-    allowLoopbackSpecs();
     dir = await mkdtemp(join(tmpdir(), 'sora-chaos-restart-'));
     // A fixed port, so the restarted server is where worker and client already point.
     serverOptions = { ui: false, dbFile: join(dir, 'temporal.sqlite'), port: await freePort() };

@@ -19,7 +19,7 @@ import { temporalAddress } from '../helpers/harness';
 import { recordMeasurement } from '../helpers/measurements';
 import { exited, spawnWorker } from '../helpers/processes';
 import { seriesInput } from '../helpers/specs';
-import { allowLoopbackSpecs, isClosed, seededRandom, seriesOutcome, sha256Of, sleep, waitFor, withTimeout } from './chaos-kit';
+import { isClosed, seededRandom, seriesOutcome, sha256Of, sleep, waitFor, withTimeout } from './chaos-kit';
 import { expectPaidOncePerTake } from '../helpers/payments';
 
 const SCENES = 10;
@@ -46,7 +46,6 @@ describe('chaos: worker processes killed during a series', () => {
   const children = new Set<WorkerProcess>();
 
   beforeAll(async () => {
-    allowLoopbackSpecs();
     // Jobs of ~3 s with a wide spread, so scenes overlap and finish at different moments.
     sim = await startSimulator({ port: 0, seed: 17, jobSeconds: 3, jitter: 0.5, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY } });
     dir = await mkdtemp(join(tmpdir(), 'sora-chaos-kills-'));
