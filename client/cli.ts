@@ -70,11 +70,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'start': {
-      const spec = needArg('spec');
+      // Validate before connecting: a bad spec is refused even when Temporal is unreachable.
+      const { input } = await validateSpecFile(needArg('spec'));
       const { client, settings, close } = await connectClient();
       try {
         const { workflowId, report } = await runSeries(client, {
-          spec,
+          input,
           id: values.id,
           wait: values.wait,
           taskQueue: settings.taskQueue,

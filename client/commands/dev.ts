@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createLogger, installRuntimeLogger } from '../../workers/logger';
 import { startDevStack, type DevStack } from '../stack/dev-stack';
 import { formatReport, runSeries } from './run';
+import { validateSpecFile } from './validate';
 
 /** The example series the demo runs; its clip URL points at the simulator's default port. */
 export const DEMO_SPEC = join(__dirname, '..', '..', '..', 'examples', 'harbor-tales.yaml');
@@ -55,7 +56,7 @@ export async function runDemo(options: { dataDir: string; print: (line: string) 
     try {
       const client = new Client({ connection, namespace: stack.namespace });
       const { report } = await runSeries(client, {
-        spec: DEMO_SPEC,
+        input: (await validateSpecFile(DEMO_SPEC)).input,
         id: `series/harbor-tales-${new Date().toISOString().replace(/[:.]/g, '-')}`,
         wait: true,
         taskQueue: stack.taskQueue,

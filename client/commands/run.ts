@@ -1,10 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { followProgress } from '../progress';
 import { startSeries, waitForSeries, type SeriesReport } from '../series-client';
-import { validateSpecFile } from './validate';
+import type { SeriesInput } from '../../workflows/types';
 
 export interface RunOptions {
-  spec: string;
+  /** A validated series (validateSpecFile): nothing reaches Temporal before the spec is checked. */
+  input: SeriesInput;
   id?: string;
   wait: boolean;
   taskQueue: string;
@@ -12,10 +13,9 @@ export interface RunOptions {
   progress?: (line: string) => void;
 }
 
-/** Validate (nothing starts on a bad spec), start, and optionally wait for the series. */
+/** Start a validated series and optionally wait for it, with progress. */
 export async function runSeries(client: Client, options: RunOptions): Promise<{ workflowId: string; report?: SeriesReport }> {
-  const { input } = await validateSpecFile(options.spec);
-  const handle = await startSeries(client, input, { taskQueue: options.taskQueue, workflowId: options.id });
+  const handle = await startSeries(client, options.input, { taskQueue: options.taskQueue, workflowId: options.id });
   if (!options.wait) return { workflowId: handle.workflowId };
   if (options.progress) await followProgress(client, handle.workflowId, options.progress);
   return { workflowId: handle.workflowId, report: await waitForSeries(client, handle.workflowId) };
