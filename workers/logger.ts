@@ -1,6 +1,5 @@
 import pino, { type Logger } from 'pino';
 import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
-import { loadProviderConfig } from '../activities/providers/config';
 
 /**
  * Keys and signatures must never reach logs. Three layers, because an error object can carry
@@ -50,16 +49,11 @@ const SECRET_ENV_NAME = /(^|_)(API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENT
 const MIN_SECRET_LENGTH = 8;
 
 /**
- * Values to blank from every line: variables named like keys, plus the `keyEnv` of every
- * configured provider (a config may name its key variable anything).
+ * Values to blank from every line: variables named like keys, plus the named ones (each
+ * provider's `keyEnv`: a config may name its key variable anything).
  */
-export function secretValuesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  const names = new Set(Object.keys(env).filter((n) => SECRET_ENV_NAME.test(n)));
-  try {
-    for (const provider of loadProviderConfig(env).providers) names.add(provider.keyEnv);
-  } catch {
-    // no usable provider config: the worker itself will say so
-  }
+export function secretValuesFromEnv(env: NodeJS.ProcessEnv = process.env, keyEnvs: readonly string[] = []): string[] {
+  const names = new Set([...Object.keys(env).filter((n) => SECRET_ENV_NAME.test(n)), ...keyEnvs]);
   return [...names].map((n) => env[n]?.trim() ?? '').filter((v) => v.length >= MIN_SECRET_LENGTH);
 }
 
@@ -91,9 +85,9 @@ export function safeErrorSerializer(err: unknown): unknown {
 }
 
 export function createLogger(
-  options: { level?: string; destination?: pino.DestinationStream; secrets?: readonly string[] } = {},
+  options: { level?: string; destination?: pino.DestinationStream; secrets?: readonly string[]; keyEnvs?: readonly string[] } = {},
 ): Logger {
-  const secrets = [...new Set([...(options.secrets ?? []), ...secretValuesFromEnv()])].sort((a, b) => b.length - a.length);
+  const secrets = [...new Set([...(options.secrets ?? []), ...secretValuesFromEnv(process.env, options.keyEnvs)])].sort((a, b) => b.length - a.length);
   return pino(
     {
       name: 'sora-series',

@@ -5,16 +5,18 @@
  * the providers' key variables), so workers can be added and killed independently.
  */
 import { NativeConnection } from '@temporalio/worker';
+import { loadProviderConfig } from '../activities/providers/config';
 import { temporalSettings } from '../client/settings';
 import { activityDepsFromEnv } from './activity-deps';
 import { createLogger, installRuntimeLogger } from './logger';
 import { createSeriesWorker } from './series-worker';
 
 export async function runWorkerProcess(): Promise<void> {
-  const logger = createLogger();
+  const config = loadProviderConfig(); // read once: the logger blanks its key variables, activities use it
+  const logger = createLogger({ keyEnvs: config.providers.map((p) => p.keyEnv) });
   installRuntimeLogger(logger);
   const settings = temporalSettings();
-  const deps = activityDepsFromEnv(logger);
+  const deps = activityDepsFromEnv(logger, process.env, config);
   const connection = await NativeConnection.connect({ address: settings.address });
   const worker = await createSeriesWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, deps });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
