@@ -22,30 +22,41 @@ export class SeriesNotFoundError extends Error {
   }
 }
 
+/** How a series is started (plain start and signal-with-start alike): id, queue, what the Web UI shows. */
+export function startOptions(input: SeriesInput, options: { taskQueue: string; workflowId?: string }) {
+  return {
+    workflowId: options.workflowId ?? seriesWorkflowId(input.name),
+    taskQueue: options.taskQueue,
+    args: [input] as [SeriesInput],
+    // Seen in the Web UI list and searchable; the workflow keeps progress current.
+    typedSearchAttributes: [
+      { key: SeriesName, value: input.name },
+      { key: SeriesCharacter, value: input.character.name },
+      { key: SeriesStatusKey, value: 'running' },
+      { key: ScenesTotal, value: input.scenes.length },
+      { key: ScenesDone, value: 0 },
+    ],
+    memo: {
+      character: input.character.name,
+      scenes: input.scenes.length,
+      routing: input.routing,
+      providers: input.providers,
+      ...(input.budgetUsd ? { budgetUsd: input.budgetUsd } : {}),
+    },
+    staticSummary: `${input.character.name}: ${input.streaming ? 'streaming, ' : ''}${input.scenes.length} scenes, ${input.routing} routing over ${input.providers.join(' > ')}${input.budgetUsd ? `, budget $${input.budgetUsd}` : ''}`,
+  };
+}
+
 export async function startSeries(
   client: Client,
   input: SeriesInput,
   options: { taskQueue: string; workflowId?: string },
 ): Promise<WorkflowHandle<typeof seriesWorkflow>> {
-  const workflowId = options.workflowId ?? seriesWorkflowId(input.name);
+  const start = startOptions(input, options);
   try {
-    return await client.workflow.start<typeof seriesWorkflow>('seriesWorkflow', {
-      workflowId,
-      taskQueue: options.taskQueue,
-      args: [input],
-      // Seen in the Web UI list and searchable; the workflow keeps progress current.
-      typedSearchAttributes: [
-        { key: SeriesName, value: input.name },
-        { key: SeriesCharacter, value: input.character.name },
-        { key: SeriesStatusKey, value: 'running' },
-        { key: ScenesTotal, value: input.scenes.length },
-        { key: ScenesDone, value: 0 },
-      ],
-      memo: { character: input.character.name, scenes: input.scenes.length, routing: input.routing, providers: input.providers },
-      staticSummary: `${input.character.name}: ${input.scenes.length} scenes, ${input.routing} routing over ${input.providers.join(' > ')}`,
-    });
+    return await client.workflow.start<typeof seriesWorkflow>('seriesWorkflow', start);
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SeriesAlreadyRunningError(workflowId);
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SeriesAlreadyRunningError(start.workflowId);
     throw err;
   }
 }

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { CHARACTER_TOKEN } from '../workflows/prompt';
+import { MAX_PROMPT_CHARS, MAX_SECONDS, promptProblems, SIZES } from '../workflows/scene-rules';
 import type { ProviderProfile, SceneSpec, SeriesInput } from '../workflows/types';
 import { checkUrl, PUBLIC_ONLY, urlPolicyFromEnv, type UrlPolicy } from './url-policy';
 import { capabilityIssues } from './spec-capabilities';
@@ -26,9 +26,6 @@ import { formatIssue, formatPath, syntaxProblem, unreadable, type KnownFields } 
  *    refused. `adopt` names one id per provider, only for providers the series uses.
  */
 
-const SIZES = ['720x1280', '1280x720', '1024x1792', '1792x1024', '1920x1080', '1080x1920'] as const;
-const MAX_PROMPT_CHARS = 4000;
-const MAX_SECONDS = 20;
 /** Spec files larger than this are refused unread. */
 export const MAX_SPEC_FILE_BYTES = 4 * 1024 * 1024;
 /**
@@ -67,36 +64,13 @@ const seconds = z
 
 const size = z.enum(SIZES);
 
-/** `@word` not preceded by a word character (so e-mail addresses are not mentions). */
-const MENTION = /(^|[^\w@.-])@([A-Za-z0-9_][\w.-]*)/g;
-/** The handle of `@character`, the one token prompts place the character with (workflows/prompt.ts). */
-const CHARACTER_HANDLE = CHARACTER_TOKEN.slice(1);
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
 const prompt = z
   .string()
   .trim()
   .min(1, 'must not be empty; describe what happens in the scene')
   .max(MAX_PROMPT_CHARS, `must be at most ${MAX_PROMPT_CHARS} characters; split the scene or shorten the prompt`)
   .superRefine((text, ctx) => {
-    if (CONTROL_CHARS.test(text)) ctx.addIssue({ code: 'custom', message: 'contains control characters (e.g. NUL); remove them' });
-    const others = new Set<string>();
-    for (const match of text.matchAll(MENTION)) {
-      const handle = match[2].replace(/[.-]+$/, '');
-      if (handle === CHARACTER_HANDLE) continue;
-      if (handle.toLowerCase().startsWith(CHARACTER_HANDLE)) {
-        ctx.addIssue({ code: 'custom', message: `writes @${handle}: the character token is exactly @character (lowercase)` });
-      } else {
-        others.add(`@${handle}`);
-      }
-    }
-    if (others.size) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `mentions ${[...others].join(', ')}: a series has one character, placed with @character; other characters are not carried from provider to provider (and the official contract takes at most 2 per video), so describe them in words or drop the @`,
-      });
-    }
+    for (const message of promptProblems(text)) ctx.addIssue({ code: 'custom', message });
   })
   .describe('What happens; write @character where the character appears.');
 

@@ -1,5 +1,138 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { CharacterRef, SceneResult, SeriesStatus } from './types';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CharacterRef, RoutingPolicy, SceneResult, SeriesStatus } from './types';
+
+/**
+ * Every message a series or scene understands. Names and payloads are the public contract
+ * (README "Steering a running series"): services in any language send them with their own
+ * Temporal SDK or `temporal workflow signal|update|query`.
+ */
+
+// ---- steering a series (public) ----
+
+/** A scene as a message adds it; unset fields take the series' defaults. */
+export interface NewScene {
+  prompt: string;
+  seconds?: number;
+  size?: string;
+  model?: string;
+  /** Pin the scene to one of the series' providers. */
+  provider?: string;
+}
+
+export interface PauseRequest {
+  reason?: string;
+}
+export interface CancelRequest {
+  reason?: string;
+}
+export interface RetryRequest {
+  index: number;
+  /** A new prompt for the new take; the scene's prompt when unset. */
+  prompt?: string;
+  /** Pin the new take to this provider; routing decides when unset. */
+  provider?: string;
+}
+export interface ReviewRequest {
+  index: number;
+  take: number;
+  verdict: 'approve' | 'reject';
+  note?: string;
+}
+export interface RoutingRequest {
+  routing: RoutingPolicy;
+}
+export interface BudgetRequest {
+  budgetUsd: number;
+}
+
+/** Stops starting scenes and takes; running jobs go on. `resume` undoes it. */
+export const pauseSignal = defineSignal<[PauseRequest?]>('pause');
+export const resumeSignal = defineSignal('resume');
+/** Graceful: no new submissions; running jobs finish (neither contract can cancel a job) and are stored and paid; the series ends `cancelled`. */
+export const cancelSignal = defineSignal<[CancelRequest?]>('cancel');
+/** For signal-with-start: scenes that fail validation are refused (logged, listed in status) and the rest appended. */
+export const appendScenesSignal = defineSignal<[NewScene[]]>('appendScenes');
+/** A `streaming` series waits for scenes until this says no more will come. */
+export const endOfScenesSignal = defineSignal('endOfScenes');
+
+/** Validated; returns the indexes given to the new scenes. */
+export const addScenesUpdate = defineUpdate<{ indexes: number[] }, [NewScene[]]>('addScenes');
+/** A finished scene gets a new take (new prompt or provider optional); earlier takes are kept. */
+export const retrySceneUpdate = defineUpdate<{ index: number; queued: true }, [RetryRequest]>('retryScene');
+/** Approve or reject a completed take; with `approval: required` the series completes once every scene has an approved take. */
+export const reviewTakeUpdate = defineUpdate<{ index: number; take: number; verdict: ReviewRequest['verdict'] }, [ReviewRequest]>('reviewTake');
+/** Routing policy for scenes not yet started. */
+export const setRoutingUpdate = defineUpdate<{ routing: RoutingPolicy; previous: RoutingPolicy }, [RoutingRequest]>('setRouting');
+/** A higher budget; a series paused by its budget goes on when the next submission fits. */
+export const raiseBudgetUpdate = defineUpdate<BudgetView, [BudgetRequest]>('raiseBudget');
+
+// ---- reading ----
+
+export interface BudgetView {
+  /** The limit; absent when the series has none. */
+  budgetUsd?: number;
+  /** Settled: what finished scenes cost by each provider's billing rule. */
+  spentUsd: number;
+  /** Held for scenes in flight: what they spent so far plus their current take's price. */
+  reservedUsd: number;
+  /** budgetUsd - spent - reserved; absent without a budget. */
+  remainingUsd?: number;
+}
+
+export interface Pause {
+  by: 'user' | 'budget';
+  reason: string;
+  since: number;
+}
+
+export interface SeriesStatusView {
+  name: string;
+  status: SeriesStatus;
+  /** Why the series does not start scenes now; absent while it runs freely. */
+  paused?: Pause;
+  cancelled?: { reason: string };
+  routing: RoutingPolicy;
+  budget: BudgetView;
+  scenesTotal: number;
+  scenesDone: number;
+  running: number[];
+  /** Scenes waiting to start (not yet started, or queued for a retake). */
+  queued: number[];
+  /** Scenes whose latest completed take awaits a review (approval: required). */
+  awaitingReview: number[];
+  costUsd: number;
+  providerHealth: Record<string, 'up' | 'down'>;
+  /** Open circuits: providers found unavailable, since when (ms) and why. */
+  circuits: Record<string, { since: number; reason: string }>;
+  character: { name: string; providers: string[]; refused: Record<string, string> };
+  scenes: SceneResult[];
+  /** Scenes an appendScenes signal carried that failed validation, with why. */
+  refusedScenes: Array<{ prompt: string; problem: string }>;
+  manifestPath?: string;
+}
+
+export interface SceneStatusView {
+  index: number;
+  provider?: string;
+  take: number;
+  jobId?: string;
+  phase: 'routing' | 'waiting_for_character' | 'waiting_for_budget' | 'submitting' | 'generating' | 'storing' | 'done';
+}
+
+export const seriesStatusQuery = defineQuery<SeriesStatusView>('status');
+export const sceneStatusQuery = defineQuery<SceneStatusView>('sceneStatus');
+
+// ---- from the webhook gateway to a scene ----
+
+/** An upstream said a job ended; the scene stops polling and reads the job once. */
+export interface JobFinished {
+  provider: string;
+  jobId: string;
+  event: 'completed' | 'failed';
+}
+export const jobFinishedSignal = defineSignal<[JobFinished]>('jobFinished');
+
+// ---- between a series and its scenes (internal) ----
 
 /** A scene asks its series for the character on a provider it falls back to. */
 export interface CharacterNeeded {
@@ -16,27 +149,15 @@ export type CharacterAnswer =
 export const characterNeededSignal = defineSignal<[CharacterNeeded]>('characterNeeded');
 export const characterReadySignal = defineSignal<[CharacterAnswer]>('characterReady');
 
-export interface SeriesStatusView {
-  name: string;
-  status: SeriesStatus;
-  scenesTotal: number;
-  scenesDone: number;
-  running: number[];
-  costUsd: number;
-  providerHealth: Record<string, 'up' | 'down'>;
-  /** Open circuits: providers found unavailable, since when (ms) and why. */
-  circuits: Record<string, { since: number; reason: string }>;
-  character: { name: string; providers: string[]; refused: Record<string, string> };
-  scenes: SceneResult[];
-  manifestPath?: string;
-}
-
-export interface SceneStatusView {
+/** A scene asks before every take after its first (reserved when the series started it). */
+export interface TakeBudgetAsk {
+  sceneWorkflowId: string;
   index: number;
-  provider?: string;
-  take: number;
-  phase: 'routing' | 'waiting_for_character' | 'submitting' | 'generating' | 'storing' | 'done';
+  provider: string;
+  /** What the scene has spent so far plus this take's price. */
+  commitUsd: number;
 }
+export type TakeBudgetAnswer = { granted: true } | { granted: false; reason: string };
 
-export const seriesStatusQuery = defineQuery<SeriesStatusView>('status');
-export const sceneStatusQuery = defineQuery<SceneStatusView>('sceneStatus');
+export const takeBudgetAskSignal = defineSignal<[TakeBudgetAsk]>('takeBudgetAsk');
+export const takeBudgetAnswerSignal = defineSignal<[TakeBudgetAnswer]>('takeBudgetAnswer');

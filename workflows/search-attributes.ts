@@ -8,6 +8,10 @@ export const ScenesDone = defineSearchAttributeKey('ScenesDone', SearchAttribute
 export const ScenesTotal = defineSearchAttributeKey('ScenesTotal', SearchAttributeType.INT);
 export const SeriesCostUsd = defineSearchAttributeKey('SeriesCostUsd', SearchAttributeType.DOUBLE);
 export const ProvidersUsed = defineSearchAttributeKey('ProvidersUsed', SearchAttributeType.KEYWORD_LIST);
+/** On scene workflows: their series' workflow id, their index, and every upstream job id their takes got (the webhook gateway finds the waiting scene by it). */
+export const SeriesId = defineSearchAttributeKey('SeriesId', SearchAttributeType.KEYWORD);
+export const SceneIndex = defineSearchAttributeKey('SceneIndex', SearchAttributeType.INT);
+export const SceneJobIds = defineSearchAttributeKey('SceneJobIds', SearchAttributeType.KEYWORD_LIST);
 
 export const allSearchAttributes = [
   SeriesName,
@@ -17,6 +21,9 @@ export const allSearchAttributes = [
   ScenesTotal,
   SeriesCostUsd,
   ProvidersUsed,
+  SeriesId,
+  SceneIndex,
+  SceneJobIds,
 ];
 
 /** Type names as `temporal server start-dev --search-attribute Name=Type` spells them. */

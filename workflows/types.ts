@@ -93,6 +93,12 @@ export interface SeriesInput {
   circuitCooldownSeconds?: number;
   /** `fail`: any rejected scene fails the series (after every scene ran); default `allow`. */
   onRejection?: 'allow' | 'fail';
+  /** What scenes added by message get when they leave a field out (the spec's `defaults`). */
+  defaults?: { seconds: number; size: string; model?: string };
+  /** Scenes keep coming (addScenes / appendScenes) until `endOfScenes`; the series waits for them. */
+  streaming?: boolean;
+  /** `required`: the series completes only when every completed scene has an approved take. */
+  approval?: 'none' | 'required';
 }
 
 export type TakeOutcome = 'completed' | 'rejected' | 'unavailable' | 'failed';
@@ -104,9 +110,18 @@ export interface TakeRecord {
   outcome: TakeOutcome;
   costUsd: number;
   reason?: string;
+  /** Where a completed take's video is stored (kept when a later take replaces it). */
+  assetPath?: string;
+  sha256?: string;
+  review?: TakeReview;
 }
 
-export type SceneStatus = 'completed' | 'rejected' | 'failed';
+export interface TakeReview {
+  verdict: 'approve' | 'reject';
+  note?: string;
+}
+
+export type SceneStatus = 'completed' | 'rejected' | 'failed' | 'cancelled';
 
 export interface SceneResult {
   index: number;
@@ -122,7 +137,8 @@ export interface SceneResult {
   providersDown?: string[];
 }
 
-export type SeriesStatus = 'running' | 'completed' | 'completed_with_rejections' | 'failed';
+/** `paused`: by a person or the budget; `awaiting_approval`: every scene ran, reviews pending. */
+export type SeriesStatus = 'running' | 'paused' | 'awaiting_approval' | 'completed' | 'completed_with_rejections' | 'cancelled' | 'failed';
 
 export interface SeriesResult {
   name: string;

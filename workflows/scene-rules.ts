@@ -1,0 +1,96 @@
+import { CHARACTER_TOKEN } from './prompt';
+import type { NewScene } from './messages';
+import type { ProviderProfile, SceneSpec } from './types';
+
+/**
+ * What makes a scene runnable, as pure checks: the spec (client/spec.ts) and the series' update
+ * validators share them, so a scene refused by `validate` is refused by `addScenes` too.
+ */
+
+export const SIZES = ['720x1280', '1280x720', '1024x1792', '1792x1024', '1920x1080', '1080x1920'] as const;
+export const MAX_PROMPT_CHARS = 4000;
+export const MAX_SECONDS = 20;
+/** Scenes one message may add; larger batches go in several messages. */
+export const MAX_SCENES_PER_MESSAGE = 500;
+
+/** `@word` not preceded by a word character (so e-mail addresses are not mentions). */
+const MENTION = /(^|[^\w@.-])@([A-Za-z0-9_][\w.-]*)/g;
+/** The handle of `@character`, the one token prompts place the character with. */
+const CHARACTER_HANDLE = CHARACTER_TOKEN.slice(1);
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/** Problems of a prompt's content (length is checked by the caller's schema or sceneProblems). */
+export function promptProblems(text: string): string[] {
+  const problems: string[] = [];
+  if (CONTROL_CHARS.test(text)) problems.push('contains control characters (e.g. NUL); remove them');
+  const others = new Set<string>();
+  for (const match of text.matchAll(MENTION)) {
+    const handle = match[2].replace(/[.-]+$/, '');
+    if (handle === CHARACTER_HANDLE) continue;
+    if (handle.toLowerCase().startsWith(CHARACTER_HANDLE)) problems.push(`writes @${handle}: the character token is exactly @character (lowercase)`);
+    else others.add(`@${handle}`);
+  }
+  if (others.size) {
+    problems.push(
+      `mentions ${[...others].join(', ')}: a series has one character, placed with @character; other characters are not carried from provider to provider (and the official contract takes at most 2 per video), so describe them in words or drop the @`,
+    );
+  }
+  return problems;
+}
+
+export interface SceneContext {
+  /** The series' providers, in order. */
+  providers: string[];
+  profiles: ProviderProfile[];
+  defaults: { seconds: number; size: string; model?: string };
+}
+
+/** The scene with the series' defaults filled in, or the problems (`field: problem; fix`). */
+export function resolveNewScene(scene: NewScene, index: number, ctx: SceneContext): { scene: SceneSpec } | { problems: string[] } {
+  const problems: string[] = [];
+  const known = ['prompt', 'seconds', 'size', 'model', 'provider'];
+  if (typeof scene !== 'object' || scene === null) return { problems: ['must be an object with a prompt, e.g. {"prompt": "@character waves"}'] };
+  for (const key of Object.keys(scene)) if (!known.includes(key)) problems.push(`${key}: unknown field; a scene has ${known.join(', ')}`);
+  const prompt = typeof scene.prompt === 'string' ? scene.prompt.trim() : '';
+  if (typeof scene.prompt !== 'string') problems.push('prompt: must be a string describing what happens (write @character where the character appears)');
+  else if (!prompt) problems.push('prompt: must not be empty; describe what happens in the scene');
+  else if (prompt.length > MAX_PROMPT_CHARS) problems.push(`prompt: must be at most ${MAX_PROMPT_CHARS} characters; split the scene or shorten the prompt`);
+  else problems.push(...promptProblems(prompt).map((p) => `prompt: ${p}`));
+
+  const seconds = scene.seconds ?? ctx.defaults.seconds;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_SECONDS) {
+    problems.push(`seconds: must be a whole number from 1 to ${MAX_SECONDS}, got ${JSON.stringify(scene.seconds)}`);
+  }
+  const size = scene.size ?? ctx.defaults.size;
+  if (!(SIZES as readonly string[]).includes(size)) problems.push(`size: must be one of ${SIZES.join(', ')}, got ${JSON.stringify(scene.size)}`);
+  if (scene.model !== undefined && (typeof scene.model !== 'string' || !scene.model)) problems.push('model: must be a non-empty string, or left out');
+
+  const allowed = ctx.profiles.filter((p) => ctx.providers.includes(p.name));
+  if (scene.provider !== undefined && !ctx.providers.includes(scene.provider)) {
+    problems.push(`provider: "${scene.provider}" is not one of the series' providers [${ctx.providers.join(', ')}]; pick one of them or leave it out`);
+  } else if (!problems.some((p) => p.startsWith('size:'))) {
+    const candidates = scene.provider ? allowed.filter((p) => p.name === scene.provider) : allowed;
+    if (!candidates.some((p) => p.sizes.includes(size))) {
+      const able = allowed.filter((p) => p.sizes.includes(size)).map((p) => p.name);
+      problems.push(`size: ${size} is not rendered by ${scene.provider ?? `any of [${ctx.providers.join(', ')}]`}; ${able.length ? `use provider ${able.join(' or ')}` : `use one of ${[...new Set(allowed.flatMap((p) => p.sizes))].join(', ')}`}`);
+    }
+  }
+  if (problems.length) return { problems };
+  const model = scene.model ?? ctx.defaults.model;
+  return { scene: { index, prompt, seconds, size, ...(model ? { model } : {}), ...(scene.provider ? { provider: scene.provider } : {}) } };
+}
+
+/** Resolves a batch; any problem refuses the whole batch, named by its position (`scenes[2].prompt: ...`). */
+export function resolveNewScenes(scenes: NewScene[], firstIndex: number, ctx: SceneContext): { scenes: SceneSpec[] } | { problems: string[] } {
+  if (!Array.isArray(scenes) || scenes.length === 0) return { problems: ['scenes: give a non-empty list of scenes, e.g. [{"prompt": "@character waves"}]'] };
+  if (scenes.length > MAX_SCENES_PER_MESSAGE) return { problems: [`scenes: at most ${MAX_SCENES_PER_MESSAGE} per message, got ${scenes.length}; send several messages`] };
+  const resolved: SceneSpec[] = [];
+  const problems: string[] = [];
+  scenes.forEach((scene, i) => {
+    const one = resolveNewScene(scene, firstIndex + i, ctx);
+    if ('problems' in one) problems.push(...one.problems.map((p) => `scenes[${i}].${p}`));
+    else resolved.push(one.scene);
+  });
+  return problems.length ? { problems } : { scenes: resolved };
+}
