@@ -76,6 +76,12 @@ export function viewJob(job: Job, nowMs: number): JobView {
   return { phase: 'running', progress: runningProgress(fraction), finishedAtMs: null, error: null };
 }
 
+/** When a job ends (epoch ms), as viewJob will report it; null for a stuck job, which never does. */
+export function finishesAtMs(job: Job): number | null {
+  if (job.stuck !== undefined) return null;
+  return job.createdAtMs + Math.max(0, job.durationMs) * (job.outcome === 'succeed' ? 1 : FAILURE_FRACTION);
+}
+
 export interface JobDraft {
   prompt: string;
   seconds: number;

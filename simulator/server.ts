@@ -5,7 +5,9 @@
  *   /v1/...            official contract (OpenAI Videos API)
  *   /relay/...         relay-v1 contract; /relay/files/{task}.mp4 is its (unauthenticated) CDN
  *   /clips/{name}.mp4  source clips for characters (no auth)
- *   /admin/...         ledger, scenario, reset (loopback only)
+ *   /admin/...         ledger, scenario, reset, webhooks (loopback only)
+ *
+ * With `webhook` set it also POSTs signed official-contract webhooks when /v1 jobs end (webhooks.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,12 +20,14 @@ import { clipFor } from './media';
 import type { Contract, Scenario } from './scenario';
 import { SimulatorState } from './state';
 import { applyTransportFault } from './transport';
+import { webhookAdminRoutes, WebhookSender, webhookOptionsProblem, type WebhookDelivery, type WebhookOptions } from './webhooks';
 
 export type { CallsByEndpoint, LedgerEntry, LedgerSnapshot } from './ledger';
 export type { Contract, EndpointName, FaultSet, Scenario } from './scenario';
 export { CONTRACTS, ENDPOINTS } from './scenario';
 export { DEMO_TASK_ID } from './state';
 export { HUMAN_LIKENESS_MARKER } from './media';
+export { signWebhook, WebhookConfigError, type WebhookDelivery, type WebhookOptions } from './webhooks';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -42,6 +46,8 @@ export interface SimulatorOptions {
   contentTtlSeconds?: number;
   /** Clock in epoch ms (default Date.now); a test can step through jobs without sleeping. */
   now?: () => number;
+  /** Send official-contract webhooks (`video.completed` / `video.failed`) here, signed with `secret`. */
+  webhook?: WebhookOptions;
 }
 
 export interface RunningSimulator {
@@ -58,6 +64,10 @@ export interface RunningSimulator {
   /** Replace the scenario (validated; throws ScenarioError). */
   setScenario(scenario: Scenario): void;
   scenario(): Scenario;
+  /** Point webhooks elsewhere (validated; throws WebhookConfigError), or off with undefined; for jobs ending from now on. */
+  setWebhook(options: WebhookOptions | undefined): void;
+  /** Every webhook sent so far (the last 1000), with attempts and outcome. */
+  webhookDeliveries(): WebhookDelivery[];
   /** Forget jobs, characters, ledger and calls (keeps the seeded demo task and the scenario). */
   reset(): void;
   /** Stop listening and drop every connection (hanging ones included); repeated calls share one close. */
@@ -79,13 +89,15 @@ function validateOptions(options: SimulatorOptions): void {
   if (options.jobSeconds !== undefined && !(options.jobSeconds >= 0)) problems.push('jobSeconds must be >= 0');
   if (options.jitter !== undefined && !(options.jitter >= 0 && options.jitter < 1)) problems.push('jitter must be in [0, 1)');
   if (options.contentTtlSeconds !== undefined && !(options.contentTtlSeconds > 0)) problems.push('contentTtlSeconds must be > 0');
+  const webhookProblem = options.webhook && webhookOptionsProblem(options.webhook);
+  if (webhookProblem) problems.push(webhookProblem);
   if (problems.length > 0) throw new SimulatorOptionsError(`invalid simulator options: ${problems.join('; ')}`);
 }
 
-function createRequestHandler(state: SimulatorState) {
+function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
   const official = officialGateway(state);
   const relay = relayGateway(state);
-  const admin = adminRoutes(state);
+  const admin = [...adminRoutes(state), ...webhookAdminRoutes(webhooks)];
 
   async function route(req: Omit<SimRequest, 'params'>, remoteAddress: string | undefined): Promise<SimResponse> {
     const path = req.url.pathname;
@@ -146,7 +158,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   });
   if (options.scenario) state.scenario.replace(options.scenario, state.now());
 
-  const handler = createRequestHandler(state);
+  const webhooks = new WebhookSender(state, options.webhook);
+  state.onJobAccepted = (job) => webhooks.jobAccepted(job);
+  const handler = createRequestHandler(state, webhooks);
   const server = createServer((req, res) => void handler(req, res));
   const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -164,6 +178,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       state.scenario.replace(scenario, state.now());
     },
     scenario: () => state.scenario.current(),
+    setWebhook: (webhook) => webhooks.configure(webhook),
+    webhookDeliveries: () => webhooks.deliveries(),
     reset: () => state.reset(),
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
@@ -171,6 +187,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         // Latency timers and hanging sockets first, then keep-alive sockets, which would hold
         // close() (and so jest) open until they time out.
         state.holds.closeAll();
+        webhooks.close();
         server.closeAllConnections();
       });
       return closing;

@@ -40,6 +40,8 @@ export class SimulatorState {
   readonly holds = new Holds();
   /** Public base URL (`http://127.0.0.1:PORT`), known once the server listens. */
   baseUrl = '';
+  /** Told of every newly accepted job (replays excluded); the webhook sender schedules its event. */
+  onJobAccepted?: (job: Job) => void;
   private idempotency = new Map<string, string>();
   private latencyStream!: SeededRandom;
 
@@ -106,6 +108,7 @@ export class SimulatorState {
     });
     this.ledger.record(job, listPriceUsd, idempotencyKey);
     if (scopedKey !== undefined) this.idempotency.set(scopedKey, job.id);
+    this.onJobAccepted?.(job);
     return { job, replayed: false };
   }
 
