@@ -8,6 +8,7 @@ import { seriesReport } from './series-client';
 import { specJsonSchema } from './spec';
 import { runDemo, runDev } from './commands/dev';
 import { runWorkerProcess } from '../workers/main';
+import { runSteering, STEERING_COMMANDS, STEERING_USAGE } from './commands/steering';
 
 const USAGE = `sora-series: durable AI video series with one consistent character, on Temporal
 
@@ -19,6 +20,9 @@ usage:
   sora-series worker                          a worker joining a running stack (settings from the environment)
   sora-series demo [--data-dir DIR]           the dev stack, the example series, progress, then the manifest
   sora-series schema                          JSON Schema of the spec format
+
+watching and steering a series (<id>: a series name or its workflow id series/<name>):
+${STEERING_USAGE}
 
 environment: TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), SORA_SERIES_TASK_QUEUE (sora-series),
   SORA_SERIES_PROVIDERS (provider config file), SORA_SERIES_DATA_DIR (.data)`;
@@ -34,6 +38,8 @@ const print = (text: string) => process.stdout.write(`${text}\n`);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Watch and steering commands parse their own arguments (client/commands/steering.ts).
+  if (command && STEERING_COMMANDS.includes(command)) return runSteering(command, rest, print);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

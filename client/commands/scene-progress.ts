@@ -1,0 +1,36 @@
+import { fromPayloadsAtIndex } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { sceneStatusQuery, type SceneStatusView } from '../../workflows/messages';
+
+/** Where a running scene is: its own status query plus the upstream's progress from the awaitJob heartbeat. */
+export interface SceneProgress extends Partial<Omit<SceneStatusView, 'index'>> {
+  index: number;
+  /** Upstream progress, 0-100, as last heartbeated (heartbeats reach the server every few seconds). */
+  progress?: number;
+  /** The upstream job's state (queued, running, ...). */
+  upstream?: string;
+}
+
+/** Scene workflows are children named after their series (workflows/series.ts). */
+export const sceneWorkflowId = (seriesId: string, index: number) => `${seriesId}/scene-${index}`;
+
+const AWAIT_JOB = 'awaitJob';
+
+export async function sceneProgress(client: Client, seriesId: string, index: number): Promise<SceneProgress> {
+  const handle = client.workflow.getHandle(sceneWorkflowId(seriesId, index));
+  // Either may fail while the scene starts or just ended; whatever answered is shown.
+  const [view, description] = await Promise.all([
+    handle.query(sceneStatusQuery).catch(() => undefined),
+    handle.describe().catch(() => undefined),
+  ]);
+  const progress: SceneProgress = { ...view, index };
+  const waiting = description?.raw.pendingActivities?.find((a) => a.activityType?.name === AWAIT_JOB);
+  const payloads = waiting?.heartbeatDetails?.payloads;
+  if (payloads?.length) {
+    // The client's payload converter reads what the worker's converter wrote (no codec is configured).
+    const details = fromPayloadsAtIndex<{ progress?: unknown; state?: unknown }>(client.options.loadedDataConverter.payloadConverter, 0, payloads);
+    if (typeof details?.progress === 'number') progress.progress = details.progress;
+    if (typeof details?.state === 'string') progress.upstream = details.state;
+  }
+  return progress;
+}

@@ -1,0 +1,206 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { seriesStatusQuery, type BudgetView, type SeriesStatusView } from '../../workflows/messages';
+import { SeriesNotFoundError, seriesReport, type SeriesReport } from '../series-client';
+import { sceneProgress, type SceneProgress } from './scene-progress';
+
+/**
+ * `sora-series watch`: a live view of one series until it ends. Each tick reads the series'
+ * status query and, per running scene, its scene status and upstream progress. On a terminal the
+ * view is redrawn in place; otherwise (logs, pipes, tests) a line is printed only when it changed.
+ */
+
+export interface WatchSnapshot {
+  id: string;
+  status: string;
+  scenesDone: number;
+  scenesTotal: number;
+  costUsd: number;
+  budget?: BudgetView;
+  paused?: { by: string; reason: string };
+  cancelled?: { reason: string };
+  awaitingReview: number[];
+  queued: number[];
+  running: SceneProgress[];
+  /** Finished scenes, one short line each (printed once, again when a retake changes them). */
+  finished: Array<{ index: number; status: string; provider?: string; costUsd: number; takes: number; reason?: string }>;
+  /** Set on the last snapshot: the series no longer runs. */
+  ended?: boolean;
+  manifestPath?: string;
+  error?: string;
+}
+
+/** Fields added with the steering messages; a series started by older code lacks them. */
+type StatusView = Omit<SeriesStatusView, 'paused' | 'cancelled' | 'budget' | 'queued' | 'awaitingReview'> & Partial<SeriesStatusView>;
+
+async function snapshotOf(client: Client, id: string): Promise<WatchSnapshot | 'starting'> {
+  const handle = client.workflow.getHandle(id);
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new SeriesNotFoundError(id);
+    throw err;
+  }
+  if (description.status.name !== 'RUNNING') return endedSnapshot(await seriesReport(client, id));
+  let view: StatusView;
+  try {
+    view = await handle.query(seriesStatusQuery);
+  } catch {
+    return 'starting'; // the first workflow task has not run yet
+  }
+  const running = await Promise.all([...view.running].sort((a, b) => a - b).map((index) => sceneProgress(client, id, index)));
+  return {
+    id,
+    status: view.status,
+    scenesDone: view.scenesDone,
+    scenesTotal: view.scenesTotal,
+    costUsd: view.costUsd,
+    ...(view.budget ? { budget: view.budget } : {}),
+    ...(view.paused ? { paused: { by: view.paused.by, reason: view.paused.reason } } : {}),
+    ...(view.cancelled ? { cancelled: view.cancelled } : {}),
+    awaitingReview: [...(view.awaitingReview ?? [])].sort((a, b) => a - b),
+    queued: [...(view.queued ?? [])].sort((a, b) => a - b),
+    running,
+    finished: [...view.scenes]
+      .sort((a, b) => a.index - b.index)
+      .map((s) => ({ index: s.index, status: s.status, provider: s.provider, costUsd: s.costUsd, takes: s.takes.length, ...(s.reason ? { reason: s.reason } : {}) })),
+  };
+}
+
+function endedSnapshot(report: SeriesReport): WatchSnapshot {
+  return {
+    id: report.id,
+    status: report.status,
+    scenesDone: report.scenesDone ?? report.scenes.length,
+    scenesTotal: report.scenesTotal ?? report.scenes.length,
+    costUsd: report.costUsd,
+    awaitingReview: [],
+    queued: [],
+    running: [],
+    finished: report.scenes.map((s) => ({ index: s.index, status: s.status, provider: s.provider, costUsd: s.costUsd, takes: s.takes, ...(s.reason ? { reason: s.reason } : {}) })),
+    ended: true,
+    ...(report.manifestPath ? { manifestPath: report.manifestPath } : {}),
+    ...(report.error ? { error: report.error } : {}),
+  };
+}
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+
+export function progressBar(percent: number | undefined, width = 20): string {
+  if (percent === undefined) return `[${' '.repeat(width)}]   ?%`;
+  const p = Math.max(0, Math.min(100, percent));
+  const full = Math.round((p / 100) * width);
+  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${String(Math.round(p)).padStart(3)}%`;
+}
+
+const indexes = (list: number[], max = 12) => `${list.slice(0, max).join(', ')}${list.length > max ? `, ... (${list.length})` : ''}`;
+
+/** The live lines, keyed so a plain printer can tell which one changed. */
+export function liveLines(s: WatchSnapshot): Array<[key: string, line: string]> {
+  const money = s.budget?.budgetUsd !== undefined
+    ? `${usd(s.costUsd)} spent, ${usd(s.budget.reservedUsd)} reserved of a ${usd(s.budget.budgetUsd)} budget`
+    : `${usd(s.costUsd)} so far`;
+  const lines: Array<[string, string]> = [['series', `${s.id}: ${s.status}, ${s.scenesDone}/${s.scenesTotal} scenes done, ${money}`]];
+  if (s.paused) lines.push(['paused', `paused by ${s.paused.by}: ${s.paused.reason}`]);
+  if (s.cancelled) lines.push(['cancelled', `cancelling: ${s.cancelled.reason} (running jobs finish and are paid)`]);
+  if (s.awaitingReview.length) lines.push(['review', `awaiting review: scene ${indexes(s.awaitingReview)} (sora-series takes, then approve or reject)`]);
+  if (s.queued.length) lines.push(['queued', `queued: scene ${indexes(s.queued)}`]);
+  for (const scene of s.running) {
+    const where = [scene.phase ?? 'starting', scene.provider && `on ${scene.provider}`, scene.take && `take ${scene.take}`, scene.jobId && `job ${scene.jobId}`]
+      .filter(Boolean)
+      .join(', ');
+    lines.push([`scene ${scene.index}`, `  scene ${scene.index} ${progressBar(scene.progress)} ${where}`]);
+  }
+  return lines;
+}
+
+export function finishedLine(scene: WatchSnapshot['finished'][number]): string {
+  return `scene ${scene.index}: ${scene.status}${scene.provider ? ` on ${scene.provider}` : ''}, ${scene.takes} take(s), ${usd(scene.costUsd)}${scene.reason ? `: ${scene.reason}` : ''}`;
+}
+
+export function endLine(s: WatchSnapshot): string {
+  return `${s.id} ended ${s.status}: ${s.scenesDone}/${s.scenesTotal} scenes, ${usd(s.costUsd)}${s.error ? `, error: ${s.error}` : ''}${s.manifestPath ? `, manifest: ${s.manifestPath}` : ''}`;
+}
+
+/** Statuses a waited series counts as done (the same as `start --wait`). */
+export const endedWell = (status: string) => status === 'completed' || status === 'completed_with_rejections';
+
+export interface WatchOptions {
+  intervalMs: number;
+  json: boolean;
+  /** Redraw in place (stdout is a terminal); else print changed lines. */
+  tty: boolean;
+  write: (text: string) => void;
+  /** Terminal width, to keep redrawn lines from wrapping. */
+  columns?: number;
+}
+
+/** Watches until the series ends; returns its final status. */
+export async function watchSeries(client: Client, id: string, options: WatchOptions): Promise<string> {
+  const printer = options.json ? jsonPrinter(options) : options.tty ? ttyPrinter(options) : plainPrinter(options);
+  let startingShown = false;
+  for (;;) {
+    const snapshot = await snapshotOf(client, id);
+    if (snapshot === 'starting') {
+      if (!startingShown && !options.json) options.write(`${id}: starting\n`);
+      startingShown = true;
+    } else {
+      printer(snapshot);
+      if (snapshot.ended) return snapshot.status;
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs));
+  }
+}
+
+type Printer = (s: WatchSnapshot) => void;
+
+function jsonPrinter({ write }: WatchOptions): Printer {
+  let last = '';
+  return (s) => {
+    const line = JSON.stringify(s);
+    if (line !== last) write(`${line}\n`);
+    last = line;
+  };
+}
+
+/** Finished scenes are printed once (again if a retake changes them); the caller decides how live lines appear. */
+function finishedTracker() {
+  const seen = new Map<number, string>();
+  return (s: WatchSnapshot) =>
+    s.finished.flatMap((scene) => {
+      const line = finishedLine(scene);
+      if (seen.get(scene.index) === line) return [];
+      seen.set(scene.index, line);
+      return [line];
+    });
+}
+
+function plainPrinter({ write }: WatchOptions): Printer {
+  const last = new Map<string, string>();
+  const newlyFinished = finishedTracker();
+  return (s) => {
+    const out = newlyFinished(s);
+    if (!s.ended) {
+      for (const [key, line] of liveLines(s)) {
+        if (last.get(key) !== line) out.push(line.trim());
+        last.set(key, line);
+      }
+    } else out.push(endLine(s));
+    if (out.length) write(`${out.join('\n')}\n`);
+  };
+}
+
+function ttyPrinter({ write, columns }: WatchOptions): Printer {
+  let drawn: string[] = [];
+  const newlyFinished = finishedTracker();
+  const fit = (line: string) => (columns && line.length > columns ? `${line.slice(0, columns - 1)}…` : line);
+  return (s) => {
+    const events = newlyFinished(s);
+    const live = s.ended ? [endLine(s)] : liveLines(s).map(([, line]) => fit(line));
+    if (!events.length && live.join('\n') === drawn.join('\n')) return;
+    // Up over the last frame and clear it; finished scenes stay above, the live frame below them.
+    const erase = drawn.length ? `\x1b[${drawn.length}A\x1b[0J` : '';
+    write(`${erase}${[...events, ...live].join('\n')}\n`);
+    drawn = s.ended ? [] : live;
+  };
+}
