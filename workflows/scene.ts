@@ -1,12 +1,25 @@
-import { condition, getExternalWorkflowHandle, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { upstream, transfers, waiting } from './activities';
 import { describeFailure } from './failure-info';
-import { characterNeededSignal, characterReadySignal, sceneStatusQuery, type CharacterAnswer, type SceneStatusView } from './messages';
+import {
+  characterNeededSignal,
+  characterReadySignal,
+  jobFinishedSignal,
+  sceneStatusQuery,
+  takeBudgetAnswerSignal,
+  takeBudgetAskSignal,
+  type CharacterAnswer,
+  type JobFinished,
+  type SceneStatusView,
+  type TakeBudgetAnswer,
+} from './messages';
+import { roundUsd } from './pricing';
 import { renderPrompt } from './prompt';
+import { SceneJobIds } from './search-attributes';
 import type { CharacterPassport, SceneResult, SceneSpec, TakeRecord } from './types';
 
 export interface SceneInput {
-  /** Parent series workflow id, asked for character references on fallback providers. */
+  /** Parent series workflow id, asked for character references and for money for further takes. */
   seriesWorkflowId: string;
   scene: SceneSpec;
   /** Ordered provider chain chosen by routing. */
@@ -16,12 +29,19 @@ export interface SceneInput {
   takesPerProvider?: number;
   /** A job not finished by then is given up and becomes a new take. */
   jobDeadlineSeconds?: number;
+  /** Price of one take per provider of the chain (absent in inputs from before budgets). */
+  prices?: Record<string, number>;
+  /** What the series reserved for this scene when it started it: the first take needs no asking. */
+  grantedUsd?: number;
+  /** Number of this run's first take (a retake continues the scene's numbering, so keys stay unique). */
+  firstTake?: number;
 }
 
 /**
  * One scene: for each provider of the chain, submit a take (the only spending step), await
  * the job, store the asset. Unavailable providers move the scene on; rejected content stops
- * it with the reason, never retried blindly.
+ * it with the reason, never retried blindly. Every take after the first asks the series for
+ * money first, so pause, cancel and the budget hold inside a scene too.
  */
 export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   const { scene } = input;
@@ -29,6 +49,8 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   const takes: TakeRecord[] = [];
   const providersDown: string[] = [];
   const answers: Record<string, CharacterAnswer> = {};
+  const notices: Record<string, JobFinished> = {};
+  const budget: { granted: number; answer?: TakeBudgetAnswer } = { granted: input.grantedUsd ?? Infinity };
   const view: SceneStatusView = { index: scene.index, take: 0, phase: 'routing' };
   const { awaitJob } = waiting(input.jobDeadlineSeconds ?? 1800);
 
@@ -36,15 +58,57 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   setHandler(characterReadySignal, (answer) => {
     answers[answer.provider] = answer;
   });
+  setHandler(takeBudgetAnswerSignal, (answer) => {
+    budget.answer = answer;
+  });
+  setHandler(jobFinishedSignal, (notice) => {
+    notices[notice.jobId] = notice;
+  });
 
+  const spent = () => roundUsd(takes.reduce((sum, t) => sum + t.costUsd, 0));
   const result = (status: SceneResult['status'], extra: Partial<SceneResult> = {}): SceneResult => ({
     index: scene.index,
     status,
-    costUsd: takes.reduce((sum, t) => sum + t.costUsd, 0),
+    costUsd: spent(),
     takes,
     ...(providersDown.length ? { providersDown } : {}),
     ...extra,
   });
+
+  /** Money for the next take: the series grants it in order, holds it while paused or over budget, refuses it once cancelled. */
+  const mayTake = async (provider: string): Promise<TakeBudgetAnswer> => {
+    const commitUsd = roundUsd(spent() + (input.prices?.[provider] ?? 0));
+    if (takes.length === 0 && commitUsd <= budget.granted) return { granted: true };
+    if (!input.prices || !patched('take-budget')) return { granted: true };
+    view.phase = 'waiting_for_budget';
+    budget.answer = undefined;
+    await getExternalWorkflowHandle(input.seriesWorkflowId).signal(takeBudgetAskSignal, {
+      sceneWorkflowId: workflowInfo().workflowId,
+      index: scene.index,
+      provider,
+      commitUsd,
+    });
+    await condition(() => budget.answer !== undefined);
+    if (budget.answer!.granted) budget.granted = commitUsd;
+    return budget.answer!;
+  };
+
+  /** Polls the job; a verified webhook (jobFinished) ends the wait at once, polling stays the safety net. */
+  const waitForJob = async (provider: string, jobId: string): Promise<void> => {
+    if (!patched('job-notices')) {
+      await awaitJob({ provider, jobId });
+      return;
+    }
+    const polling = new CancellationScope();
+    const polled = polling.run(() => awaitJob.executeWithOptions({ ...waitingSummary(provider, jobId) }, [{ provider, jobId }]));
+    const first = await Promise.race([polled.then(() => 'polled' as const), condition(() => jobId in notices).then(() => 'notice' as const)]);
+    if (first === 'polled') return;
+    polling.cancel();
+    polled.catch(() => undefined); // the cancelled poll's failure is expected
+    // A failure notice names no reason: one read of the job gets it, and its billing, from the source.
+    if (notices[jobId].event === 'failed') await awaitJob({ provider, jobId });
+  };
+  const waitingSummary = (provider: string, jobId: string) => ({ summary: `await ${jobId} on ${provider}` });
 
   for (const provider of input.chain) {
     view.provider = provider;
@@ -61,13 +125,19 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
     const ref = passport.refs[provider];
 
     for (let attempt = 0; attempt < (input.takesPerProvider ?? 2); attempt++) {
-      const take: TakeRecord = { take: takes.length + 1, provider, outcome: 'failed', costUsd: 0 };
+      const allowed = await mayTake(provider);
+      if (!allowed.granted) {
+        view.phase = 'done';
+        return result('cancelled', { reason: allowed.reason });
+      }
+      const take: TakeRecord = { take: (input.firstTake ?? 1) + takes.length, provider, outcome: 'failed', costUsd: 0 };
       takes.push(take);
       view.take = take.take;
       view.phase = 'submitting';
+      view.jobId = undefined;
       let submitted;
       try {
-        submitted = await upstream.submitTake({
+        submitted = await upstream.submitTake.executeWithOptions({ summary: `take ${take.take} on ${provider}` }, [{
           provider,
           prompt: renderPrompt(scene.prompt, passport, provider),
           seconds: scene.seconds,
@@ -75,7 +145,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
           model: scene.model,
           characterId: ref?.id,
           idempotencyKey: `${workflowInfo().workflowId}/take-${take.take}`,
-        });
+        }]);
       } catch (err) {
         const failure = describeFailure(err);
         take.reason = failure.message;
@@ -87,11 +157,13 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
         if (failure.kind === 'unavailable') providersDown.push(provider);
         break; // this provider cannot take the scene now: next in the chain
       }
-      take.jobId = submitted.jobId;
+      take.jobId = view.jobId = submitted.jobId;
+      // The webhook gateway finds the waiting scene by its job ids.
+      if (patched('scene-job-ids')) upsertSearchAttributes([{ key: SceneJobIds, value: takes.flatMap((t) => (t.jobId ? [t.jobId] : [])) }]);
 
       view.phase = 'generating';
       try {
-        await awaitJob({ provider, jobId: submitted.jobId });
+        await waitForJob(provider, submitted.jobId);
       } catch (err) {
         const failure = describeFailure(err);
         take.reason = failure.message;
@@ -115,7 +187,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       take.costUsd = submitted.costUsd; // generated, so paid for, whether or not we keep it
       let asset;
       try {
-        asset = await transfers.storeAsset({ provider, jobId: submitted.jobId });
+        asset = await transfers.storeAsset.executeWithOptions({ summary: `store ${submitted.jobId} from ${provider}` }, [{ provider, jobId: submitted.jobId }]);
       } catch (err) {
         // Content gone (expired past every fresh URL the provider gives): regenerate as a new take.
         if (!patched('store-failure-new-take')) throw err;
@@ -123,6 +195,8 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
         continue;
       }
       take.outcome = 'completed';
+      take.assetPath = asset.path;
+      take.sha256 = asset.sha256;
       view.phase = 'done';
       return result('completed', {
         provider,

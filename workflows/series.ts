@@ -1,10 +1,12 @@
 import {
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
   executeChild,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
   patched,
   setHandler,
@@ -12,14 +14,39 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { local, upstream } from './activities';
-import { buildPassport } from './passport';
+import { budgetView, fits, type Ledger } from './budget';
 import { describeFailure } from './failure-info';
-import { characterNeededSignal, characterReadySignal, seriesStatusQuery, type CharacterAnswer } from './messages';
-import { roundUsd } from './pricing';
+import {
+  addScenesUpdate,
+  appendScenesSignal,
+  cancelSignal,
+  characterNeededSignal,
+  characterReadySignal,
+  endOfScenesSignal,
+  pauseSignal,
+  raiseBudgetUpdate,
+  resumeSignal,
+  retrySceneUpdate,
+  reviewTakeUpdate,
+  seriesStatusQuery,
+  setRoutingUpdate,
+  takeBudgetAnswerSignal,
+  takeBudgetAskSignal,
+  type CharacterAnswer,
+  type Pause,
+  type RetryRequest,
+  type SeriesStatusView,
+  type TakeBudgetAnswer,
+  type TakeBudgetAsk,
+} from './messages';
+import { buildPassport } from './passport';
+import { roundUsd, takePriceUsd } from './pricing';
 import { healthAt, routeScene, windowSize, type OpenCircuit } from './routing';
 import { sceneWorkflow } from './scene';
-import { ProvidersUsed, ScenesDone, SeriesCostUsd, SeriesStatusKey } from './search-attributes';
-import type { CharacterPassport, ProviderProfile, SceneResult, SceneSpec, SeriesInput, SeriesResult, SeriesStatus } from './types';
+import { awaitsReview, mergeRetake, withChosenTake } from './scene-results';
+import { MAX_PROMPT_CHARS, promptProblems, resolveNewScene, resolveNewScenes, type SceneContext } from './scene-rules';
+import { ProvidersUsed, SceneIndex, ScenesDone, ScenesTotal, SeriesCostUsd, SeriesId, SeriesStatusKey } from './search-attributes';
+import type { CharacterPassport, ProviderProfile, RoutingPolicy, SceneResult, SceneSpec, SeriesInput, SeriesResult, SeriesStatus } from './types';
 
 /** What a run hands to the next one on continue-as-new: plain objects and arrays only. */
 export interface SeriesState {
@@ -29,22 +56,42 @@ export interface SeriesState {
   circuits: Record<string, OpenCircuit>;
   results: SceneResult[];
   next: number;
+  // Steering (absent in states carried by runs from before messages existed).
+  retries?: RetryRequest[];
+  paused?: Pause;
+  cancelled?: { reason: string };
+  endOfScenes?: boolean;
+  refusedScenes?: Array<{ prompt: string; problem: string }>;
 }
 
 /** Started children per run before continuing as new: about 12 events each keeps a run far under 10,000. */
 const SCENES_PER_RUN = 200;
 const DEFAULT_CIRCUIT_COOLDOWN_SECONDS = 600;
+const DEFAULT_SCENE_DEFAULTS = { seconds: 10, size: '720x1280' };
+const ROUTING_POLICIES: RoutingPolicy[] = ['character', 'cost', 'stability'];
+
+/** A scene about to start: a new one, or a retake of a finished one. */
+interface Work {
+  scene: SceneSpec;
+  retake?: RetryRequest;
+}
 
 /**
  * A series: ensure the character, run every scene as a child in a sliding window bounded by
- * provider concurrency, route around providers found down, and end with a manifest.
+ * provider concurrency and the budget, route around providers found down, obey the messages
+ * people and services send (messages.ts), and end with a manifest.
  */
 export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState): Promise<SeriesResult> {
   const selfId = workflowInfo().workflowId;
-  let status: SeriesStatus = 'running';
+  // Mutable copy: messages add scenes, change routing, raise the budget; carried on continue-as-new.
+  const series: SeriesInput = { ...input, scenes: [...input.scenes] };
+  let ended: SeriesStatus | undefined;
   const written: { manifestPath?: string } = {};
   const running = new Set<number>();
   const pendingRefs: Record<string, Promise<CharacterAnswer>> = {};
+  const asks: TakeBudgetAsk[] = [];
+  /** What waits for budget now (`next` scene or a scene's take), and the amount it needs. */
+  const budgetWaits: Record<string, number> = {};
 
   const profiles = carried?.profiles ?? selectProfiles(await upstream.listProviderProfiles(), input.providers);
   const state: SeriesState = carried ?? {
@@ -54,28 +101,98 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     results: [],
     next: 0,
   };
+  state.retries ??= [];
+  state.refusedScenes ??= [];
   const costUsd = () => roundUsd(state.results.reduce((sum, r) => sum + r.costUsd, 0));
+  const ledger: Ledger = { budgetUsd: series.budgetUsd, spentUsd: costUsd(), held: {} };
+  const resultOf = (index: number) => state.results.find((r) => r.index === index);
+  const sceneCtx = (): SceneContext => ({ providers: series.providers, profiles: state.profiles, defaults: series.defaults ?? DEFAULT_SCENE_DEFAULTS });
+  // Declarations (hoisted): handlers registered below may run before the main loop.
+  function needsReview(): number[] {
+    return series.approval === 'required' ? state.results.filter(awaitsReview).map((r) => r.index) : [];
+  }
+  function hasWork(): boolean {
+    return state.retries!.length > 0 || state.next < series.scenes.length;
+  }
+  function waitingForMore(): boolean {
+    return (series.streaming && !state.endOfScenes) || needsReview().length > 0;
+  }
+
   const openCircuit = (provider: string, reason: string) => {
     const reopened = provider in state.circuits;
     state.circuits[provider] = { since: Date.now(), reason };
     log.warn(reopened ? 'provider still unavailable: circuit reopened' : 'provider unavailable: circuit opened', { provider, reason });
   };
+  // Before the cooldown existed a down provider stayed down for the series; keep that on replay.
+  const cooldownMs = patched('circuit-cooldown') ? (input.circuitCooldownSeconds ?? DEFAULT_CIRCUIT_COOLDOWN_SECONDS) * 1000 : Infinity;
+  const health = () => healthAt(state.circuits, Date.now(), cooldownMs);
+  const route = (scene: SceneSpec) =>
+    routeScene({ policy: series.routing, scene, profiles: state.profiles, health: health(), passport: state.passport });
+  const priceOn = (provider: string | undefined, scene: SceneSpec) => {
+    const profile = state.profiles.find((p) => p.name === provider);
+    return profile ? takePriceUsd(profile, scene.seconds, scene.size) : 0;
+  };
 
-  setHandler(seriesStatusQuery, () => ({
-    name: input.name,
-    status,
-    scenesTotal: input.scenes.length,
+  // ---- status: what the query shows and the search attribute says ----
+  const pause = (): Pause | undefined => {
+    if (state.paused) return state.paused;
+    const waiting = Object.entries(budgetWaits);
+    if (!waiting.length || ledger.budgetUsd === undefined) return undefined;
+    const [what, usd] = waiting[0];
+    const view = budgetView(ledger);
+    return {
+      by: 'budget',
+      reason: `budget: ${what} needs $${usd.toFixed(2)} but $${(view.remainingUsd ?? 0).toFixed(2)} of $${ledger.budgetUsd.toFixed(2)} remains; raise the budget (raiseBudget) or cancel`,
+      since: budgetPausedSince,
+    };
+  };
+  let budgetPausedSince = 0;
+  const liveStatus = (): SeriesStatus =>
+    ended ?? (pause() ? 'paused' : running.size === 0 && !hasWork() && needsReview().length ? 'awaiting_approval' : 'running');
+  let published: SeriesStatus = 'running';
+  const publishStatus = () => {
+    const now = liveStatus();
+    if (now === published) return;
+    published = now;
+    upsertSearchAttributes([{ key: SeriesStatusKey, value: now }]);
+  };
+  const waitForBudget = (what: string, usd: number) => {
+    if (!Object.keys(budgetWaits).length) {
+      budgetPausedSince = Date.now();
+      log.warn('budget reached: series paused', { what, needUsd: usd, ...budgetView(ledger) });
+    }
+    budgetWaits[what] = usd;
+    publishStatus();
+  };
+  const budgetWaitOver = (what: string) => {
+    if (!(what in budgetWaits)) return;
+    delete budgetWaits[what];
+    if (!Object.keys(budgetWaits).length) log.info('budget allows submissions again: series resumed', { ...budgetView(ledger) });
+    publishStatus();
+  };
+
+  setHandler(seriesStatusQuery, (): SeriesStatusView => ({
+    name: series.name,
+    status: liveStatus(),
+    ...(pause() ? { paused: pause() } : {}),
+    ...(state.cancelled ? { cancelled: state.cancelled } : {}),
+    routing: series.routing,
+    budget: budgetView(ledger),
+    scenesTotal: series.scenes.length,
     scenesDone: state.results.length,
     running: [...running],
+    queued: [...(state.retries ?? []).map((r) => r.index), ...series.scenes.slice(state.next).map((s) => s.index)],
+    awaitingReview: needsReview(),
     costUsd: costUsd(),
     providerHealth: health(),
     circuits: state.circuits,
     character: { name: state.passport.name, providers: Object.keys(state.passport.refs), refused: state.passport.refused },
     scenes: state.results,
+    refusedScenes: state.refusedScenes ?? [],
     manifestPath: written.manifestPath,
   }));
 
-  /** Creates the character on a provider once, however many scenes ask at once. */
+  // ---- the character, created once per provider ----
   const characterOn = (provider: string): Promise<CharacterAnswer> => {
     // An unavailable answer is not kept: after the cooldown the provider may be asked again.
     pendingRefs[provider] ??= ensureCharacterRef(state, provider, openCircuit).then((answer) => {
@@ -86,22 +203,179 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   };
   setHandler(characterNeededSignal, async ({ provider, sceneWorkflowId }) => {
     const answer = await characterOn(provider);
-    try {
-      await getExternalWorkflowHandle(sceneWorkflowId).signal(characterReadySignal, answer);
-    } catch (err) {
-      // The scene ended meanwhile (cancelled or terminated): nobody is waiting for the answer.
-      log.warn('character answer not delivered', { sceneWorkflowId, provider, error: describeFailure(err).message });
+    await tell(sceneWorkflowId, () => getExternalWorkflowHandle(sceneWorkflowId).signal(characterReadySignal, answer));
+  });
+
+  // ---- steering messages ----
+  const refuseIfEnded = (what: string) => {
+    if (state.cancelled) throw new Error(`${what}: the series is cancelled (${state.cancelled.reason}); start a new series instead`);
+  };
+  setHandler(pauseSignal, (request) => {
+    state.paused = { by: 'user', reason: request?.reason ?? 'paused by request', since: Date.now() };
+    log.info('series paused', { reason: state.paused.reason });
+    publishStatus();
+  });
+  setHandler(resumeSignal, () => {
+    if (state.paused) log.info('series resumed');
+    state.paused = undefined;
+    publishStatus();
+  });
+  setHandler(cancelSignal, (request) => {
+    state.cancelled ??= { reason: request?.reason ?? 'cancelled by request' };
+    log.warn('series cancelled: no new submissions, running jobs finish', { reason: state.cancelled.reason });
+  });
+  setHandler(endOfScenesSignal, () => {
+    state.endOfScenes = true;
+  });
+  const appendResolved = (scenes: SceneSpec[]) => {
+    series.scenes.push(...scenes);
+    upsertSearchAttributes([{ key: ScenesTotal, value: series.scenes.length }]);
+    return scenes.map((s) => s.index);
+  };
+  setHandler(
+    addScenesUpdate,
+    (scenes) => {
+      const resolved = resolveNewScenes(scenes, series.scenes.length + 1, sceneCtx());
+      if ('problems' in resolved) throw ApplicationFailure.create({ type: 'InvalidScenes', message: resolved.problems.join('; '), nonRetryable: true });
+      return { indexes: appendResolved(resolved.scenes) };
+    },
+    {
+      validator: (scenes) => {
+        refuseIfEnded('addScenes');
+        const resolved = resolveNewScenes(scenes, series.scenes.length + 1, sceneCtx());
+        if ('problems' in resolved) throw new Error(resolved.problems.join('; '));
+      },
+    },
+  );
+  setHandler(appendScenesSignal, (scenes) => {
+    // A signal cannot be refused: valid scenes are appended, the others listed in status with why.
+    for (const scene of Array.isArray(scenes) ? scenes : [scenes]) {
+      const one = resolveNewScene(scene, series.scenes.length + 1, sceneCtx());
+      if ('scene' in one && !state.cancelled) appendResolved([one.scene]);
+      else {
+        const problem = 'problems' in one ? one.problems.join('; ') : 'the series is cancelled';
+        state.refusedScenes!.push({ prompt: String((scene as { prompt?: unknown })?.prompt ?? '').slice(0, 200), problem });
+        log.warn('appended scene refused', { problem });
+      }
+    }
+  });
+  const validateRetry = (request: RetryRequest) => {
+    refuseIfEnded('retryScene');
+    const scene = series.scenes.find((s) => s.index === request?.index);
+    if (!scene) throw new Error(`index: no scene ${request?.index}; scenes are 1..${series.scenes.length}`);
+    if (running.has(scene.index) || !resultOf(scene.index) || state.retries!.some((r) => r.index === scene.index)) {
+      throw new Error(`index: scene ${scene.index} has not finished (running or queued); retry it once it has a result`);
+    }
+    if (request.prompt !== undefined) {
+      const prompt = typeof request.prompt === 'string' ? request.prompt.trim() : '';
+      const problems = !prompt ? ['must not be empty'] : prompt.length > MAX_PROMPT_CHARS ? [`must be at most ${MAX_PROMPT_CHARS} characters`] : promptProblems(prompt);
+      if (problems.length) throw new Error(`prompt: ${problems.join('; ')}`);
+    }
+    if (request.provider !== undefined) {
+      const resolved = resolveNewScene({ prompt: request.prompt ?? scene.prompt, seconds: scene.seconds, size: scene.size, provider: request.provider }, scene.index, sceneCtx());
+      if ('problems' in resolved) throw new Error(resolved.problems.join('; '));
+    }
+  };
+  setHandler(
+    retrySceneUpdate,
+    (request) => {
+      state.retries!.push(request);
+      return { index: request.index, queued: true as const };
+    },
+    { validator: (request) => validateRetry(request) },
+  );
+  setHandler(
+    reviewTakeUpdate,
+    ({ index, take, verdict, note }) => {
+      const scene = resultOf(index)!;
+      const reviewed = { ...scene, takes: scene.takes.map((t) => (t.take === take ? { ...t, review: { verdict, ...(note ? { note } : {}) } } : t)) };
+      state.results[state.results.indexOf(scene)] = withChosenTake(reviewed);
+      log.info('take reviewed', { index, take, verdict });
+      publishStatus();
+      return { index, take, verdict };
+    },
+    {
+      validator: (request) => {
+        if (request?.verdict !== 'approve' && request?.verdict !== 'reject') throw new Error('verdict: must be "approve" or "reject"');
+        const scene = resultOf(request.index);
+        if (!scene) throw new Error(`index: scene ${request.index} has no finished take yet; review it once it has one`);
+        const take = scene.takes.find((t) => t.take === request.take);
+        if (!take) throw new Error(`take: scene ${request.index} has takes ${scene.takes.map((t) => t.take).join(', ')}; name one of them`);
+        if (take.outcome !== 'completed' || !take.assetPath) throw new Error(`take: take ${request.take} of scene ${request.index} ended ${take.outcome}; only completed takes can be reviewed`);
+        if (request.note !== undefined && (typeof request.note !== 'string' || request.note.length > 1000)) throw new Error('note: must be text of at most 1000 characters');
+      },
+    },
+  );
+  setHandler(
+    setRoutingUpdate,
+    ({ routing }) => {
+      const previous = series.routing;
+      series.routing = routing;
+      log.info('routing changed', { routing, previous });
+      return { routing, previous };
+    },
+    {
+      validator: (request) => {
+        if (!ROUTING_POLICIES.includes(request?.routing)) throw new Error(`routing: must be one of ${ROUTING_POLICIES.join(', ')}, got ${JSON.stringify(request?.routing)}`);
+      },
+    },
+  );
+  setHandler(
+    raiseBudgetUpdate,
+    ({ budgetUsd }) => {
+      series.budgetUsd = ledger.budgetUsd = budgetUsd;
+      log.info('budget raised', { budgetUsd });
+      return budgetView(ledger);
+    },
+    {
+      validator: (request) => {
+        refuseIfEnded('raiseBudget');
+        const usd = request?.budgetUsd;
+        if (typeof usd !== 'number' || !Number.isFinite(usd) || usd <= 0) throw new Error(`budgetUsd: must be a number of USD above 0, got ${JSON.stringify(usd)}`);
+        if (ledger.budgetUsd !== undefined && usd <= ledger.budgetUsd) {
+          throw new Error(`budgetUsd: must be more than the current budget $${ledger.budgetUsd}; a budget is only raised (cancel to stop spending)`);
+        }
+      },
+    },
+  );
+
+  // ---- money for takes after a scene's first: granted in order, held while paused or over budget ----
+  setHandler(takeBudgetAskSignal, (ask) => void asks.push(ask));
+  void CancellationScope.nonCancellable(async () => {
+    for (;;) {
+      await condition(() => asks.length > 0);
+      const ask = asks[0];
+      const what = `scene ${ask.index} (take on ${ask.provider})`;
+      const grantable = () => !!state.cancelled || (!state.paused && fits(ledger, ask.index, ask.commitUsd));
+      if (!grantable() && !state.paused) waitForBudget(what, ask.commitUsd);
+      await condition(grantable);
+      asks.shift();
+      budgetWaitOver(what);
+      const answer: TakeBudgetAnswer = state.cancelled ? { granted: false, reason: `series cancelled: ${state.cancelled.reason}` } : { granted: true };
+      if (answer.granted) ledger.held[ask.index] = ask.commitUsd;
+      await tell(ask.sceneWorkflowId, () => getExternalWorkflowHandle(ask.sceneWorkflowId).signal(takeBudgetAnswerSignal, answer));
     }
   });
 
-  // Before the cooldown existed a down provider stayed down for the series; keep that on replay.
-  const cooldownMs = patched('circuit-cooldown') ? (input.circuitCooldownSeconds ?? DEFAULT_CIRCUIT_COOLDOWN_SECONDS) * 1000 : Infinity;
-  const health = () => healthAt(state.circuits, Date.now(), cooldownMs);
-  const route = (scene: SceneSpec) =>
-    routeScene({ policy: input.routing, scene, profiles: state.profiles, health: health(), passport: state.passport });
+  // ---- scenes ----
+  const peekWork = (): Work | undefined => {
+    const retake = state.retries![0];
+    if (retake) {
+      const scene = series.scenes.find((s) => s.index === retake.index)!;
+      return { scene: { ...scene, ...(retake.prompt ? { prompt: retake.prompt.trim() } : {}), ...(retake.provider ? { provider: retake.provider } : {}) }, retake };
+    }
+    const scene = series.scenes[state.next];
+    return scene ? { scene } : undefined;
+  };
+  const takeWork = (work: Work) => {
+    if (work.retake) state.retries!.shift();
+    else state.next++;
+  };
 
-  const runScene = async (scene: SceneSpec): Promise<void> => {
+  const runScene = async ({ scene, retake }: Work, heldUsd: number): Promise<void> => {
     running.add(scene.index);
+    ledger.held[scene.index] = heldUsd;
+    const previous = retake ? resultOf(scene.index) : undefined;
     let result: SceneResult;
     try {
       let chain = route(scene);
@@ -109,62 +383,118 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
         await characterOn(chain[0]);
         chain = route(scene); // the head may have just been found down
       }
+      const prices = Object.fromEntries(chain.map((p) => [p, priceOn(p, scene)]));
+      // Scenes run outside the series' cancellation scope: a cancelled series lets running jobs finish.
       result = await executeChild(sceneWorkflow, {
-        workflowId: `${selfId}/scene-${scene.index}`,
-        args: [{ seriesWorkflowId: selfId, scene, chain, passport: state.passport, jobDeadlineSeconds: input.jobDeadlineSeconds }],
-      });
+          workflowId: `${selfId}/scene-${scene.index}`,
+          args: [{
+            seriesWorkflowId: selfId,
+            scene,
+            chain,
+            passport: state.passport,
+            jobDeadlineSeconds: series.jobDeadlineSeconds,
+            prices,
+            grantedUsd: heldUsd,
+            firstTake: (previous?.takes.length ?? 0) + 1,
+          }],
+          typedSearchAttributes: [
+            { key: SeriesId, value: selfId },
+            { key: SceneIndex, value: scene.index },
+          ],
+          staticSummary: `${series.name} scene ${scene.index}${retake ? ' (retake)' : ''}: ${chain.join(' > ') || 'no provider'}`,
+        });
     } catch (err) {
       // A child that fails must still report back, or the window would wait forever.
       result = { index: scene.index, status: 'failed', costUsd: 0, takes: [], reason: describeFailure(err).message };
     }
     for (const provider of result.providersDown ?? []) openCircuit(provider, `scene ${scene.index}: ${lastReasonOn(result, provider)}`);
-    state.results.push(result);
+    const { providersDown: _down, ...settled } = result;
+    if (previous) state.results[state.results.indexOf(previous)] = mergeRetake(previous, settled);
+    else state.results.push(settled);
+    delete ledger.held[scene.index];
+    ledger.spentUsd = costUsd();
     running.delete(scene.index);
     upsertSearchAttributes([
       { key: ScenesDone, value: state.results.length },
       { key: SeriesCostUsd, value: costUsd() },
       { key: ProvidersUsed, value: providersUsed(state.results) },
     ]);
+    publishStatus();
   };
 
   const window = () => {
-    const next = input.scenes[state.next];
-    const head = next ? state.profiles.find((p) => p.name === route(next)[0]) : undefined;
-    return windowSize(head, input.maxParallel);
+    const work = peekWork();
+    const head = work ? state.profiles.find((p) => p.name === route(work.scene)[0]) : undefined;
+    return windowSize(head, series.maxParallel);
   };
+  const headPrice = (work: Work) => priceOn(route(work.scene)[0], work.scene);
 
   let startedThisRun = 0;
-  while (state.next < input.scenes.length && startedThisRun < (input.scenesPerRun ?? SCENES_PER_RUN)) {
-    await condition(() => running.size < window());
-    void runScene(input.scenes[state.next++]);
-    startedThisRun++;
+  try {
+    for (;;) {
+      publishStatus();
+      await condition(() => !!state.cancelled || hasWork() || (running.size === 0 && !waitingForMore()));
+      if (state.cancelled || !hasWork()) break;
+      if (startedThisRun >= (series.scenesPerRun ?? SCENES_PER_RUN)) {
+        await condition(() => running.size === 0);
+        await condition(allHandlersFinished);
+        return continueAsNew<typeof seriesWorkflow>(series, state);
+      }
+      await condition(() => !!state.cancelled || (running.size < window() && !state.paused));
+      if (state.cancelled) break;
+      const work = peekWork()!;
+      if (!fits(ledger, work.scene.index, headPrice(work))) {
+        const what = `scene ${work.scene.index}`;
+        waitForBudget(what, headPrice(work));
+        await condition(() => !!state.cancelled || fits(ledger, work.scene.index, headPrice(work)) || peekWork()?.scene.index !== work.scene.index);
+        budgetWaitOver(what);
+        continue; // re-check everything: cancelled, paused, window, or other work first
+      }
+      takeWork(work);
+      void CancellationScope.nonCancellable(() => runScene(work, headPrice(work)));
+      startedThisRun++;
+    }
+  } catch (err) {
+    // Cancelled from Temporal (Web UI, CLI): the same graceful cancel as the message.
+    if (!isCancellation(err)) throw err;
+    state.cancelled ??= { reason: 'workflow cancellation requested' };
+    log.warn('series cancelled: no new submissions, running jobs finish', { reason: state.cancelled.reason });
   }
-  await condition(() => running.size === 0);
 
-  if (state.next < input.scenes.length) {
+  return CancellationScope.nonCancellable(async () => {
+    await condition(() => running.size === 0);
+    const ordered = [...state.results].sort((a, b) => a.index - b.index);
+    const rejected = ordered.some((s) => s.status === 'rejected');
+    ended = state.cancelled
+      ? 'cancelled'
+      : ordered.some((s) => s.status === 'failed') || (rejected && series.onRejection === 'fail')
+        ? 'failed'
+        : rejected
+          ? 'completed_with_rejections'
+          : 'completed';
+    const { sourceClip, ...character } = state.passport;
+    const summary = {
+      name: series.name,
+      status: ended,
+      costUsd: costUsd(),
+      character: { ...character, ...(sourceClip ? { sourceClip: { url: sourceClip.url, sha256: sourceClip.sha256 } } : {}) },
+      scenes: ordered,
+      ...(state.cancelled ? { cancelled: state.cancelled } : {}),
+    };
+    const manifestPath = (written.manifestPath = await local.writeManifest(summary));
+    upsertSearchAttributes([{ key: SeriesStatusKey, value: ended }]);
     await condition(allHandlersFinished);
-    return continueAsNew<typeof seriesWorkflow>(input, state);
-  }
+    return { ...summary, manifestPath };
+  });
+}
 
-  const ordered = [...state.results].sort((a, b) => a.index - b.index);
-  const rejected = ordered.some((s) => s.status === 'rejected');
-  status = ordered.some((s) => s.status === 'failed') || (rejected && input.onRejection === 'fail')
-    ? 'failed'
-    : rejected
-      ? 'completed_with_rejections'
-      : 'completed';
-  const { sourceClip, ...character } = state.passport;
-  const summary = {
-    name: input.name,
-    status,
-    costUsd: costUsd(),
-    character: { ...character, ...(sourceClip ? { sourceClip: { url: sourceClip.url, sha256: sourceClip.sha256 } } : {}) },
-    scenes: ordered.map(({ providersDown: _down, ...scene }) => scene),
-  };
-  const manifestPath = (written.manifestPath = await local.writeManifest(summary));
-  upsertSearchAttributes([{ key: SeriesStatusKey, value: status }]);
-  await condition(allHandlersFinished);
-  return { ...summary, manifestPath };
+/** Signals a scene; one that ended meanwhile (cancelled, terminated) is waiting for nothing. */
+async function tell(sceneWorkflowId: string, send: () => Promise<void>): Promise<void> {
+  try {
+    await send();
+  } catch (err) {
+    log.warn('answer to a scene not delivered', { sceneWorkflowId, error: describeFailure(err).message });
+  }
 }
 
 /** Keeps the providers the spec allows, in the spec's order; a name the worker lacks is a bad spec. */
@@ -217,4 +547,3 @@ function lastReasonOn(result: SceneResult, provider: string): string {
 function providersUsed(results: SceneResult[]): string[] {
   return [...new Set(results.flatMap((r) => (r.provider ? [r.provider] : [])))].sort();
 }
-
