@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { activityLogger, providerOf, type ActivityDeps } from './deps';
-import { asActivityFailure, callProvider } from './provider-failures';
+import { asActivityFailure, callProvider, recordProviderError } from './provider-failures';
 import { ProviderError } from './providers/errors';
 import { FileTooLargeError, storeContentAddressed, type StoredFile } from './storage';
 import { guardedGet, UrlRefusedError, type GuardedResponse } from './url-guard';
@@ -144,6 +144,7 @@ export function characterActivities(deps: ActivityDeps) {
     } catch (err) {
       if (err instanceof ProviderError && err.kind === 'rejected') {
         activityLogger(deps, { provider: input.provider }).warn({ code: err.code }, 'character refused');
+        recordProviderError(err.provider, err.kind);
         return { refused: `${err.code}: ${err.message}` };
       }
       throw asActivityFailure(err);

@@ -3,6 +3,7 @@ import type { VideoProvider } from './providers/provider';
 import { Context } from '@temporalio/activity';
 import type { UrlPolicy } from '../client/url-policy';
 import type { HostLookup } from './url-guard';
+import { currentLogFields } from './log-context';
 
 /** What activities need from the worker: built once per worker process, never from workflow input. */
 export interface ActivityDeps {
@@ -33,7 +34,10 @@ export function providerOf(deps: ActivityDeps, name: string): VideoProvider {
   return provider;
 }
 
-/** A logger bound to the workflow, activity and attempt it serves, so every line is traceable. */
+/**
+ * A logger bound to the workflow, activity and attempt it serves, and to its series, scene, take,
+ * provider and job (see log-context), so every line is traceable.
+ */
 export function activityLogger(deps: ActivityDeps, bindings: Record<string, unknown> = {}): Logger {
   const info = Context.current().info;
   return deps.logger.child({
@@ -41,5 +45,6 @@ export function activityLogger(deps: ActivityDeps, bindings: Record<string, unkn
     activity: info.activityType,
     attempt: info.attempt,
     ...bindings,
+    ...currentLogFields(),
   });
 }

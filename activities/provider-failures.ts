@@ -1,8 +1,24 @@
+import { asyncLocalStorage } from '@temporalio/activity';
 import { ProviderError, toApplicationFailure } from './providers/errors';
+import { METRIC } from '../workflows/metric-names';
+import type { ErrorKind } from '../workflows/types';
 
-/** A classified provider error becomes the failure workflows route on; anything else stays as it is. */
+/**
+ * Counts one upstream error on the worker's metrics endpoint (tagged with the activity type by
+ * the SDK). Outside an activity (unit tests of adapters) there is no meter and nothing to count.
+ */
+export function recordProviderError(provider: string, kind: ErrorKind): void {
+  asyncLocalStorage
+    .getStore()
+    ?.metricMeter.createCounter(METRIC.providerErrors, undefined, 'upstream errors, by provider and kind')
+    .add(1, { provider, kind });
+}
+
+/** A classified provider error becomes the failure workflows route on (and is counted); anything else stays as it is. */
 export function asActivityFailure(err: unknown): unknown {
-  return err instanceof ProviderError ? toApplicationFailure(err) : err;
+  if (!(err instanceof ProviderError)) return err;
+  recordProviderError(err.provider, err.kind);
+  return toApplicationFailure(err);
 }
 
 /** Runs an upstream call, converting its provider errors. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { activityLogger, providerOf, type ActivityDeps } from './deps';
-import { callProvider } from './provider-failures';
+import { callProvider, recordProviderError } from './provider-failures';
 import type { SubmitRequest, VideoProvider } from './providers/provider';
 import { storeContentAddressed, type StoredFile } from './storage';
 import { failureTypeOf, JOB_FAILED } from '../workflows/failures';
@@ -52,7 +52,7 @@ export function takeActivities(deps: ActivityDeps) {
    * Waits for the upstream job in one long activity: each poll is a heartbeat, so history stays
    * constant whatever the generation time and a dead worker is noticed within the heartbeat timeout.
    */
-  async function awaitJob(input: { provider: string; jobId: string }): Promise<{ progress: number }> {
+  async function awaitJob(input: { provider: string; jobId: string; take?: number }): Promise<{ progress: number }> {
     const provider = providerOf(deps, input.provider);
     const context = Context.current();
     const log = activityLogger(deps, { provider: input.provider, jobId: input.jobId });
@@ -66,6 +66,7 @@ export function takeActivities(deps: ActivityDeps) {
       if (job.state === 'failed') {
         const error = job.error ?? { kind: 'transient', code: 'unknown', message: 'job failed without a reason' };
         log.warn({ code: error.code, kind: error.kind }, 'job failed');
+        recordProviderError(input.provider, error.kind);
         const type = error.kind === 'rejected' ? failureTypeOf.rejected : JOB_FAILED;
         throw ApplicationFailure.create({
           message: `${error.code}: ${error.message}`,
@@ -79,7 +80,7 @@ export function takeActivities(deps: ActivityDeps) {
   }
 
   /** Downloads the finished video into content-addressed storage; bytes never cross Temporal payloads. */
-  async function storeAsset(input: { provider: string; jobId: string }): Promise<StoredFile> {
+  async function storeAsset(input: { provider: string; jobId: string; take?: number }): Promise<StoredFile> {
     const provider = providerOf(deps, input.provider);
     const stored = await callProvider(async () =>
       storeContentAddressed(assetsDir, await provider.download(input.jobId), { ext: '.mp4', onChunk: () => Context.current().heartbeat() }),

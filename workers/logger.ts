@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel, type MetricsExporterConfig } from '@temporalio/worker';
 
 /**
  * Keys and signatures must never reach logs. Three layers, because an error object can carry
@@ -111,15 +111,16 @@ const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 let installed = false;
 
 /**
- * Routes the SDK's own logs (TS side and Rust core) into pino. Must run before any
- * connection or worker exists; later calls are no-ops.
+ * Routes the SDK's own logs (TS side and Rust core) into pino, and exports metrics when asked
+ * (see telemetry.ts). Must run before any connection or worker exists; later calls are no-ops.
+ * Throws when the metrics exporter cannot start; then nothing is installed and it may be called again.
  */
-export function installRuntimeLogger(logger: Logger): void {
+export function installRuntimeLogger(logger: Logger, metrics?: MetricsExporterConfig): void {
   if (installed) return;
-  installed = true;
   const sdkLogger = logger.child({ component: 'temporal' });
   Runtime.install({
     logger: new DefaultLogger('WARN', ({ level, message, meta }) => sdkLogger[levels[level]](meta ?? {}, message)),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} }, ...(metrics ? { metrics } : {}) },
   });
+  installed = true;
 }

@@ -2,25 +2,26 @@
 /**
  * A worker process that joins a running stack: `sora-series worker` or `node dist/workers/main.js`.
  * Settings come from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SORA_SERIES_*,
- * the providers' key variables), so workers can be added and killed independently.
+ * the providers' key variables, SORA_SERIES_METRICS_ADDRESS), so workers can be added and killed independently.
  */
 import { NativeConnection } from '@temporalio/worker';
 import { loadProviderConfig } from '../activities/providers/config';
 import { temporalSettings } from '../client/settings';
 import { activityDepsFromEnv } from './activity-deps';
-import { createLogger, installRuntimeLogger } from './logger';
+import { createLogger } from './logger';
 import { createSeriesWorker } from './series-worker';
+import { DEFAULT_METRICS_ADDRESS, installTelemetry } from './telemetry';
 
 export async function runWorkerProcess(): Promise<void> {
   const config = loadProviderConfig(); // read once: the logger blanks its key variables, activities use it
   const logger = createLogger({ keyEnvs: config.providers.map((p) => p.keyEnv) });
-  installRuntimeLogger(logger);
+  const telemetry = await installTelemetry(logger, { fallbackAddress: DEFAULT_METRICS_ADDRESS });
   const settings = temporalSettings();
   const deps = activityDepsFromEnv(logger, process.env, config);
   const connection = await NativeConnection.connect({ address: settings.address });
   const worker = await createSeriesWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, deps });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
-  logger.info({ taskQueue: settings.taskQueue, address: settings.address, providers: [...deps.providers.keys()] }, 'worker started');
+  logger.info({ taskQueue: settings.taskQueue, address: settings.address, providers: [...deps.providers.keys()], metrics: telemetry.metricsUrl ?? 'off' }, 'worker started');
   try {
     await worker.run();
   } finally {

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { activityLogContext } from '../activities/log-context';
 
 export interface SeriesWorkerOptions {
   connection: NativeConnection;
@@ -22,6 +23,8 @@ export function createSeriesWorker(options: SeriesWorkerOptions): Promise<Worker
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(options.deps),
+    // Series, scene, take, provider and job on every activity log line, the SDK's own included.
+    interceptors: { activity: [activityLogContext] },
     // Activities mostly wait on HTTP; many can be in flight on a small machine.
     maxConcurrentActivityTaskExecutions: 200,
     // Lets a stopping worker finish its current polls, then cancels activities so shutdown ends on its own.
