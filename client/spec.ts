@@ -140,9 +140,14 @@ function specSchema(policy: UrlPolicy) {
         .optional()
         .describe('How long a provider found unavailable is skipped before one scene tries it again. Default 600.'),
       onRejection: z.enum(['allow', 'fail']).optional().describe('allow: the series ends completed_with_rejections; fail: it ends failed.'),
-      scenes: z.array(sceneSchema).min(1, 'add at least one scene').max(10_000, 'must be at most 10000 scenes; split the series'),
+      streaming: z.boolean().optional().describe('Scenes keep coming by message (addScenes, appendScenes) until endOfScenes; scenes may start empty.'),
+      approval: z.enum(['none', 'required']).optional().describe('required: the series completes only when every completed scene has an approved take.'),
+      scenes: z.array(sceneSchema).max(10_000, 'must be at most 10000 scenes; split the series'),
     })
     .superRefine((spec, ctx) => {
+      if (spec.scenes.length === 0 && !spec.streaming) {
+        ctx.addIssue({ code: 'custom', path: ['scenes'], message: 'add at least one scene, or set streaming: true to send scenes later (addScenes / appendScenes)' });
+      }
       const listed = `[${spec.providers.join(', ')}]`;
       const seen = new Map<string, number>();
       spec.scenes.forEach((scene, i) => {
@@ -268,6 +273,9 @@ export function toSeriesInput(spec: SeriesSpec): SeriesInput {
     ...(spec.jobDeadlineSeconds ? { jobDeadlineSeconds: spec.jobDeadlineSeconds } : {}),
     ...(spec.circuitCooldownSeconds ? { circuitCooldownSeconds: spec.circuitCooldownSeconds } : {}),
     ...(spec.onRejection ? { onRejection: spec.onRejection } : {}),
+    ...(spec.streaming ? { streaming: true } : {}),
+    ...(spec.approval === 'required' ? { approval: 'required' as const } : {}),
+    defaults: { seconds: spec.defaults.seconds, size: spec.defaults.size, ...(spec.defaults.model ? { model: spec.defaults.model } : {}) },
   };
 }
 

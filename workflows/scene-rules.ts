@@ -42,7 +42,8 @@ export function promptProblems(text: string): string[] {
 export interface SceneContext {
   /** The series' providers, in order. */
   providers: string[];
-  profiles: ProviderProfile[];
+  /** Unset: capabilities are not checked (the caller checks them once it knows the profiles). */
+  profiles?: ProviderProfile[];
   defaults: { seconds: number; size: string; model?: string };
 }
 
@@ -66,10 +67,10 @@ export function resolveNewScene(scene: NewScene, index: number, ctx: SceneContex
   if (!(SIZES as readonly string[]).includes(size)) problems.push(`size: must be one of ${SIZES.join(', ')}, got ${JSON.stringify(scene.size)}`);
   if (scene.model !== undefined && (typeof scene.model !== 'string' || !scene.model)) problems.push('model: must be a non-empty string, or left out');
 
-  const allowed = ctx.profiles.filter((p) => ctx.providers.includes(p.name));
+  const allowed = (ctx.profiles ?? []).filter((p) => ctx.providers.includes(p.name));
   if (scene.provider !== undefined && !ctx.providers.includes(scene.provider)) {
     problems.push(`provider: "${scene.provider}" is not one of the series' providers [${ctx.providers.join(', ')}]; pick one of them or leave it out`);
-  } else if (!problems.some((p) => p.startsWith('size:'))) {
+  } else if (ctx.profiles && !problems.some((p) => p.startsWith('size:'))) {
     const candidates = scene.provider ? allowed.filter((p) => p.name === scene.provider) : allowed;
     if (!candidates.some((p) => p.sizes.includes(size))) {
       const able = allowed.filter((p) => p.sizes.includes(size)).map((p) => p.name);

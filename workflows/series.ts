@@ -93,20 +93,27 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   /** What waits for budget now (`next` scene or a scene's take), and the amount it needs. */
   const budgetWaits: Record<string, number> = {};
 
-  const profiles = carried?.profiles ?? selectProfiles(await upstream.listProviderProfiles(), input.providers);
+  // Handlers are registered before the first await (messages may arrive with the start); until the
+  // profiles and the character are ready, `prepared` is false and scene checks wait for them.
   const state: SeriesState = carried ?? {
-    profiles,
-    passport: await buildPassport(input.character, profiles),
+    profiles: [],
+    passport: { name: input.character.name, description: input.character.description, refs: {}, refused: {} },
     circuits: {},
     results: [],
     next: 0,
   };
+  let prepared = !!carried;
   state.retries ??= [];
   state.refusedScenes ??= [];
   const costUsd = () => roundUsd(state.results.reduce((sum, r) => sum + r.costUsd, 0));
   const ledger: Ledger = { budgetUsd: series.budgetUsd, spentUsd: costUsd(), held: {} };
   const resultOf = (index: number) => state.results.find((r) => r.index === index);
-  const sceneCtx = (): SceneContext => ({ providers: series.providers, profiles: state.profiles, defaults: series.defaults ?? DEFAULT_SCENE_DEFAULTS });
+  const sceneCtx = (): SceneContext => ({
+    providers: series.providers,
+    // Not known yet while the series prepares: capability checks then run in the handler.
+    profiles: prepared ? state.profiles : undefined,
+    defaults: series.defaults ?? DEFAULT_SCENE_DEFAULTS,
+  });
   // Declarations (hoisted): handlers registered below may run before the main loop.
   function needsReview(): number[] {
     return series.approval === 'required' ? state.results.filter(awaitsReview).map((r) => r.index) : [];
@@ -182,7 +189,7 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     scenesDone: state.results.length,
     running: [...running],
     queued: [...(state.retries ?? []).map((r) => r.index), ...series.scenes.slice(state.next).map((s) => s.index)],
-    awaitingReview: needsReview(),
+    awaitingReview: needsReview().sort((a, b) => a - b),
     costUsd: costUsd(),
     providerHealth: health(),
     circuits: state.circuits,
@@ -234,7 +241,8 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   };
   setHandler(
     addScenesUpdate,
-    (scenes) => {
+    async (scenes) => {
+      await condition(() => prepared);
       const resolved = resolveNewScenes(scenes, series.scenes.length + 1, sceneCtx());
       if ('problems' in resolved) throw ApplicationFailure.create({ type: 'InvalidScenes', message: resolved.problems.join('; '), nonRetryable: true });
       return { indexes: appendResolved(resolved.scenes) };
@@ -247,7 +255,8 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       },
     },
   );
-  setHandler(appendScenesSignal, (scenes) => {
+  setHandler(appendScenesSignal, async (scenes) => {
+    await condition(() => prepared);
     // A signal cannot be refused: valid scenes are appended, the others listed in status with why.
     for (const scene of Array.isArray(scenes) ? scenes : [scenes]) {
       const one = resolveNewScene(scene, series.scenes.length + 1, sceneCtx());
@@ -278,7 +287,9 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   };
   setHandler(
     retrySceneUpdate,
-    (request) => {
+    async (request) => {
+      await condition(() => prepared);
+      validateRetry(request);
       state.retries!.push(request);
       return { index: request.index, queued: true as const };
     },
@@ -429,7 +440,15 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   };
   const headPrice = (work: Work) => priceOn(route(work.scene)[0], work.scene);
 
+  if (!prepared) {
+    state.profiles = selectProfiles(await upstream.listProviderProfiles(), input.providers);
+    state.passport = await buildPassport(input.character, state.profiles);
+    prepared = true;
+  }
+
   let startedThisRun = 0;
+  /** Set when Temporal itself cancelled the series: it ends Cancelled (after the graceful part). */
+  let cancellation: unknown;
   try {
     for (;;) {
       publishStatus();
@@ -457,6 +476,7 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   } catch (err) {
     // Cancelled from Temporal (Web UI, CLI): the same graceful cancel as the message.
     if (!isCancellation(err)) throw err;
+    cancellation = err;
     state.cancelled ??= { reason: 'workflow cancellation requested' };
     log.warn('series cancelled: no new submissions, running jobs finish', { reason: state.cancelled.reason });
   }
@@ -484,6 +504,7 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     const manifestPath = (written.manifestPath = await local.writeManifest(summary));
     upsertSearchAttributes([{ key: SeriesStatusKey, value: ended }]);
     await condition(allHandlersFinished);
+    if (cancellation) throw cancellation; // shown as Cancelled in the Web UI; the manifest is written
     return { ...summary, manifestPath };
   });
 }
