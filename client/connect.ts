@@ -1,4 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFromEnv } from './codec/data-converter';
+import { temporalConnectionOptions } from './connection-options';
 import { temporalSettings, type TemporalSettings } from './settings';
 
 export interface ConnectedClient {
@@ -7,9 +9,17 @@ export interface ConnectedClient {
   close(): Promise<void>;
 }
 
-/** A Temporal client from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SORA_SERIES_TASK_QUEUE). */
-export async function connectClient(overrides: Partial<TemporalSettings> = {}): Promise<ConnectedClient> {
-  const settings = { ...temporalSettings(), ...overrides };
-  const connection = await Connection.connect({ address: settings.address });
-  return { client: new Client({ connection, namespace: settings.namespace }), settings, close: () => connection.close() };
+/**
+ * A Temporal client from the environment: address, namespace, TLS / API key (client/settings.ts)
+ * and, with SORA_SERIES_CODEC_KEYS set, the payload codec, so results and failures read in clear.
+ */
+export async function connectClient(overrides: Partial<TemporalSettings> = {}, env: NodeJS.ProcessEnv = process.env): Promise<ConnectedClient> {
+  const settings = { ...temporalSettings(env), ...overrides };
+  const dataConverter = dataConverterFromEnv(env);
+  const connection = await Connection.connect(temporalConnectionOptions(settings));
+  return {
+    client: new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) }),
+    settings,
+    close: () => connection.close(),
+  };
 }

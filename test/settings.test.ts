@@ -1,0 +1,198 @@
+/**
+ * Connection settings from the environment: validation and option building (pure), then real
+ * connections: plaintext to the jest dev server, and mTLS (+ API key) through a real TLS endpoint
+ * (test/helpers/tls-proxy.ts: openssl-made certificates, an HTTP/2 TLS terminator in front of the
+ * dev server), with both the client's Connection and the worker's NativeConnection.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { connectClient } from '../client/connect';
+import { temporalConnectionOptions } from '../client/connection-options';
+import { describeConnection, SettingsError, temporalSettings } from '../client/settings';
+import { temporalAddress } from './helpers/harness';
+import { createTestPki, startTlsProxy, type TestPki, type TlsProxy } from './helpers/tls-proxy';
+
+const API_KEY = 'tmprl-api-key-SECRET-0123456789';
+
+function settingsError(env: NodeJS.ProcessEnv): string {
+  try {
+    temporalSettings(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(SettingsError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a SettingsError');
+}
+
+describe('settings from the environment', () => {
+  test('defaults: local plaintext server, default namespace and queue; empty values count as unset', () => {
+    const expected = { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'sora-series', tls: false };
+    expect(temporalSettings({})).toEqual(expected);
+    expect(temporalSettings({ TEMPORAL_ADDRESS: '', TEMPORAL_TLS_CERT: ' ', TEMPORAL_API_KEY: '', TEMPORAL_TLS: '' })).toEqual(expected);
+  });
+
+  test('an address that is not host:port is refused with an example', () => {
+    expect(settingsError({ TEMPORAL_ADDRESS: 'http://temporal:7233' })).toMatch(/TEMPORAL_ADDRESS: must be host:port, e\.g\./);
+    expect(temporalSettings({ TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233' }).address).toBe('my-ns.a1b2c.tmprl.cloud:7233');
+    expect(temporalSettings({ TEMPORAL_ADDRESS: '[::1]:7233' }).address).toBe('[::1]:7233');
+  });
+
+  test('a client certificate without its key, or a key without its certificate, is refused naming both settings and the fix', () => {
+    expect(settingsError({ TEMPORAL_TLS_CERT: '/certs/client.pem' })).toMatch(/TEMPORAL_TLS_CERT is set but TEMPORAL_TLS_KEY is not: .*set TEMPORAL_TLS_KEY to the key's PEM file, or unset TEMPORAL_TLS_CERT/);
+    expect(settingsError({ TEMPORAL_TLS_KEY: '/certs/client.key' })).toMatch(/TEMPORAL_TLS_KEY is set but TEMPORAL_TLS_CERT is not: .*set TEMPORAL_TLS_CERT to the certificate's PEM file/);
+  });
+
+  test('every problem is named at once', () => {
+    const message = settingsError({ TEMPORAL_ADDRESS: 'nope', TEMPORAL_TLS: 'maybe', TEMPORAL_TLS_KEY: '/k' });
+    expect(message).toMatch(/TEMPORAL_ADDRESS: must be host:port/);
+    expect(message).toMatch(/TEMPORAL_TLS: must be true or false/);
+    expect(message).toMatch(/TEMPORAL_TLS_KEY is set but TEMPORAL_TLS_CERT is not/);
+  });
+
+  test('an API key turns TLS on (as Temporal Cloud needs), and is refused over plaintext', () => {
+    expect(temporalSettings({ TEMPORAL_API_KEY: API_KEY })).toMatchObject({ tls: {}, apiKey: API_KEY });
+    expect(temporalConnectionOptions(temporalSettings({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: API_KEY }))).toEqual({
+      address: 'ns.acct.tmprl.cloud:7233',
+      tls: {},
+      apiKey: API_KEY,
+    });
+    const refused = settingsError({ TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS: 'false' });
+    expect(refused).toMatch(/TEMPORAL_API_KEY is only sent over TLS: unset TEMPORAL_TLS=false/);
+    expect(refused).not.toContain(API_KEY);
+  });
+
+  test('TLS on by a CA or server name alone, or by TEMPORAL_TLS=true; TEMPORAL_TLS=false contradicting TLS files is refused', () => {
+    expect(temporalSettings({ TEMPORAL_TLS: 'true' }).tls).toEqual({});
+    expect(temporalSettings({ TEMPORAL_TLS: '1' }).tls).toEqual({});
+    expect(temporalSettings({ TEMPORAL_TLS_CA: '/ca.pem' }).tls).toEqual({ serverCaPath: '/ca.pem' });
+    expect(temporalSettings({ TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' }).tls).toEqual({ serverName: 'temporal.internal' });
+    expect(settingsError({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CA: '/ca.pem', TEMPORAL_TLS_SERVER_NAME: 'x' })).toMatch(/TEMPORAL_TLS=false contradicts TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME: unset/);
+  });
+
+  test("the temporal CLI's variable names work too; two names for one setting must agree", () => {
+    const env = { TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem', TEMPORAL_TLS_CLIENT_KEY_PATH: '/c.key', TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/ca.pem' };
+    expect(temporalSettings(env).tls).toEqual({ clientCertPath: '/c.pem', clientKeyPath: '/c.key', serverCaPath: '/ca.pem' });
+    expect(temporalSettings({ ...env, TEMPORAL_TLS_CERT: '/c.pem' }).tls).toMatchObject({ clientCertPath: '/c.pem' });
+    expect(settingsError({ ...env, TEMPORAL_TLS_CERT: '/other.pem' })).toMatch(/TEMPORAL_TLS_CERT and TEMPORAL_TLS_CLIENT_CERT_PATH name different files: set only one/);
+  });
+
+  test('the connection description for logs never holds the API key', () => {
+    expect(describeConnection(temporalSettings({ TEMPORAL_API_KEY: API_KEY }))).toBe('127.0.0.1:7233 namespace default (TLS, API key)');
+    expect(describeConnection(temporalSettings({}))).toBe('127.0.0.1:7233 namespace default (plaintext)');
+  });
+});
+
+describe('connection options: the files are read at start, and a bad one is named', () => {
+  let pki: TestPki;
+  beforeAll(() => (pki = createTestPki()));
+  afterAll(() => pki?.remove());
+
+  test('certificate, key and CA become the TLS config both connection kinds take', () => {
+    const options = temporalConnectionOptions(
+      temporalSettings({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.clientKey, TEMPORAL_TLS_CA: pki.caCert, TEMPORAL_TLS_SERVER_NAME: pki.serverName }),
+    );
+    expect(options.tls).toMatchObject({ serverNameOverride: pki.serverName });
+    const tls = options.tls as Exclude<typeof options.tls, false>;
+    expect(Buffer.from(tls.clientCertPair!.crt).toString()).toContain('BEGIN CERTIFICATE');
+    expect(Buffer.from(tls.clientCertPair!.key).toString()).toContain('PRIVATE KEY');
+    expect(Buffer.from(tls.serverRootCACertificate!).toString()).toContain('BEGIN CERTIFICATE');
+  });
+
+  test('an unreadable file is named with its setting', () => {
+    const missing = join(pki.dir, 'nope.pem');
+    expect(() => temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_CERT: missing, TEMPORAL_TLS_KEY: pki.clientKey }))).toThrow(
+      new SettingsError(`TEMPORAL_TLS_CERT: cannot read ${missing} (ENOENT): point it at a readable PEM file`),
+    );
+    expect(() => temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_CA: pki.dir }))).toThrow(/TEMPORAL_TLS_CA: cannot read .* \(EISDIR\)/);
+  });
+
+  test('a certificate and key given the wrong way round are caught before any handshake', () => {
+    expect(() => temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_CERT: pki.clientKey, TEMPORAL_TLS_KEY: pki.clientCert }))).toThrow(
+      /TEMPORAL_TLS_CERT: .*client\.key is not a PEM certificate/,
+    );
+    const notPem = join(pki.dir, 'not-pem.txt');
+    writeFileSync(notPem, 'hello');
+    expect(() => temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: notPem }))).toThrow(/TEMPORAL_TLS_KEY: .* is not a PEM private key/);
+  });
+});
+
+describe('real connections built from settings', () => {
+  test('plain settings reach the dev server, from the client and from a worker connection', async () => {
+    const env = { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: process.env.TEMPORAL_TEST_NAMESPACE ?? 'default' };
+    const { client, settings, close } = await connectClient({}, env);
+    try {
+      expect(settings.tls).toBe(false);
+      const { namespaceInfo } = await client.workflowService.describeNamespace({ namespace: settings.namespace });
+      expect(namespaceInfo?.name).toBe(settings.namespace);
+    } finally {
+      await close();
+    }
+    const native = await NativeConnection.connect(temporalConnectionOptions(temporalSettings(env)));
+    await native.close();
+  });
+
+  describe('mTLS and an API key through a real TLS endpoint', () => {
+    let pki: TestPki;
+    let proxy: TlsProxy;
+    let tlsEnv: NodeJS.ProcessEnv;
+
+    beforeAll(async () => {
+      pki = createTestPki();
+      proxy = await startTlsProxy(pki, temporalAddress());
+      tlsEnv = {
+        TEMPORAL_ADDRESS: proxy.address,
+        TEMPORAL_TLS_CERT: pki.clientCert,
+        TEMPORAL_TLS_KEY: pki.clientKey,
+        TEMPORAL_TLS_CA: pki.caCert,
+        TEMPORAL_TLS_SERVER_NAME: pki.serverName,
+        TEMPORAL_API_KEY: API_KEY,
+      };
+    });
+    afterAll(async () => {
+      await proxy?.close();
+      pki?.remove();
+    });
+
+    const connectShort = (env: NodeJS.ProcessEnv) => Connection.connect({ ...temporalConnectionOptions(temporalSettings(env)), connectTimeout: 3_000 });
+
+    test('the client connects with certificate, key, CA and server name, and its API key arrives as a bearer token', async () => {
+      const before = proxy.seen.length;
+      const { client, close } = await connectClient({}, tlsEnv);
+      try {
+        const { namespaceInfo } = await client.workflowService.describeNamespace({ namespace: 'default' });
+        expect(namespaceInfo?.name).toBe('default');
+      } finally {
+        await close();
+      }
+      const calls = proxy.seen.slice(before);
+      expect(calls.map((h) => h[':path'])).toContain('/temporal.api.workflowservice.v1.WorkflowService/DescribeNamespace');
+      expect(calls.every((h) => h.authorization === `Bearer ${API_KEY}`)).toBe(true);
+    });
+
+    test("the worker's NativeConnection connects with the same options", async () => {
+      const before = proxy.seen.length;
+      const native = await NativeConnection.connect(temporalConnectionOptions(temporalSettings(tlsEnv)));
+      try {
+        await native.workflowService.describeNamespace({ namespace: 'default' });
+      } finally {
+        await native.close();
+      }
+      const calls = proxy.seen.slice(before);
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.every((h) => h.authorization === `Bearer ${API_KEY}`)).toBe(true);
+    });
+
+    test('refused: no client certificate, a CA that did not sign the server, the wrong server name, or plaintext', async () => {
+      const refusedBefore = proxy.refusedHandshakes;
+      const { TEMPORAL_TLS_CERT: _c, TEMPORAL_TLS_KEY: _k, ...noClientCert } = tlsEnv;
+      await expect(connectShort(noClientCert)).rejects.toThrow();
+      expect(proxy.refusedHandshakes).toBeGreaterThan(refusedBefore);
+      await expect(connectShort({ ...tlsEnv, TEMPORAL_TLS_CA: pki.otherCaCert })).rejects.toThrow();
+      await expect(connectShort({ ...tlsEnv, TEMPORAL_TLS_SERVER_NAME: 'someone-else.test' })).rejects.toThrow();
+      await expect(connectShort({ TEMPORAL_ADDRESS: proxy.address })).rejects.toThrow();
+      await expect(NativeConnection.connect(temporalConnectionOptions(temporalSettings({ ...tlsEnv, TEMPORAL_TLS_CA: pki.otherCaCert })))).rejects.toThrow();
+    });
+  });
+});
