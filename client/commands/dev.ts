@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger, installRuntimeLogger } from '../../workers/logger';
+import { installTelemetry } from '../../workers/telemetry';
 import { startDevStack, type DevStack } from '../stack/dev-stack';
 import { formatReport, runSeries } from './run';
 import { validateSpecFile } from './validate';
@@ -31,9 +32,11 @@ export async function runDev(options: {
   print: (line: string) => void;
 }): Promise<void> {
   const logger = createLogger();
-  installRuntimeLogger(logger);
+  // The in-process worker's metrics: SORA_SERIES_METRICS_ADDRESS, else a free port (a `sora-series worker` may hold 9464).
+  const telemetry = await installTelemetry(logger, { fallbackAddress: '127.0.0.1:0' });
   const stack = await startDevStack({ ...options, logger });
   stackLines(stack).forEach(options.print);
+  options.print(`metrics: ${telemetry.metricsUrl ?? 'off'}`);
   options.print(options.worker ? 'worker: running in this process' : 'worker: none (start one with `sora-series worker`)');
   options.print('ready; Ctrl-C stops everything');
   await new Promise<void>((resolve) => {
