@@ -48,3 +48,17 @@ export function estimateCost(input: SeriesInput, available: ProviderProfile[]): 
   }
   return { plannedUsd: roundUsd(plannedUsd), worstCaseUsd: roundUsd(worstCaseUsd), byProvider, unroutable };
 }
+
+export class BudgetBelowEstimateError extends Error {
+  constructor(readonly budgetUsd: number, readonly plannedUsd: number) {
+    super(
+      `budgetUsd: $${budgetUsd.toFixed(2)} is below the planned cost $${plannedUsd.toFixed(2)}; raise budgetUsd, drop scenes, or start with --allow-budget-pause (the series pauses when the budget runs out, until raised with \`sora-series budget\`)`,
+    );
+    this.name = 'BudgetBelowEstimateError';
+  }
+}
+
+/** Refuses a series whose planned cost is over its budget: known before any money is spent. */
+export function checkBudget(input: SeriesInput, estimate: CostEstimate): void {
+  if (input.budgetUsd !== undefined && estimate.plannedUsd > input.budgetUsd) throw new BudgetBelowEstimateError(input.budgetUsd, estimate.plannedUsd);
+}

@@ -6,6 +6,7 @@ import { SIMULATOR_KEYS } from '../client/stack/dev-stack';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { temporalAddress } from './helpers/harness';
 import { exited, runCli, spawnWorker } from './helpers/processes';
+import { seriesStatusQuery } from '../workflows/messages';
 
 /** The CLI and a separate worker process, as a user runs them, against the jest dev server. */
 describe('sora-series CLI with a worker process', () => {
@@ -92,6 +93,27 @@ describe('sora-series CLI with a worker process', () => {
     const client = new Client({ connection });
     await expect(client.workflow.getHandle(`series/${name}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     expect(sim.ledger().filter((e) => e.prompt.includes('ok'))).toHaveLength(0);
+  });
+
+  test('a budget below the planned cost is refused before anything starts, unless pausing is allowed', async () => {
+    const name = `cli-budget-${Date.now()}`;
+    const file = join(dir, `${name}.json`);
+    await writeFile(file, JSON.stringify({ ...spec(name, [{ prompt: '@character waves' }, { prompt: '@character runs' }]), budgetUsd: 0.2 }));
+    const validate = await runCli(['validate', file], env);
+    expect(validate.stdout).toMatch(/budget: \$0\.20 is BELOW the planned cost/);
+    const refused = await runCli(['start', file], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/BudgetBelowEstimateError: budgetUsd: \$0\.20 is below the planned cost \$0\.24; raise budgetUsd, drop scenes, or start with --allow-budget-pause/);
+    const client = new Client({ connection });
+    await expect(client.workflow.getHandle(`series/${name}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    const allowed = await runCli(['start', file, '--allow-budget-pause'], env);
+    expect(allowed.code).toBe(0);
+    const handle = client.workflow.getHandle(`series/${name}`);
+    for (let i = 0; i < 100 && (await handle.query(seriesStatusQuery).catch(() => undefined))?.status !== 'paused'; i++) await new Promise((r) => setTimeout(r, 100));
+    const view = await handle.query(seriesStatusQuery);
+    expect(view).toMatchObject({ status: 'paused', paused: { by: 'budget', reason: expect.stringMatching(/^budget: scene 2 needs \$0\.12/) } });
+    expect(view.scenesDone + view.running.length).toBe(1); // scene 1 fits the budget, scene 2 waits
+    await handle.cancel();
   });
 
   test('schema prints the JSON Schema of the spec', async () => {

@@ -27,6 +27,9 @@ export function formatEstimate(input: SeriesInput, estimate: CostEstimate, price
     `  worst case (every scene on the dearest provider of its chain): $${estimate.worstCaseUsd.toFixed(2)}`,
     ...Object.entries(estimate.byProvider).map(([name, e]) => `  all on ${name}: $${e.usd.toFixed(2)} (${e.scenes} scenes)`),
   ];
-  if (input.budgetUsd !== undefined) lines.push(`  budget: $${input.budgetUsd.toFixed(2)}`);
+  if (input.budgetUsd !== undefined) {
+    const covers = estimate.plannedUsd <= input.budgetUsd ? 'covers the planned cost' : 'is BELOW the planned cost: start refuses it without --allow-budget-pause';
+    lines.push(`  budget: $${input.budgetUsd.toFixed(2)} ${covers}; takes are reserved at submit and the series pauses before overspending`);
+  }
   return lines.join('\n');
 }
