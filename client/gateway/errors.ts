@@ -1,0 +1,120 @@
+import { UnknownProvidersError } from '../estimate';
+import { UnroutableScenesError } from '../commands/validate';
+import { MessageRefusedError, ScenesRefusedError } from '../series-messages';
+import { SeriesAlreadyRunningError, SeriesNotFoundError } from '../series-client';
+import { SpecError } from '../spec';
+
+/**
+ * What the gateway answers when it cannot do what was asked: a status and
+ * `{error: {message, fields?: [{field, message}]}}`, the message naming what is wrong and the fix.
+ */
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export interface ErrorBody {
+  error: { message: string; fields?: FieldProblem[] };
+}
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly fields?: FieldProblem[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  body(): ErrorBody {
+    return { error: { message: this.message, ...(this.fields?.length ? { fields: this.fields } : {}) } };
+  }
+}
+
+export class BadRequestError extends HttpError {
+  override name = 'BadRequestError';
+  constructor(message: string, fields?: FieldProblem[]) {
+    super(400, message, fields);
+  }
+}
+
+export class UnauthorizedError extends HttpError {
+  override name = 'UnauthorizedError';
+  constructor(message: string) {
+    super(401, message);
+  }
+}
+
+export class NotFoundError extends HttpError {
+  override name = 'NotFoundError';
+  constructor(message: string) {
+    super(404, message);
+  }
+}
+
+export class MethodNotAllowedError extends HttpError {
+  override name = 'MethodNotAllowedError';
+  constructor(path: string, allowed: string[]) {
+    super(405, `${path} takes ${allowed.join(', ')}`, undefined, { allow: allowed.join(', ') });
+  }
+}
+
+export class ConflictError extends HttpError {
+  override name = 'ConflictError';
+  constructor(message: string) {
+    super(409, message);
+  }
+}
+
+export class PayloadTooLargeError extends HttpError {
+  override name = 'PayloadTooLargeError';
+  constructor(limitBytes: number) {
+    super(413, `the body is larger than ${limitBytes} bytes; send less (split the scenes into several requests)`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  override name = 'UnsupportedMediaTypeError';
+  constructor(got: string | undefined) {
+    super(415, `send JSON with content-type: application/json${got ? ` (got ${got})` : ''}`);
+  }
+}
+
+export class UnprocessableError extends HttpError {
+  override name = 'UnprocessableError';
+  constructor(message: string) {
+    super(422, message);
+  }
+}
+
+export class ServiceUnavailableError extends HttpError {
+  override name = 'ServiceUnavailableError';
+  constructor(message: string) {
+    super(503, message, undefined, { 'retry-after': '5' });
+  }
+}
+
+/** `scenes[0].prompt: must not be empty` -> {field: 'scenes[0].prompt', message: 'must not be empty'}, under `prefix`. */
+export function fieldsOf(lines: string[], prefix = ''): FieldProblem[] {
+  return lines.map((line) => {
+    const match = /^([A-Za-z_][\w.[\]-]*|\(spec\)): ([\s\S]*)$/.exec(line);
+    if (!match) return { field: prefix || '(body)', message: line };
+    const field = match[1] === '(spec)' ? prefix : [prefix, match[1]].filter(Boolean).join('.');
+    return { field: field || '(body)', message: match[2] };
+  });
+}
+
+/** The HTTP answer for an error of the library the gateway calls; undefined for unexpected ones. */
+export function httpErrorOf(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof SpecError) return new BadRequestError(err.message, fieldsOf(err.issues, 'spec'));
+  if (err instanceof ScenesRefusedError) return new BadRequestError(err.message, fieldsOf(err.problems));
+  if (err instanceof UnroutableScenesError || err instanceof UnknownProvidersError) return new BadRequestError(err.message, fieldsOf([err.message], 'spec'));
+  if (err instanceof SeriesNotFoundError) return new NotFoundError(`${err.message}; check the id (in the path: the series name, or the URL-encoded id), or start it with POST /series`);
+  if (err instanceof SeriesAlreadyRunningError) return new ConflictError(`series ${err.workflowId} already exists; pick another name or id, or read it with GET /series/${encodeURIComponent(err.workflowId)}`);
+  if (err instanceof MessageRefusedError) return new UnprocessableError(err.message);
+  return undefined;
+}

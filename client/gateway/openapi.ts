@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { seriesSpecSchema } from '../spec';
+import type { Route } from './routes';
+import * as s from './schemas';
+
+/**
+ * The OpenAPI 3.1 description, generated from the route table and its zod schemas (OpenAPI 3.1
+ * schemas are JSON Schema 2020-12, what z.toJSONSchema writes). Named schemas become components
+ * and are referenced wherever they appear.
+ */
+
+const NAMED: Record<string, z.ZodType> = {
+  SeriesSpec: seriesSpecSchema,
+  NewScene: s.newSceneSchema,
+  Error: s.errorSchema,
+  SeriesReport: s.seriesReportSchema,
+  Budget: s.budgetSchema,
+  WebhookAnswer: s.webhookAnswerSchema,
+};
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'Bad request: the body or a field is wrong; `fields` names each one and its fix.',
+  401: 'The webhook signature or timestamp does not verify.',
+  404: 'No such series (or provider, for webhooks).',
+  409: 'The series already exists (start), or has ended (messages).',
+  413: 'The body is too large.',
+  415: 'The body is not JSON.',
+  422: "The series refused the message; the message gives its reason.",
+  503: 'Temporal does not answer; try again.',
+};
+
+export function openApiDocument(routes: Route[], info: { version: string; serverUrl?: string }): Record<string, unknown> {
+  const registry = z.registry<{ id: string }>();
+  const ids = new Map<z.ZodType, string>();
+  const name = (schema: z.ZodType, fallback: string) => {
+    let id = ids.get(schema);
+    if (!id) {
+      id = Object.entries(NAMED).find(([, named]) => named === schema)?.[0] ?? fallback;
+      ids.set(schema, id);
+      registry.add(schema, { id });
+    }
+    return { $ref: `#/components/schemas/${id}` };
+  };
+  for (const [id, schema] of Object.entries(NAMED)) name(schema, id);
+
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const op = upperFirst(route.operationId);
+    const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, param]) => ({
+      name: param,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+      description:
+        param === 'id'
+          ? 'The series: its name (`harbor-tales` means `series/harbor-tales`) or its whole id URL-encoded (`series%2Fharbor-tales`).'
+          : 'The provider, as named in the provider config (an official-contract provider).',
+    }));
+    const responses: Record<string, unknown> = {};
+    for (const [status, answer] of Object.entries(route.responses)) {
+      responses[status] = { description: answer.description, ...(answer.schema ? { content: { 'application/json': { schema: name(answer.schema, `${op}Response${status}`) } } } : {}) };
+    }
+    for (const status of route.errors) {
+      responses[status] = { description: ERROR_TEXT[status] ?? 'Error.', content: { 'application/json': { schema: name(s.errorSchema, 'Error') } } };
+    }
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = {
+      operationId: route.operationId,
+      summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
+      ...(parameters.length ? { parameters } : {}),
+      ...(route.body ? { requestBody: { required: !!route.bodyRequired, content: { 'application/json': { schema: name(route.body, `${op}Request`) } } } } : {}),
+      responses,
+    };
+  }
+
+  const generated = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, io: 'input', unrepresentable: 'any' }) as { schemas: Record<string, Record<string, unknown>> };
+  const schemas = Object.fromEntries(Object.entries(generated.schemas).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema]));
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'sora-series gateway',
+      version: info.version,
+      description: 'Start, steer and read durable video series over HTTP, and receive provider webhooks. Errors are `{error: {message, fields?}}`.',
+    },
+    ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
+    paths,
+    components: { schemas },
+  };
+}
+
+const upperFirst = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

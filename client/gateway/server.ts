@@ -1,0 +1,135 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { ProviderProfile } from '../../workflows/types';
+import { clientProviderProfiles } from '../provider-profiles';
+import { formatPath } from '../spec';
+import { BadRequestError, HttpError, httpErrorOf, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnsupportedMediaTypeError } from './errors';
+import { parseJsonBody, readBody, sendJson } from './http';
+import { openApiDocument } from './openapi';
+import { gatewayRoutes, matchPath, type GatewayContext, type Route } from './routes';
+import { WebhookReceiver } from './webhook-receiver';
+
+/**
+ * `sora-series gateway`: the HTTP door for other services (node:http, no framework). Routes and
+ * their schemas are in routes.ts; this file matches, reads and validates bodies, and turns
+ * errors into `{error: {message, fields?}}` with the right status.
+ */
+
+export interface GatewayOptions {
+  client: Client;
+  taskQueue: string;
+  logger: Logger;
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default 127.0.0.1: the steering routes have no authentication of their own. */
+  host?: string;
+  /** Default: the client's provider config (clientProviderProfiles). */
+  profiles?: ProviderProfile[];
+  /** `whsec_...` per official-contract provider; see webhookSecretsFromEnv. */
+  webhookSecrets?: Record<string, string>;
+  /** Pauses between visibility lookups of a webhook's scene. */
+  lookupDelaysMs?: number[];
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Version of the HTTP API (the OpenAPI `info.version`), not of the package. */
+export const GATEWAY_API_VERSION = '1';
+const DEFAULT_BODY_BYTES = 1024 * 1024;
+
+/** Temporal's gRPC UNAVAILABLE, however deep in the cause chain: the caller may retry. */
+function isUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === 14) return true;
+  }
+  return false;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const logger = options.logger.child({ component: 'gateway' });
+  const profiles = options.profiles ?? clientProviderProfiles().profiles;
+  const official = new Set(profiles.filter((p) => p.contract === 'official').map((p) => p.name));
+  const secrets = Object.fromEntries(Object.entries(options.webhookSecrets ?? {}).filter(([provider]) => official.has(provider)));
+  const webhooks = new WebhookReceiver({ client: options.client, logger, secrets, lookupDelaysMs: options.lookupDelaysMs });
+  const ctx: GatewayContext = { client: options.client, taskQueue: options.taskQueue, profiles, webhooks };
+  let baseUrl = '';
+  const routes: Route[] = gatewayRoutes(() => openApiDocument(routes, { version: GATEWAY_API_VERSION, serverUrl: baseUrl }));
+
+  async function answer(req: IncomingMessage): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    const matching = routes.map((route) => ({ route, params: matchPath(route.path, path) })).filter((m) => m.params);
+    if (!matching.length) throw new NotFoundError(`no route ${req.method} ${path}; the routes are described at GET /openapi.json`);
+    const found = matching.find((m) => m.route.method === req.method);
+    if (!found) throw new MethodNotAllowedError(path, [...new Set(matching.map((m) => m.route.method))]);
+    const { route, params } = found;
+    const raw = route.method === 'GET' ? Buffer.alloc(0) : await readBody(req, route.maxBodyBytes ?? DEFAULT_BODY_BYTES);
+    let body: unknown;
+    if (route.raw) {
+      if (raw.length && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) throw new UnsupportedMediaTypeError(req.headers['content-type']);
+      if (!raw.length) throw new BadRequestError('send the webhook event as the JSON body');
+    } else if (route.body) {
+      const value = parseJsonBody(req, raw) ?? (route.bodyRequired ? undefined : {});
+      if (value === undefined) throw new BadRequestError(`send a JSON body; ${route.operationId} is described at GET /openapi.json`);
+      const checked = (route.check ?? route.body).safeParse(value);
+      if (!checked.success) {
+        const fields = checked.error.issues.map((issue) => ({ field: formatPath(issue.path) || '(body)', message: issue.message }));
+        throw new BadRequestError(`invalid request body:\n  - ${fields.map((f) => `${f.field}: ${f.message}`).join('\n  - ')}`, fields);
+      }
+      body = checked.data;
+    }
+    return route.handle(ctx, { params: params!, body, headers: req.headers, raw });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    let status: number;
+    try {
+      const result = await answer(req);
+      status = result.status;
+      sendJson(res, status, result.body, result.headers);
+    } catch (err) {
+      let http = httpErrorOf(err);
+      if (!http && isUnavailable(err)) http = new ServiceUnavailableError('Temporal does not answer; try again shortly');
+      if (!http) {
+        logger.error({ err, method: req.method, path: req.url }, 'gateway request failed');
+        http = new HttpError(500, 'the gateway failed unexpectedly; the gateway log has the details');
+      }
+      status = http.status;
+      // A body refused part-way is not read to its end: close the connection after answering.
+      const headers: Record<string, string> = status === 413 ? { ...http.headers, connection: 'close' } : http.headers;
+      if (status === 413) req.resume();
+      sendJson(res, status, http.body(), headers);
+    }
+    logger.info({ method: req.method, path: new URL(req.url ?? '/', 'http://gateway').pathname, status, ms: Date.now() - started }, 'gateway request');
+  }
+
+  const server = createServer((req, res) => void handle(req, res));
+  const address = await new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  baseUrl = `http://${host}:${address.port}`;
+  logger.info({ url: baseUrl, webhooks: webhooks.providers() }, 'gateway listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    port: address.port,
+    close: () => {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
