@@ -9,6 +9,8 @@ import { specJsonSchema } from './spec';
 import { runDemo, runDev } from './commands/dev';
 import { runWorkerProcess } from '../workers/main';
 import { runSteering, STEERING_COMMANDS, STEERING_USAGE } from './commands/steering';
+import { runCodecServerCommand } from './commands/codec-server';
+import { runHealthcheckCommand } from './commands/healthcheck';
 
 const USAGE = `sora-series: durable AI video series with one consistent character, on Temporal
 
@@ -20,6 +22,8 @@ usage:
   sora-series worker                          a worker joining a running stack (settings from the environment)
   sora-series demo [--data-dir DIR]           the dev stack, the example series, progress, then the manifest
   sora-series schema                          JSON Schema of the spec format
+  sora-series codec-server [--port 8081]      the payload codec endpoint for the Web UI and \`temporal --codec-endpoint\`
+  sora-series healthcheck [--url URL]         exit 0 when the URL answers 2xx, or (no URL) when this host's worker polls its queue
 
 watching and steering a series (<id>: a series name or its workflow id series/<name>):
 ${STEERING_USAGE}
@@ -40,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // Watch and steering commands parse their own arguments (client/commands/steering.ts).
   if (command && STEERING_COMMANDS.includes(command)) return runSteering(command, rest, print);
+  if (command === 'codec-server') return runCodecServerCommand(rest, print);
+  if (command === 'healthcheck') return runHealthcheckCommand(rest, print);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

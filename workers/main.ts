@@ -6,6 +6,9 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { loadProviderConfig } from '../activities/providers/config';
+import { dataConverterFromEnv } from '../client/codec/data-converter';
+import { CODEC_KEYS_ENV, codecKeyMaterial } from '../client/codec/keys';
+import { temporalConnectionOptions } from '../client/connection-options';
 import { temporalSettings } from '../client/settings';
 import { activityDepsFromEnv } from './activity-deps';
 import { createLogger } from './logger';
@@ -14,12 +17,13 @@ import { DEFAULT_METRICS_ADDRESS, installTelemetry } from './telemetry';
 
 export async function runWorkerProcess(): Promise<void> {
   const config = loadProviderConfig(); // read once: the logger blanks its key variables, activities use it
-  const logger = createLogger({ keyEnvs: config.providers.map((p) => p.keyEnv) });
+  const logger = createLogger({ keyEnvs: [...config.providers.map((p) => p.keyEnv), CODEC_KEYS_ENV], secrets: codecKeyMaterial() });
   const telemetry = await installTelemetry(logger, { fallbackAddress: DEFAULT_METRICS_ADDRESS });
   const settings = temporalSettings();
   const deps = activityDepsFromEnv(logger, process.env, config);
-  const connection = await NativeConnection.connect({ address: settings.address });
-  const worker = await createSeriesWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, deps });
+  const dataConverter = dataConverterFromEnv(); // payload encryption when SORA_SERIES_CODEC_KEYS is set
+  const connection = await NativeConnection.connect(temporalConnectionOptions(settings));
+  const worker = await createSeriesWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, deps, dataConverter });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
   logger.info({ taskQueue: settings.taskQueue, address: settings.address, providers: [...deps.providers.keys()], metrics: telemetry.metricsUrl ?? 'off' }, 'worker started');
   try {

@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { activityLogContext } from '../activities/log-context';
@@ -10,6 +11,11 @@ export interface SeriesWorkerOptions {
   /** A bundle built once and shared by every worker of the process (bundling takes seconds). */
   workflowBundle?: WorkflowBundleWithSourceMap;
   identity?: string;
+  /**
+   * Payload codecs (encryption) run in the worker's main thread, outside the sandbox; a
+   * failureConverterPath is bundled, so a prebuilt workflowBundle must be built with it too.
+   */
+  dataConverter?: DataConverter;
 }
 
 /** The worker that runs series and scene workflows and their activities. */
@@ -23,6 +29,7 @@ export function createSeriesWorker(options: SeriesWorkerOptions): Promise<Worker
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(options.deps),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // Series, scene, take, provider and job on every activity log line, the SDK's own included.
     interceptors: { activity: [activityLogContext] },
     // Activities mostly wait on HTTP; many can be in flight on a small machine.
