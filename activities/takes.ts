@@ -18,6 +18,13 @@ export interface SubmittedTake {
   seconds: number;
 }
 
+/** An upstream job of a take; `take` only names it in logs. */
+export interface JobRef {
+  provider: string;
+  jobId: string;
+  take?: number;
+}
+
 /** Clock skew allowed between the upstream's `created_at` and Temporal's schedule time. */
 const RECONCILE_SLACK_MS = 5_000;
 

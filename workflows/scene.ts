@@ -13,6 +13,7 @@ import {
   type SceneStatusView,
   type TakeBudgetAnswer,
 } from './messages';
+import { recordFallback, recordSceneEnd, recordTake } from './metrics';
 import { roundUsd } from './pricing';
 import { renderPrompt } from './prompt';
 import { SceneJobIds } from './search-attributes';
@@ -66,14 +67,13 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   });
 
   const spent = () => roundUsd(takes.reduce((sum, t) => sum + t.costUsd, 0));
-  const result = (status: SceneResult['status'], extra: Partial<SceneResult> = {}): SceneResult => ({
-    index: scene.index,
-    status,
-    costUsd: spent(),
-    takes,
-    ...(providersDown.length ? { providersDown } : {}),
-    ...extra,
-  });
+  const result = (status: SceneResult['status'], extra: Partial<SceneResult> = {}): SceneResult => {
+    const ended: SceneResult = { index: scene.index, status, costUsd: spent(), takes, ...(providersDown.length ? { providersDown } : {}), ...extra };
+    takes.forEach(recordTake); // outcomes and costs are final only now
+    recordSceneEnd(ended);
+    return ended;
+  };
+  let lastTried: string | undefined;
 
   /** Money for the next take: the series grants it in order, holds it while paused or over budget, refuses it once cancelled. */
   const mayTake = async (provider: string): Promise<TakeBudgetAnswer> => {
@@ -96,21 +96,23 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   /** Polls the job; a verified webhook (jobFinished) ends the wait at once, polling stays the safety net. */
   const waitForJob = async (provider: string, jobId: string): Promise<void> => {
     if (!patched('job-notices')) {
-      await awaitJob({ provider, jobId });
+      await awaitJob({ provider, jobId, take: view.take });
       return;
     }
     const polling = new CancellationScope();
-    const polled = polling.run(() => awaitJob.executeWithOptions({ ...waitingSummary(provider, jobId) }, [{ provider, jobId }]));
+    const polled = polling.run(() => awaitJob.executeWithOptions(waitingSummary(provider, jobId), [{ provider, jobId, take: view.take }]));
     const first = await Promise.race([polled.then(() => 'polled' as const), condition(() => jobId in notices).then(() => 'notice' as const)]);
     if (first === 'polled') return;
     polling.cancel();
     polled.catch(() => undefined); // the cancelled poll's failure is expected
     // A failure notice names no reason: one read of the job gets it, and its billing, from the source.
-    if (notices[jobId].event === 'failed') await awaitJob({ provider, jobId });
+    if (notices[jobId].event === 'failed') await awaitJob({ provider, jobId, take: view.take });
   };
   const waitingSummary = (provider: string, jobId: string) => ({ summary: `await ${jobId} on ${provider}` });
 
   for (const provider of input.chain) {
+    if (lastTried) recordFallback(lastTried, provider);
+    lastTried = provider;
     view.provider = provider;
     if (!(provider in passport.refs) && !(provider in passport.refused)) {
       view.phase = 'waiting_for_character';
@@ -187,7 +189,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       take.costUsd = submitted.costUsd; // generated, so paid for, whether or not we keep it
       let asset;
       try {
-        asset = await transfers.storeAsset.executeWithOptions({ summary: `store ${submitted.jobId} from ${provider}` }, [{ provider, jobId: submitted.jobId }]);
+        asset = await transfers.storeAsset.executeWithOptions({ summary: `store ${submitted.jobId} from ${provider}` }, [{ provider, jobId: submitted.jobId, take: take.take }]);
       } catch (err) {
         // Content gone (expired past every fresh URL the provider gives): regenerate as a new take.
         if (!patched('store-failure-new-take')) throw err;
