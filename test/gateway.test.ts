@@ -141,6 +141,15 @@ describe('gateway', () => {
     expect(unknownProvider.status).toBe(400);
     expect(error(unknownProvider).message).toMatch(/nowhere/);
     await expect(h.client.workflow.getHandle(`series/${bad.name}`).describe()).rejects.toThrow();
+
+    // As `start`: a budget below the planned cost (2 relay scenes, $0.24) is refused unless the pause is wanted.
+    const tight = spec({ budgetUsd: 0.2 });
+    const overBudget = await call('POST', '/series', { spec: tight });
+    expect(overBudget.status).toBe(400);
+    expect(error(overBudget).fields).toEqual([{ field: 'spec.budgetUsd', message: expect.stringMatching(/^\$0\.20 is below the planned cost \$0\.24; .*send allowBudgetPause: true/) }]);
+    await expect(h.client.workflow.getHandle(`series/${tight.name}`).describe()).rejects.toThrow();
+    expect(await call('POST', '/series', { spec: tight, allowBudgetPause: true })).toMatchObject({ status: 201 });
+    await call('POST', `/series/${tight.name}/cancel`);
   });
 
   test('request errors: 415 not JSON, 400 broken JSON or unknown field, 413 too large, 404 unknown route or series, 405 wrong method', async () => {

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { ProviderProfile } from '../../workflows/types';
-import { estimateCost } from '../estimate';
+import { checkBudget, estimateCost } from '../estimate';
 import { UnroutableScenesError } from '../commands/validate';
 import { SeriesNotFoundError, seriesReport, startSeries } from '../series-client';
 import {
@@ -93,11 +93,12 @@ export function seriesIdOf(segment: string): string {
 
 const idParam = 'id';
 
-/** The spec of a request, checked exactly as `sora-series start` checks a file. */
-function validatedInput(spec: unknown, ctx: GatewayContext) {
+/** The spec of a request, checked exactly as `sora-series start` checks a file (the budget check on request). */
+function validatedInput(spec: unknown, ctx: GatewayContext, options: { budget: boolean }) {
   const input = toSeriesInput(parseSpec(spec, 'in the request body', { profiles: ctx.profiles }));
   const estimate = estimateCost(input, ctx.profiles);
   if (estimate.unroutable.length) throw new UnroutableScenesError(estimate.unroutable);
+  if (options.budget) checkBudget(input, estimate);
   return input;
 }
 
@@ -160,7 +161,8 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
       path: '/series',
       operationId: 'startSeries',
       summary: 'Start a series from a spec',
-      description: 'The spec is checked as `sora-series validate` checks it; every problem is named (400, `fields`). Starting an id that exists is 409.',
+      description:
+        'The spec is checked as `sora-series start` checks it; every problem is named (400, `fields`), a planned cost over budgetUsd too unless allowBudgetPause. Starting an id that exists is 409.',
       body: s.startBody,
       check: s.startBody.extend({ spec: z.unknown() }),
       bodyRequired: true,
@@ -168,7 +170,7 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
       responses: { 201: { description: 'Started.', schema: s.startedSchema } },
       errors: [400, 409, 413, 415],
       handle: async (ctx, req) => {
-        const input = validatedInput(req.body.spec, ctx);
+        const input = validatedInput(req.body.spec, ctx, { budget: !req.body.allowBudgetPause });
         const handle = await startSeries(ctx.client, input, { taskQueue: ctx.taskQueue, workflowId: req.body.id });
         return { status: 201, body: { id: handle.workflowId }, headers: { location: `/series/${encodeURIComponent(handle.workflowId)}` } };
       },
@@ -198,7 +200,8 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
       responses: { 202: { description: 'Scenes signalled (to the running series, or to the one started now).', schema: s.appendedSchema } },
       errors: [400, 413, 415],
       handle: async (ctx, req) => {
-        const input = validatedInput(req.body.spec, ctx);
+        // Appended scenes are not in the spec, so its estimate says nothing about the budget.
+        const input = validatedInput(req.body.spec, ctx, { budget: false });
         const started = await appendScenes(ctx.client, {
           input,
           scenes: req.body.scenes,

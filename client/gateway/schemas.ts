@@ -34,6 +34,10 @@ export const startBody = z.strictObject({
   // Not .describe()d: that would copy the schema and inline it instead of referencing SeriesSpec.
   spec: seriesSpecSchema,
   id: seriesIdSchema.optional(),
+  allowBudgetPause: z
+    .boolean()
+    .optional()
+    .describe('Start even when the planned cost is over budgetUsd: the series pauses when the budget runs out, until raised (as `start --allow-budget-pause`).'),
 });
 export const addScenesBody = z.strictObject({ scenes: scenesSchema });
 export const appendScenesBody = z.strictObject({
