@@ -4,6 +4,7 @@
  * Settings come from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SORA_SERIES_*,
  * the providers' key variables, SORA_SERIES_METRICS_ADDRESS), so workers can be added and killed independently.
  */
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadProviderConfig } from '../activities/providers/config';
 import { dataConverterFromEnv } from '../client/codec/data-converter';
@@ -12,6 +13,7 @@ import { temporalConnectionOptions } from '../client/connection-options';
 import { temporalSettings } from '../client/settings';
 import { activityDepsFromEnv } from './activity-deps';
 import { createLogger } from './logger';
+import { ensureProviderSlots } from './provider-slots';
 import { createSeriesWorker } from './series-worker';
 import { DEFAULT_METRICS_ADDRESS, installTelemetry } from './telemetry';
 
@@ -24,6 +26,8 @@ export async function runWorkerProcess(): Promise<void> {
   const dataConverter = dataConverterFromEnv(); // payload encryption when SORA_SERIES_CODEC_KEYS is set
   const connection = await NativeConnection.connect(temporalConnectionOptions(settings));
   const worker = await createSeriesWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, deps, dataConverter });
+  const client = new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
+  await ensureProviderSlots(client, settings.taskQueue, [...deps.providers.values()].map((p) => p.profile), logger);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
   logger.info({ taskQueue: settings.taskQueue, address: settings.address, providers: [...deps.providers.keys()], metrics: telemetry.metricsUrl ?? 'off' }, 'worker started');
   try {

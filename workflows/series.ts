@@ -42,6 +42,7 @@ import {
 import { buildPassport } from './passport';
 import { roundUsd, takePriceUsd } from './pricing';
 import { healthAt, routeScene, windowSize, type OpenCircuit } from './routing';
+import { providerSlotsWorkflowId, slotAskSignal, slotGrantedSignal, slotReleaseSignal } from './provider-slots';
 import { sceneWorkflow } from './scene';
 import { awaitsReview, mergeRetake, withChosenTake } from './scene-results';
 import { MAX_PROMPT_CHARS, promptProblems, resolveNewScene, resolveNewScenes, type SceneContext } from './scene-rules';
@@ -368,6 +369,31 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     }
   });
 
+  // ---- the provider's shared limit (provider-slots.ts), across every series and worker ----
+  const grants = new Set<string>();
+  const unshared = new Set<string>();
+  setHandler(slotGrantedSignal, ({ provider, key }) => void grants.add(`${provider}/${key}`));
+  /** Waits for a slot on the provider; `unshared` when no limiter runs for it (the series window alone bounds it). */
+  const acquireSlot = async (provider: string, key: string): Promise<'granted' | 'unshared' | 'cancelled'> => {
+    if (unshared.has(provider) || !patched('shared-provider-slots')) return 'unshared';
+    const limiter = getExternalWorkflowHandle(providerSlotsWorkflowId(workflowInfo().taskQueue, provider));
+    try {
+      await limiter.signal(slotAskSignal, { holder: selfId, key });
+    } catch {
+      unshared.add(provider);
+      log.info('no shared limit runs for this provider: the series window alone bounds it', { provider });
+      return 'unshared';
+    }
+    await condition(() => grants.has(`${provider}/${key}`) || !!state.cancelled);
+    if (grants.has(`${provider}/${key}`)) return 'granted';
+    await releaseSlot(provider, key);
+    return 'cancelled';
+  };
+  const releaseSlot = async (provider: string, key: string) => {
+    grants.delete(`${provider}/${key}`);
+    await tell(providerSlotsWorkflowId(workflowInfo().taskQueue, provider), () => getExternalWorkflowHandle(providerSlotsWorkflowId(workflowInfo().taskQueue, provider)).signal(slotReleaseSignal, { holder: selfId, key }));
+  };
+
   // ---- scenes ----
   const peekWork = (): Work | undefined => {
     const retake = state.retries![0];
@@ -388,13 +414,22 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     ledger.held[scene.index] = heldUsd;
     const previous = retake ? resultOf(scene.index) : undefined;
     let result: SceneResult;
+    let slot: 'granted' | 'unshared' | 'cancelled' = 'unshared';
+    let chain: string[] = [];
     try {
-      let chain = route(scene);
+      chain = route(scene);
       if (chain[0] && !(chain[0] in state.passport.refs)) {
         await characterOn(chain[0]);
         chain = route(scene); // the head may have just been found down
       }
       const prices = Object.fromEntries(chain.map((p) => [p, priceOn(p, scene)]));
+      slot = chain[0] ? await acquireSlot(chain[0], `scene-${scene.index}`) : 'unshared';
+      if (slot === 'cancelled') {
+        // Cancelled before it could start: nothing was submitted, nothing to record.
+        delete ledger.held[scene.index];
+        running.delete(scene.index);
+        return;
+      }
       // Scenes run outside the series' cancellation scope: a cancelled series lets running jobs finish.
       result = await executeChild(sceneWorkflow, {
           workflowId: `${selfId}/scene-${scene.index}`,
@@ -418,6 +453,7 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       // A child that fails must still report back, or the window would wait forever.
       result = { index: scene.index, status: 'failed', costUsd: 0, takes: [], reason: describeFailure(err).message };
     }
+    if (slot === 'granted') await releaseSlot(chain[0], `scene-${scene.index}`);
     for (const provider of result.providersDown ?? []) openCircuit(provider, `scene ${scene.index}: ${lastReasonOn(result, provider)}`);
     const { providersDown: _down, ...settled } = result;
     if (previous) state.results[state.results.indexOf(previous)] = mergeRetake(previous, settled);
@@ -509,12 +545,12 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   });
 }
 
-/** Signals a scene; one that ended meanwhile (cancelled, terminated) is waiting for nothing. */
+/** Signals a scene or a limiter; one that ended meanwhile (cancelled, terminated) is waiting for nothing. */
 async function tell(sceneWorkflowId: string, send: () => Promise<void>): Promise<void> {
   try {
     await send();
   } catch (err) {
-    log.warn('answer to a scene not delivered', { sceneWorkflowId, error: describeFailure(err).message });
+    log.warn('signal not delivered: its receiver has ended', { to: sceneWorkflowId, error: describeFailure(err).message });
   }
 }
 

@@ -1,0 +1,71 @@
+import pino from 'pino';
+import { defaultProviderConfig } from '../activities/providers/config';
+import { profilesOf } from '../activities/providers/registry';
+import { startSeries } from '../client/series-client';
+import { ensureProviderSlots } from '../workers/provider-slots';
+import { providerSlotsWorkflowId, slotsQuery } from '../workflows/provider-slots';
+import type { SeriesResult } from '../workflows/types';
+import { startHarness, type Harness } from './helpers/harness';
+import { expectPaidOncePerTake } from './helpers/payments';
+import { seriesInput } from './helpers/specs';
+
+/**
+ * A provider's concurrency is one limit for every series: two series at once on a relay that
+ * refuses a 4th concurrent job (429 concurrency_limit, as real relays do). With the shared
+ * limiter nothing is refused; without it (each series' own window of 3) the upstream refuses.
+ */
+describe('one concurrency limit per provider across series', () => {
+  const RELAY_LIMIT = { contracts: { 'relay-v1': { maxConcurrentJobs: 3 } } };
+
+  async function twoSeriesAtOnce(h: Harness): Promise<{ refused: number; results: SeriesResult[]; ids: string[] }> {
+    h.sim.setScenario(RELAY_LIMIT);
+    const inputs = [1, 2].map(() => seriesInput(h.sim.url, { providers: ['relay'], maxParallel: 3 }, 6));
+    const handles = await Promise.all(inputs.map((input) => startSeries(h.client, input, { taskQueue: h.taskQueue })));
+    const results = await Promise.all(handles.map((handle) => handle.result()));
+    const generateCalls = h.sim.calls().byEndpoint['relay-v1'].generate ?? 0;
+    const accepted = h.sim.ledger().filter((e) => e.contract === 'relay-v1').length;
+    return { refused: generateCalls - accepted, results, ids: handles.map((x) => x.workflowId) };
+  }
+
+  test('with the shared limiter: both series complete and the relay never refuses for concurrency', async () => {
+    const h = await startHarness({ simulator: { jobSeconds: 1.5 } });
+    try {
+      const profiles = profilesOf(defaultProviderConfig(h.sim.url));
+      await ensureProviderSlots(h.client, h.taskQueue, profiles, pino({ level: 'silent' }));
+      const limiter = h.client.workflow.getHandle(providerSlotsWorkflowId(h.taskQueue, 'relay'));
+      let peak = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const view = await limiter.query(slotsQuery).catch(() => undefined);
+          if (view) peak = Math.max(peak, view.held.length);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      const { refused, results, ids } = await twoSeriesAtOnce(h);
+      sampling = false;
+      await sampler;
+      console.log(`shared limiter: relay refused ${refused} submissions for concurrency; peak slots held ${peak} of 3`);
+      expect(results.map((r) => r.status)).toEqual(['completed', 'completed']);
+      results.forEach((r, i) => expectPaidOncePerTake(h.sim.ledger(), r, ids[i]));
+      expect(refused).toBe(0);
+      expect(peak).toBe(3); // used fully, never more
+      const after = await limiter.query(slotsQuery);
+      expect(after).toMatchObject({ provider: 'relay', limit: 3, held: [], waiting: [], granted: 12 });
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('without it, each series keeps only its own window and the relay refuses the excess (the difference is real)', async () => {
+    const h = await startHarness({ simulator: { jobSeconds: 1.5 } });
+    try {
+      const { refused, results } = await twoSeriesAtOnce(h);
+      console.log(`no shared limiter: relay refused ${refused} submissions for concurrency`);
+      expect(results.map((r) => r.status)).toEqual(['completed', 'completed']); // 429s are retried, so it still finishes
+      expect(refused).toBeGreaterThan(0);
+    } finally {
+      await h.stop();
+    }
+  });
+});
