@@ -7,6 +7,10 @@
  *  - End to end: the simulator's own webhook makes a scene notice its finished job long before
  *    its next poll would have; the notice time is measured against a run with webhooks off.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import pino from 'pino';
@@ -14,7 +18,7 @@ import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { startGateway, type RunningGateway } from '../client/gateway/server';
 import { startSeries } from '../client/series-client';
-import { SIMULATOR_KEYS } from '../client/stack/dev-stack';
+import { SIMULATOR_KEYS, startDevStack } from '../client/stack/dev-stack';
 import { signWebhook } from '../simulator/server';
 import { sceneStatusQuery } from '../workflows/messages';
 import type { SeriesResult } from '../workflows/types';
@@ -225,5 +229,47 @@ describe('webhooks through the gateway', () => {
     expect(h.sim.webhookDeliveries().find((d) => d.videoId === failed.jobId)).toMatchObject({ type: 'video.failed', status: 'delivered' });
     console.log(`job failure noticed by the scene ${(failed.ms / 1000).toFixed(2)} s after it failed (next poll was ${POLL_MS / 1000} s away)`);
     expect(failed.ms).toBeLessThan(2_000);
+  });
+});
+
+describe('the dev stack', () => {
+  test('serves the gateway and has the simulator send it webhooks signed with a secret made for the run', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sora-series-devstack-'));
+    const pollMs = process.env.SORA_SERIES_POLL_MS;
+    process.env.SORA_SERIES_POLL_MS = String(POLL_MS); // so the webhook, not a poll, ends the wait
+    const stack = await startDevStack({ dataDir, ui: false, simulatorPort: 0, gatewayPort: 0, jobSeconds: 3, logger: pino({ level: 'silent' }) });
+    const connection = await Connection.connect({ address: stack.temporalAddress });
+    try {
+      expect(stack.gateway).toBeDefined();
+      const gatewayUrl = stack.gateway!.url;
+      const admin = (await (await fetch(`${stack.simulator.url}/admin/webhooks`)).json()) as { url: string };
+      expect(admin.url).toBe(`${gatewayUrl}/webhooks/official`);
+
+      const name = `devstack-${Date.now()}`;
+      const spec = {
+        name,
+        character: { name: 'Mira', description: 'a red-haired courier in a yellow raincoat', clip: `${stack.simulator.url}/clips/mira.mp4` },
+        providers: ['official'],
+        defaults: { seconds: 4 },
+        scenes: [{ prompt: '@character climbs the lighthouse stairs' }],
+      };
+      const started = await fetch(`${gatewayUrl}/series`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ spec }) });
+      expect(started.status).toBe(201);
+      const client = new Client({ connection });
+      const result = (await client.workflow.getHandle(`series/${name}`).result()) as SeriesResult;
+      expect(result.scenes[0]).toMatchObject({ status: 'completed', provider: 'official' });
+      const [delivery] = stack.simulator.webhookDeliveries();
+      expect(delivery).toMatchObject({ type: 'video.completed', videoId: result.scenes[0].takes[0].jobId, status: 'delivered', lastResult: 202 });
+      const signals = ((await client.workflow.getHandle(`series/${name}/scene-1`).fetchHistory()).events ?? []).filter(
+        (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'jobFinished',
+      );
+      expect(signals).toHaveLength(1);
+    } finally {
+      await connection.close();
+      await stack.stop();
+      if (pollMs === undefined) delete process.env.SORA_SERIES_POLL_MS;
+      else process.env.SORA_SERIES_POLL_MS = pollMs;
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger, installRuntimeLogger } from '../../workers/logger';
 import { installTelemetry } from '../../workers/telemetry';
+import { DEFAULT_GATEWAY_PORT } from '../gateway/settings';
 import { startDevStack, type DevStack } from '../stack/dev-stack';
 import { formatReport, runSeries } from './run';
 import { validateSpecFile } from './validate';
@@ -17,6 +18,7 @@ function stackLines(stack: DevStack): string[] {
     `temporal: ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
     ...(stack.uiUrl ? [`web ui: ${stack.uiUrl}`] : []),
     `simulator: ${stack.simulator.url}`,
+    ...(stack.gateway ? [`gateway: ${stack.gateway.url} (OpenAPI at /openapi.json; the simulator's webhooks go here, signed with a secret made for this run)`] : []),
     `data: ${stack.dataDir}`,
   ];
 }
@@ -29,12 +31,14 @@ export async function runDev(options: {
   simulatorPort: number;
   worker: boolean;
   jobSeconds?: number;
+  /** The HTTP gateway's port (0: a free one); default 7071. */
+  gatewayPort?: number;
   print: (line: string) => void;
 }): Promise<void> {
   const logger = createLogger();
   // The in-process worker's metrics: SORA_SERIES_METRICS_ADDRESS, else a free port (a `sora-series worker` may hold 9464).
   const telemetry = await installTelemetry(logger, { fallbackAddress: '127.0.0.1:0' });
-  const stack = await startDevStack({ ...options, logger });
+  const stack = await startDevStack({ ...options, gatewayPort: options.gatewayPort ?? DEFAULT_GATEWAY_PORT, logger });
   stackLines(stack).forEach(options.print);
   options.print(`metrics: ${telemetry.metricsUrl ?? 'off'}`);
   options.print(options.worker ? 'worker: running in this process' : 'worker: none (start one with `sora-series worker`)');
@@ -48,11 +52,11 @@ export async function runDev(options: {
 }
 
 /** `sora-series demo`: the dev stack, the example series with progress, a check of every asset, the manifest. */
-export async function runDemo(options: { dataDir: string; print: (line: string) => void }): Promise<void> {
+export async function runDemo(options: { dataDir: string; gatewayPort?: number; print: (line: string) => void }): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   installRuntimeLogger(logger);
   const started = Date.now();
-  const stack = await startDevStack({ dataDir: options.dataDir, simulatorPort: 7070, jobSeconds: 3, logger });
+  const stack = await startDevStack({ dataDir: options.dataDir, simulatorPort: 7070, jobSeconds: 3, gatewayPort: options.gatewayPort ?? DEFAULT_GATEWAY_PORT, logger });
   try {
     stackLines(stack).forEach(options.print);
     const connection = await Connection.connect({ address: stack.temporalAddress });

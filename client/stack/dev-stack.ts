@@ -1,10 +1,14 @@
+import { Client } from '@temporalio/client';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { defaultProviderConfig, loadProviderConfig, PROVIDERS_FILE_ENV } from '../../activities/providers/config';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { startDevGateway } from '../gateway/dev-gateway';
+import type { RunningGateway } from '../gateway/server';
 import { activityDepsFromEnv } from '../../workers/activity-deps';
+import { ensureProviderSlots } from '../../workers/provider-slots';
 import { createSeriesWorker } from '../../workers/series-worker';
 import { DEFAULT_TASK_QUEUE } from '../settings';
 import { ALLOW_PRIVATE_URLS_ENV } from '../url-policy';
@@ -24,6 +28,8 @@ export interface DevStackOptions {
   seed?: number;
   taskQueue?: string;
   logger: Logger;
+  /** Serve the HTTP gateway here (0: a free port), with the simulator sending it signed webhooks; unset: no gateway. */
+  gatewayPort?: number;
 }
 
 export interface DevStack {
@@ -32,6 +38,7 @@ export interface DevStack {
   taskQueue: string;
   uiUrl?: string;
   simulator: RunningSimulator;
+  gateway?: RunningGateway;
   dataDir: string;
   stop(): Promise<void>;
 }
@@ -76,19 +83,26 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     process.env[ALLOW_PRIVATE_URLS_ENV] ??= simulatorHost;
 
     const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    const config = env[PROVIDERS_FILE_ENV] ? loadProviderConfig(env) : defaultProviderConfig(simulator.url);
     if (options.worker ?? true) {
-      const config = env[PROVIDERS_FILE_ENV] ? loadProviderConfig(env) : defaultProviderConfig(simulator.url);
       const deps = activityDepsFromEnv(options.logger, env, config);
       const connection = await NativeConnection.connect({ address: server.address });
       const worker: Worker = await createSeriesWorker({ connection, namespace: 'default', taskQueue, deps });
       const running = worker.run();
+      await ensureProviderSlots(new Client({ connection, namespace: 'default' }), taskQueue, [...deps.providers.values()].map((p) => p.profile), options.logger);
       stops.push(async () => {
         worker.shutdown();
         await running;
         await connection.close();
       });
     }
-    return { temporalAddress: server.address, namespace: 'default', taskQueue, uiUrl: server.uiUrl, simulator, dataDir, stop };
+    let gateway: RunningGateway | undefined;
+    if (options.gatewayPort !== undefined) {
+      const started = await startDevGateway({ temporalAddress: server.address, namespace: 'default', taskQueue, port: options.gatewayPort, logger: options.logger, config, simulator, env });
+      stops.push(started.stop);
+      gateway = started.gateway;
+    }
+    return { temporalAddress: server.address, namespace: 'default', taskQueue, uiUrl: server.uiUrl, simulator, gateway, dataDir, stop };
   } catch (err) {
     await stop();
     throw err;
