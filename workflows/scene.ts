@@ -54,6 +54,9 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   const budget: { granted: number; answer?: TakeBudgetAnswer } = { granted: input.grantedUsd ?? Infinity };
   const view: SceneStatusView = { index: scene.index, take: 0, phase: 'routing' };
   const { awaitJob } = waiting(input.jobDeadlineSeconds ?? 1800);
+  // One patch for everything scenes gained with steering (budget asks, job ids, job notices):
+  // each patch id costs a marker and a search attribute upsert in every new scene's history.
+  const steering = patched('scene-steering');
 
   setHandler(sceneStatusQuery, () => view);
   setHandler(characterReadySignal, (answer) => {
@@ -79,7 +82,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   const mayTake = async (provider: string): Promise<TakeBudgetAnswer> => {
     const commitUsd = roundUsd(spent() + (input.prices?.[provider] ?? 0));
     if (takes.length === 0 && commitUsd <= budget.granted) return { granted: true };
-    if (!input.prices || !patched('take-budget')) return { granted: true };
+    if (!input.prices || !steering) return { granted: true };
     view.phase = 'waiting_for_budget';
     budget.answer = undefined;
     await getExternalWorkflowHandle(input.seriesWorkflowId).signal(takeBudgetAskSignal, {
@@ -95,7 +98,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
 
   /** Polls the job; a verified webhook (jobFinished) ends the wait at once, polling stays the safety net. */
   const waitForJob = async (provider: string, jobId: string): Promise<void> => {
-    if (!patched('job-notices')) {
+    if (!steering) {
       await awaitJob({ provider, jobId, take: view.take });
       return;
     }
@@ -161,7 +164,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       }
       take.jobId = view.jobId = submitted.jobId;
       // The webhook gateway finds the waiting scene by its job ids.
-      if (patched('scene-job-ids')) upsertSearchAttributes([{ key: SceneJobIds, value: takes.flatMap((t) => (t.jobId ? [t.jobId] : [])) }]);
+      if (steering) upsertSearchAttributes([{ key: SceneJobIds, value: takes.flatMap((t) => (t.jobId ? [t.jobId] : [])) }]);
 
       view.phase = 'generating';
       try {
