@@ -13,7 +13,7 @@ import { freePort } from '../client/stack/dev-server';
 import { SIMULATOR_KEYS } from '../client/stack/dev-stack';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { activityLogFields } from '../activities/log-context';
-import { METRICS_ADDRESS_ENV } from '../workers/telemetry';
+import { METRICS_ADDRESS_ENV, MetricsSettingsError, metricsAddress } from '../workers/telemetry';
 import { METRIC } from '../workflows/metric-names';
 import type { SeriesResult, TakeRecord } from '../workflows/types';
 import { waitFor } from './chaos/chaos-kit';
@@ -39,6 +39,20 @@ describe('log fields from the workflow id and the input', () => {
     });
     expect(activityLogFields('custom-id', { url: 'http://x' })).toEqual({ seriesId: 'custom-id' });
     expect(activityLogFields(undefined, undefined)).toEqual({});
+  });
+});
+
+describe('the metrics address setting', () => {
+  test('unset: the fallback; off: none; port 0: a free port; anything else is refused naming the variable', async () => {
+    expect(await metricsAddress({}, '127.0.0.1:9464')).toEqual({ address: '127.0.0.1:9464', explicit: false });
+    expect(await metricsAddress({ [METRICS_ADDRESS_ENV]: 'off' }, '127.0.0.1:9464')).toEqual({ explicit: true });
+    expect(await metricsAddress({}, undefined)).toEqual({ explicit: false });
+    const picked = await metricsAddress({ [METRICS_ADDRESS_ENV]: '127.0.0.1:0' }, undefined);
+    expect(picked.address).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+    for (const bad of ['9464', 'http://127.0.0.1:9464', '127.0.0.1:99999', 'host: 1']) {
+      await expect(metricsAddress({ [METRICS_ADDRESS_ENV]: bad }, undefined)).rejects.toThrow(MetricsSettingsError);
+    }
+    await expect(metricsAddress({ [METRICS_ADDRESS_ENV]: 'nope' }, undefined)).rejects.toThrow(METRICS_ADDRESS_ENV);
   });
 });
 
@@ -160,6 +174,13 @@ describe('a worker process: Prometheus metrics and structured activity logs', ()
     expect(total(samples, METRIC.providerErrors, { provider: 'official', kind: 'transient' })).toBeGreaterThanOrEqual(1);
     expect(total(samples, METRIC.providerErrors, { provider: 'official', kind: 'rejected' })).toBe(1);
     expect(total(samples, METRIC.providerErrors, { kind: 'invalid' })).toBe(0);
+  });
+
+  test('a second worker asked for the same metrics address stops, naming the variable', async () => {
+    const second = spawnWorker({ TEMPORAL_ADDRESS: temporalAddress(), SORA_SIMULATOR_URL: sim.url, ...SIMULATOR_KEYS, [METRICS_ADDRESS_ENV]: new URL(metricsUrl).host });
+    expect(await exited(second)).toBe(1);
+    expect(second.output()).toContain(`MetricsBindError: cannot serve metrics on ${new URL(metricsUrl).host}`);
+    expect(second.output()).toContain(METRICS_ADDRESS_ENV);
   });
 
   test('every activity log line names its series, and scene, take, provider and job where they exist', () => {
