@@ -291,6 +291,29 @@ describe('gateway', () => {
     expect((await call('POST', '/webhooks/relay', { id: 'evt_1', type: 'video.completed', data: { id: 'x' } })).status).toBe(404);
   });
 
+  test('with a token set, steering routes need Authorization: Bearer; health, the description and webhooks stay open', async () => {
+    const token = 'gw-token-for-this-suite-123';
+    const guarded = await startGateway({ client: h.client, taskQueue: h.taskQueue, logger: pino({ level: 'silent' }), profiles: profilesOf(defaultProviderConfig(h.sim.url)), authToken: token });
+    try {
+      const post = (path: string, headers: Record<string, string> = {}) =>
+        fetch(`${guarded.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+      const none = await post('/series');
+      expect(none.status).toBe(401);
+      expect(((await none.json()) as { error: { message: string } }).error.message).toMatch(/Authorization: Bearer/);
+      expect((await post('/series', { authorization: 'Bearer wrong-token-of-same-len' })).status).toBe(401);
+      expect((await post('/series/x/pause', { authorization: `Basic ${token}` })).status).toBe(401);
+      expect((await post('/series', { authorization: `Bearer ${token}` })).status).toBe(400); // past the door, refused for its body
+      expect((await fetch(`${guarded.url}/healthz`)).status).toBe(200);
+      expect((await post('/webhooks/official')).status).not.toBe(401); // signed webhooks carry their own proof
+      const described = (await (await fetch(`${guarded.url}/openapi.json`)).json()) as Doc & { components: { securitySchemes?: unknown } };
+      expect(described.components.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
+      expect((described.paths['/series'].post as unknown as { security: unknown }).security).toEqual([{ bearer: [] }]);
+      expect((described.paths['/healthz'].get as unknown as { security?: unknown }).security).toBeUndefined();
+    } finally {
+      await guarded.close();
+    }
+  });
+
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   ajv.addFormat('uri', true);
 

@@ -72,7 +72,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function authorized(header: string | undefined, token: string | undefined): boolean {
+/** Whether `header` is `Bearer <token>` (compared in constant time); always true without a token. */
+export function authorized(header: string | undefined, token: string | undefined): boolean {
   if (!token) return true;
   const expected = Buffer.from(`Bearer ${token}`);
   const given = Buffer.from(header ?? '');

@@ -20,7 +20,7 @@ const NAMED: Record<string, z.ZodType> = {
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'Bad request: the body or a field is wrong; `fields` names each one and its fix.',
-  401: 'The webhook signature or timestamp does not verify.',
+  401: "The webhook's signature or timestamp does not verify, or (steering routes) the gateway's bearer token is missing or wrong.",
   404: 'No such series (or provider, for webhooks).',
   409: 'The series already exists (start), or has ended (messages).',
   413: 'The body is too large.',
@@ -29,7 +29,7 @@ const ERROR_TEXT: Record<number, string> = {
   503: 'Temporal does not answer; try again.',
 };
 
-export function openApiDocument(routes: Route[], info: { version: string; serverUrl?: string }): Record<string, unknown> {
+export function openApiDocument(routes: Route[], info: { version: string; serverUrl?: string; bearer?: boolean }): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
   const ids = new Map<z.ZodType, string>();
   const name = (schema: z.ZodType, fallback: string) => {
@@ -60,7 +60,7 @@ export function openApiDocument(routes: Route[], info: { version: string; server
     for (const [status, answer] of Object.entries(route.responses)) {
       responses[status] = { description: answer.description, ...(answer.schema ? { content: { 'application/json': { schema: name(answer.schema, `${op}Response${status}`) } } } : {}) };
     }
-    for (const status of route.errors) {
+    for (const status of info.bearer && !route.open ? [401, ...route.errors] : route.errors) {
       responses[status] = { description: ERROR_TEXT[status] ?? 'Error.', content: { 'application/json': { schema: name(s.errorSchema, 'Error') } } };
     }
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
@@ -68,6 +68,7 @@ export function openApiDocument(routes: Route[], info: { version: string; server
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
       ...(parameters.length ? { parameters } : {}),
+      ...(info.bearer && !route.open ? { security: [{ bearer: [] }] } : {}),
       ...(route.body ? { requestBody: { required: !!route.bodyRequired, content: { 'application/json': { schema: name(route.body, `${op}Request`) } } } } : {}),
       responses,
     };
@@ -84,7 +85,7 @@ export function openApiDocument(routes: Route[], info: { version: string; server
     },
     ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
     paths,
-    components: { schemas },
+    components: { schemas, ...(info.bearer ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {}) },
   };
 }
 

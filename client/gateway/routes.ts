@@ -68,6 +68,8 @@ export interface Route {
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   /** Statuses answered with the Error body. */
   errors: number[];
+  /** Answered without the gateway's bearer token (health, the description, signed webhooks). */
+  open?: boolean;
   handle(ctx: GatewayContext, req: RouteRequest<unknown>): Promise<Answer>;
 }
 
@@ -228,6 +230,7 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
       description:
         'Signed with the provider\'s webhook secret (headers webhook-id, webhook-timestamp, webhook-signature); at most 300 s of clock skew. A verified job event signals the running scene waiting on that job; a replayed webhook-id is answered 200 `duplicate` without acting; other event types 200 `ignored`. Nothing happens for an unverified webhook.',
       raw: true,
+      open: true,
       bodyRequired: true,
       maxBodyBytes: WEBHOOK_BODY_BYTES,
       body: z.object({ id: z.string(), object: z.literal('event'), created_at: z.number().int(), type: z.string(), data: z.object({ id: z.string() }) }),
@@ -246,6 +249,7 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
       path: '/openapi.json',
       operationId: 'openApi',
       summary: 'This description (OpenAPI 3.1)',
+      open: true,
       responses: { 200: { description: 'The OpenAPI document.', schema: z.object({ openapi: z.string() }).loose() } },
       errors: [],
       handle: async () => ({ status: 200, body: openApi() }),
@@ -255,6 +259,7 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
       path: '/healthz',
       operationId: 'health',
       summary: 'Liveness, and whether Temporal answers',
+      open: true,
       responses: { 200: { description: 'Up, Temporal answers.', schema: z.object({ status: z.literal('ok'), temporal: z.literal('up') }) } },
       errors: [503],
       handle: async (ctx) => {

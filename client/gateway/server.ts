@@ -5,10 +5,12 @@ import type { Logger } from 'pino';
 import type { ProviderProfile } from '../../workflows/types';
 import { clientProviderProfiles } from '../provider-profiles';
 import { formatPath } from '../spec';
-import { BadRequestError, HttpError, httpErrorOf, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnsupportedMediaTypeError } from './errors';
+import { authorized } from '../codec/server';
+import { BadRequestError, HttpError, httpErrorOf, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnauthorizedError, UnsupportedMediaTypeError } from './errors';
 import { parseJsonBody, readBody, sendJson } from './http';
 import { openApiDocument } from './openapi';
 import { gatewayRoutes, matchPath, type GatewayContext, type Route } from './routes';
+import { GATEWAY_TOKEN_ENV } from './settings';
 import { WebhookReceiver } from './webhook-receiver';
 
 /**
@@ -31,6 +33,8 @@ export interface GatewayOptions {
   webhookSecrets?: Record<string, string>;
   /** Pauses between visibility lookups of a webhook's scene. */
   lookupDelaysMs?: number[];
+  /** When set, every route but health, the description and webhooks needs `Authorization: Bearer <authToken>`. */
+  authToken?: string;
 }
 
 export interface RunningGateway {
@@ -59,7 +63,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const webhooks = new WebhookReceiver({ client: options.client, logger, secrets, lookupDelaysMs: options.lookupDelaysMs });
   const ctx: GatewayContext = { client: options.client, taskQueue: options.taskQueue, profiles, webhooks };
   let baseUrl = '';
-  const routes: Route[] = gatewayRoutes(() => openApiDocument(routes, { version: GATEWAY_API_VERSION, serverUrl: baseUrl }));
+  const routes: Route[] = gatewayRoutes(() => openApiDocument(routes, { version: GATEWAY_API_VERSION, serverUrl: baseUrl, bearer: !!options.authToken }));
 
   async function answer(req: IncomingMessage): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
@@ -68,6 +72,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const found = matching.find((m) => m.route.method === req.method);
     if (!found) throw new MethodNotAllowedError(path, [...new Set(matching.map((m) => m.route.method))]);
     const { route, params } = found;
+    if (!route.open && !authorized(req.headers.authorization, options.authToken)) {
+      throw new UnauthorizedError(`missing or wrong Authorization header: send Authorization: Bearer <the gateway's token, ${GATEWAY_TOKEN_ENV}>`);
+    }
     const raw = route.method === 'GET' ? Buffer.alloc(0) : await readBody(req, route.maxBodyBytes ?? DEFAULT_BODY_BYTES);
     let body: unknown;
     if (route.raw) {
@@ -119,7 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   baseUrl = `http://${host}:${address.port}`;
-  logger.info({ url: baseUrl, webhooks: webhooks.providers() }, 'gateway listening');
+  logger.info({ url: baseUrl, webhooks: webhooks.providers(), auth: options.authToken ? 'bearer token' : 'none' }, 'gateway listening');
   let closing: Promise<void> | undefined;
   return {
     url: baseUrl,

@@ -2,6 +2,8 @@
 
 /** Where the gateway listens unless told otherwise (the simulator is on 7070). */
 export const DEFAULT_GATEWAY_PORT = 7071;
+/** An optional bearer token the steering routes require (health, the description and signed webhooks stay open). */
+export const GATEWAY_TOKEN_ENV = 'SORA_SERIES_GATEWAY_TOKEN';
 /** The webhook signing secret (`whsec_...`) of every official-contract provider ... */
 export const WEBHOOK_SECRET_ENV = 'SORA_SERIES_WEBHOOK_SECRET';
 
