@@ -23,10 +23,10 @@ export function resolveSeriesId(raw: string): string {
   return id.includes('/') ? id : seriesWorkflowId(id);
 }
 
-/** A whole number from 1: scene indexes and take numbers both start at 1. */
+/** A whole number from 1 (scene indexes and take numbers start at 1); `what` names it as typed: `<scene>`, `--limit`. */
 export function positiveInt(what: string, raw: string): number {
   const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1) throw new ArgumentError(`<${what}>: must be a whole number from 1, got "${raw}"`);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1) throw new ArgumentError(`${what}: must be a whole number from 1, got "${raw}"`);
   return n;
 }
 

@@ -25,10 +25,12 @@ export async function sceneProgress(client: Client, seriesId: string, index: num
   ]);
   const progress: SceneProgress = { ...view, index };
   const waiting = description?.raw.pendingActivities?.find((a) => a.activityType?.name === AWAIT_JOB);
-  const payloads = waiting?.heartbeatDetails?.payloads;
+  let payloads = waiting?.heartbeatDetails?.payloads;
   if (payloads?.length) {
-    // The client's payload converter reads what the worker's converter wrote (no codec is configured).
-    const details = fromPayloadsAtIndex<{ progress?: unknown; state?: unknown }>(client.options.loadedDataConverter.payloadConverter, 0, payloads);
+    // Details are stored as the worker encoded them: undo its codecs (encryption) in reverse, then convert.
+    const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
+    for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+    const details = fromPayloadsAtIndex<{ progress?: unknown; state?: unknown }>(payloadConverter, 0, payloads);
     if (typeof details?.progress === 'number') progress.progress = details.progress;
     if (typeof details?.state === 'string') progress.upstream = details.state;
   }

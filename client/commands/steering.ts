@@ -92,7 +92,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'takes <id> <scene> [--json]                 every take of a scene: provider, job, outcome, cost, asset, review',
     positionals: ['id', 'scene'],
     async run(ctx) {
-      const [id, index] = [resolveSeriesId(ctx.args[0]), positiveInt('scene', ctx.args[1])];
+      const [id, index] = [resolveSeriesId(ctx.args[0]), positiveInt('<scene>', ctx.args[1])];
       const takes = await sceneTakes(await ctx.connect(), id, index);
       return done(ctx, takes, formatTakes(takes));
     },
@@ -164,7 +164,7 @@ const COMMANDS: Record<string, Command> = {
     options: { prompt: { type: 'string' }, provider: { type: 'string' } },
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
-      const [index, prompt, provider] = [positiveInt('scene', ctx.args[1]), str(ctx.values, 'prompt'), str(ctx.values, 'provider')];
+      const [index, prompt, provider] = [positiveInt('<scene>', ctx.args[1]), str(ctx.values, 'prompt'), str(ctx.values, 'provider')];
       const answer = await retryScene(await ctx.connect(), id, { index, ...(prompt !== undefined ? { prompt } : {}), ...(provider !== undefined ? { provider } : {}) });
       return done(ctx, { id, ...answer }, `scene ${answer.index} of ${id} queued for a new take`);
     },
@@ -201,9 +201,9 @@ function review(verdict: 'approve' | 'reject', usage: string): Command {
     options: { note: { type: 'string' } },
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
-      const [index, take, note] = [positiveInt('scene', ctx.args[1]), positiveInt('take', ctx.args[2]), str(ctx.values, 'note')];
+      const [index, take, note] = [positiveInt('<scene>', ctx.args[1]), positiveInt('<take>', ctx.args[2]), str(ctx.values, 'note')];
       const answer = await reviewTake(await ctx.connect(), id, { index, take, verdict, ...(note !== undefined ? { note } : {}) });
-      return done(ctx, { id, ...answer }, `scene ${answer.index} take ${answer.take} of ${id}: ${answer.verdict}d`);
+      return done(ctx, { id, ...answer }, `scene ${answer.index} take ${answer.take} of ${id}: ${answer.verdict === 'approve' ? 'approved' : 'rejected'}`);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { seriesStatusQuery, type BudgetView, type SeriesStatusView } from '../../workflows/messages';
+import { ScenesTotal } from '../../workflows/search-attributes';
 import { SeriesNotFoundError, seriesReport, type SeriesReport } from '../series-client';
 import { sceneProgress, type SceneProgress } from './scene-progress';
 
@@ -32,7 +33,12 @@ export interface WatchSnapshot {
 /** Fields added with the steering messages; a series started by older code lacks them. */
 type StatusView = Omit<SeriesStatusView, 'paused' | 'cancelled' | 'budget' | 'queued' | 'awaitingReview'> & Partial<SeriesStatusView>;
 
-async function snapshotOf(client: Client, id: string): Promise<WatchSnapshot | 'starting'> {
+/** The series did not answer its status query (first workflow task pending, or a codec key mismatch): why. */
+interface NoAnswer {
+  unanswered: string;
+}
+
+async function snapshotOf(client: Client, id: string): Promise<WatchSnapshot | NoAnswer> {
   const handle = client.workflow.getHandle(id);
   let description;
   try {
@@ -41,12 +47,17 @@ async function snapshotOf(client: Client, id: string): Promise<WatchSnapshot | '
     if (err instanceof WorkflowNotFoundError) throw new SeriesNotFoundError(id);
     throw err;
   }
-  if (description.status.name !== 'RUNNING') return endedSnapshot(await seriesReport(client, id));
+  if (description.status.name !== 'RUNNING') {
+    const cancelled = description.status.name === 'COMPLETED' ? await cancellationOf(client, id) : undefined;
+    // The report counts the scenes that ran; the attribute how many the series had (a cancelled one ran fewer).
+    const total = description.typedSearchAttributes.get(ScenesTotal);
+    return endedSnapshot(await seriesReport(client, id), total, cancelled);
+  }
   let view: StatusView;
   try {
     view = await handle.query(seriesStatusQuery);
-  } catch {
-    return 'starting'; // the first workflow task has not run yet
+  } catch (err) {
+    return { unanswered: (err as Error).message };
   }
   const running = await Promise.all([...view.running].sort((a, b) => a - b).map((index) => sceneProgress(client, id, index)));
   return {
@@ -67,12 +78,19 @@ async function snapshotOf(client: Client, id: string): Promise<WatchSnapshot | '
   };
 }
 
-function endedSnapshot(report: SeriesReport): WatchSnapshot {
+/** Why a series ended cancelled, from its result (the report leaves it out). */
+async function cancellationOf(client: Client, id: string): Promise<{ reason: string } | undefined> {
+  const result = (await client.workflow.getHandle(id).result()) as { cancelled?: { reason?: unknown } };
+  return typeof result?.cancelled?.reason === 'string' ? { reason: result.cancelled.reason } : undefined;
+}
+
+function endedSnapshot(report: SeriesReport, total: number | undefined, cancelled: { reason: string } | undefined): WatchSnapshot {
   return {
     id: report.id,
     status: report.status,
     scenesDone: report.scenesDone ?? report.scenes.length,
-    scenesTotal: report.scenesTotal ?? report.scenes.length,
+    scenesTotal: Math.max(total ?? 0, report.scenesTotal ?? report.scenes.length),
+    ...(cancelled ? { cancelled } : {}),
     costUsd: report.costUsd,
     awaitingReview: [],
     queued: [],
@@ -106,7 +124,7 @@ export function liveLines(s: WatchSnapshot): Array<[key: string, line: string]> 
   if (s.awaitingReview.length) lines.push(['review', `awaiting review: scene ${indexes(s.awaitingReview)} (sora-series takes, then approve or reject)`]);
   if (s.queued.length) lines.push(['queued', `queued: scene ${indexes(s.queued)}`]);
   for (const scene of s.running) {
-    const where = [scene.phase ?? 'starting', scene.provider && `on ${scene.provider}`, scene.take && `take ${scene.take}`, scene.jobId && `job ${scene.jobId}`]
+    const where = [`${scene.phase ?? 'starting'}${scene.provider ? ` on ${scene.provider}` : ''}`, scene.take && `take ${scene.take}`, scene.jobId && `job ${scene.jobId}`]
       .filter(Boolean)
       .join(', ');
     lines.push([`scene ${scene.index}`, `  scene ${scene.index} ${progressBar(scene.progress)} ${where}`]);
@@ -119,7 +137,7 @@ export function finishedLine(scene: WatchSnapshot['finished'][number]): string {
 }
 
 export function endLine(s: WatchSnapshot): string {
-  return `${s.id} ended ${s.status}: ${s.scenesDone}/${s.scenesTotal} scenes, ${usd(s.costUsd)}${s.error ? `, error: ${s.error}` : ''}${s.manifestPath ? `, manifest: ${s.manifestPath}` : ''}`;
+  return `${s.id} ended ${s.status}${s.cancelled ? ` (${s.cancelled.reason})` : ''}: ${s.scenesDone}/${s.scenesTotal} scenes, ${usd(s.costUsd)}${s.error ? `, error: ${s.error}` : ''}${s.manifestPath ? `, manifest: ${s.manifestPath}` : ''}`;
 }
 
 /** Statuses a waited series counts as done (the same as `start --wait`). */
@@ -138,13 +156,17 @@ export interface WatchOptions {
 /** Watches until the series ends; returns its final status. */
 export async function watchSeries(client: Client, id: string, options: WatchOptions): Promise<string> {
   const printer = options.json ? jsonPrinter(options) : options.tty ? ttyPrinter(options) : plainPrinter(options);
-  let startingShown = false;
+  let unanswered = '';
   for (;;) {
     const snapshot = await snapshotOf(client, id);
-    if (snapshot === 'starting') {
-      if (!startingShown && !options.json) options.write(`${id}: starting\n`);
-      startingShown = true;
+    if ('unanswered' in snapshot) {
+      // Said once per distinct reason: a new series answers within a moment, a lasting reason needs a look.
+      if (snapshot.unanswered !== unanswered) {
+        options.write(options.json ? `${JSON.stringify({ id, unanswered: snapshot.unanswered })}\n` : `${id}: no status yet (${snapshot.unanswered})\n`);
+      }
+      unanswered = snapshot.unanswered;
     } else {
+      unanswered = '';
       printer(snapshot);
       if (snapshot.ended) return snapshot.status;
     }

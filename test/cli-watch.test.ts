@@ -1,0 +1,76 @@
+import { sleep, waitFor } from './chaos/chaos-kit';
+import { startCliStack, type CliStack } from './helpers/cli-stack';
+
+/** `sora-series watch` as a separate process reading a series that runs on a worker process. */
+describe('sora-series watch', () => {
+  let stack: CliStack;
+  const stamp = Date.now();
+
+  beforeAll(async () => {
+    stack = await startCliStack('cli-watch');
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test('on a non-TTY it prints plain lines when something changes, with upstream progress, and exits 0 when the series completes', async () => {
+    // Long enough jobs that a heartbeat (sent every ~8 s for a 10 s heartbeat timeout) lands mid-generation.
+    stack.sim.setScenario({ jobSeconds: 14 });
+    const name = `watch-${stamp}`;
+    const id = `series/${name}`;
+    const spec = await stack.file(`${name}.json`, stack.spec(name, `Watcher-${stamp}`, [{ prompt: '@character waits' }, { prompt: '@character waves' }], { budgetUsd: 5 }));
+    expect((await stack.cli(['start', spec])).code).toBe(0);
+
+    const watch = await stack.cli(['watch', name, '--interval', '0.3'], 90_000);
+    expect(watch.stderr).toBe('');
+    expect(watch.code).toBe(0);
+    const lines = watch.stdout.trim().split('\n');
+    expect(watch.stdout).not.toContain('\x1b['); // no cursor movement off a terminal
+    // Only changes are printed: never the same line twice in a row, far fewer lines than ticks (~50).
+    lines.slice(1).forEach((line, i) => expect(line).not.toBe(lines[i]));
+    expect(lines.length).toBeLessThan(40);
+
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${id}: running, 0/2 scenes done, \\$0\\.00 spent, \\$\\d\\.\\d\\d reserved of a \\$5\\.00 budget$`)));
+    const progress = lines
+      .map((l) => /^scene (\d) \[[#-]{20}\]\s+(\d+)% generating on relay, take 1, job (\S+)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null);
+    expect(progress.map((m) => Number(m[2])).some((p) => p > 0 && p < 100)).toBe(true);
+    expect(new Set(progress.map((m) => m[1]))).toEqual(new Set(['1', '2']));
+    // The job ids shown are the ones the upstream billed.
+    const billed = stack.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`${id}/`)).map((e) => e.jobId);
+    expect(billed.sort()).toEqual([...new Set(progress.map((m) => m[3]))].sort());
+    expect(lines).toEqual(expect.arrayContaining(['scene 1: completed on relay, 1 take(s), $0.12', 'scene 2: completed on relay, 1 take(s), $0.12']));
+    expect(lines[lines.length - 1]).toMatch(new RegExp(`^${id} ended completed: 2/2 scenes, \\$0\\.24, manifest: \\S+\\.json$`));
+  }, 120_000);
+
+  test('--json prints one object per change, shows a pause with its reason, and exits 1 when the series ends cancelled', async () => {
+    stack.sim.setScenario({ jobSeconds: 3 });
+    const name = `watch-json-${stamp}`;
+    const id = `series/${name}`;
+    const spec = await stack.file(`${name}.json`, stack.spec(name, `Watcher-${stamp}`, [1, 2, 3].map((n) => ({ prompt: `@character counts to ${n}` })), { maxParallel: 1 }));
+    expect((await stack.cli(['start', spec])).code).toBe(0);
+
+    const watching = stack.cli(['watch', id, '--json', '--interval', '0.3'], 90_000);
+    await waitFor('a job submitted', () => (stack.submitted(id) > 0 ? true : undefined), 30_000);
+    expect((await stack.cli(['pause', name, '--reason', 'checking the light'])).code).toBe(0);
+    await stack.statusUntil(id, 'paused', (s) => s.status === 'paused');
+    await sleep(1000); // a few of the watcher's ticks
+    expect((await stack.cli(['cancel', name, '--reason', 'wrong light'])).code).toBe(0);
+    const watch = await watching;
+
+    expect(watch.code).toBe(1);
+    const objects = watch.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    objects.slice(1).forEach((o, i) => expect(o).not.toEqual(objects[i]));
+    expect(objects).toContainEqual(expect.objectContaining({ id, status: 'paused', paused: { by: 'user', reason: 'checking the light' } }));
+    const running = objects.flatMap((o) => o.running);
+    expect(running).toContainEqual(expect.objectContaining({ index: 1, provider: 'relay', take: 1, jobId: expect.any(String), phase: expect.any(String) }));
+    // The last object is the end, with the reason and how many scenes the series had.
+    expect(objects[objects.length - 1]).toMatchObject({ id, status: 'cancelled', ended: true, cancelled: { reason: 'wrong light' }, scenesTotal: 3 });
+  }, 120_000);
+
+  test('an unknown series is named and exits 2', async () => {
+    const run = await stack.cli(['watch', `nobody-${stamp}`]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`no series with id series/nobody-${stamp}`);
+  });
+});
