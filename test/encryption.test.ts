@@ -77,6 +77,12 @@ describe('payload encryption', () => {
   let codecServer: ChildProcess;
   let codecUrl: string;
   const codecOutput: string[] = [];
+  const cliOutput: string[] = [];
+  const cli = async (args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number) => {
+    const result = await runCli(args, env, timeoutMs);
+    cliOutput.push(result.stdout, result.stderr);
+    return result;
+  };
 
   const startWorker = async (keys: string) => {
     const worker = spawnWorker({ ...baseEnv, [CODEC_KEYS_ENV]: keys });
@@ -120,6 +126,7 @@ describe('payload encryption', () => {
       SORA_SERIES_POLL_MS: '100',
       SORA_SERIES_METRICS_ADDRESS: 'off',
       SORA_SERIES_ALLOW_PRIVATE_URLS: '1',
+      LOG_LEVEL: 'debug', // the most a worker ever says
     };
     connection = await Connection.connect({ address: temporalAddress() });
     raw = new Client({ connection });
@@ -162,7 +169,7 @@ describe('payload encryption', () => {
       providers: ['relay', 'official'],
       scenes: [{ prompt: `@character ${prompt} along the harbor wall` }, { prompt: `@character ${prompt} up the lighthouse` }],
     });
-    const started = await runCli(['start', file, '--wait', '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_A }, 120_000);
+    const started = await cli(['start', file, '--wait', '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_A }, 120_000);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
     const report = JSON.parse(started.stdout) as { status: string; scenes: Array<{ status: string; sha256: string }> };
@@ -193,7 +200,7 @@ describe('payload encryption', () => {
       providers: ['relay'],
       scenes: [{ prompt: '@character waves' }],
     });
-    const started = await runCli(['start', file, '--wait', '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_A }, 120_000);
+    const started = await cli(['start', file, '--wait', '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_A }, 120_000);
     expect(started.code).toBe(1); // the series did not complete
     const stored = (await allHistories(`series/${name}`)).map(readable).join('\n');
     expect(stored).not.toContain(missing);
@@ -211,7 +218,7 @@ describe('payload encryption', () => {
       maxParallel: 1,
       scenes: Array.from({ length: 4 }, (_, i) => ({ prompt: `@character scene ${i + 1}` })),
     });
-    const started = await runCli(['start', file, '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_A });
+    const started = await cli(['start', file, '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_A });
     expect(started.code).toBe(0);
     const id = `series/${name}`;
     // Rotate once the first scene is done: the rest of the series runs on the new worker.
@@ -225,18 +232,24 @@ describe('payload encryption', () => {
     await stop(workerA);
     workerRotated = await startWorker(KEYS_ROTATED);
 
-    const waited = await runCli(['status', id, '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_ROTATED });
+    const waited = await cli(['status', id, '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_ROTATED });
     expect(waited.code).toBe(0);
     const rotatedClient = new Client({ connection, dataConverter: { payloadCodecs: [new EncryptionCodec(codecKeysFromEnv({ [CODEC_KEYS_ENV]: KEYS_ROTATED })!)] } });
     await rotatedClient.workflow.getHandle(id).result();
-    const final = await runCli(['status', id, '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_ROTATED });
+    const final = await cli(['status', id, '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_ROTATED });
     expect(JSON.parse(final.stdout)).toMatchObject({ status: 'completed', scenesDone: 4 });
     expect(keyIds(await historyJson(id))).toEqual(new Set(['a', 'b']));
 
-    const withoutA = await runCli(['status', id, '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: `b:${KEY_B}` });
+    const withoutA = await cli(['status', id, '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: `b:${KEY_B}` });
     expect(withoutA.code).toBe(2);
     expect(withoutA.stderr).toMatch(/payload encrypted with key "a", which SORA_SERIES_CODEC_KEYS does not hold \(it has b\): add that key back/);
     for (const k of [KEY_A, KEY_B]) expect(withoutA.stderr + withoutA.stdout).not.toContain(k);
+  });
+
+  test('no key or token in any output: workers, CLI runs, codec server', () => {
+    const outputs = [workerA?.output() ?? '', workerRotated?.output() ?? '', ...cliOutput, ...codecOutput].join('\n');
+    expect(outputs.length).toBeGreaterThan(0);
+    for (const secret of [KEY_A, KEY_B, CODEC_TOKEN]) expect(outputs).not.toContain(secret);
   });
 
   describe('the codec endpoint speaks the codec server protocol', () => {
