@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { EncryptionCodec } from '../client/codec/encryption-codec';
 import { startCodecServer, type RunningCodecServer } from '../client/codec/server';
@@ -29,7 +29,7 @@ describe('the Web UI shows encrypted payloads in clear through the codec endpoin
   let uiOrigin: string;
   let codecServer: RunningCodecServer | undefined;
   let connection: Connection;
-  let handle: WorkflowHandle;
+  let handle: WorkflowHandleWithFirstExecutionRunId;
   let browser: BrowserContext;
   let page: Page;
 
