@@ -1,0 +1,79 @@
+/**
+ * notice: how long after the upstream finished a job the scene workflow knows it. The simulator
+ * says when each official job ended (its webhook log carries `finishedAtMs`, also when webhooks
+ * only go to a sink); the scene's history says when it learnt it: the awaitJob completion
+ * (polling) or the jobFinished signal (webhook via the gateway). Same machine, same clock.
+ */
+import pino from 'pino';
+import { loadProviderConfig, PROVIDERS_FILE_ENV } from '../../../activities/providers/config';
+import { profilesOf } from '../../../activities/providers/registry';
+import { startGateway } from '../../../client/gateway/server';
+import type { BenchConfig } from '../config';
+import { activityCompletions, historyOf, median, signalsReceived } from '../histories';
+import { benchSeriesInput, completed, sceneWorkflowId, startBenchSeries } from '../series';
+import type { BenchStack } from '../stack';
+
+export interface NoticeResult {
+  webhookMedianMs: number;
+  pollingMedianMs: number;
+}
+
+export const NOTICE_SIMULATORS = { polled: 'notice-polled', webhook: 'notice-webhook' } as const;
+export const NOTICE_PROVIDERS = { polled: 'polled', webhook: 'official' } as const;
+const WEBHOOK_SECRET = `whsec_${Buffer.from('sora-series bench webhook key').toString('base64')}`;
+
+/** Runs a series on `provider` and returns, per scene, (when the scene knew) - (when the job ended). */
+async function noticeDelays(stack: BenchStack, config: BenchConfig, role: string, simName: string, provider: string, knewAt: (events: Awaited<ReturnType<typeof historyOf>>) => number[]): Promise<number[]> {
+  const sim = stack.simulators.get(simName)!;
+  const series = await startBenchSeries(
+    stack.client,
+    stack.worker(role).taskQueue,
+    benchSeriesInput({ label: `notice-${provider}`, provider, scenes: config.notice.scenes, clipUrl: `${sim.url}/clips/mira.mp4` }),
+  );
+  const result = await completed(series);
+  const finishedAt = new Map(sim.webhookDeliveries().map((d) => [d.videoId, d.finishedAtMs]));
+  const delays: number[] = [];
+  for (const scene of result.scenes) {
+    const take = scene.takes.find((t) => t.outcome === 'completed');
+    const ended = take?.jobId ? finishedAt.get(take.jobId) : undefined;
+    if (ended === undefined) throw new Error(`scene ${scene.index}: the simulator has no end time for job ${take?.jobId}`);
+    const knew = knewAt(await historyOf(stack.client, sceneWorkflowId(series.workflowId, scene.index)));
+    if (!knew.length) throw new Error(`scene ${scene.index}: its history does not show when it learnt that job ${take?.jobId} ended`);
+    delays.push(knew[knew.length - 1] - ended);
+  }
+  return delays;
+}
+
+export async function noticeCase(stack: BenchStack, config: BenchConfig): Promise<{ result: NoticeResult; info: Record<string, number> }> {
+  // Polling: webhooks go to a sink that does nothing, so only the worker's polls can tell the scene.
+  stack.simulators.get(NOTICE_SIMULATORS.polled)!.setWebhook({ url: stack.sinkUrl, secret: WEBHOOK_SECRET });
+  const polled = await noticeDelays(stack, config, 'notice-polling', NOTICE_SIMULATORS.polled, NOTICE_PROVIDERS.polled, (events) => activityCompletions(events, 'awaitJob'));
+
+  // Webhooks: the simulator signs them, the product's gateway verifies them and signals the waiting scene.
+  const gateway = await startGateway({
+    client: stack.client,
+    taskQueue: stack.worker('notice-webhook').taskQueue,
+    logger: pino({ level: 'silent' }),
+    port: 0,
+    profiles: profilesOf(loadProviderConfig({ [PROVIDERS_FILE_ENV]: stack.providersFile })),
+    webhookSecrets: { [NOTICE_PROVIDERS.webhook]: WEBHOOK_SECRET },
+  });
+  let hooked: number[];
+  try {
+    stack.simulators.get(NOTICE_SIMULATORS.webhook)!.setWebhook({ url: `${gateway.url}/webhooks/${NOTICE_PROVIDERS.webhook}`, secret: WEBHOOK_SECRET });
+    hooked = await noticeDelays(stack, config, 'notice-webhook', NOTICE_SIMULATORS.webhook, NOTICE_PROVIDERS.webhook, (events) => signalsReceived(events, 'jobFinished'));
+  } finally {
+    await gateway.close();
+  }
+  return {
+    result: { webhookMedianMs: median(hooked), pollingMedianMs: median(polled) },
+    info: {
+      pollMs: stack.pollMsOf('notice-polling'),
+      webhookWorkerPollMs: stack.pollMsOf('notice-webhook'),
+      pollingSamples: polled.length,
+      pollingMaxMs: Math.max(...polled),
+      webhookSamples: hooked.length,
+      webhookMaxMs: Math.max(...hooked),
+    },
+  };
+}
