@@ -11,6 +11,7 @@ import { runWorkerProcess } from '../workers/main';
 import { runSteering, STEERING_COMMANDS, STEERING_USAGE } from './commands/steering';
 import { runCodecServerCommand } from './commands/codec-server';
 import { runHealthcheckCommand } from './commands/healthcheck';
+import { runGatewayCommand } from './gateway/command';
 
 const USAGE = `sora-series: durable AI video series with one consistent character, on Temporal
 
@@ -18,12 +19,13 @@ usage:
   sora-series validate <spec>                 check a spec and print the cost estimate per route
   sora-series start <spec> [--id ID] [--wait] [--json]
   sora-series status <id> [--json]
-  sora-series dev [--temporal-port N] [--ui-port N] [--simulator-port N] [--data-dir DIR] [--no-worker] [--job-seconds S]
+  sora-series dev [--temporal-port N] [--ui-port N] [--simulator-port N] [--gateway-port N] [--data-dir DIR] [--no-worker] [--job-seconds S]
   sora-series worker                          a worker joining a running stack (settings from the environment)
-  sora-series demo [--data-dir DIR]           the dev stack, the example series, progress, then the manifest
+  sora-series demo [--data-dir DIR] [--gateway-port N]  the dev stack, the example series, progress, then the manifest
   sora-series schema                          JSON Schema of the spec format
   sora-series codec-server [--port 8081]      the payload codec endpoint for the Web UI and \`temporal --codec-endpoint\`
   sora-series healthcheck [--url URL]         exit 0 when the URL answers 2xx, or (no URL) when this host's worker polls its queue
+  sora-series gateway [--port 7071] [--host 127.0.0.1]  HTTP door: start, steer and read series, provider webhooks (GET /openapi.json)
 
 watching and steering a series (<id>: a series name or its workflow id series/<name>):
 ${STEERING_USAGE}
@@ -46,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
   if (command && STEERING_COMMANDS.includes(command)) return runSteering(command, rest, print);
   if (command === 'codec-server') return runCodecServerCommand(rest, print);
   if (command === 'healthcheck') return runHealthcheckCommand(rest, print);
+  if (command === 'gateway') return runGatewayCommand(rest, print);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -56,13 +59,14 @@ async function main(argv: string[]): Promise<number> {
       'temporal-port': { type: 'string' },
       'ui-port': { type: 'string' },
       'simulator-port': { type: 'string' },
+      'gateway-port': { type: 'string' },
       'data-dir': { type: 'string' },
       'no-worker': { type: 'boolean', default: false },
       'job-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const port = (name: 'temporal-port' | 'ui-port' | 'simulator-port') => {
+  const port = (name: 'temporal-port' | 'ui-port' | 'simulator-port' | 'gateway-port') => {
     const raw = values[name];
     if (raw === undefined) return undefined;
     const n = Number(raw);
@@ -119,6 +123,7 @@ async function main(argv: string[]): Promise<number> {
         temporalPort: port('temporal-port') ?? 7233,
         uiPort: port('ui-port') ?? 8233,
         simulatorPort: port('simulator-port') ?? 7070,
+        gatewayPort: port('gateway-port'),
         worker: !values['no-worker'],
         jobSeconds,
         print,
@@ -126,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo':
-      await runDemo({ dataDir, print });
+      await runDemo({ dataDir, gatewayPort: port('gateway-port'), print });
       return 0;
     case 'worker':
       await runWorkerProcess();
