@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { CODEC_KEYS_ENV } from '../client/codec/keys';
 import { sleep, waitFor } from './chaos/chaos-kit';
 import { startCliStack, type CliStack } from './helpers/cli-stack';
 
@@ -73,4 +75,28 @@ describe('sora-series watch', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`no series with id series/nobody-${stamp}`);
   });
+});
+
+describe('sora-series watch with encrypted payloads', () => {
+  let stack: CliStack;
+  const stamp = Date.now();
+
+  beforeAll(async () => {
+    stack = await startCliStack('cli-watch-codec', { [CODEC_KEYS_ENV]: `k1:${randomBytes(32).toString('base64')}` });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test('upstream progress is read from heartbeat details through the codec', async () => {
+    stack.sim.setScenario({ jobSeconds: 3 });
+    const name = `watch-codec-${stamp}`;
+    const spec = await stack.file(`${name}.json`, stack.spec(name, `Cipher-${stamp}`, [{ prompt: '@character whispers' }]));
+    expect((await stack.cli(['start', spec])).code).toBe(0);
+    const watch = await stack.cli(['watch', name, '--interval', '0.3']);
+    expect(watch).toMatchObject({ code: 0, stderr: '' });
+    // A percentage (not "?%") means the encrypted heartbeat details were decoded.
+    expect(watch.stdout).toMatch(/^scene 1 \[[#-]{20}\]\s+\d+% generating on relay, take 1, job \S+$/m);
+    expect(watch.stdout).toMatch(/ended completed: 1\/1 scenes/);
+  }, 60_000);
 });

@@ -29,7 +29,8 @@ export interface CliStack {
   stop(): Promise<void>;
 }
 
-export async function startCliStack(prefix: string): Promise<CliStack> {
+/** `extraEnv` reaches the worker and every CLI run (e.g. codec keys). */
+export async function startCliStack(prefix: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliStack> {
   const sim = await startSimulator({ port: 0, seed: 5, jobSeconds: 1, jitter: 0, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY } });
   const dir = await mkdtemp(join(tmpdir(), `sora-${prefix}-`));
   const env: NodeJS.ProcessEnv = {
@@ -39,6 +40,7 @@ export async function startCliStack(prefix: string): Promise<CliStack> {
     SORA_SIMULATOR_URL: sim.url,
     SORA_SERIES_DATA_DIR: join(dir, 'data'),
     SORA_SERIES_POLL_MS: '100',
+    ...extraEnv,
   };
   const worker = spawnWorker(env);
   const cli = (args: string[], timeoutMs?: number) => runCli(args, env, timeoutMs);
