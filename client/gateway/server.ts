@@ -126,7 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   baseUrl = `http://${host}:${address.port}`;
-  logger.info({ url: baseUrl, webhooks: webhooks.providers(), auth: options.authToken ? 'bearer token' : 'none' }, 'gateway listening');
+  logger.info({ url: baseUrl, webhooks: webhooks.providers(), auth: options.authToken ? 'token required' : 'none' }, 'gateway listening');
   let closing: Promise<void> | undefined;
   return {
     url: baseUrl,
