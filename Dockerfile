@@ -19,11 +19,16 @@ COPY workflows ./workflows
 RUN npm run build
 
 # Production dependencies only (the worker bundles workflows at start with webpack, which
-# @temporalio/worker brings as a dependency of its own).
+# @temporalio/worker brings as a dependency of its own). The core bridge ships native builds
+# for five platforms; only this one's is kept (about 110 MB less).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+ && keep="$(uname -m)-unknown-linux-gnu" \
+ && cd node_modules/@temporalio/core-bridge/releases \
+ && test -d "$keep" \
+ && for platform in *; do [ "$platform" = "$keep" ] || rm -rf "$platform"; done
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
