@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { connectClient } from './connect';
 import { formatEstimate, validateSpecFile } from './commands/validate';
+import { checkBudget } from './estimate';
 import { formatReport, runSeries } from './commands/run';
 import { seriesReport } from './series-client';
 import { specJsonSchema } from './spec';
@@ -17,7 +18,7 @@ const USAGE = `sora-series: durable AI video series with one consistent characte
 
 usage:
   sora-series validate <spec>                 check a spec and print the cost estimate per route
-  sora-series start <spec> [--id ID] [--wait] [--json]
+  sora-series start <spec> [--id ID] [--wait] [--json] [--allow-budget-pause]
   sora-series status <id> [--json]
   sora-series dev [--temporal-port N] [--ui-port N] [--simulator-port N] [--gateway-port N] [--data-dir DIR] [--no-worker] [--job-seconds S]
   sora-series worker                          a worker joining a running stack (settings from the environment)
@@ -55,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       id: { type: 'string' },
       wait: { type: 'boolean', default: false },
+      'allow-budget-pause': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'temporal-port': { type: 'string' },
       'ui-port': { type: 'string' },
@@ -87,7 +89,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'start': {
       // Validate before connecting: a bad spec is refused even when Temporal is unreachable.
-      const { input } = await validateSpecFile(needArg('spec'));
+      const { input, estimate } = await validateSpecFile(needArg('spec'));
+      if (!values['allow-budget-pause']) checkBudget(input, estimate);
       const { client, settings, close } = await connectClient();
       try {
         const { workflowId, report } = await runSeries(client, {
