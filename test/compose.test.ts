@@ -18,6 +18,7 @@ import { CODEC_KEYS_ENV } from '../client/codec/keys';
 import { CODEC_SERVER_ENV, DEFAULT_CODEC_PORT } from '../client/commands/codec-server';
 import { HEALTH_URL_ENV } from '../client/commands/healthcheck';
 import { DEFAULT_GATEWAY_PORT, WEBHOOK_SECRET_ENV } from '../client/gateway/command';
+import { GATEWAY_TOKEN_ENV } from '../client/gateway/settings';
 import { DEFAULT_SIMULATOR_URL } from '../client/provider-profiles';
 import { TEMPORAL_ENV } from '../client/settings';
 import { ALLOW_PRIVATE_URLS_ENV } from '../client/url-policy';
@@ -167,7 +168,7 @@ describe('docker-compose.yml', () => {
 
   test('every variable given to a sora-series service is one the code reads; connection and codec settings use the settings modules\' names', () => {
     const source = sourceText();
-    const known = new Set([...Object.values(TEMPORAL_ENV), CODEC_KEYS_ENV, ...Object.values(CODEC_SERVER_ENV), METRICS_ADDRESS_ENV, PROVIDERS_FILE_ENV, ALLOW_PRIVATE_URLS_ENV, WEBHOOK_SECRET_ENV, HEALTH_URL_ENV]);
+    const known = new Set([...Object.values(TEMPORAL_ENV), CODEC_KEYS_ENV, ...Object.values(CODEC_SERVER_ENV), METRICS_ADDRESS_ENV, PROVIDERS_FILE_ENV, ALLOW_PRIVATE_URLS_ENV, WEBHOOK_SECRET_ENV, GATEWAY_TOKEN_ENV, HEALTH_URL_ENV]);
     for (const name of OURS) {
       for (const variable of Object.keys(services[name].environment ?? {})) {
         expect([name, variable, known.has(variable) || new RegExp(`\\b${variable}\\b`).test(source)]).toEqual([name, variable, true]);
@@ -178,6 +179,7 @@ describe('docker-compose.yml', () => {
       for (const variable of [TEMPORAL_ENV.address, TEMPORAL_ENV.namespace, TEMPORAL_ENV.taskQueue, CODEC_KEYS_ENV, PROVIDERS_FILE_ENV]) expect([name, variable, variable in env]).toEqual([name, variable, true]);
     }
     expect(services['codec-server'].environment![CODEC_KEYS_ENV]).toBe(services.worker.environment![CODEC_KEYS_ENV]);
+    expect(services.gateway.environment![GATEWAY_TOKEN_ENV]).toBe(`\${${GATEWAY_TOKEN_ENV}:-}`);
   });
 
   test('no secret is written in the file: passwords, keys and tokens come from the environment', () => {

@@ -61,7 +61,7 @@ export async function startCodecServerFromEnv(port: number, env: NodeJS.ProcessE
     `codec server: ${server.url} (POST /encode, /decode)`,
     `keys: "${current}" encrypts${older.length ? `; ${older.map((id) => `"${id}"`).join(', ')} decode only` : ''}`,
     `cors: ${corsOrigins.length ? corsOrigins.join(', ') : `none (set ${CODEC_SERVER_ENV.corsOrigins} to the Web UI's origin)`}`,
-    `auth: ${authToken ? 'Authorization: Bearer token required' : 'none'}`,
+    `auth: ${authToken ? `token required (${CODEC_SERVER_ENV.authToken})` : 'none'}`,
   ].join('\n');
   return { ...server, summary };
 }
