@@ -1,7 +1,24 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { CODEC_KEYS_ENV } from '../client/codec/keys';
 import { sleep, waitFor } from './chaos/chaos-kit';
 import { startCliStack, type CliStack } from './helpers/cli-stack';
+import { CLI } from './helpers/processes';
+
+const ESC = String.fromCharCode(27);
+
+/** Runs argv[1:] on a pseudo-terminal and exits with its code. */
+const PTY_RUN = 'import pty, sys; status = pty.spawn(sys.argv[1:]); sys.exit(status >> 8)';
+
+function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout }));
+  });
+}
 
 /** `sora-series watch` as a separate process reading a series that runs on a worker process. */
 describe('sora-series watch', () => {
@@ -69,6 +86,20 @@ describe('sora-series watch', () => {
     // The last object is the end, with the reason and how many scenes the series had.
     expect(objects[objects.length - 1]).toMatchObject({ id, status: 'cancelled', ended: true, cancelled: { reason: 'wrong light' }, scenesTotal: 3 });
   }, 120_000);
+
+  test('on a terminal it redraws the live lines in place and keeps finished scenes above them', async () => {
+    stack.sim.setScenario({ jobSeconds: 2 });
+    const name = `watch-tty-${stamp}`;
+    const spec = await stack.file(`${name}.json`, stack.spec(name, `Watcher-${stamp}`, [{ prompt: '@character hums' }, { prompt: '@character sings' }], { maxParallel: 1 }));
+    expect((await stack.cli(['start', spec])).code).toBe(0);
+    // A pseudo-terminal (Python's pty, Python 3 being a project requirement) makes stdout a TTY for the CLI.
+    const run = await runProcess('python3', ['-c', PTY_RUN, process.execPath, CLI, 'watch', name, '--interval', '0.3'], stack.env);
+    expect(run.code).toBe(0);
+    const screen = run.stdout.replace(/\r\n/g, '\n');
+    expect(screen).toMatch(new RegExp(`${ESC}\\[\\d+A${ESC}\\[0J`)); // up over the last frame, clear it
+    expect(screen).toContain('scene 1: completed on relay, 1 take(s), $0.12');
+    expect(screen.trimEnd().split('\n').pop()).toMatch(new RegExp(`series/${name} ended completed: 2/2 scenes`));
+  }, 60_000);
 
   test('an unknown series is named and exits 2', async () => {
     const run = await stack.cli(['watch', `nobody-${stamp}`]);

@@ -43,7 +43,9 @@ interface Context {
 }
 
 interface Command {
+  /** The command line, without `sora-series`. */
   usage: string;
+  does: string;
   /** Names of the positional arguments, all required. */
   positionals: string[];
   options?: Options;
@@ -58,7 +60,8 @@ const done = (ctx: Context, json: unknown, text: string) => {
 
 const COMMANDS: Record<string, Command> = {
   watch: {
-    usage: 'watch <id> [--interval S] [--json]          live progress per scene until the series ends (exit 0 if it completed)',
+    usage: 'watch <id> [--interval S] [--json]',
+    does: 'live progress per scene until the series ends (exit 0 if it completed)',
     positionals: ['id'],
     options: { interval: { type: 'string' } },
     async run(ctx) {
@@ -75,7 +78,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   list: {
-    usage: 'list [--status S] [--character NAME] [--limit N] [--json]   series by status and character',
+    usage: 'list [--status S] [--character NAME] [--limit N] [--json]',
+    does: 'series by status and character',
     positionals: [],
     options: { status: { type: 'string' }, character: { type: 'string' }, limit: { type: 'string' } },
     async run(ctx) {
@@ -89,7 +93,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   takes: {
-    usage: 'takes <id> <scene> [--json]                 every take of a scene: provider, job, outcome, cost, asset, review',
+    usage: 'takes <id> <scene> [--json]',
+    does: 'every take of a scene: provider, job, outcome, cost, asset, review',
     positionals: ['id', 'scene'],
     async run(ctx) {
       const [id, index] = [resolveSeriesId(ctx.args[0]), positiveInt('<scene>', ctx.args[1])];
@@ -98,7 +103,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   pause: {
-    usage: 'pause <id> [--reason R]                     start no new scenes or takes',
+    usage: 'pause <id> [--reason R]',
+    does: 'start no new scenes or takes',
     positionals: ['id'],
     options: { reason: { type: 'string' } },
     async run(ctx) {
@@ -109,6 +115,7 @@ const COMMANDS: Record<string, Command> = {
   },
   resume: {
     usage: 'resume <id>',
+    does: 'undoes pause',
     positionals: ['id'],
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
@@ -117,7 +124,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   cancel: {
-    usage: 'cancel <id> [--reason R]                    graceful: running jobs finish and are paid, the series ends cancelled',
+    usage: 'cancel <id> [--reason R]',
+    does: 'graceful: running jobs finish and are paid, the series ends cancelled',
     positionals: ['id'],
     options: { reason: { type: 'string' } },
     async run(ctx) {
@@ -127,7 +135,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'add-scenes': {
-    usage: 'add-scenes <id> <scenes.yaml|json>         adds [{prompt, seconds?, size?, model?, provider?}]; prints the new indexes',
+    usage: 'add-scenes <id> <scenes.yaml|json>',
+    does: 'adds [{prompt, seconds?, size?, model?, provider?}]; prints the new indexes',
     positionals: ['id', 'scenes file'],
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
@@ -137,7 +146,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   append: {
-    usage: 'append <spec> <scenes file> [--id ID]       appends scenes, starting the series from the spec (streaming) if it does not run',
+    usage: 'append <spec> <scenes file> [--id ID]',
+    does: 'appends scenes, starting the series from the spec (streaming) if it does not run',
     positionals: ['spec', 'scenes file'],
     options: { id: { type: 'string' } },
     async run(ctx) {
@@ -150,7 +160,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'end-scenes': {
-    usage: 'end-scenes <id>                             a streaming series gets no more scenes: it ends when they are done',
+    usage: 'end-scenes <id>',
+    does: 'a streaming series gets no more scenes: it ends when they are done',
     positionals: ['id'],
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
@@ -159,7 +170,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   retry: {
-    usage: 'retry <id> <scene> [--prompt P] [--provider NAME]   a new take of a finished scene',
+    usage: 'retry <id> <scene> [--prompt P] [--provider NAME]',
+    does: 'a new take of a finished scene',
     positionals: ['id', 'scene'],
     options: { prompt: { type: 'string' }, provider: { type: 'string' } },
     async run(ctx) {
@@ -169,10 +181,11 @@ const COMMANDS: Record<string, Command> = {
       return done(ctx, { id, ...answer }, `scene ${answer.index} of ${id} queued for a new take`);
     },
   },
-  approve: review('approve', 'approve <id> <scene> <take> [--note N]      approve a completed take'),
-  reject: review('reject', 'reject <id> <scene> <take> [--note N]       reject a completed take (the scene can be retried)'),
+  approve: review('approve', 'approve a completed take'),
+  reject: review('reject', 'reject a completed take (retry the scene for another)'),
   routing: {
-    usage: 'routing <id> <character|cost|stability>     routing policy for scenes not yet started',
+    usage: 'routing <id> <character|cost|stability>',
+    does: 'routing policy for scenes not yet started',
     positionals: ['id', 'policy'],
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
@@ -182,7 +195,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   budget: {
-    usage: 'budget <id> <usd>                           a higher budget; a series paused by its budget goes on',
+    usage: 'budget <id> <usd>',
+    does: 'a higher budget; a series paused by its budget goes on',
     positionals: ['id', 'usd'],
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
@@ -194,9 +208,10 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-function review(verdict: 'approve' | 'reject', usage: string): Command {
+function review(verdict: 'approve' | 'reject', does: string): Command {
   return {
-    usage,
+    usage: `${verdict} <id> <scene> <take> [--note N]`,
+    does,
     positionals: ['id', 'scene', 'take'],
     options: { note: { type: 'string' } },
     async run(ctx) {
@@ -212,13 +227,18 @@ export const STEERING_COMMANDS = Object.keys(COMMANDS);
 
 /** Usage lines for cli.ts's help. */
 export const STEERING_USAGE = Object.values(COMMANDS)
-  .map((c) => `  sora-series ${c.usage}`)
+  .map((c) => {
+    const line = `  sora-series ${c.usage}`;
+    if (!c.does) return line;
+    // Descriptions start in one column; a long command line puts its description below.
+    return line.length < 58 ? `${line.padEnd(58)}${c.does}` : `${line}\n${' '.repeat(58)}${c.does}`;
+  })
   .join('\n');
 
 /** Runs one watch/steering command; returns the exit code. Usage errors are thrown (exit 2). */
 export async function runSteering(name: string, argv: string[], print: (text: string) => void): Promise<number> {
   const command = COMMANDS[name];
-  const usageOf = `usage: sora-series ${command.usage.split(/\s{2,}/)[0]}`;
+  const usageOf = `usage: sora-series ${command.usage}`;
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false }, ...command.options } });
