@@ -44,7 +44,7 @@ const CENSOR = '[redacted]';
 const SENSITIVE_FIELD = /^(headers|rawHeaders|request|req|config|options|authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|apiKey|secret|client[-_]?secret|password|passwd|access[-_]?token|refresh[-_]?token|bearer)$/i;
 
 /** Environment variables that hold credentials, by name. */
-const SECRET_ENV_NAME = /(^|_)(API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)($|_)/i;
+const SECRET_ENV_NAME = /(^|_)(API_?KEYS?|KEYS?|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)($|_)/i;
 /** Shorter values would blank ordinary words. */
 const MIN_SECRET_LENGTH = 8;
 
