@@ -111,7 +111,8 @@ describe('sora-series steering commands', () => {
     const name = `stream-${stamp}`;
     const id = `series/${name}`;
     const character = `O'Brien ${stamp}`; // a quote in a visibility query value
-    const spec = await stack.file(`${name}.json`, stack.spec(name, character, [{ prompt: '@character opens the stream' }]));
+    // A streaming spec may start without scenes: they all come by append.
+    const spec = await stack.file(`${name}.json`, stack.spec(name, character, [], { streaming: true }));
     const first = await stack.file('first.json', [{ prompt: '@character crosses the bridge' }, { prompt: '@character buys bread' }]);
     const second = await stack.file('second.yaml', '- prompt: "@character rides home"\n');
 
@@ -121,8 +122,8 @@ describe('sora-series steering commands', () => {
     const appended = await stack.cli(['append', spec, second]);
     expect(appended.stdout).toContain(`appended 1 scene(s) to ${id}`);
     // A streaming series waits for more scenes once these are done.
-    await stack.statusUntil(id, '4 scenes done, still running', (s) => s.scenesDone === 4 && s.status === 'running');
-    expect((await stack.status(id)).scenesTotal).toBe(4);
+    await stack.statusUntil(id, '3 scenes done, still running', (s) => s.scenesDone === 3 && s.status === 'running');
+    expect((await stack.status(id)).scenesTotal).toBe(3);
 
     // retry: a finished scene gets a new take; a provider the series does not use is refused
     stack.sim.setScenario({ jobSeconds: 3 });
@@ -161,11 +162,11 @@ describe('sora-series steering commands', () => {
     const watch = await stack.cli(['watch', name]);
     expect(watch.code).toBe(0);
     const done = await stack.status(id);
-    expect(done).toMatchObject({ status: 'completed', scenesTotal: 4, scenesDone: 4 });
+    expect(done).toMatchObject({ status: 'completed', scenesTotal: 3, scenesDone: 3 });
     const after = JSON.parse(await ok(['takes', name, '3', '--json']));
     expect(after.takes).toEqual([expect.objectContaining({ take: 1, outcome: 'completed', review: { verdict: 'reject', note: 'too dark' } })]);
-    // every take was paid exactly once: 4 first takes and the retake
-    expect(stack.submitted(id)).toBe(5);
+    // every take was paid exactly once: 3 first takes and the retake
+    expect(stack.submitted(id)).toBe(4);
 
     // an ended series is not started again by an append; bad scenes start nothing
     const again = await stack.cli(['append', spec, second]);
@@ -177,7 +178,7 @@ describe('sora-series steering commands', () => {
     expect(none.stderr).toContain(`no series with id ${id}-other`);
 
     const rows = await listed(['--character', character, '--status', 'completed'], (r) => r.length === 1);
-    expect(rows[0]).toMatchObject({ id, status: 'completed', scenesDone: 4, scenesTotal: 4, providersUsed: ['relay'] });
+    expect(rows[0]).toMatchObject({ id, status: 'completed', scenesDone: 3, scenesTotal: 3, providersUsed: ['relay'] });
   }, 180_000);
 
   test('usage errors name the argument and exit 2, checked before Temporal is reached', async () => {

@@ -101,6 +101,27 @@ describe('sora-series watch', () => {
     expect(screen.trimEnd().split('\n').pop()).toMatch(new RegExp(`series/${name} ended completed: 2/2 scenes`));
   }, 60_000);
 
+  test('shows scenes awaiting review; an approval from another process lets the series complete', async () => {
+    stack.sim.setScenario({ jobSeconds: 1 });
+    const name = `watch-review-${stamp}`;
+    const id = `series/${name}`;
+    const spec = await stack.file(`${name}.json`, stack.spec(name, `Watcher-${stamp}`, [{ prompt: '@character bows' }], { approval: 'required' }));
+    expect((await stack.cli(['start', spec])).code).toBe(0);
+
+    const watching = stack.cli(['watch', name, '--interval', '0.3'], 60_000);
+    await stack.statusUntil(id, 'awaiting approval', (s) => s.status === 'awaiting_approval');
+    await sleep(1000); // a few of the watcher's ticks
+    const approve = await stack.cli(['approve', name, '1', '1']);
+    expect(approve).toMatchObject({ code: 0, stderr: '' });
+    const watch = await watching;
+
+    expect(watch).toMatchObject({ code: 0, stderr: '' });
+    const lines = watch.stdout.trim().split('\n');
+    expect(lines).toContain(`${id}: awaiting_approval, 1/1 scenes done, $0.12 so far`);
+    expect(lines).toContainEqual(expect.stringMatching(/^awaiting review: scene 1 \(/));
+    expect(lines[lines.length - 1]).toMatch(new RegExp(`^${id} ended completed: 1/1 scenes`));
+  }, 60_000);
+
   test('an unknown series is named and exits 2', async () => {
     const run = await stack.cli(['watch', `nobody-${stamp}`]);
     expect(run.code).toBe(2);
