@@ -119,7 +119,7 @@ export function devServerArgs(options: {
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-function track(child: ChildProcess): void {
+export function track(child: ChildProcess): void {
   live.add(child);
   child.once('exit', () => live.delete(child));
   if (exitHookInstalled) return;
@@ -141,7 +141,7 @@ while kill -0 "$child" 2>/dev/null && [ "$i" -lt ${STOP_GRACE_MS / 1000} ]; do s
 kill -KILL "$child" 2>/dev/null
 exit 0`;
 
-function startWatchdog(childPid: number): ChildProcess | undefined {
+export function startWatchdog(childPid: number): ChildProcess | undefined {
   if (process.platform === 'win32') return undefined;
   const watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'temporal-watchdog', String(process.pid), String(childPid)], {
     stdio: 'ignore',
@@ -154,7 +154,7 @@ function startWatchdog(childPid: number): ChildProcess | undefined {
 
 // ---------------------------------------------------------------------------------------------
 
-async function readTail(file: string, from: number, maxBytes = 6000): Promise<string> {
+export async function readTail(file: string, from: number, maxBytes = 6000): Promise<string> {
   try {
     const size = (await stat(file)).size;
     const start = Math.max(from, size - maxBytes);
