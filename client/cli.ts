@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { connectClient } from './connect';
 import { formatEstimate, validateSpecFile } from './commands/validate';
 import { checkBudget } from './estimate';
+import { resolveSeriesId } from './commands/args';
 import { formatReport, runSeries } from './commands/run';
 import { seriesReport } from './series-client';
 import { specJsonSchema } from './spec';
@@ -108,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'status': {
-      const id = needArg('id');
+      const id = resolveSeriesId(needArg('id'));
       const { client, close } = await connectClient();
       try {
         const report = await seriesReport(client, id);

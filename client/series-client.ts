@@ -10,7 +10,7 @@ export const seriesWorkflowId = (name: string) => `series/${name}`;
 
 export class SeriesAlreadyRunningError extends Error {
   constructor(readonly workflowId: string) {
-    super(`series ${workflowId} already exists; pick another name or --id, or check it with: sora-series status ${workflowId}`);
+    super(`series ${workflowId} already exists (running or finished; a series id is used once, so nothing is paid twice); pick another name or --id, or check it with: sora-series status ${workflowId}`);
     this.name = 'SeriesAlreadyRunningError';
   }
 }
@@ -27,6 +27,8 @@ export function startOptions(input: SeriesInput, options: { taskQueue: string; w
   return {
     workflowId: options.workflowId ?? seriesWorkflowId(input.name),
     taskQueue: options.taskQueue,
+    // A finished series is never run again under its id: that would pay for every scene twice.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
     args: [input] as [SeriesInput],
     // Seen in the Web UI list and searchable; the workflow keeps progress current.
     typedSearchAttributes: [

@@ -12,7 +12,7 @@ import {
   reviewTake,
   setRouting,
 } from '../client/series-messages';
-import { startSeries } from '../client/series-client';
+import { SeriesAlreadyRunningError, startSeries } from '../client/series-client';
 import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
 import { SeriesStatusKey } from '../workflows/search-attributes';
 import type { SeriesInput, SeriesResult } from '../workflows/types';
@@ -57,6 +57,14 @@ describe('steering a running series', () => {
       },
     );
   const submits = (id: string) => h.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`${id}/`)).length;
+
+  test('a finished series is not run again under its id (that would pay for every scene twice)', async () => {
+    const input = seriesInput(h.sim.url, {}, 1);
+    const id = await start(input);
+    await result(id);
+    await expect(start(input)).rejects.toBeInstanceOf(SeriesAlreadyRunningError);
+    expect(submits(id)).toBe(1);
+  });
 
   test('pause holds new scenes (status, search attribute), resume lets them run', async () => {
     const id = await start(seriesInput(h.sim.url, { maxParallel: 1 }, 3));
