@@ -48,7 +48,7 @@ export interface TemporalServerBuildOptions {
   env?: NodeJS.ProcessEnv;
   /** Progress lines. Default: none. */
   log?: (line: string) => void;
-  /** Give up on `go install` after this long. Default 60 min (a cold build on 2 loaded cores took 10). */
+  /** Give up on `go install` after this long. Default 60 min (a cold build took 8 min on the 2-core build machine under load). */
   timeoutMs?: number;
 }
 
@@ -128,7 +128,7 @@ function goInstall(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): P
 
 /**
  * The Temporal server binaries of `version`: the cached build, else a new one (minutes: about
- * 1.6 GB of modules and 1.2 GB of build cache on first use). Concurrent callers may both build;
+ * 1.6 GB of modules and 1.3 GB of Go build cache on first use; seconds once those caches are warm). Concurrent callers may both build;
  * the first finished build wins, and the other's is discarded.
  */
 export async function ensureTemporalServer(options: TemporalServerBuildOptions = {}): Promise<TemporalServerBinaries & { info: BuildInfo; built: boolean }> {

@@ -6,7 +6,8 @@
  * (dist/workers/main.js) and a series, grown by an update, with the server restarted in the middle of it.
  *
  * Opt-in (SORA_SERIES_REAL_SERVER=1): the first build of the server downloads ~1.6 GB of Go
- * modules and compiles for minutes (10.5 min measured on the 2-core build machine under load),
+ * modules and compiles for minutes (478 s measured on the 2-core build machine under load; 6 s
+ * again once Go's module and build caches are warm),
  * too much for `npm test` on a clean clone. Once built, the test itself takes about a minute.
  */
 import { existsSync } from 'node:fs';
