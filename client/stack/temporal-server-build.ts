@@ -127,9 +127,10 @@ function goInstall(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): P
 }
 
 /**
- * The Temporal server binaries of `version`: the cached build, else a new one (minutes: about
- * 1.6 GB of modules and 1.3 GB of Go build cache on first use; seconds once those caches are warm). Concurrent callers may both build;
- * the first finished build wins, and the other's is discarded.
+ * The Temporal server binaries of `version`: the cached build, else a new one (minutes, with
+ * about 1.6 GB of modules and 1.3 GB of Go build cache on first use; seconds once those caches
+ * are warm). Concurrent callers may both build; the first finished build wins, the other's is
+ * discarded.
  */
 export async function ensureTemporalServer(options: TemporalServerBuildOptions = {}): Promise<TemporalServerBinaries & { info: BuildInfo; built: boolean }> {
   const version = options.version ?? TEMPORAL_SERVER_VERSION;

@@ -7,8 +7,8 @@
  *
  * Opt-in (SORA_SERIES_REAL_SERVER=1): the first build of the server downloads ~1.6 GB of Go
  * modules and compiles for minutes (478 s measured on the 2-core build machine under load; 6 s
- * again once Go's module and build caches are warm),
- * too much for `npm test` on a clean clone. Once built, the test itself takes about a minute.
+ * again once Go's module and build caches are warm), too much for `npm test` on a clean clone
+ * of a new machine. Once built, the test itself takes about 20 s.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
