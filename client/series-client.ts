@@ -115,16 +115,20 @@ export function reportOfResult(id: string, result: SeriesResult): SeriesReport {
   return reportOf(id, { ...result, scenesTotal: result.scenes.length, scenesDone: result.scenes.length });
 }
 
-/** Live status from the running workflow, or the result of a finished one. */
-export async function seriesReport(client: Client, workflowId: string): Promise<SeriesReport> {
+/** The series' handle and description; an unknown id is a SeriesNotFoundError. */
+export async function describeSeries(client: Client, workflowId: string) {
   const handle = client.workflow.getHandle<typeof seriesWorkflow>(workflowId);
-  let description;
   try {
-    description = await handle.describe();
+    return { handle, description: await handle.describe() };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new SeriesNotFoundError(workflowId);
     throw err;
   }
+}
+
+/** Live status from the running workflow, or the result of a finished one. */
+export async function seriesReport(client: Client, workflowId: string): Promise<SeriesReport> {
+  const { handle, description } = await describeSeries(client, workflowId);
   switch (description.status.name) {
     case 'RUNNING':
       return reportOf(workflowId, await handle.query(seriesStatusQuery));

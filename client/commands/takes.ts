@@ -1,8 +1,7 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { seriesStatusQuery } from '../../workflows/messages';
-import type { seriesWorkflow } from '../../workflows/series';
 import type { SceneResult, TakeRecord } from '../../workflows/types';
-import { SeriesNotFoundError } from '../series-client';
+import { describeSeries } from '../series-client';
 import { sceneProgress } from './scene-progress';
 
 /** `sora-series takes`: every take of one scene, finished ones and the one in flight. */
@@ -42,14 +41,7 @@ export interface SceneTakes {
 
 /** Finished scenes from the live status (running series) or the result (finished series). */
 async function finishedScenes(client: Client, id: string): Promise<{ scenes: SceneResult[]; running: number[] }> {
-  const handle = client.workflow.getHandle<typeof seriesWorkflow>(id);
-  let description;
-  try {
-    description = await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new SeriesNotFoundError(id);
-    throw err;
-  }
+  const { handle, description } = await describeSeries(client, id);
   if (description.status.name === 'RUNNING') {
     const view = await handle.query(seriesStatusQuery);
     return { scenes: view.scenes, running: view.running };

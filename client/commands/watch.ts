@@ -1,7 +1,7 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { seriesStatusQuery, type BudgetView, type SeriesStatusView } from '../../workflows/messages';
 import { ScenesTotal } from '../../workflows/search-attributes';
-import { SeriesNotFoundError, seriesReport, type SeriesReport } from '../series-client';
+import { describeSeries, seriesReport, type SeriesReport } from '../series-client';
 import { sceneProgress, type SceneProgress } from './scene-progress';
 
 /**
@@ -39,14 +39,7 @@ interface NoAnswer {
 }
 
 async function snapshotOf(client: Client, id: string): Promise<WatchSnapshot | NoAnswer> {
-  const handle = client.workflow.getHandle(id);
-  let description;
-  try {
-    description = await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new SeriesNotFoundError(id);
-    throw err;
-  }
+  const { handle, description } = await describeSeries(client, id);
   if (description.status.name !== 'RUNNING') {
     const cancelled = description.status.name === 'COMPLETED' ? await cancellationOf(client, id) : undefined;
     // The report counts the scenes that ran; the attribute how many the series had (a cancelled one ran fewer).
