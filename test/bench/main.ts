@@ -9,6 +9,9 @@
  *   --temporal-address A    use a running Temporal frontend instead of starting a dev server
  *   --cases a,b             only these cases (latency, history, overhead, notice, memory, recovery)
  *   --keep                  keep the temp folder (Temporal log, worker logs, data) and print where
+ *   --skip-plain            latency without the plain script (profiling runs; its fields are then NaN)
+ *   --without-shared-limits experiment: stop the provider-slots limiters the workers start, so series
+ *                           fall back to their own windows (shows what the shared limit costs; not the product)
  */
 import { loadavg } from 'node:os';
 import { FULL, latencyPollMs, PRODUCT_DEFAULT_POLL_MS, SMOKE, type BenchConfig } from './config';
@@ -40,22 +43,26 @@ interface Args {
   temporalAddress?: string;
   cases: CaseName[];
   keep: boolean;
+  skipPlain: boolean;
+  withoutSharedLimits: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, smoke: false, cases: [...CASES], keep: false };
+  const args: Args = { json: false, smoke: false, cases: [...CASES], keep: false, skipPlain: false, withoutSharedLimits: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') args.json = true;
     else if (arg === '--smoke') args.smoke = true;
     else if (arg === '--keep') args.keep = true;
+    else if (arg === '--skip-plain') args.skipPlain = true;
+    else if (arg === '--without-shared-limits') args.withoutSharedLimits = true;
     else if (arg === '--temporal-address') args.temporalAddress = argv[++i];
     else if (arg === '--cases') {
       const wanted = (argv[++i] ?? '').split(',').filter(Boolean);
       const unknown = wanted.filter((c) => !(CASES as readonly string[]).includes(c));
       if (unknown.length || !wanted.length) throw new Error(`--cases: give some of ${CASES.join(',')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
       args.cases = CASES.filter((c) => wanted.includes(c));
-    } else throw new Error(`unknown argument ${arg}; use --json, --smoke, --keep, --temporal-address HOST:PORT, --cases ${CASES.join(',')}`);
+    } else throw new Error(`unknown argument ${arg}; use --json, --smoke, --keep, --skip-plain, --without-shared-limits, --temporal-address HOST:PORT, --cases ${CASES.join(',')}`);
   }
   return args;
 }
@@ -132,6 +139,10 @@ async function main(): Promise<number> {
   const stack: BenchStack = await startBenchStack({ temporalAddress: args.temporalAddress, simulators: simulatorPlans(config), workers: workerPlans(config, roles), log, keep: args.keep });
   const workerStarts: Record<string, number> = {};
   try {
+    if (args.withoutSharedLimits) {
+      await stack.stopSharedLimits();
+      notes.push('EXPERIMENT --without-shared-limits: provider-slots limiters stopped, series used their own windows only; not the product as shipped');
+    }
     for (const name of new Set([...roles].map((r) => stack.worker(r)))) workerStarts[name.name] = (name.startMs ?? NaN) / 1000;
     details.workerStartSeconds = workerStarts;
     const run = async <K extends keyof BenchResults>(name: K, body: () => Promise<{ result: BenchResults[K]; info: Record<string, number>; notes?: string[] }>) => {
@@ -153,7 +164,7 @@ async function main(): Promise<number> {
         log(`case ${name} FAILED: ${(err as Error).stack ?? err}`);
       }
     };
-    await run('latency', () => latencyCase(stack, config));
+    await run('latency', () => latencyCase(stack, config, { plain: !args.skipPlain }));
     await run('history', () => historyCase(stack, config));
     await run('overhead', () => overheadCase(stack, config));
     await run('notice', () => noticeCase(stack, config));

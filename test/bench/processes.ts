@@ -44,6 +44,21 @@ export function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number | un
   }
 }
 
+/** CPU time a process has used so far (user + system), in seconds; NaN once it is gone or off Linux. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux the project runs on. */
+const CLOCK_TICKS = 100;
+
 function tail(file: string, chars = 3000): string {
   try {
     const text = readFileSync(file, 'utf8');

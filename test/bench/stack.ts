@@ -34,6 +34,8 @@ export interface WorkerRole {
 export interface BenchStack {
   client: Client;
   address: string;
+  /** The dev server's process (undefined when the bench uses a server it did not start). */
+  serverPid?: number;
   dir: string;
   simulators: Map<string, RunningSimulator>;
   providersFile: string;
@@ -43,6 +45,8 @@ export interface BenchStack {
   pollMsOf(role: string): number;
   /** Starts a fresh worker process for a role (same queue, same settings): a replacement after a kill. */
   replaceWorker(role: string): WorkerProcess;
+  /** Experiment: terminate the provider-slots limiters the workers started (series then use their own windows). */
+  stopSharedLimits(): Promise<void>;
   log(line: string): void;
   stop(): Promise<void>;
 }
@@ -91,11 +95,13 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
   };
   try {
     let address = options.temporalAddress;
+    let serverPid: number | undefined;
     if (!address) {
       options.log('starting the Temporal dev server (SQLite in a temp folder)');
       const server: DevServer = await startDevServer({ ui: false, dbFile: join(dir, 'temporal.sqlite'), logFile: join(dir, 'temporal.log') });
       stops.push(() => server.stop());
       address = server.address;
+      serverPid = server.pid;
     }
     const connection = await Connection.connect({ address });
     stops.push(() => connection.close());
@@ -120,13 +126,14 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
     }
     // Workers start one provider-slots limiter per provider and queue; they outlive series, not the bench.
     const queues: string[] = [];
-    stops.push(() =>
-      Promise.all(
+    const stopLimiters = async (reason: string) => {
+      await Promise.all(
         queues.flatMap((queue) =>
-          providers.map((p) => client.workflow.getHandle(providerSlotsWorkflowId(queue, p.name)).terminate('bench over').catch(() => undefined)),
+          providers.map((p) => client.workflow.getHandle(providerSlotsWorkflowId(queue, p.name)).terminate(reason).catch(() => undefined)),
         ),
-      ),
-    );
+      );
+    };
+    stops.push(() => stopLimiters('bench over'));
     const providersFile = join(dir, 'providers.json');
     await writeFile(providersFile, JSON.stringify({ providers }, null, 2));
 
@@ -172,6 +179,7 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
     return {
       client,
       address,
+      serverPid,
       dir,
       simulators,
       providersFile,
@@ -184,6 +192,7 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
         for (const [r, w] of byRole) if (w.process === old) byRole.set(r, { spec, process: fresh });
         return fresh;
       },
+      stopSharedLimits: () => stopLimiters('bench experiment: without shared limits'),
       log: options.log,
       stop,
     };

@@ -7,6 +7,7 @@
 import { SIMULATOR_KEYS } from '../../../client/stack/dev-stack';
 import { latencyPollMs, plainPollMs, type BenchConfig } from '../config';
 import { runPlainScript } from '../plain-script';
+import { prefixed, profileSeries } from '../profile';
 import { benchSeriesInput, completed, startBenchSeries } from '../series';
 import type { BenchStack } from '../stack';
 
@@ -22,7 +23,7 @@ export const LATENCY_SIMULATOR = 'latency';
 export const PLAIN_SIMULATOR = 'plain';
 export const LATENCY_PROVIDER = 'relay';
 
-export async function latencyCase(stack: BenchStack, config: BenchConfig): Promise<{ result: LatencyResult; info: Record<string, number> }> {
+export async function latencyCase(stack: BenchStack, config: BenchConfig, options: { plain: boolean } = { plain: true }): Promise<{ result: LatencyResult; info: Record<string, number> }> {
   const { scenes, concurrency, jobSeconds } = config.latency;
   const sim = stack.simulators.get(LATENCY_SIMULATOR)!;
   const plainSim = stack.simulators.get(PLAIN_SIMULATOR)!;
@@ -33,16 +34,18 @@ export async function latencyCase(stack: BenchStack, config: BenchConfig): Promi
     const started = performance.now();
     const series = await startBenchSeries(stack.client, worker.taskQueue, input);
     await completed(series);
-    return (performance.now() - started) / 1000;
+    return { seconds: (performance.now() - started) / 1000, series };
   })();
-  const plainRun = runPlainScript({
+  const plainRun = !options.plain
+    ? Promise.resolve({ seconds: NaN, characterSeconds: 0, videos: scenes })
+    : runPlainScript({
     relayBaseUrl: plainSim.relayBaseUrl,
     key: SIMULATOR_KEYS.SORA_RELAY_KEY,
     clipUrl: `${plainSim.url}/clips/mira.mp4`,
     scenes,
     pollMs: plainPollMs(config),
   });
-  const [measuredSeconds, plain] = await Promise.all([seriesRun, plainRun]);
+  const [{ seconds: measuredSeconds, series }, plain] = await Promise.all([seriesRun, plainRun]);
   if (plain.videos !== scenes) throw new Error(`the plain script made ${plain.videos} of ${scenes} videos`);
 
   // The upstream's own floor: its character creation (the plain script's call), then the scenes C at a time.
@@ -61,6 +64,7 @@ export async function latencyCase(stack: BenchStack, config: BenchConfig): Promi
       workerPollMs: stack.pollMsOf('latency'),
       plainPollMs: plainPollMs(config),
       scaledWorkerPollMs: latencyPollMs(config),
+      ...prefixed('profile.', await profileSeries(stack.client, series.workflowId, sim, concurrency)),
     },
   };
 }

@@ -17,8 +17,10 @@ export interface MemoryResult {
 export const MEMORY_SIMULATOR = 'memory';
 export const MEMORY_PROVIDER = 'wide';
 const SAMPLE_MS = 500;
+/** The ramp has stalled when no further scene got in flight for this long: the worker holds no more. */
+const STALL_MS = 30_000;
 
-export async function memoryCase(stack: BenchStack, config: BenchConfig): Promise<{ result: MemoryResult; info: Record<string, number> }> {
+export async function memoryCase(stack: BenchStack, config: BenchConfig): Promise<{ result: MemoryResult; info: Record<string, number>; notes: string[] }> {
   const { series: count, scenesPerSeries, holdSeconds, rampTimeoutSeconds } = config.memory;
   const target = count * scenesPerSeries;
   const sim = stack.simulators.get(MEMORY_SIMULATOR)!;
@@ -40,8 +42,16 @@ export async function memoryCase(stack: BenchStack, config: BenchConfig): Promis
     ),
   );
   const deadline = started + rampTimeoutSeconds * 1000;
+  let grewAt = performance.now();
+  let stalled = false;
   while (inflight() < target && performance.now() < deadline) {
+    const before = peakInflight;
     sample();
+    if (peakInflight > before) grewAt = performance.now();
+    if (performance.now() - grewAt > STALL_MS) {
+      stalled = true;
+      break;
+    }
     await sleep(SAMPLE_MS);
   }
   const rampSeconds = (performance.now() - started) / 1000;
@@ -52,8 +62,10 @@ export async function memoryCase(stack: BenchStack, config: BenchConfig): Promis
   }
   sample();
   await Promise.all(runs.map((r) => r.handle.terminate('bench: memory measured').catch(() => undefined)));
+  const notes = stalled ? [`memory: scenes in flight stopped growing at ${peakInflight} of ${target} (nothing new for ${STALL_MS / 1000} s): the worker takes no more`] : [];
   return {
+    notes,
     result: { inflightScenes: peakInflight, workerRssMb: peakRss },
-    info: { target, rampSeconds, rssBeforeMb: rssBefore, series: count },
+    info: { target, rampSeconds, stalled: stalled ? 1 : 0, rssBeforeMb: rssBefore, series: count },
   };
 }

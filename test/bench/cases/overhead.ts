@@ -7,6 +7,8 @@
 import { temporal } from '@temporalio/proto';
 import type { BenchConfig } from '../config';
 import { activitiesScheduled, historyOf } from '../histories';
+import { cpuSeconds } from '../processes';
+import { prefixed } from '../profile';
 import type { NoopSeriesInput } from '../noop-workflows';
 import { benchSeriesInput, completed, sceneWorkflowId, startBenchSeries } from '../series';
 import type { BenchStack } from '../stack';
@@ -42,6 +44,19 @@ export async function overheadCase(stack: BenchStack, config: BenchConfig): Prom
   const sim = stack.simulators.get(OVERHEAD_SIMULATOR)!;
   const scenes = count * scenesPerSeries;
 
+  // CPU per scene of each process during each half: where the orchestration cost lands.
+  const cpu = () => ({
+    real: cpuSeconds(stack.worker('overhead').pid),
+    noop: cpuSeconds(stack.worker('noop').pid),
+    server: cpuSeconds(stack.serverPid),
+    bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+  });
+  const perScene = (a: ReturnType<typeof cpu>, b: ReturnType<typeof cpu>, worker: 'real' | 'noop') => ({
+    workerCpuMsPerScene: ((b[worker] - a[worker]) * 1000) / scenes,
+    serverCpuMsPerScene: ((b.server - a.server) * 1000) / scenes,
+    benchCpuMsPerScene: ((b.bench - a.bench) * 1000) / scenes,
+  });
+  const cpuAtStart = cpu();
   const realStarted = performance.now();
   const runs = await Promise.all(
     Array.from({ length: count }, () =>
@@ -50,6 +65,7 @@ export async function overheadCase(stack: BenchStack, config: BenchConfig): Prom
   );
   await Promise.all(runs.map(completed));
   const realSeconds = (performance.now() - realStarted) / 1000;
+  const cpuAfterReal = cpu();
 
   const shape = await activityShape(stack, runs[0].workflowId);
   const noopQueue = stack.worker('noop').taskQueue;
@@ -66,12 +82,22 @@ export async function overheadCase(stack: BenchStack, config: BenchConfig): Prom
   );
   const done = await Promise.all(noops.map((h) => h.result() as Promise<number>));
   const noopSeconds = (performance.now() - noopStarted) / 1000;
+  const cpuAfterNoop = cpu();
   if (done.some((n) => n !== scenesPerSeries)) throw new Error(`no-op series ran ${done.join(', ')} scenes, expected ${scenesPerSeries} each`);
 
   const scenesPerSecond = scenes / realSeconds;
   const noopScenesPerSecond = scenes / noopSeconds;
   return {
     result: { scenesPerSecond, noopScenesPerSecond, ratioToNoop: scenesPerSecond / noopScenesPerSecond },
-    info: { scenes, series: count, window: concurrency, realSeconds, noopSeconds, ...shape },
+    info: {
+      scenes,
+      series: count,
+      window: concurrency,
+      realSeconds,
+      noopSeconds,
+      ...shape,
+      ...prefixed('real.', perScene(cpuAtStart, cpuAfterReal, 'real')),
+      ...prefixed('noop.', perScene(cpuAfterReal, cpuAfterNoop, 'noop')),
+    },
   };
 }
