@@ -19,7 +19,8 @@ export interface BenchConfig {
      */
     realJobSeconds: number;
   };
-  overhead: { series: number; scenesPerSeries: number; concurrency: number };
+  /** Each half runs `series` series of `scenesPerSeries` scenes; `rounds` of (real, no-op) halves, alternating. */
+  overhead: { series: number; scenesPerSeries: number; concurrency: number; rounds: number };
   history: {
     shortSeconds: number;
     longSeconds: number;
@@ -42,7 +43,7 @@ export const FULL: BenchConfig = {
   smoke: false,
   seed: 20261126,
   latency: { scenes: 24, concurrency: 4, jobSeconds: 10, jitter: 0.2, realJobSeconds: 120 },
-  overhead: { series: 10, scenesPerSeries: 20, concurrency: 4 },
+  overhead: { series: 10, scenesPerSeries: 10, concurrency: 4, rounds: 2 },
   history: { shortSeconds: 1, longSeconds: 30, smallSeries: 40, largeSeries: 1000, largeConcurrency: 20 },
   notice: { scenes: 24, concurrency: 4, jobSeconds: 2, jitter: 0.5, pollMs: PRODUCT_DEFAULT_POLL_MS, webhookWorkerPollMs: 60_000 },
   memory: { series: 10, scenesPerSeries: 50, holdSeconds: 10, rampTimeoutSeconds: 300 },
@@ -53,7 +54,7 @@ export const SMOKE: BenchConfig = {
   smoke: true,
   seed: 7,
   latency: { scenes: 4, concurrency: 2, jobSeconds: 1, jitter: 0.2, realJobSeconds: 120 },
-  overhead: { series: 2, scenesPerSeries: 3, concurrency: 2 },
+  overhead: { series: 2, scenesPerSeries: 3, concurrency: 2, rounds: 1 },
   history: { shortSeconds: 1, longSeconds: 2, smallSeries: 3, largeSeries: 9, largeConcurrency: 3, scenesPerRun: 4 },
   notice: { scenes: 3, concurrency: 3, jobSeconds: 1, jitter: 0.5, pollMs: 200, webhookWorkerPollMs: 200 },
   memory: { series: 2, scenesPerSeries: 3, holdSeconds: 1, rampTimeoutSeconds: 60 },

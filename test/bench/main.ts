@@ -8,11 +8,13 @@
  *   --smoke                 tiny sizes, every code path in well under a minute (the smoke test)
  *   --temporal-address A    use a running Temporal frontend instead of starting a dev server
  *   --cases a,b             only these cases (latency, history, overhead, notice, memory, recovery)
+ *   --out FILE              also write the JSON object to FILE
  *   --keep                  keep the temp folder (Temporal log, worker logs, data) and print where
  *   --skip-plain            latency without the plain script (profiling runs; its fields are then NaN)
  *   --without-shared-limits experiment: stop the provider-slots limiters the workers start, so series
  *                           fall back to their own windows (shows what the shared limit costs; not the product)
  */
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { FULL, latencyPollMs, PRODUCT_DEFAULT_POLL_MS, SMOKE, type BenchConfig } from './config';
 import { historyCase, HISTORY_PROVIDERS, HISTORY_SIMULATORS } from './cases/history';
@@ -45,6 +47,7 @@ interface Args {
   keep: boolean;
   skipPlain: boolean;
   withoutSharedLimits: boolean;
+  out?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -54,6 +57,7 @@ function parseArgs(argv: string[]): Args {
     if (arg === '--json') args.json = true;
     else if (arg === '--smoke') args.smoke = true;
     else if (arg === '--keep') args.keep = true;
+    else if (arg === '--out') args.out = argv[++i];
     else if (arg === '--skip-plain') args.skipPlain = true;
     else if (arg === '--without-shared-limits') args.withoutSharedLimits = true;
     else if (arg === '--temporal-address') args.temporalAddress = argv[++i];
@@ -62,7 +66,7 @@ function parseArgs(argv: string[]): Args {
       const unknown = wanted.filter((c) => !(CASES as readonly string[]).includes(c));
       if (unknown.length || !wanted.length) throw new Error(`--cases: give some of ${CASES.join(',')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
       args.cases = CASES.filter((c) => wanted.includes(c));
-    } else throw new Error(`unknown argument ${arg}; use --json, --smoke, --keep, --skip-plain, --without-shared-limits, --temporal-address HOST:PORT, --cases ${CASES.join(',')}`);
+    } else throw new Error(`unknown argument ${arg}; use --json, --out FILE, --smoke, --keep, --skip-plain, --without-shared-limits, --temporal-address HOST:PORT, --cases ${CASES.join(',')}`);
   }
   return args;
 }
@@ -191,11 +195,15 @@ async function main(): Promise<number> {
   const report = table(rows(results, ctx), m);
   const seconds = (performance.now() - started) / 1000;
   const document = { ...results, machine: { ...m, loadAverage1mAtStart: loadAtStart, loadAverage1mAtEnd: loadavg()[0] }, mode: config.smoke ? 'smoke' : 'full', seconds, details, notes };
+  if (args.out) writeFileSync(args.out, `${toJson(document)}\n`);
   if (args.json) {
     process.stderr.write(`${report}\n`);
     out(toJson(document));
   } else {
     out(report);
+    for (const [name, values] of Object.entries(details)) {
+      out(`${name}: ${Object.entries(values).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(2)}`).join(' ')}`);
+    }
     for (const note of notes) out(`note: ${note}`);
     out(`(${config.smoke ? 'smoke' : 'full'} run, ${seconds.toFixed(0)} s; --json for the JSON object)`);
   }

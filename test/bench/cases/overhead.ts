@@ -40,64 +40,88 @@ async function activityShape(stack: BenchStack, seriesId: string): Promise<Omit<
 }
 
 export async function overheadCase(stack: BenchStack, config: BenchConfig): Promise<{ result: OverheadResult; info: Record<string, number> }> {
-  const { series: count, scenesPerSeries, concurrency } = config.overhead;
+  const { series: count, scenesPerSeries, concurrency, rounds } = config.overhead;
   const sim = stack.simulators.get(OVERHEAD_SIMULATOR)!;
-  const scenes = count * scenesPerSeries;
+  const chunk = count * scenesPerSeries;
+  const tag = `${Date.now().toString(36)}-${process.pid}`;
+  let shape: Omit<NoopSeriesInput, 'scenes' | 'window'> | undefined;
 
-  // CPU per scene of each process during each half: where the orchestration cost lands.
+  // CPU of each process: where the orchestration cost lands (worker, server, this process with the simulators).
   const cpu = () => ({
     real: cpuSeconds(stack.worker('overhead').pid),
     noop: cpuSeconds(stack.worker('noop').pid),
     server: cpuSeconds(stack.serverPid),
     bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
   });
-  const perScene = (a: ReturnType<typeof cpu>, b: ReturnType<typeof cpu>, worker: 'real' | 'noop') => ({
-    workerCpuMsPerScene: ((b[worker] - a[worker]) * 1000) / scenes,
-    serverCpuMsPerScene: ((b.server - a.server) * 1000) / scenes,
-    benchCpuMsPerScene: ((b.bench - a.bench) * 1000) / scenes,
+  const totals = {
+    real: { seconds: 0, scenes: 0, worker: 0, server: 0, bench: 0 },
+    noop: { seconds: 0, scenes: 0, worker: 0, server: 0, bench: 0 },
+  };
+
+  const runReal = async () => {
+    const runs = await Promise.all(
+      Array.from({ length: count }, () =>
+        startBenchSeries(
+          stack.client,
+          stack.worker('overhead').taskQueue,
+          benchSeriesInput({ label: 'overhead', provider: OVERHEAD_PROVIDER, scenes: scenesPerSeries, maxParallel: concurrency, clipUrl: `${sim.url}/clips/mira.mp4` }),
+        ),
+      ),
+    );
+    await Promise.all(runs.map(completed));
+    shape ??= await activityShape(stack, runs[0].workflowId);
+  };
+  let noopRound = 0;
+  const runNoop = async () => {
+    const round = noopRound++;
+    const handles = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        stack.client.workflow.start('noopSeriesWorkflow', {
+          workflowId: `bench-noop-${tag}-${round}-${i}`,
+          taskQueue: stack.worker('noop').taskQueue,
+          args: [{ scenes: scenesPerSeries, window: concurrency, ...shape! } satisfies NoopSeriesInput],
+        }),
+      ),
+    );
+    const done = await Promise.all(handles.map((h) => h.result() as Promise<number>));
+    if (done.some((n) => n !== scenesPerSeries)) throw new Error(`no-op series ran ${done.join(', ')} scenes, expected ${scenesPerSeries} each`);
+  };
+
+  // Alternating halves (real, noop, noop, real, ...): a machine whose load drifts during the case
+  // weighs on both sides alike. The first half is real: the no-op shape is counted from its histories.
+  const order = Array.from({ length: rounds }, (_, r) => (r % 2 === 0 ? (['real', 'noop'] as const) : (['noop', 'real'] as const))).flat();
+  for (const kind of order) {
+    const before = cpu();
+    const started = performance.now();
+    await (kind === 'real' ? runReal() : runNoop());
+    const after = cpu();
+    const t = totals[kind];
+    t.seconds += (performance.now() - started) / 1000;
+    t.scenes += chunk;
+    t.worker += after[kind] - before[kind];
+    t.server += after.server - before.server;
+    t.bench += after.bench - before.bench;
+  }
+
+  const perScene = (t: (typeof totals)['real']) => ({
+    workerCpuMsPerScene: (t.worker * 1000) / t.scenes,
+    serverCpuMsPerScene: (t.server * 1000) / t.scenes,
+    benchCpuMsPerScene: (t.bench * 1000) / t.scenes,
   });
-  const cpuAtStart = cpu();
-  const realStarted = performance.now();
-  const runs = await Promise.all(
-    Array.from({ length: count }, () =>
-      startBenchSeries(stack.client, stack.worker('overhead').taskQueue, benchSeriesInput({ label: 'overhead', provider: OVERHEAD_PROVIDER, scenes: scenesPerSeries, maxParallel: concurrency, clipUrl: `${sim.url}/clips/mira.mp4` })),
-    ),
-  );
-  await Promise.all(runs.map(completed));
-  const realSeconds = (performance.now() - realStarted) / 1000;
-  const cpuAfterReal = cpu();
-
-  const shape = await activityShape(stack, runs[0].workflowId);
-  const noopQueue = stack.worker('noop').taskQueue;
-  const tag = `${Date.now().toString(36)}-${process.pid}`;
-  const noopStarted = performance.now();
-  const noops = await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      stack.client.workflow.start('noopSeriesWorkflow', {
-        workflowId: `bench-noop-${tag}-${i}`,
-        taskQueue: noopQueue,
-        args: [{ scenes: scenesPerSeries, window: concurrency, ...shape } satisfies NoopSeriesInput],
-      }),
-    ),
-  );
-  const done = await Promise.all(noops.map((h) => h.result() as Promise<number>));
-  const noopSeconds = (performance.now() - noopStarted) / 1000;
-  const cpuAfterNoop = cpu();
-  if (done.some((n) => n !== scenesPerSeries)) throw new Error(`no-op series ran ${done.join(', ')} scenes, expected ${scenesPerSeries} each`);
-
-  const scenesPerSecond = scenes / realSeconds;
-  const noopScenesPerSecond = scenes / noopSeconds;
+  const scenesPerSecond = totals.real.scenes / totals.real.seconds;
+  const noopScenesPerSecond = totals.noop.scenes / totals.noop.seconds;
   return {
     result: { scenesPerSecond, noopScenesPerSecond, ratioToNoop: scenesPerSecond / noopScenesPerSecond },
     info: {
-      scenes,
-      series: count,
+      scenesEach: totals.real.scenes,
+      seriesPerHalf: count,
+      halves: order.length,
       window: concurrency,
-      realSeconds,
-      noopSeconds,
+      realSeconds: totals.real.seconds,
+      noopSeconds: totals.noop.seconds,
       ...shape,
-      ...prefixed('real.', perScene(cpuAtStart, cpuAfterReal, 'real')),
-      ...prefixed('noop.', perScene(cpuAfterReal, cpuAfterNoop, 'noop')),
+      ...prefixed('real.', perScene(totals.real)),
+      ...prefixed('noop.', perScene(totals.noop)),
     },
   };
 }

@@ -64,6 +64,7 @@ export async function recoveryCase(stack: BenchStack, config: BenchConfig): Prom
   worker.kill('SIGKILL');
   const killedAt = Date.now();
   const replacement = stack.replaceWorker('recovery');
+  const replacementReady = replacement.ready(); // notes when it polls
 
   const resumedAt = new Map<string, number>();
   const resumeDeadline = killedAt + 180_000;
@@ -83,7 +84,7 @@ export async function recoveryCase(stack: BenchStack, config: BenchConfig): Prom
   }
   await completed(series);
   const finishedAt = Date.now();
-  await replacement.ready();
+  await replacementReady;
   const heartbeatTimeout = heartbeatTimeoutSeconds(await historyOf(stack.client, ids[0]), 'awaitJob');
   const slowest = Math.max(...resumedAt.values());
   return {
