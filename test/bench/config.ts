@@ -56,7 +56,7 @@ export const SMOKE: BenchConfig = {
   latency: { scenes: 4, concurrency: 2, jobSeconds: 1, jitter: 0.2, realJobSeconds: 120 },
   overhead: { series: 2, scenesPerSeries: 3, concurrency: 2, rounds: 1 },
   history: { shortSeconds: 1, longSeconds: 2, smallSeries: 3, largeSeries: 9, largeConcurrency: 3, scenesPerRun: 4 },
-  notice: { scenes: 3, concurrency: 3, jobSeconds: 1, jitter: 0.5, pollMs: 200, webhookWorkerPollMs: 200 },
+  notice: { scenes: 3, concurrency: 3, jobSeconds: 1, jitter: 0.5, pollMs: 200, webhookWorkerPollMs: 60_000 },
   memory: { series: 2, scenesPerSeries: 3, holdSeconds: 1, rampTimeoutSeconds: 60 },
   recovery: { scenes: 2, jobSeconds: 14 },
 };

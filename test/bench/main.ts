@@ -99,12 +99,13 @@ function simulatorPlans(c: BenchConfig): SimulatorPlan[] {
 /**
  * Worker processes by role. The full run gives each case the worker settings it is about (the
  * latency case a poll interval scaled like L, the webhook case polling so rarely that only the
- * webhook can be first); the smoke run shares one product worker to stay quick.
+ * webhook can be first); the smoke run shares one product worker for the rest to stay quick.
  */
 function workerPlans(c: BenchConfig, roles: Set<string>): StackOptions['workers'] {
   const plans: StackOptions['workers'] = c.smoke
     ? [
-        { name: 'product', pollMs: c.notice.pollMs, roles: ['latency', 'history', 'overhead', 'notice-polling', 'notice-webhook', 'memory', 'recovery'] },
+        { name: 'product', pollMs: c.notice.pollMs, roles: ['latency', 'history', 'overhead', 'notice-polling', 'memory', 'recovery'] },
+        { name: 'webhook', pollMs: c.notice.webhookWorkerPollMs, roles: ['notice-webhook'] },
         { name: 'noop', pollMs: 0, noop: true, roles: ['noop'] },
       ]
     : [

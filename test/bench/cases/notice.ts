@@ -22,8 +22,19 @@ export const NOTICE_SIMULATORS = { polled: 'notice-polled', webhook: 'notice-web
 export const NOTICE_PROVIDERS = { polled: 'polled', webhook: 'official' } as const;
 const WEBHOOK_SECRET = `whsec_${Buffer.from('sora-series bench webhook key').toString('base64')}`;
 
-/** Runs a series on `provider` and returns, per scene, (when the scene knew) - (when the job ended). */
-async function noticeDelays(stack: BenchStack, config: BenchConfig, role: string, simName: string, provider: string, knewAt: (events: Awaited<ReturnType<typeof historyOf>>) => number[]): Promise<number[]> {
+/**
+ * Runs a series on `provider` and returns, per scene, (when the scene knew) - (when the job ended).
+ * `knewAt` reads the path under test from the scene's history; a scene that learnt it the other way
+ * first (its poll beat the webhook) counts with that time, as `otherPath`.
+ */
+async function noticeDelays(
+  stack: BenchStack,
+  config: BenchConfig,
+  role: string,
+  simName: string,
+  provider: string,
+  knewAt: (events: Awaited<ReturnType<typeof historyOf>>) => number[],
+): Promise<{ delays: number[]; otherPath: number }> {
   const sim = stack.simulators.get(simName)!;
   const series = await startBenchSeries(
     stack.client,
@@ -33,21 +44,25 @@ async function noticeDelays(stack: BenchStack, config: BenchConfig, role: string
   const result = await completed(series);
   const finishedAt = new Map(sim.webhookDeliveries().map((d) => [d.videoId, d.finishedAtMs]));
   const delays: number[] = [];
+  let otherPath = 0;
   for (const scene of result.scenes) {
     const take = scene.takes.find((t) => t.outcome === 'completed');
     const ended = take?.jobId ? finishedAt.get(take.jobId) : undefined;
     if (ended === undefined) throw new Error(`scene ${scene.index}: the simulator has no end time for job ${take?.jobId}`);
-    const knew = knewAt(await historyOf(stack.client, sceneWorkflowId(series.workflowId, scene.index)));
+    const events = await historyOf(stack.client, sceneWorkflowId(series.workflowId, scene.index));
+    const knew = [...knewAt(events), ...activityCompletions(events, 'awaitJob')].filter((t) => t >= ended);
     if (!knew.length) throw new Error(`scene ${scene.index}: its history does not show when it learnt that job ${take?.jobId} ended`);
-    delays.push(knew[knew.length - 1] - ended);
+    const first = Math.min(...knew);
+    if (!knewAt(events).includes(first)) otherPath++;
+    delays.push(first - ended);
   }
-  return delays;
+  return { delays, otherPath };
 }
 
 export async function noticeCase(stack: BenchStack, config: BenchConfig): Promise<{ result: NoticeResult; info: Record<string, number> }> {
   // Polling: webhooks go to a sink that does nothing, so only the worker's polls can tell the scene.
   stack.simulators.get(NOTICE_SIMULATORS.polled)!.setWebhook({ url: stack.sinkUrl, secret: WEBHOOK_SECRET });
-  const polled = await noticeDelays(stack, config, 'notice-polling', NOTICE_SIMULATORS.polled, NOTICE_PROVIDERS.polled, (events) => activityCompletions(events, 'awaitJob'));
+  const { delays: polled } = await noticeDelays(stack, config, 'notice-polling', NOTICE_SIMULATORS.polled, NOTICE_PROVIDERS.polled, (events) => activityCompletions(events, 'awaitJob'));
 
   // Webhooks: the simulator signs them, the product's gateway verifies them and signals the waiting scene.
   const gateway = await startGateway({
@@ -59,9 +74,12 @@ export async function noticeCase(stack: BenchStack, config: BenchConfig): Promis
     webhookSecrets: { [NOTICE_PROVIDERS.webhook]: WEBHOOK_SECRET },
   });
   let hooked: number[];
+  let pollFirst: number;
   try {
     stack.simulators.get(NOTICE_SIMULATORS.webhook)!.setWebhook({ url: `${gateway.url}/webhooks/${NOTICE_PROVIDERS.webhook}`, secret: WEBHOOK_SECRET });
-    hooked = await noticeDelays(stack, config, 'notice-webhook', NOTICE_SIMULATORS.webhook, NOTICE_PROVIDERS.webhook, (events) => signalsReceived(events, 'jobFinished'));
+    ({ delays: hooked, otherPath: pollFirst } = await noticeDelays(stack, config, 'notice-webhook', NOTICE_SIMULATORS.webhook, NOTICE_PROVIDERS.webhook, (events) =>
+      signalsReceived(events, 'jobFinished'),
+    ));
   } finally {
     await gateway.close();
   }
@@ -74,6 +92,7 @@ export async function noticeCase(stack: BenchStack, config: BenchConfig): Promis
       pollingMaxMs: Math.max(...polled),
       webhookSamples: hooked.length,
       webhookMaxMs: Math.max(...hooked),
+      webhookScenesTheirPollWasFirst: pollFirst,
     },
   };
 }
