@@ -32,8 +32,9 @@ export function createSeriesWorker(options: SeriesWorkerOptions): Promise<Worker
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // Series, scene, take, provider and job on every activity log line, the SDK's own included.
     interceptors: { activity: [activityLogContext] },
-    // Activities mostly wait on HTTP; many can be in flight on a small machine.
-    maxConcurrentActivityTaskExecutions: 200,
+    // Every waiting scene holds one awaitJob (an idle poll every second), so this bounds the scenes
+    // one worker can wait on: 200 capped a worker at 202 scenes in flight (npm run bench, memory).
+    maxConcurrentActivityTaskExecutions: 1000,
     // Lets a stopping worker finish its current polls, then cancels activities so shutdown ends on its own.
     shutdownGraceTime: '2 seconds',
     shutdownForceTime: '10 seconds',
