@@ -1,7 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { connectClient, type ConnectedClient } from '../connect';
-import { clientProviderProfiles } from '../provider-profiles';
 import {
   addScenes,
   cancelSeries,
@@ -151,11 +150,11 @@ const COMMANDS: Record<string, Command> = {
     positionals: ['spec', 'scenes file'],
     options: { id: { type: 'string' } },
     async run(ctx) {
-      const { input } = await validateSpecFile(ctx.args[0]);
+      const { input, profiles } = await validateSpecFile(ctx.args[0]);
       const scenes = await readScenesFile(ctx.args[1]);
       const id = ctx.values.id === undefined ? undefined : resolveSeriesId(str(ctx.values, 'id')!);
       const client = await ctx.connect();
-      const appended = await appendToSeries(client, { input, scenes, taskQueue: ctx.settings().taskQueue, workflowId: id, profiles: clientProviderProfiles().profiles });
+      const appended = await appendToSeries(client, { input, scenes, taskQueue: ctx.settings().taskQueue, workflowId: id, profiles });
       return done(ctx, appended, formatAppended(appended));
     },
   },

@@ -1,7 +1,7 @@
 import { estimateCost, type CostEstimate } from '../estimate';
 import { clientProviderProfiles } from '../provider-profiles';
 import { loadSpec, toSeriesInput } from '../spec';
-import type { SeriesInput } from '../../workflows/types';
+import type { ProviderProfile, SeriesInput } from '../../workflows/types';
 
 export class UnroutableScenesError extends Error {
   constructor(readonly scenes: number[]) {
@@ -10,13 +10,20 @@ export class UnroutableScenesError extends Error {
   }
 }
 
-/** Everything checked before a series may start: the spec, its providers, its cost. */
-export async function validateSpecFile(file: string): Promise<{ input: SeriesInput; estimate: CostEstimate; pricesFrom: string }> {
-  const { profiles, source } = clientProviderProfiles();
-  const input = toSeriesInput(await loadSpec(file, { profiles }));
+/** The estimate of a parsed series; scenes no allowed provider can make refuse it. One check for files and requests. */
+export function plannedEstimate(input: SeriesInput, profiles: ProviderProfile[]): CostEstimate {
   const estimate = estimateCost(input, profiles);
   if (estimate.unroutable.length) throw new UnroutableScenesError(estimate.unroutable);
-  return { input, estimate, pricesFrom: source };
+  return estimate;
+}
+
+/** Everything checked before a series may start: the spec, its providers, its cost. */
+export async function validateSpecFile(
+  file: string,
+): Promise<{ input: SeriesInput; estimate: CostEstimate; pricesFrom: string; profiles: ProviderProfile[] }> {
+  const { profiles, source } = clientProviderProfiles();
+  const input = toSeriesInput(await loadSpec(file, { profiles }));
+  return { input, estimate: plannedEstimate(input, profiles), pricesFrom: source, profiles };
 }
 
 export function formatEstimate(input: SeriesInput, estimate: CostEstimate, pricesFrom: string): string {

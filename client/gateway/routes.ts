@@ -2,8 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { ProviderProfile } from '../../workflows/types';
-import { checkBudget, estimateCost } from '../estimate';
-import { UnroutableScenesError } from '../commands/validate';
+import { checkBudget } from '../estimate';
+import { plannedEstimate } from '../commands/validate';
 import { SeriesNotFoundError, seriesReport, startSeries } from '../series-client';
 import {
   addScenes,
@@ -98,8 +98,7 @@ const idParam = 'id';
 /** The spec of a request, checked exactly as `sora-series start` checks a file (the budget check on request). */
 function validatedInput(spec: unknown, ctx: GatewayContext, options: { budget: boolean }) {
   const input = toSeriesInput(parseSpec(spec, 'in the request body', { profiles: ctx.profiles }));
-  const estimate = estimateCost(input, ctx.profiles);
-  if (estimate.unroutable.length) throw new UnroutableScenesError(estimate.unroutable);
+  const estimate = plannedEstimate(input, ctx.profiles);
   if (options.budget) checkBudget(input, estimate);
   return input;
 }
