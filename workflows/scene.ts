@@ -103,7 +103,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       return;
     }
     const polling = new CancellationScope();
-    const polled = polling.run(() => awaitJob.executeWithOptions(waitingSummary(provider, jobId), [{ provider, jobId, take: view.take }]));
+    const polled = polling.run(() => awaitJob.executeWithOptions({ summary: `await ${jobId} on ${provider}` }, [{ provider, jobId, take: view.take }]));
     const first = await Promise.race([polled.then(() => 'polled' as const), condition(() => jobId in notices).then(() => 'notice' as const)]);
     if (first === 'polled') return;
     polling.cancel();
@@ -111,7 +111,6 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
     // A failure notice names no reason: one read of the job gets it, and its billing, from the source.
     if (notices[jobId].event === 'failed') await awaitJob({ provider, jobId, take: view.take });
   };
-  const waitingSummary = (provider: string, jobId: string) => ({ summary: `await ${jobId} on ${provider}` });
 
   for (const provider of input.chain) {
     if (lastTried) recordFallback(lastTried, provider);

@@ -10,6 +10,7 @@ import {
   log,
   patched,
   setHandler,
+  type SignalDefinition,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -179,26 +180,29 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     publishStatus();
   };
 
-  setHandler(seriesStatusQuery, (): SeriesStatusView => ({
-    name: series.name,
-    status: liveStatus(),
-    ...(pause() ? { paused: pause() } : {}),
-    ...(state.cancelled ? { cancelled: state.cancelled } : {}),
-    routing: series.routing,
-    budget: budgetView(ledger),
-    scenesTotal: series.scenes.length,
-    scenesDone: state.results.length,
-    running: [...running],
-    queued: [...(state.retries ?? []).map((r) => r.index), ...series.scenes.slice(state.next).map((s) => s.index)],
-    awaitingReview: needsReview().sort((a, b) => a - b),
-    costUsd: costUsd(),
-    providerHealth: health(),
-    circuits: state.circuits,
-    character: { name: state.passport.name, providers: Object.keys(state.passport.refs), refused: state.passport.refused },
-    scenes: state.results,
-    refusedScenes: state.refusedScenes ?? [],
-    manifestPath: written.manifestPath,
-  }));
+  setHandler(seriesStatusQuery, (): SeriesStatusView => {
+    const paused = pause();
+    return {
+      name: series.name,
+      status: liveStatus(),
+      ...(paused ? { paused } : {}),
+      ...(state.cancelled ? { cancelled: state.cancelled } : {}),
+      routing: series.routing,
+      budget: budgetView(ledger),
+      scenesTotal: series.scenes.length,
+      scenesDone: state.results.length,
+      running: [...running],
+      queued: [...(state.retries ?? []).map((r) => r.index), ...series.scenes.slice(state.next).map((s) => s.index)],
+      awaitingReview: needsReview().sort((a, b) => a - b),
+      costUsd: costUsd(),
+      providerHealth: health(),
+      circuits: state.circuits,
+      character: { name: state.passport.name, providers: Object.keys(state.passport.refs), refused: state.passport.refused },
+      scenes: state.results,
+      refusedScenes: state.refusedScenes ?? [],
+      manifestPath: written.manifestPath,
+    };
+  });
 
   // ---- the character, created once per provider ----
   const characterOn = (provider: string): Promise<CharacterAnswer> => {
@@ -211,7 +215,7 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   };
   setHandler(characterNeededSignal, async ({ provider, sceneWorkflowId }) => {
     const answer = await characterOn(provider);
-    await tell(sceneWorkflowId, () => getExternalWorkflowHandle(sceneWorkflowId).signal(characterReadySignal, answer));
+    await tell(sceneWorkflowId, characterReadySignal, answer);
   });
 
   // ---- steering messages ----
@@ -365,20 +369,20 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       budgetWaitOver(what);
       const answer: TakeBudgetAnswer = state.cancelled ? { granted: false, reason: `series cancelled: ${state.cancelled.reason}` } : { granted: true };
       if (answer.granted) ledger.held[ask.index] = ask.commitUsd;
-      await tell(ask.sceneWorkflowId, () => getExternalWorkflowHandle(ask.sceneWorkflowId).signal(takeBudgetAnswerSignal, answer));
+      await tell(ask.sceneWorkflowId, takeBudgetAnswerSignal, answer);
     }
   });
 
   // ---- the provider's shared limit (provider-slots.ts), across every series and worker ----
   const grants = new Set<string>();
   const unshared = new Set<string>();
+  const limiterOf = (provider: string) => providerSlotsWorkflowId(workflowInfo().taskQueue, provider);
   setHandler(slotGrantedSignal, ({ provider, key }) => void grants.add(`${provider}/${key}`));
   /** Waits for a slot on the provider; `unshared` when no limiter runs for it (the series window alone bounds it). */
   const acquireSlot = async (provider: string, key: string): Promise<'granted' | 'unshared' | 'cancelled'> => {
     if (unshared.has(provider) || !patched('shared-provider-slots')) return 'unshared';
-    const limiter = getExternalWorkflowHandle(providerSlotsWorkflowId(workflowInfo().taskQueue, provider));
     try {
-      await limiter.signal(slotAskSignal, { holder: selfId, key });
+      await getExternalWorkflowHandle(limiterOf(provider)).signal(slotAskSignal, { holder: selfId, key });
     } catch {
       unshared.add(provider);
       log.info('no shared limit runs for this provider: the series window alone bounds it', { provider });
@@ -391,7 +395,7 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   };
   const releaseSlot = async (provider: string, key: string) => {
     grants.delete(`${provider}/${key}`);
-    await tell(providerSlotsWorkflowId(workflowInfo().taskQueue, provider), () => getExternalWorkflowHandle(providerSlotsWorkflowId(workflowInfo().taskQueue, provider)).signal(slotReleaseSignal, { holder: selfId, key }));
+    await tell(limiterOf(provider), slotReleaseSignal, { holder: selfId, key });
   };
 
   // ---- scenes ----
@@ -546,11 +550,11 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
 }
 
 /** Signals a scene or a limiter; one that ended meanwhile (cancelled, terminated) is waiting for nothing. */
-async function tell(sceneWorkflowId: string, send: () => Promise<void>): Promise<void> {
+async function tell<Arg>(workflowId: string, signal: SignalDefinition<[Arg]>, arg: Arg): Promise<void> {
   try {
-    await send();
+    await getExternalWorkflowHandle(workflowId).signal(signal, arg);
   } catch (err) {
-    log.warn('signal not delivered: its receiver has ended', { to: sceneWorkflowId, error: describeFailure(err).message });
+    log.warn('signal not delivered: its receiver has ended', { to: workflowId, signal: signal.name, error: describeFailure(err).message });
   }
 }
 
