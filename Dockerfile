@@ -13,6 +13,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY activities ./activities
 COPY client ./client
+COPY common ./common
 COPY simulator ./simulator
 COPY workers ./workers
 COPY workflows ./workflows

@@ -14,6 +14,19 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
+  // Arrows run one way: client -> workers -> activities -> common; workflows and common import no layer above them.
+  {
+    files: ['common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/client/**', '**/workers/**', '**/activities/**', '**/workflows/**', '**/simulator/**', '**/tools/**'], message: 'common/ imports nothing above it.' }] }],
+    },
+  },
+  {
+    files: ['activities/**/*.ts', 'workers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/client/**', '**/tools/**', '**/test/**'], message: 'Nothing imports client/ (or tooling).' }] }],
+    },
+  },
   {
     files: ['workflows/**/*.ts'],
     rules: {
@@ -24,6 +37,7 @@ module.exports = tseslint.config(
           patterns: [
             { group: ['**/activities/*', '!**/activities/types'], message: 'Workflows import activity types only.', allowTypeImports: true },
             { group: ['openai', 'pino', 'yaml', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'No I/O libraries in workflows.' },
+            { group: ['**/client/**', '**/workers/**', '**/common/**', '**/simulator/**'], message: 'Workflows import no layer above them.' },
           ],
         },
       ],

@@ -6,7 +6,7 @@ import { asActivityFailure, callProvider, recordProviderError } from './provider
 import { ProviderError } from './providers/errors';
 import { FileTooLargeError, storeContentAddressed, type StoredFile } from './storage';
 import { guardedGet, UrlRefusedError, type GuardedResponse } from './url-guard';
-import { describeUrl, PUBLIC_ONLY } from '../client/url-policy';
+import { describeUrl, PUBLIC_ONLY } from '../common/url-policy';
 import { failureTypeOf } from '../workflows/failures';
 import type { CharacterRef } from '../workflows/types';
 

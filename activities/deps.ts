@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { VideoProvider } from './providers/provider';
 import { Context } from '@temporalio/activity';
-import type { UrlPolicy } from '../client/url-policy';
+import type { UrlPolicy } from '../common/url-policy';
 import type { HostLookup } from './url-guard';
 import { currentLogFields } from './log-context';
 

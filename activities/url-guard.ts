@@ -1,7 +1,7 @@
 /**
  * Fetching a URL a spec named, from inside our network, without becoming a proxy into it (SSRF).
  *
- * The spec check (client/url-policy.ts) only sees the URL as written. Here every hop is checked
+ * The spec check (common/url-policy.ts) only sees the URL as written. Here every hop is checked
  * again after DNS: all addresses a name resolves to must be public (unless the policy allows the
  * host), and the connection is pinned to exactly those checked addresses, so a name that
  * re-resolves to 127.0.0.1 between check and connect (DNS rebinding) gets nowhere. Redirects are
@@ -11,7 +11,7 @@ import { promises as dns, type LookupAddress } from 'node:dns';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { checkResolvedAddress, checkUrl, describeUrl, isIpLiteral, PUBLIC_ONLY, type UrlPolicy } from '../client/url-policy';
+import { checkResolvedAddress, checkUrl, describeUrl, isIpLiteral, PUBLIC_ONLY, type UrlPolicy } from '../common/url-policy';
 
 /** Resolves a host name to every address it has (node:dns unless a test swaps it). */
 export type HostLookup = (hostname: string) => Promise<LookupAddress[]>;

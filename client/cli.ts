@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { connectClient } from './connect';
+import { connectClient } from './series/connect';
 import { formatEstimate, validateSpecFile } from './commands/validate';
-import { checkBudget } from './estimate';
+import { checkBudget } from './spec/estimate';
 import { resolveSeriesId } from './commands/args';
 import { formatReport, runSeries } from './commands/run';
-import { seriesReport } from './series-client';
-import { specJsonSchema } from './spec';
+import { seriesReport } from './series/series-client';
+import { specJsonSchema } from './spec/spec';
 import { runDemo, runDev } from './commands/dev';
 import { runWorkerProcess } from '../workers/main';
 import { runSteering, STEERING_COMMANDS, STEERING_USAGE } from './commands/steering';

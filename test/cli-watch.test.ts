@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { CODEC_KEYS_ENV } from '../client/codec/keys';
+import { CODEC_KEYS_ENV } from '../common/codec/keys';
 import { sleep, waitFor } from './chaos/chaos-kit';
 import { startCliStack, type CliStack } from './helpers/cli-stack';
 import { CLI } from './helpers/processes';

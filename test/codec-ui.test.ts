@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { EncryptionCodec } from '../client/codec/encryption-codec';
-import { startCodecServer, type RunningCodecServer } from '../client/codec/server';
-import { freePort, startDevServer, type DevServer } from '../client/stack/dev-server';
+import { EncryptionCodec } from '../common/codec/encryption-codec';
+import { startCodecServer, type RunningCodecServer } from '../client/codec-server/server';
+import { freePort } from '../common/process';
+import { startDevServer, type DevServer } from '../client/stack/dev-server';
 import { waitFor } from './chaos/chaos-kit';
 
 const CHROMIUM = '/usr/bin/chromium';

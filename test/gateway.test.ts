@@ -9,7 +9,7 @@ import pino from 'pino';
 import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { startGateway, type RunningGateway } from '../client/gateway/server';
-import { parseSpec, SpecError } from '../client/spec';
+import { parseSpec, SpecError } from '../client/spec/spec';
 import { seriesStatusQuery } from '../workflows/messages';
 import type { SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';

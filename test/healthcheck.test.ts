@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SIMULATOR_KEYS } from '../client/stack/dev-stack';
-import { freePort } from '../client/stack/dev-server';
+import { freePort } from '../common/process';
 import { temporalAddress } from './helpers/harness';
 import { exited, runCli, spawnWorker } from './helpers/processes';
 

@@ -1,4 +1,4 @@
-import { startSeries } from '../client/series-client';
+import { startSeries } from '../client/series/series-client';
 import { startHarness, type Harness } from './helpers/harness';
 import { seriesInput } from './helpers/specs';
 

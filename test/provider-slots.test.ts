@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
-import { startSeries } from '../client/series-client';
+import { startSeries } from '../client/series/series-client';
 import { ensureProviderSlots } from '../workers/provider-slots';
 import { providerSlotsWorkflowId, slotsQuery } from '../workflows/provider-slots';
 import type { SeriesResult } from '../workflows/types';

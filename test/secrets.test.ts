@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
-import { ALLOW_PRIVATE_URLS_ENV } from '../client/url-policy';
+import { ALLOW_PRIVATE_URLS_ENV } from '../common/url-policy';
 import { scrubLine } from '../workers/logger';
 import { temporalAddress } from './helpers/harness';
 import { exited, runCli, spawnWorker, type RunResult } from './helpers/processes';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { startSeries } from '../client/series-client';
+import { startSeries } from '../client/series/series-client';
 import type { SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
 import { seriesInput } from './helpers/specs';

@@ -8,9 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { connectClient } from '../client/connect';
-import { temporalConnectionOptions } from '../client/connection-options';
-import { describeConnection, SettingsError, temporalSettings } from '../client/settings';
+import { connectClient } from '../client/series/connect';
+import { temporalConnectionOptions } from '../common/temporal/connection-options';
+import { describeConnection, SettingsError, temporalSettings } from '../common/temporal/settings';
 import { temporalAddress } from './helpers/harness';
 import { createTestPki, startTlsProxy, type TestPki, type TlsProxy } from './helpers/tls-proxy';
 

@@ -1,5 +1,5 @@
-import { parseSpec, SpecError, toSeriesInput } from '../client/spec';
-import { estimateCost } from '../client/estimate';
+import { parseSpec, SpecError, toSeriesInput } from '../client/spec/spec';
+import { estimateCost } from '../client/spec/estimate';
 import { profilesOf } from '../activities/providers/registry';
 import { defaultProviderConfig } from '../activities/providers/config';
 

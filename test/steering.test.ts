@@ -11,8 +11,8 @@ import {
   retryScene,
   reviewTake,
   setRouting,
-} from '../client/series-messages';
-import { SeriesAlreadyRunningError, startSeries } from '../client/series-client';
+} from '../client/series/steering';
+import { SeriesAlreadyRunningError, startSeries } from '../client/series/series-client';
 import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
 import { SeriesStatusKey } from '../workflows/search-attributes';
 import type { SeriesInput, SeriesResult } from '../workflows/types';

@@ -13,7 +13,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { defaultProviderConfig } from '../activities/providers/config';
-import { startSeries } from '../client/series-client';
+import { startSeries } from '../client/series/series-client';
 import { startDevServer, type DevServer } from '../client/stack/dev-server';
 import { SIMULATOR_KEYS } from '../client/stack/dev-stack';
 import { startSimulator, type RunningSimulator } from '../simulator/server';

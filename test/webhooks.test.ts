@@ -17,7 +17,7 @@ import pino from 'pino';
 import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { startGateway, type RunningGateway } from '../client/gateway/server';
-import { startSeries } from '../client/series-client';
+import { startSeries } from '../client/series/series-client';
 import { SIMULATOR_KEYS, startDevStack } from '../client/stack/dev-stack';
 import { signWebhook } from '../simulator/server';
 import { sceneStatusQuery } from '../workflows/messages';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ActivityDeps } from '../activities';
 import { loadProviderConfig, type ProvidersConfig } from '../activities/providers/config';
 import { createProviders } from '../activities/providers/registry';
-import { ALLOW_PRIVATE_URLS_ENV, parseAllowance, UrlPolicyConfigError, type UrlPolicy } from '../client/url-policy';
+import { ALLOW_PRIVATE_URLS_ENV, parseAllowance, UrlPolicyConfigError, type UrlPolicy } from '../common/url-policy';
 
 const workerEnvSchema = z.object({
   SORA_SERIES_DATA_DIR: z.string().min(1).default('.data'),

@@ -7,10 +7,10 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadProviderConfig } from '../activities/providers/config';
-import { dataConverterFromEnv } from '../client/codec/data-converter';
-import { CODEC_KEYS_ENV, codecKeyMaterial } from '../client/codec/keys';
-import { temporalConnectionOptions } from '../client/connection-options';
-import { temporalSettings } from '../client/settings';
+import { dataConverterFromEnv } from '../common/codec/data-converter';
+import { CODEC_KEYS_ENV, codecKeyMaterial } from '../common/codec/keys';
+import { temporalConnectionOptions } from '../common/temporal/connection-options';
+import { temporalSettings } from '../common/temporal/settings';
 import { activityDepsFromEnv } from './activity-deps';
 import { createLogger } from './logger';
 import { ensureProviderSlots } from './provider-slots';

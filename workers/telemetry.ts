@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { MetricsExporterConfig } from '@temporalio/worker';
-import { freePort } from '../client/stack/dev-server';
+import { freePort } from '../common/process';
 import { METRIC, TAKE_COST_BUCKETS_USD } from '../workflows/metric-names';
 import { installRuntimeLogger } from './logger';
 

@@ -3,7 +3,7 @@ import type { NewScene } from './messages';
 import type { ProviderProfile, SceneSpec } from './types';
 
 /**
- * What makes a scene runnable, as pure checks: the spec (client/spec.ts) and the series' update
+ * What makes a scene runnable, as pure checks: the spec (client/spec/spec.ts) and the series' update
  * validators share them, so a scene refused by `validate` is refused by `addScenes` too.
  */
 

@@ -3,8 +3,8 @@ import { extname } from 'node:path';
 import YAML from 'yaml';
 import type { NewScene } from '../../workflows/messages';
 import type { RoutingPolicy } from '../../workflows/types';
-import { seriesWorkflowId } from '../series-client';
-import { syntaxProblem, unreadable } from '../spec-messages';
+import { seriesWorkflowId } from '../series/series-client';
+import { syntaxProblem, unreadable } from '../spec/problems';
 
 /** Arguments of the watch and steering commands, checked before anything reaches Temporal. */
 

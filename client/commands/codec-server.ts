@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { encryptionCodecFromEnv } from '../codec/data-converter';
-import { CODEC_KEYS_ENV, CodecKeysError } from '../codec/keys';
-import { startCodecServer, type RunningCodecServer } from '../codec/server';
+import { encryptionCodecFromEnv } from '../../common/codec/data-converter';
+import { CODEC_KEYS_ENV, CodecKeysError } from '../../common/codec/keys';
+import { startCodecServer, type RunningCodecServer } from '../codec-server/server';
 import { ArgumentError } from './args';
 
 export const DEFAULT_CODEC_PORT = 8081;

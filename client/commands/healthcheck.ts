@@ -9,8 +9,8 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { temporalConnectionOptions } from '../connection-options';
-import { temporalSettings, type TemporalSettings } from '../settings';
+import { temporalConnectionOptions } from '../../common/temporal/connection-options';
+import { temporalSettings, type TemporalSettings } from '../../common/temporal/settings';
 import { ArgumentError } from './args';
 
 export const HEALTH_URL_ENV = 'SORA_SERIES_HEALTH_URL';

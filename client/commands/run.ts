@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { followProgress } from '../progress';
-import { startSeries, waitForSeries, type SeriesReport } from '../series-client';
+import { followProgress } from '../series/progress';
+import { startSeries, waitForSeries, type SeriesReport } from '../series/series-client';
 import type { SeriesInput } from '../../workflows/types';
 
 export interface RunOptions {

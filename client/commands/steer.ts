@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { NewScene } from '../../workflows/messages';
 import type { ProviderProfile, SeriesInput } from '../../workflows/types';
-import { appendScenes } from '../series-messages';
-import { seriesWorkflowId } from '../series-client';
+import { appendScenes } from '../series/steering';
+import { seriesWorkflowId } from '../series/series-client';
 
 /**
  * What the message commands print, built on client/series-messages.ts (the one place messages are

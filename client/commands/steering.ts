@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Client } from '@temporalio/client';
-import { connectClient, type ConnectedClient } from '../connect';
+import { connectClient, type ConnectedClient } from '../series/connect';
 import {
   addScenes,
   cancelSeries,
@@ -13,8 +13,8 @@ import {
   reviewTake,
   ScenesRefusedError,
   setRouting,
-} from '../series-messages';
-import { temporalSettings, type TemporalSettings } from '../settings';
+} from '../series/steering';
+import { temporalSettings, type TemporalSettings } from '../../common/temporal/settings';
 import { ArgumentError, positiveInt, positiveNumber, readScenesFile, resolveSeriesId, routingPolicy } from './args';
 import { formatTable, listSeries, seriesQuery } from './list';
 import { appendToSeries, formatAppended, signalSent } from './steer';

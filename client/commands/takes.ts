@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { seriesStatusQuery } from '../../workflows/messages';
 import type { SceneResult, TakeRecord } from '../../workflows/types';
-import { describeSeries } from '../series-client';
+import { describeSeries } from '../series/series-client';
 import { sceneProgress } from './scene-progress';
 
 /** `sora-series takes`: every take of one scene, finished ones and the one in flight. */

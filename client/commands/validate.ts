@@ -1,6 +1,6 @@
-import { estimateCost, type CostEstimate } from '../estimate';
-import { clientProviderProfiles } from '../provider-profiles';
-import { loadSpec, toSeriesInput } from '../spec';
+import { estimateCost, type CostEstimate } from '../spec/estimate';
+import { clientProviderProfiles } from '../spec/provider-profiles';
+import { loadSpec, toSeriesInput } from '../spec/spec';
 import type { ProviderProfile, SeriesInput } from '../../workflows/types';
 
 export class UnroutableScenesError extends Error {

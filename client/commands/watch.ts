@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { seriesStatusQuery, type BudgetView, type SeriesStatusView } from '../../workflows/messages';
 import { ScenesTotal } from '../../workflows/search-attributes';
-import { describeSeries, seriesReport, type SeriesReport } from '../series-client';
+import { describeSeries, seriesReport, type SeriesReport } from '../series/series-client';
 import { sceneProgress, type SceneProgress } from './scene-progress';
 
 /**

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createLogger, installRuntimeLogger } from '../../workers/logger';
 import { ArgumentError } from '../commands/args';
-import { connectClient } from '../connect';
-import { clientProviderProfiles } from '../provider-profiles';
+import { connectClient } from '../series/connect';
+import { clientProviderProfiles } from '../spec/provider-profiles';
 import { startGateway } from './server';
 import { DEFAULT_GATEWAY_PORT, GATEWAY_TOKEN_ENV, webhookSecretsFromEnv } from './settings';
 

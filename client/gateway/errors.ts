@@ -1,8 +1,8 @@
-import { BudgetBelowEstimateError, UnknownProvidersError } from '../estimate';
+import { BudgetBelowEstimateError, UnknownProvidersError } from '../spec/estimate';
 import { UnroutableScenesError } from '../commands/validate';
-import { MessageRefusedError, ScenesRefusedError } from '../series-messages';
-import { SeriesAlreadyRunningError, SeriesNotFoundError } from '../series-client';
-import { SpecError } from '../spec';
+import { MessageRefusedError, ScenesRefusedError } from '../series/steering';
+import { SeriesAlreadyRunningError, SeriesNotFoundError } from '../series/series-client';
+import { SpecError } from '../spec/spec';
 
 /**
  * What the gateway answers when it cannot do what was asked: a status and

@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { ProviderProfile } from '../../workflows/types';
-import { checkBudget } from '../estimate';
+import { checkBudget } from '../spec/estimate';
 import { plannedEstimate } from '../commands/validate';
-import { SeriesNotFoundError, seriesReport, startSeries } from '../series-client';
+import { SeriesNotFoundError, seriesReport, startSeries } from '../series/series-client';
 import {
   addScenes,
   appendScenes,
@@ -16,8 +16,8 @@ import {
   retryScene,
   reviewTake,
   setRouting,
-} from '../series-messages';
-import { parseSpec, toSeriesInput } from '../spec';
+} from '../series/steering';
+import { parseSpec, toSeriesInput } from '../spec/spec';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from './errors';
 import * as s from './schemas';
 import type { WebhookReceiver } from './webhook-receiver';
@@ -78,7 +78,7 @@ function route<B extends z.ZodType>(def: Omit<Route, 'handle' | 'body'> & { body
   return def as Route;
 }
 
-/** Spec files may be 4 MB (client/spec.ts); the same for bodies that carry a spec. */
+/** Spec files may be 4 MB (client/spec/spec.ts); the same for bodies that carry a spec. */
 const SPEC_BODY_BYTES = 4 * 1024 * 1024;
 const MESSAGE_BODY_BYTES = 1024 * 1024;
 const WEBHOOK_BODY_BYTES = 64 * 1024;

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { MAX_PROMPT_CHARS, MAX_SCENES_PER_MESSAGE } from '../../workflows/scene-rules';
-import { seriesSpecSchema } from '../spec';
+import { seriesSpecSchema } from '../spec/spec';
 
 /**
  * Bodies the gateway takes and answers, as zod schemas: requests are validated with them and
  * the OpenAPI description is generated from them, so the two cannot drift. The spec itself is
- * checked by parseSpec (client/spec.ts), which names every problem; here it is only described.
+ * checked by parseSpec (client/spec/spec.ts), which names every problem; here it is only described.
  */
 
 /** A workflow id the gateway can address (series/<name>, as `start` gives them). */

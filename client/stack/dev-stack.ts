@@ -10,8 +10,8 @@ import type { RunningGateway } from '../gateway/server';
 import { activityDepsFromEnv } from '../../workers/activity-deps';
 import { ensureProviderSlots } from '../../workers/provider-slots';
 import { createSeriesWorker } from '../../workers/series-worker';
-import { DEFAULT_TASK_QUEUE } from '../settings';
-import { ALLOW_PRIVATE_URLS_ENV } from '../url-policy';
+import { DEFAULT_TASK_QUEUE } from '../../common/temporal/settings';
+import { ALLOW_PRIVATE_URLS_ENV } from '../../common/url-policy';
 import { startDevServer, type DevServer } from './dev-server';
 
 export interface DevStackOptions {

@@ -3,9 +3,9 @@
  * `startSeries` on a worker's task queue, awaited through its result.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { startSeries } from '../../client/series-client';
-import { parseSpec, toSeriesInput } from '../../client/spec';
-import { parseAllowance } from '../../client/url-policy';
+import { startSeries } from '../../client/series/series-client';
+import { parseSpec, toSeriesInput } from '../../client/spec/spec';
+import { parseAllowance } from '../../common/url-policy';
 import type { seriesWorkflow } from '../../workflows/series';
 import type { SeriesInput, SeriesResult } from '../../workflows/types';
 

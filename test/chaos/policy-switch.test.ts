@@ -4,7 +4,7 @@
  * the character kept, and stop calling the relay quickly: the calls wasted on it after the switch
  * are bounded by the scenes in flight at that moment, not one (or more) per remaining scene.
  */
-import { startSeries } from '../../client/series-client';
+import { startSeries } from '../../client/series/series-client';
 import type { LedgerSnapshot } from '../../simulator/server';
 import { startHarness, type Harness } from '../helpers/harness';
 import { recordMeasurement } from '../helpers/measurements';

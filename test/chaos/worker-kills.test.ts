@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startSeries } from '../../client/series-client';
+import { startSeries } from '../../client/series/series-client';
 import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
 import { temporalAddress } from '../helpers/harness';

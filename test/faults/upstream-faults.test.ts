@@ -1,4 +1,4 @@
-import { startSeries } from '../../client/series-client';
+import { startSeries } from '../../client/series/series-client';
 import type { Scenario } from '../../simulator/server';
 import type { SeriesInput, SeriesResult } from '../../workflows/types';
 import { startHarness, type Harness } from '../helpers/harness';

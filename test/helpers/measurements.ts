@@ -1,7 +1,7 @@
 /**
  * Reliability measurements: tests record what they observed (kills survived, duplicate payments,
  * wasted calls, durations) as JSON lines in the file named by `RELIABILITY_OUT`, which
- * `npm run reliability` then turns into a table (test/tools/reliability-report.js).
+ * `npm run reliability` then turns into a table (tools/reliability-report.js).
  * Without `RELIABILITY_OUT` recording is a no-op, so the same tests run in `npm test` unchanged.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';

@@ -1,4 +1,4 @@
-import { parseSpec, toSeriesInput, type SeriesSpec } from '../../client/spec';
+import { parseSpec, toSeriesInput, type SeriesSpec } from '../../client/spec/spec';
 import type { SeriesInput } from '../../workflows/types';
 
 let serial = 0;

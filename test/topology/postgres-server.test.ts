@@ -1,6 +1,6 @@
 /**
  * The production topology without containers: the real Temporal server (go.temporal.io/server,
- * built from source by client/stack/temporal-server-build.ts and cached in .tools/) on a private
+ * built from source by tools/real-server/temporal-server-build.ts and cached in .tools/) on a private
  * PostgreSQL cluster from Debian's packages, schemas set up by temporal-sql-tool, the namespace
  * and the project's search attributes registered through the API, then two worker processes
  * (dist/workers/main.js) and a series, grown by an update, with the server restarted in the middle of it.
@@ -15,11 +15,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startSeries } from '../../client/series-client';
-import { addScenes } from '../../client/series-messages';
+import { startSeries } from '../../client/series/series-client';
+import { addScenes } from '../../client/series/steering';
 import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
-import { startTemporalOnPostgres, type TemporalOnPostgres } from '../../client/stack/temporal-postgres';
-import { ensureTemporalServer, TEMPORAL_SERVER_VERSION } from '../../client/stack/temporal-server-build';
+import { startTemporalOnPostgres, type TemporalOnPostgres } from '../../tools/real-server/temporal-postgres';
+import { ensureTemporalServer, TEMPORAL_SERVER_VERSION } from '../../tools/real-server/temporal-server-build';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
 import { allSearchAttributes } from '../../workflows/search-attributes';
 import { seriesOutcome, sha256Of, sleep, waitFor } from '../chaos/chaos-kit';

@@ -8,8 +8,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findPostgresBin, PostgresNotAvailable, startPostgres, type RunningPostgres } from '../../client/stack/postgres';
-import { ensureTemporalServer, findTemporalServer, TemporalServerBuildError } from '../../client/stack/temporal-server-build';
+import { findPostgresBin, PostgresNotAvailable, startPostgres, type RunningPostgres } from '../../tools/real-server/postgres';
+import { ensureTemporalServer, findTemporalServer, TemporalServerBuildError } from '../../tools/real-server/temporal-server-build';
 
 const pgInstalled = (() => {
   try {

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { loadProviderConfig } from '../../activities/providers/config';
-import { startSeries } from '../../client/series-client';
+import { startSeries } from '../../client/series/series-client';
 import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
 import { startSimulator, type LedgerEntry, type RunningSimulator } from '../../simulator/server';
 import { providerSlotsWorkflowId, slotsQuery } from '../../workflows/provider-slots';

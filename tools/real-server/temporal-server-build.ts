@@ -11,13 +11,13 @@
  * go.mod and go.sum pin every dependency. Go's module and build caches (GOMODCACHE, GOCACHE) are
  * the user's usual ones: a second version, or a rebuild after `.tools` was deleted, is much faster.
  *
- * `node dist/client/stack/temporal-server-build.js [version]` builds (or finds) it and prints where.
+ * `node dist/tools/real-server/temporal-server-build.js [version]` builds (or finds) it and prints where.
  */
 import { execFile, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findProjectRoot } from './temporal-binaries';
+import { findProjectRoot } from '../../client/stack/temporal-binaries';
 
 /** Same release as the compose file's `temporalio/server` and `temporalio/admin-tools` images. */
 export const TEMPORAL_SERVER_VERSION = 'v1.30.1';

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
+import { seriesStatusQuery, type SeriesStatusView } from '../../workflows/messages';
 
 /**
  * Prints one line per scene as it finishes, by asking the series' status query once a

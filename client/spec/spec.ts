@@ -2,11 +2,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { MAX_PROMPT_CHARS, MAX_SECONDS, promptProblems, SIZES } from '../workflows/scene-rules';
-import type { ProviderProfile, SceneSpec, SeriesInput } from '../workflows/types';
-import { checkUrl, PUBLIC_ONLY, urlPolicyFromEnv, type UrlPolicy } from './url-policy';
-import { capabilityIssues } from './spec-capabilities';
-import { formatIssue, formatPath, syntaxProblem, unreadable, type KnownFields } from './spec-messages';
+import { MAX_PROMPT_CHARS, MAX_SECONDS, promptProblems, SIZES } from '../../workflows/scene-rules';
+import type { ProviderProfile, SceneSpec, SeriesInput } from '../../workflows/types';
+import { checkUrl, PUBLIC_ONLY, urlPolicyFromEnv, type UrlPolicy } from '../../common/url-policy';
+import { capabilityIssues } from './capabilities';
+import { formatIssue, formatPath, syntaxProblem, unreadable, type KnownFields } from './problems';
 
 /**
  * The series spec users write (YAML or JSON). One schema: it validates, converts to the

@@ -1,6 +1,6 @@
-import { defaultProviderConfig, loadProviderConfig, PROVIDERS_FILE_ENV } from '../activities/providers/config';
-import { profilesOf } from '../activities/providers/registry';
-import type { ProviderProfile } from '../workflows/types';
+import { defaultProviderConfig, loadProviderConfig, PROVIDERS_FILE_ENV } from '../../activities/providers/config';
+import { profilesOf } from '../../activities/providers/registry';
+import type { ProviderProfile } from '../../workflows/types';
 
 /** Where `sora-series dev` serves the simulator unless told otherwise. */
 export const DEFAULT_SIMULATOR_URL = 'http://127.0.0.1:7070';

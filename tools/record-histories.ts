@@ -8,12 +8,12 @@ import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { addScenes, cancelSeries, pauseSeries, raiseBudget, resumeSeries, retryScene, reviewTake, setRouting } from '../../client/series-messages';
-import { startSeries } from '../../client/series-client';
-import { seriesStatusQuery, type SeriesStatusView } from '../../workflows/messages';
-import type { SeriesInput } from '../../workflows/types';
-import { startHarness, temporalAddress, type Harness } from '../helpers/harness';
-import { seriesInput } from '../helpers/specs';
+import { addScenes, cancelSeries, pauseSeries, raiseBudget, resumeSeries, retryScene, reviewTake, setRouting } from '../client/series/steering';
+import { startSeries } from '../client/series/series-client';
+import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
+import type { SeriesInput } from '../workflows/types';
+import { startHarness, temporalAddress, type Harness } from '../test/helpers/harness';
+import { seriesInput } from '../test/helpers/specs';
 
 const DIR = join(__dirname, '..', 'fixtures', 'histories');
 

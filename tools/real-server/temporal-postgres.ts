@@ -8,7 +8,7 @@
  * loopback ports picked at start. The database password reaches the server only through its
  * environment (the config file is a template that reads it), never through arguments or files.
  *
- * `node dist/client/stack/temporal-postgres.js` runs it until Ctrl-C (building the server first
+ * `node dist/tools/real-server/temporal-postgres.js` runs it until Ctrl-C (building the server first
  * if needed) and prints the address: `TEMPORAL_ADDRESS=<it> node dist/workers/main.js` joins it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,7 +22,8 @@ import type { SearchAttributeType } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { allSearchAttributes } from '../../workflows/search-attributes';
-import { readTail, startWatchdog, track, type SearchAttributeSpec } from './dev-server';
+import { readTail, startWatchdog, track } from '../../common/process';
+import type { SearchAttributeSpec } from '../../client/stack/dev-server';
 import { startPostgres, type RunningPostgres } from './postgres';
 import { ensureTemporalServer, type TemporalServerBinaries } from './temporal-server-build';
 

@@ -1,4 +1,4 @@
-import type { ProviderProfile } from '../workflows/types';
+import type { ProviderProfile } from '../../workflows/types';
 import type { SeriesSpec } from './spec';
 
 /** Only relay-v1 can make a character from an earlier task. */

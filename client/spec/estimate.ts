@@ -1,6 +1,6 @@
-import { roundUsd, takePriceUsd } from '../workflows/pricing';
-import { routeScene } from '../workflows/routing';
-import type { ProviderProfile, SeriesInput } from '../workflows/types';
+import { roundUsd, takePriceUsd } from '../../workflows/pricing';
+import { routeScene } from '../../workflows/routing';
+import type { ProviderProfile, SeriesInput } from '../../workflows/types';
 
 export interface CostEstimate {
   /** What the series costs if every scene succeeds on the provider routing picks first. */

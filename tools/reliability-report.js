@@ -5,7 +5,7 @@
  * Prints the reliability measurements the chaos, fault and bad-input tests recorded
  * (test/helpers/measurements.ts, one JSON object per line) as Markdown:
  *
- *   node test/tools/reliability-report.js .data/reliability.jsonl
+ *   node tools/reliability-report.js .data/reliability.jsonl
  *
  * The summary sums the headline counts over every test that recorded them; the details list
  * every measurement with the test file that recorded it. Exit code 1 only when there is no file.
@@ -71,7 +71,7 @@ function report(file) {
 
 const file = process.argv[2] || process.env.RELIABILITY_OUT;
 if (!file) {
-  console.error('usage: node test/tools/reliability-report.js <measurements.jsonl> (or set RELIABILITY_OUT)');
+  console.error('usage: node tools/reliability-report.js <measurements.jsonl> (or set RELIABILITY_OUT)');
   process.exit(2);
 }
 if (!existsSync(file)) {

@@ -14,10 +14,10 @@ import {
   type NewScene,
   type RetryRequest,
   type ReviewRequest,
-} from '../workflows/messages';
-import { resolveNewScenes } from '../workflows/scene-rules';
-import type { seriesWorkflow } from '../workflows/series';
-import type { ProviderProfile, RoutingPolicy, SeriesInput } from '../workflows/types';
+} from '../../workflows/messages';
+import { resolveNewScenes } from '../../workflows/scene-rules';
+import type { seriesWorkflow } from '../../workflows/series';
+import type { ProviderProfile, RoutingPolicy, SeriesInput } from '../../workflows/types';
 import { SeriesNotFoundError, startOptions } from './series-client';
 
 /**

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import { dataConverterFromEnv } from './codec/data-converter';
-import { temporalConnectionOptions } from './connection-options';
-import { temporalSettings, type TemporalSettings } from './settings';
+import { dataConverterFromEnv } from '../../common/codec/data-converter';
+import { temporalConnectionOptions } from '../../common/temporal/connection-options';
+import { temporalSettings, type TemporalSettings } from '../../common/temporal/settings';
 
 export interface ConnectedClient {
   client: Client;
@@ -10,7 +10,7 @@ export interface ConnectedClient {
 }
 
 /**
- * A Temporal client from the environment: address, namespace, TLS / API key (client/settings.ts)
+ * A Temporal client from the environment: address, namespace, TLS / API key (common/temporal/settings.ts)
  * and, with SORA_SERIES_CODEC_KEYS set, the payload codec, so results and failures read in clear.
  */
 export async function connectClient(overrides: Partial<TemporalSettings> = {}, env: NodeJS.ProcessEnv = process.env): Promise<ConnectedClient> {

@@ -15,7 +15,7 @@ import { constants, closeSync, openSync } from 'node:fs';
 import { access, chmod, chown, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { freePort, readTail, startWatchdog, track } from './dev-server';
+import { freePort, readTail, startWatchdog, track } from '../../common/process';
 
 export const PG_BIN_ENV = 'SORA_SERIES_PG_BIN';
 export const PG_USER_ENV = 'SORA_SERIES_PG_USER';

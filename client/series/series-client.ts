@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
-import { ScenesDone, ScenesTotal, SeriesCharacter, SeriesName, SeriesStatusKey } from '../workflows/search-attributes';
-import type { seriesWorkflow } from '../workflows/series';
-import type { SeriesInput, SeriesResult, SeriesStatus } from '../workflows/types';
+import { seriesStatusQuery, type SeriesStatusView } from '../../workflows/messages';
+import { ScenesDone, ScenesTotal, SeriesCharacter, SeriesName, SeriesStatusKey } from '../../workflows/search-attributes';
+import type { seriesWorkflow } from '../../workflows/series';
+import type { SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
 
 /** The library other services import: start a series, read its status, wait for it. */
 
