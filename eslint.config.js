@@ -11,20 +11,47 @@ module.exports = tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
     },
   },
   // Arrows run one way: client -> workers -> activities -> common; workflows and common import no layer above them.
   {
     files: ['common/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/client/**', '**/workers/**', '**/activities/**', '**/workflows/**', '**/simulator/**', '**/tools/**'], message: 'common/ imports nothing above it.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/client/**',
+                '**/workers/**',
+                '**/activities/**',
+                '**/workflows/**',
+                '**/simulator/**',
+                '**/tools/**',
+              ],
+              message: 'common/ imports nothing above it.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['activities/**/*.ts', 'workers/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/client/**', '**/tools/**', '**/test/**'], message: 'Nothing imports client/ (or tooling).' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/client/**', '**/tools/**', '**/test/**'], message: 'Nothing imports client/ (or tooling).' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -35,9 +62,19 @@ module.exports = tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows are deterministic: no Node built-ins.' })),
           patterns: [
-            { group: ['**/activities/*', '!**/activities/types'], message: 'Workflows import activity types only.', allowTypeImports: true },
-            { group: ['openai', 'pino', 'yaml', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'No I/O libraries in workflows.' },
-            { group: ['**/client/**', '**/workers/**', '**/common/**', '**/simulator/**'], message: 'Workflows import no layer above them.' },
+            {
+              group: ['**/activities/*', '!**/activities/types'],
+              message: 'Workflows import activity types only.',
+              allowTypeImports: true,
+            },
+            {
+              group: ['openai', 'pino', 'yaml', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
+              message: 'No I/O libraries in workflows.',
+            },
+            {
+              group: ['**/client/**', '**/workers/**', '**/common/**', '**/simulator/**'],
+              message: 'Workflows import no layer above them.',
+            },
           ],
         },
       ],

@@ -66,7 +66,10 @@ export function characterActivities(deps: ActivityDeps) {
    */
   async function storeSourceClip(input: { url: string }): Promise<StoredClip> {
     const limit = deps.maxClipBytes;
-    const signal = AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(CLIP_DOWNLOAD_TIMEOUT_MS)]);
+    const signal = AbortSignal.any([
+      Context.current().cancellationSignal,
+      AbortSignal.timeout(CLIP_DOWNLOAD_TIMEOUT_MS),
+    ]);
     const refuse = (code: string, problem: string) => {
       activityLogger(deps).warn({ code, url: describeUrl(input.url) }, 'source clip refused');
       return invalidClip(code, problem);
@@ -90,14 +93,20 @@ export function characterActivities(deps: ActivityDeps) {
       body.resume();
       // a 4xx other than a timeout or throttling answers the same next time: the URL is wrong or gone
       if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-        throw refuse(`http_${status}`, `${where} answered HTTP ${status}; check that the URL points at the clip and is publicly readable`);
+        throw refuse(
+          `http_${status}`,
+          `${where} answered HTTP ${status}; check that the URL points at the clip and is publicly readable`,
+        );
       }
       throw new ClipDownloadError(response.url, status);
     }
     const type = headers['content-type'] ?? '';
     if (NOT_VIDEO.test(type)) {
       body.resume();
-      throw refuse('not_a_video', `${where} answered ${type.split(';')[0]}, not a video; link the video file itself (e.g. .mp4)`);
+      throw refuse(
+        'not_a_video',
+        `${where} answered ${type.split(';')[0]}, not a video; link the video file itself (e.g. .mp4)`,
+      );
     }
     const declared = Number(headers['content-length']);
     const tooLarge = (bytes?: number) =>
@@ -118,7 +127,10 @@ export function characterActivities(deps: ActivityDeps) {
     } finally {
       body.destroy();
     }
-    activityLogger(deps).info({ sha256: stored.sha256, bytes: stored.bytes, redirects: response.redirects.length }, 'source clip stored');
+    activityLogger(deps).info(
+      { sha256: stored.sha256, bytes: stored.bytes, redirects: response.redirects.length },
+      'source clip stored',
+    );
     return { url: input.url, sha256: stored.sha256, path: stored.path };
   }
 
@@ -159,14 +171,23 @@ export function characterActivities(deps: ActivityDeps) {
   }): Promise<{ ref: CharacterRef; clip: StoredClip }> {
     const provider = providerOf(deps, input.provider);
     const extract = provider.extractCharacter;
-    if (!extract) throw new ProviderError({ kind: 'invalid', code: 'extract_unsupported', provider: input.provider, message: `provider "${input.provider}" cannot extract characters from a task` });
+    if (!extract)
+      throw new ProviderError({
+        kind: 'invalid',
+        code: 'extract_unsupported',
+        provider: input.provider,
+        message: `provider "${input.provider}" cannot extract characters from a task`,
+      });
     return callProvider(async () => {
       const ref = await extract.call(provider, { name: input.name, taskId: input.taskId });
       const stored = await storeContentAddressed(clipsDir, await provider.download(input.taskId), {
         ext: '.mp4',
         maxBytes: deps.maxClipBytes,
       });
-      activityLogger(deps, { provider: input.provider }).info({ characterId: ref.id, taskId: input.taskId }, 'character extracted');
+      activityLogger(deps, { provider: input.provider }).info(
+        { characterId: ref.id, taskId: input.taskId },
+        'character extracted',
+      );
       return { ref, clip: { url: `task:${input.provider}/${input.taskId}`, sha256: stored.sha256, path: stored.path } };
     });
   }

@@ -20,7 +20,8 @@ export interface ActivityLogFields {
 const SCENE_WORKFLOW_ID = /^(.+)\/scene-(\d+)$/;
 const TAKE_KEY = /\/take-(\d+)$/;
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length > 0 ? value : undefined;
 
 /** The fields for an activity of workflow `workflowId` called with `input` (its first argument). */
 export function activityLogFields(workflowId: string | undefined, input: unknown): ActivityLogFields {

@@ -28,7 +28,13 @@ export function manifestActivities(deps: ActivityDeps) {
       takes: input.scenes.reduce((n, s) => n + s.takes.length, 0),
       costUsd: input.costUsd,
     };
-    await writeJsonAtomically(path, { ...input, workflowId, manifestPath: path, totals, writtenAt: new Date().toISOString() });
+    await writeJsonAtomically(path, {
+      ...input,
+      workflowId,
+      manifestPath: path,
+      totals,
+      writtenAt: new Date().toISOString(),
+    });
     activityLogger(deps).info({ path }, 'manifest written');
     return path;
   }

@@ -35,7 +35,8 @@ export async function storeContentAddressed(
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
-      if (options.maxBytes !== undefined && bytes > options.maxBytes) return done(new FileTooLargeError(options.maxBytes));
+      if (options.maxBytes !== undefined && bytes > options.maxBytes)
+        return done(new FileTooLargeError(options.maxBytes));
       hash.update(chunk);
       options.onChunk?.();
       done(null, chunk);

@@ -49,9 +49,16 @@ export function takeActivities(deps: ActivityDeps) {
     const seconds = fitSeconds(provider.profile, take.seconds);
     const { provider: _provider, ...fields } = take;
     const request = { ...fields, seconds };
-    const jobId = await callProvider(async () => (await reconcile(provider, request, activityLogger(deps, { provider: take.provider }))) ?? (await provider.submit(request)).jobId);
+    const jobId = await callProvider(
+      async () =>
+        (await reconcile(provider, request, activityLogger(deps, { provider: take.provider }))) ??
+        (await provider.submit(request)).jobId,
+    );
     const costUsd = takePriceUsd(provider.profile, seconds, take.size);
-    activityLogger(deps, { provider: take.provider, take: take.idempotencyKey }).info({ jobId, costUsd, seconds }, 'take submitted');
+    activityLogger(deps, { provider: take.provider, take: take.idempotencyKey }).info(
+      { jobId, costUsd, seconds },
+      'take submitted',
+    );
     return { jobId, costUsd, seconds };
   }
 
@@ -90,9 +97,15 @@ export function takeActivities(deps: ActivityDeps) {
   async function storeAsset(input: { provider: string; jobId: string; take?: number }): Promise<StoredFile> {
     const provider = providerOf(deps, input.provider);
     const stored = await callProvider(async () =>
-      storeContentAddressed(assetsDir, await provider.download(input.jobId), { ext: '.mp4', onChunk: () => Context.current().heartbeat() }),
+      storeContentAddressed(assetsDir, await provider.download(input.jobId), {
+        ext: '.mp4',
+        onChunk: () => Context.current().heartbeat(),
+      }),
     );
-    activityLogger(deps, { provider: input.provider, jobId: input.jobId }).info({ sha256: stored.sha256, bytes: stored.bytes }, 'asset stored');
+    activityLogger(deps, { provider: input.provider, jobId: input.jobId }).info(
+      { sha256: stored.sha256, bytes: stored.bytes },
+      'asset stored',
+    );
     return stored;
   }
 

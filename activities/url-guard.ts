@@ -11,7 +11,14 @@ import { promises as dns, type LookupAddress } from 'node:dns';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { checkResolvedAddress, checkUrl, describeUrl, isIpLiteral, PUBLIC_ONLY, type UrlPolicy } from '../common/url-policy';
+import {
+  checkResolvedAddress,
+  checkUrl,
+  describeUrl,
+  isIpLiteral,
+  PUBLIC_ONLY,
+  type UrlPolicy,
+} from '../common/url-policy';
 
 /** Resolves a host name to every address it has (node:dns unless a test swaps it). */
 export type HostLookup = (hostname: string) => Promise<LookupAddress[]>;
@@ -74,7 +81,10 @@ export async function guardedGet(raw: string, options: GuardedGetOptions = {}): 
     try {
       next = new URL(location, url);
     } catch {
-      throw new UrlRefusedError('not_a_url', `${describeUrl(raw)} redirects to "${location.slice(0, 80)}", which is not a URL`);
+      throw new UrlRefusedError(
+        'not_a_url',
+        `${describeUrl(raw)} redirects to "${location.slice(0, 80)}", which is not a URL`,
+      );
     }
     if (redirects.length >= maxRedirects) {
       throw new UrlRefusedError(
@@ -88,7 +98,12 @@ export async function guardedGet(raw: string, options: GuardedGetOptions = {}): 
 }
 
 /** Literal checks, then DNS: every address must pass, or the policy must allow this host. `via` prefixes messages for redirect hops. */
-async function vet(raw: string, policy: UrlPolicy, lookup: HostLookup, via: string): Promise<{ url: URL; addresses: LookupAddress[] }> {
+async function vet(
+  raw: string,
+  policy: UrlPolicy,
+  lookup: HostLookup,
+  via: string,
+): Promise<{ url: URL; addresses: LookupAddress[] }> {
   const literal = checkUrl(raw, policy);
   if (literal) throw new UrlRefusedError(literal.code, `${via}${literal.message}`);
   const url = new URL(raw);
@@ -122,7 +137,12 @@ function request(url: URL, addresses: LookupAddress[], options: GuardedGetOption
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const timer = setTimeout(
-      () => req.destroy(Object.assign(new Error(`${describeUrl(url)}: no response within ${options.headersTimeoutMs ?? 30_000} ms`), { name: 'TimeoutError' })),
+      () =>
+        req.destroy(
+          Object.assign(new Error(`${describeUrl(url)}: no response within ${options.headersTimeoutMs ?? 30_000} ms`), {
+            name: 'TimeoutError',
+          }),
+        ),
       options.headersTimeoutMs ?? 30_000,
     );
     req.once('response', (res) => {

@@ -73,7 +73,8 @@ async function main(argv: string[]): Promise<number> {
     const raw = values[name];
     if (raw === undefined) return undefined;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name}: must be a port number (0-65535), got "${raw}"`);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw new UsageError(`--${name}: must be a port number (0-65535), got "${raw}"`);
     return n;
   };
   const needArg = (what: string) => {
@@ -85,7 +86,11 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'validate': {
       const { input, estimate, pricesFrom } = await validateSpecFile(needArg('spec'));
-      print(values.json ? JSON.stringify({ ok: true, scenes: input.scenes.length, estimate }) : formatEstimate(input, estimate, pricesFrom));
+      print(
+        values.json
+          ? JSON.stringify({ ok: true, scenes: input.scenes.length, estimate })
+          : formatEstimate(input, estimate, pricesFrom),
+      );
       return 0;
     }
     case 'start': {
@@ -101,7 +106,8 @@ async function main(argv: string[]): Promise<number> {
           taskQueue: settings.taskQueue,
           progress: values.json ? undefined : print,
         });
-        if (!report) print(values.json ? JSON.stringify({ id: workflowId, status: 'running' }) : `started ${workflowId}`);
+        if (!report)
+          print(values.json ? JSON.stringify({ id: workflowId, status: 'running' }) : `started ${workflowId}`);
         else print(values.json ? JSON.stringify(report) : formatReport(report));
         return report && report.status !== 'completed' && report.status !== 'completed_with_rejections' ? 1 : 0;
       } finally {
@@ -121,7 +127,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'dev': {
       const jobSeconds = values['job-seconds'] === undefined ? undefined : Number(values['job-seconds']);
-      if (jobSeconds !== undefined && !(jobSeconds >= 0)) throw new UsageError('--job-seconds: must be a number of seconds');
+      if (jobSeconds !== undefined && !(jobSeconds >= 0))
+        throw new UsageError('--job-seconds: must be a number of seconds');
       await runDev({
         dataDir,
         temporalPort: port('temporal-port') ?? 7233,

@@ -79,4 +79,3 @@ export async function readTail(file: string, from: number, maxBytes = 6000): Pro
     return '(no log)';
   }
 }
-

@@ -37,7 +37,10 @@ export function parseAllowance(raw: string | undefined): UrlPolicy {
   const value = (raw ?? '').trim();
   if (ALL.has(value.toLowerCase())) return ALLOW_ALL_PRIVATE;
   if (NONE.has(value.toLowerCase())) return PUBLIC_ONLY;
-  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     if (!parseEntry(entry)) {
       throw new UrlPolicyConfigError(
@@ -77,7 +80,11 @@ export function privateAllowedFor(url: URL, policy: UrlPolicy): boolean {
   const host = url.hostname.toLowerCase();
   return policy.allowPrivate.some((raw) => {
     const entry = parseEntry(raw);
-    return entry !== undefined && entry.host.toLowerCase() === host && (entry.port === undefined || entry.port === portOf(url));
+    return (
+      entry !== undefined &&
+      entry.host.toLowerCase() === host &&
+      (entry.port === undefined || entry.port === portOf(url))
+    );
   });
 }
 
@@ -108,7 +115,8 @@ function ipv6Groups(raw: string): number[] | undefined {
   }
   const halves = ip.split('::');
   if (halves.length > 2) return undefined;
-  const parse = (s: string) => (s === '' ? [] : s.split(':').map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
+  const parse = (s: string) =>
+    s === '' ? [] : s.split(':').map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
   const head = parse(halves[0]);
   const rest = halves.length === 2 ? parse(halves[1]) : [];
   const given = head.length + rest.length + tail.length;
@@ -155,7 +163,8 @@ export function nonPublicRange(ip: string): string | undefined {
   if (zeros(7) && g[7] === 1) return 'loopback (::1)';
   if (zeros(5) && g[5] === 0xffff) return embedded(g[6], g[7]) && `${embedded(g[6], g[7])} as IPv4-mapped IPv6`;
   if (zeros(6)) return embedded(g[6], g[7]) && `${embedded(g[6], g[7])} as IPv4-compatible IPv6`;
-  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return embedded(g[6], g[7]) && `${embedded(g[6], g[7])} via NAT64`;
+  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))
+    return embedded(g[6], g[7]) && `${embedded(g[6], g[7])} via NAT64`;
   if (g[0] === 0x2002) return embedded(g[1], g[2]) && `${embedded(g[1], g[2])} via 6to4`;
   if ((g[0] & 0xfe00) === 0xfc00) return 'a unique local IPv6 network (fc00::/7)';
   if ((g[0] & 0xffc0) === 0xfe80) return 'link-local IPv6 (fe80::/10)';
@@ -186,7 +195,8 @@ export interface UrlProblem {
 }
 
 /** Query parameters that carry long-lived keys; short-lived signatures (X-Amz-Signature, token) are fine. */
-const KEY_PARAMS = /^(api[-_]?key|apikey|access[-_]?key|secret|client[-_]?secret|password|passwd|pwd|private[-_]?token|auth[-_]?token)$/i;
+const KEY_PARAMS =
+  /^(api[-_]?key|apikey|access[-_]?key|secret|client[-_]?secret|password|passwd|pwd|private[-_]?token|auth[-_]?token)$/i;
 
 export const PRIVATE_HOST_FIX = `source clips must come from a public host. For a local simulator or an internal CDN, set ${ALLOW_PRIVATE_URLS_ENV}=1 (or a list of allowed hosts, e.g. "127.0.0.1:7070") for the CLI and the worker`;
 
@@ -212,10 +222,17 @@ export function checkUrl(raw: string, policy: UrlPolicy): UrlProblem | undefined
     return { code: 'not_a_url', message: 'must be an http(s) URL, e.g. https://cdn.example/mira.mp4' };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { code: 'scheme', message: `must be an http(s) URL (got ${url.protocol}); host the clip on a web server or CDN` };
+    return {
+      code: 'scheme',
+      message: `must be an http(s) URL (got ${url.protocol}); host the clip on a web server or CDN`,
+    };
   }
   if (url.username || url.password) {
-    return { code: 'credentials', message: 'must not carry credentials (user:password@); give the provider keys to the worker instead, and host the clip where it can be fetched without a login' };
+    return {
+      code: 'credentials',
+      message:
+        'must not carry credentials (user:password@); give the provider keys to the worker instead, and host the clip where it can be fetched without a login',
+    };
   }
   const keyParam = [...url.searchParams.keys()].find((k) => KEY_PARAMS.test(k));
   if (keyParam) {

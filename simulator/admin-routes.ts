@@ -17,7 +17,12 @@ function parseJsonBody(req: SimRequest): unknown {
 export function adminRoutes(state: SimulatorState): Route[] {
   return [
     { name: 'ledger', method: 'GET', pattern: /^\/ledger$/, handle: () => jsonResponse(200, state.ledger.snapshot()) },
-    { name: 'scenario', method: 'GET', pattern: /^\/scenario$/, handle: () => jsonResponse(200, state.scenario.current()) },
+    {
+      name: 'scenario',
+      method: 'GET',
+      pattern: /^\/scenario$/,
+      handle: () => jsonResponse(200, state.scenario.current()),
+    },
     {
       name: 'setScenario',
       method: 'POST',
@@ -42,4 +47,3 @@ export function adminRoutes(state: SimulatorState): Route[] {
     },
   ];
 }
-

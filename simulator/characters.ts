@@ -6,9 +6,7 @@ import type { IdMinter } from './prng';
 import type { Contract } from './scenario';
 
 export type CharacterSource =
-  | { kind: 'upload'; sha256: string; bytes: number }
-  | { kind: 'url'; url: string }
-  | { kind: 'task'; taskId: string };
+  { kind: 'upload'; sha256: string; bytes: number } | { kind: 'url'; url: string } | { kind: 'task'; taskId: string };
 
 export interface Character {
   id: string;

@@ -8,7 +8,14 @@
 import { ApiError, AuthenticationError } from './errors';
 import type { JobOutcome, JobStuck } from './jobs';
 import type { SeededRandom } from './prng';
-import { SUBMISSION_ENDPOINTS, type Cadence, type Contract, type DownFault, type FaultKind, type ScenarioState } from './scenario';
+import {
+  SUBMISSION_ENDPOINTS,
+  type Cadence,
+  type Contract,
+  type DownFault,
+  type FaultKind,
+  type ScenarioState,
+} from './scenario';
 
 /** The header naming the injected fault on answers it produced (a debugging aid for drills). */
 export const FAULT_HEADER = 'x-simulator-fault';
@@ -49,7 +56,11 @@ export function fires(cadence: Cadence, n: number): boolean {
 }
 
 function withFaultHeader(error: ApiError, kind: string, headers: Record<string, string> = {}): ApiError {
-  return new ApiError(error.status, error.code, error.message, error.param, error.type, { ...error.headers, ...headers, [FAULT_HEADER]: kind });
+  return new ApiError(error.status, error.code, error.message, error.param, error.type, {
+    ...error.headers,
+    ...headers,
+    [FAULT_HEADER]: kind,
+  });
 }
 
 /** The answer of a contract that is down, in the words real upstreams used (contracts README). */
@@ -69,7 +80,8 @@ const SERVER_ERRORS: Record<500 | 502 | 503, [string, string]> = {
   503: ['service_unavailable', "We're under heavy load, please try again later."],
 };
 
-const retryAfter = (seconds: number | undefined): Record<string, string> => (seconds === undefined ? {} : { 'retry-after': String(seconds) });
+const retryAfter = (seconds: number | undefined): Record<string, string> =>
+  seconds === undefined ? {} : { 'retry-after': String(seconds) };
 
 export class FaultPlanner {
   constructor(
@@ -81,7 +93,11 @@ export class FaultPlanner {
   planCall(target: CallTarget, nowMs: number): CallPlan {
     const { contract, endpoint, inherit } = target;
     const get = <K extends FaultKind>(kind: K) => this.scenario.fault(contract, endpoint, kind, inherit);
-    const counted = <K extends 'rateLimit' | 'serverErrors' | 'reset' | 'hang' | 'malformed' | 'contractBreak' | 'sentinelBlock'>(kind: K) => {
+    const counted = <
+      K extends 'rateLimit' | 'serverErrors' | 'reset' | 'hang' | 'malformed' | 'contractBreak' | 'sentinelBlock',
+    >(
+      kind: K,
+    ) => {
       const fault = get(kind);
       if (!fault) return undefined;
       return fires(fault.value, this.scenario.tick(`${fault.scope}:${kind}`)) ? fault.value : undefined;
@@ -89,7 +105,8 @@ export class FaultPlanner {
     const plan: CallPlan = { latencyMs: 0 };
 
     const latency = get('latencyMs')?.value;
-    if (latency) plan.latencyMs = latency.min + Math.floor(this.latencyRandom().next() * (latency.max - latency.min + 1));
+    if (latency)
+      plan.latencyMs = latency.min + Math.floor(this.latencyRandom().next() * (latency.max - latency.min + 1));
 
     const down = get('down');
     if (down && this.downNow(down.value, this.scenario.tick(`${down.scope}:down`), nowMs)) {
@@ -107,15 +124,27 @@ export class FaultPlanner {
     const rateLimit = counted('rateLimit');
     const serverErrors = counted('serverErrors');
     if (rateLimit) {
-      const error = new ApiError(429, 'rate_limit_exceeded', 'Rate limit reached for requests. Please try again later.');
+      const error = new ApiError(
+        429,
+        'rate_limit_exceeded',
+        'Rate limit reached for requests. Please try again later.',
+      );
       plan.refusal = withFaultHeader(error, 'rateLimit', retryAfter(rateLimit.retryAfterSeconds));
     } else if (serverErrors) {
       const [code, message] = SERVER_ERRORS[serverErrors.status];
-      plan.refusal = withFaultHeader(new ApiError(serverErrors.status, code, message), 'serverErrors', retryAfter(serverErrors.retryAfterSeconds));
+      plan.refusal = withFaultHeader(
+        new ApiError(serverErrors.status, code, message),
+        'serverErrors',
+        retryAfter(serverErrors.retryAfterSeconds),
+      );
     }
 
     if (SUBMISSION_ENDPOINTS[contract].includes(endpoint) && counted('sentinelBlock')) {
-      const error = new ApiError(400, 'sentinel_block', 'Request blocked by anti-bot protection (sentinel), please retry later.');
+      const error = new ApiError(
+        400,
+        'sentinel_block',
+        'Request blocked by anti-bot protection (sentinel), please retry later.',
+      );
       plan.sentinel = withFaultHeader(error, 'sentinelBlock');
     }
 
@@ -142,7 +171,11 @@ export class FaultPlanner {
   concurrencyRefusal(contract: Contract, endpoint: string, activeJobs: () => number): ApiError | undefined {
     const limit = this.scenario.fault(contract, endpoint, 'maxConcurrentJobs')?.value;
     if (limit === undefined || activeJobs() < limit) return undefined;
-    const error = new ApiError(429, 'concurrency_limit', `Too many concurrent tasks: at most ${limit} may be queued or running.`);
+    const error = new ApiError(
+      429,
+      'concurrency_limit',
+      `Too many concurrent tasks: at most ${limit} may be queued or running.`,
+    );
     return withFaultHeader(error, 'maxConcurrentJobs');
   }
 
@@ -152,13 +185,19 @@ export class FaultPlanner {
     const revoked = new Set(this.scenario.fault(contract, endpoint, 'revokedCharacters')?.value ?? []);
     const hit = characterIds.find((id) => all || revoked.has(id));
     if (hit === undefined) return undefined;
-    const error = new ApiError(403, 'cameo_permission_denied', `The owner of character ${hit} has revoked permission to use it.`, 'characters');
+    const error = new ApiError(
+      403,
+      'cameo_permission_denied',
+      `The owner of character ${hit} has revoked permission to use it.`,
+      'characters',
+    );
     return withFaultHeader(error, 'revokedCharacters');
   }
 
   /** How a job accepted now will end: `rejectWord` first, then `failJobs`; `stuck` separately. */
   jobFate(contract: Contract, endpoint: string, prompt: string): { outcome: JobOutcome; stuck?: JobStuck } {
-    const matches = (word: string | undefined) => word === undefined || prompt.toLowerCase().includes(word.toLowerCase());
+    const matches = (word: string | undefined) =>
+      word === undefined || prompt.toLowerCase().includes(word.toLowerCase());
     let outcome: JobOutcome = this.scenario.rejects(prompt) ? 'moderation_blocked' : 'succeed';
     const failJobs = this.scenario.fault(contract, endpoint, 'failJobs');
     if (failJobs && matches(failJobs.value.matchWord)) {

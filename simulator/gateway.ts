@@ -7,7 +7,15 @@
  */
 import { ApiError, AuthenticationError, NotFoundError, renderOpenAiError, renderRelayError } from './errors';
 import type { CallPlan, CallTarget } from './faults';
-import { bearerToken, decodePathSegment, findRoute, jsonResponse, type Route, type SimRequest, type SimResponse } from './http';
+import {
+  bearerToken,
+  decodePathSegment,
+  findRoute,
+  jsonResponse,
+  type Route,
+  type SimRequest,
+  type SimResponse,
+} from './http';
 import { officialRoutes } from './official-routes';
 import { relayRoutes, serveRelayFile } from './relay-routes';
 import type { Contract } from './scenario';
@@ -80,7 +88,12 @@ async function underFaults(
 }
 
 /** Serve one request to a contract; `subPath` is the path below its mount point. */
-export async function serveContract(gateway: ContractGateway, state: SimulatorState, req: Omit<SimRequest, 'params'>, subPath: string): Promise<SimResponse> {
+export async function serveContract(
+  gateway: ContractGateway,
+  state: SimulatorState,
+  req: Omit<SimRequest, 'params'>,
+  subPath: string,
+): Promise<SimResponse> {
   const found = findRoute(gateway.routes, req.method, subPath);
   const endpoint = found?.route.name ?? 'unknown';
   state.ledger.countCall(gateway.contract, endpoint);

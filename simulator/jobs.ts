@@ -62,7 +62,8 @@ export function viewJob(job: Job, nowMs: number): JobView {
   if (job.stuck === 'queued' || (job.stuck === 99 && fraction < QUEUED_FRACTION)) {
     return { phase: 'queued', progress: 0, finishedAtMs: null, error: null };
   }
-  if (job.stuck === 99) return { phase: 'running', progress: runningProgress(Math.min(fraction, 1)), finishedAtMs: null, error: null };
+  if (job.stuck === 99)
+    return { phase: 'running', progress: runningProgress(Math.min(fraction, 1)), finishedAtMs: null, error: null };
   if (job.outcome !== 'succeed' && fraction >= FAILURE_FRACTION) {
     return {
       phase: 'failed',
@@ -71,7 +72,8 @@ export function viewJob(job: Job, nowMs: number): JobView {
       error: JOB_ERRORS[job.outcome],
     };
   }
-  if (fraction >= 1) return { phase: 'completed', progress: 100, finishedAtMs: job.createdAtMs + job.durationMs, error: null };
+  if (fraction >= 1)
+    return { phase: 'completed', progress: 100, finishedAtMs: job.createdAtMs + job.durationMs, error: null };
   if (fraction < QUEUED_FRACTION) return { phase: 'queued', progress: 0, finishedAtMs: null, error: null };
   return { phase: 'running', progress: runningProgress(fraction), finishedAtMs: null, error: null };
 }
@@ -100,9 +102,16 @@ export class JobStore {
   ) {}
 
   /** Accept a job: mint its id, draw its duration (jobSeconds ± jitter). */
-  create(contract: Contract, draft: JobDraft, opts: { nowMs: number; jobSeconds: number; jitter: number; outcome: JobOutcome; stuck?: JobStuck }): Job {
+  create(
+    contract: Contract,
+    draft: JobDraft,
+    opts: { nowMs: number; jobSeconds: number; jitter: number; outcome: JobOutcome; stuck?: JobStuck },
+  ): Job {
     const id = this.ids.mint(contract === 'official' ? 'video' : 'task');
-    const durationMs = Math.max(1, Math.round(opts.jobSeconds * 1000 * (1 + opts.jitter * this.durations.nextSigned())));
+    const durationMs = Math.max(
+      1,
+      Math.round(opts.jobSeconds * 1000 * (1 + opts.jitter * this.durations.nextSigned())),
+    );
     const job: Job = {
       id,
       contract,

@@ -105,7 +105,14 @@ export class Ledger {
       const status: LedgerStatus = view ? view.phase : 'completed';
       const billedUsd = view?.error?.code === 'processing_error' ? 0 : listPriceUsd;
       const finalStatus = status === 'completed' || status === 'failed' ? status : null;
-      return { ...entry, characterIds: [...entry.characterIds], billedUsd, status, finalStatus, errorCode: view?.error?.code ?? null };
+      return {
+        ...entry,
+        characterIds: [...entry.characterIds],
+        billedUsd,
+        status,
+        finalStatus,
+        errorCode: view?.error?.code ?? null,
+      };
     });
   }
 

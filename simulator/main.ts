@@ -41,7 +41,8 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
     jobSeconds: numberFlag(values['job-seconds'], 'job-seconds'),
     jitter: numberFlag(values.jitter, 'jitter'),
     contentTtlSeconds: numberFlag(values['content-ttl-seconds'], 'content-ttl-seconds'),
-    scenario: values.scenario === undefined ? undefined : parseScenario(JSON.parse(readFileSync(values.scenario, 'utf8'))),
+    scenario:
+      values.scenario === undefined ? undefined : parseScenario(JSON.parse(readFileSync(values.scenario, 'utf8'))),
     keys: {
       official: env.SIM_OFFICIAL_KEY || 'sk-sim-official',
       relay: env.SIM_RELAY_KEY || 'sk-sim-relay',

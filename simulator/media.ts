@@ -65,7 +65,11 @@ export function videoFor(subject: MediaSubject): Buffer {
 export function thumbnailFor(subject: MediaSubject): Buffer {
   const { width, height } = dimensions(subject.size);
   const scale = 160 / Math.max(width, height);
-  return buildSolidWebp(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)), colorFor(sha256('thumbnail', subject.id)));
+  return buildSolidWebp(
+    Math.max(1, Math.round(width * scale)),
+    Math.max(1, Math.round(height * scale)),
+    colorFor(sha256('thumbnail', subject.id)),
+  );
 }
 
 /** A strip of frames (here: one flat image of 4 thumbnails' width). */
@@ -73,7 +77,11 @@ export function spritesheetFor(subject: MediaSubject): Buffer {
   const { width, height } = dimensions(subject.size);
   const scale = 80 / Math.max(width, height);
   const frameWidth = Math.max(1, Math.round(width * scale));
-  return buildSolidWebp(frameWidth * 4, Math.max(1, Math.round(height * scale)), colorFor(sha256('spritesheet', subject.id)));
+  return buildSolidWebp(
+    frameWidth * 4,
+    Math.max(1, Math.round(height * scale)),
+    colorFor(sha256('spritesheet', subject.id)),
+  );
 }
 
 /**

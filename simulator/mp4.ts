@@ -46,8 +46,10 @@ function visualSampleEntry(width: number, height: number): Buffer {
   compressorName.write('\u0009simulator', 0, 'latin1'); // Pascal string: length byte first
   return box(
     'avc1',
-    Buffer.alloc(6), u16(1), // reserved, data_reference_index
-    u16(0, 0), u32(0, 0, 0), // pre_defined, reserved, pre_defined
+    Buffer.alloc(6),
+    u16(1), // reserved, data_reference_index
+    u16(0, 0),
+    u32(0, 0, 0), // pre_defined, reserved, pre_defined
     u16(width, height),
     u32(0x00480000, 0x00480000, 0), // 72 dpi, 72 dpi, reserved
     u16(1), // frame_count per sample
@@ -72,22 +74,36 @@ export function buildMp4(spec: Mp4Spec): Buffer {
   const duration = Math.round(spec.durationSeconds * TIMESCALE);
   const ftyp = box('ftyp', Buffer.from('isom', 'latin1'), u32(0x200), Buffer.from('isomiso2mp41', 'latin1'));
   const mvhd = fullBox(
-    'mvhd', 0, 0,
+    'mvhd',
+    0,
+    0,
     u32(created, created, TIMESCALE, duration, 0x00010000), // times, timescale, duration, rate 1.0
-    u16(0x0100, 0), u32(0, 0), // volume 1.0, reserved
+    u16(0x0100, 0),
+    u32(0, 0), // volume 1.0, reserved
     IDENTITY_MATRIX,
     Buffer.alloc(24), // pre_defined
     u32(2), // next_track_ID
   );
   const tkhd = fullBox(
-    'tkhd', 0, 0x000003, // enabled + in movie
+    'tkhd',
+    0,
+    0x000003, // enabled + in movie
     u32(created, created, 1, 0, duration), // times, track_ID, reserved, duration
-    u32(0, 0), u16(0, 0, 0, 0), // reserved, layer, alternate_group, volume (0 for video), reserved
+    u32(0, 0),
+    u16(0, 0, 0, 0), // reserved, layer, alternate_group, volume (0 for video), reserved
     IDENTITY_MATRIX,
     u32(spec.width << 16, spec.height << 16),
   );
   const mdhd = fullBox('mdhd', 0, 0, u32(created, created, TIMESCALE, duration), u16(0x55c4, 0)); // language "und"
-  const hdlr = fullBox('hdlr', 0, 0, u32(0), Buffer.from('vide', 'latin1'), u32(0, 0, 0), Buffer.from('VideoHandler\0', 'latin1'));
+  const hdlr = fullBox(
+    'hdlr',
+    0,
+    0,
+    u32(0),
+    Buffer.from('vide', 'latin1'),
+    u32(0, 0, 0),
+    Buffer.from('VideoHandler\0', 'latin1'),
+  );
   const vmhd = fullBox('vmhd', 0, 1, u16(0, 0, 0, 0));
   const dinf = box('dinf', fullBox('dref', 0, 0, u32(1), fullBox('url ', 0, 1)));
   const stbl = box(

@@ -23,18 +23,26 @@ export interface FormEntry {
 }
 
 export function isUploadedFile(value: unknown): value is UploadedFile {
-  return typeof value === 'object' && value !== null && (value as UploadedFile).kind === 'file' && Buffer.isBuffer((value as UploadedFile).data);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as UploadedFile).kind === 'file' &&
+    Buffer.isBuffer((value as UploadedFile).data)
+  );
 }
 
 function boundaryOf(contentType: string): string {
   const match = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
   const boundary = match ? (match[1] ?? match[2]) : undefined;
-  if (!boundary) throw new InvalidRequestError('multipart/form-data body without a boundary.', null, 'invalid_multipart');
+  if (!boundary)
+    throw new InvalidRequestError('multipart/form-data body without a boundary.', null, 'invalid_multipart');
   return boundary;
 }
 
 function headerParam(header: string, name: string): string | undefined {
-  const match = new RegExp(`;\\s*${name}="((?:[^"\\\\]|\\\\.)*)"`, 'i').exec(header) ?? new RegExp(`;\\s*${name}=([^;\\s]+)`, 'i').exec(header);
+  const match =
+    new RegExp(`;\\s*${name}="((?:[^"\\\\]|\\\\.)*)"`, 'i').exec(header) ??
+    new RegExp(`;\\s*${name}=([^;\\s]+)`, 'i').exec(header);
   return match ? match[1].replace(/\\(.)/g, '$1') : undefined;
 }
 
@@ -89,15 +97,28 @@ function emptyContainerFor(segment: string | undefined): FormValue[] | FormObjec
 }
 
 /** Place `value` at `segments` inside `container`, creating arrays/objects on the way. */
-function assign(container: FormObject | FormValue[], segments: string[], value: string | UploadedFile, fieldName: string): void {
+function assign(
+  container: FormObject | FormValue[],
+  segments: string[],
+  value: string | UploadedFile,
+  fieldName: string,
+): void {
   const [head, ...rest] = segments;
-  if (FORBIDDEN_KEYS.has(head)) throw new InvalidRequestError(`Invalid field name ${fieldName}.`, fieldName, 'invalid_multipart');
+  if (FORBIDDEN_KEYS.has(head))
+    throw new InvalidRequestError(`Invalid field name ${fieldName}.`, fieldName, 'invalid_multipart');
   if (Array.isArray(container)) {
     let index: number;
     if (head === '') {
       // `a[][id]`: a key already set on the last element means the client started a new element.
       const last = container[container.length - 1];
-      const reuse = rest.length > 0 && last !== undefined && typeof last === 'object' && !Array.isArray(last) && !isUploadedFile(last) && last !== null && !(rest[0] in last);
+      const reuse =
+        rest.length > 0 &&
+        last !== undefined &&
+        typeof last === 'object' &&
+        !Array.isArray(last) &&
+        !isUploadedFile(last) &&
+        last !== null &&
+        !(rest[0] in last);
       index = reuse ? container.length - 1 : container.length;
     } else if (/^\d+$/.test(head) && Number(head) < MAX_INDEX) {
       index = Number(head);
@@ -109,7 +130,8 @@ function assign(container: FormObject | FormValue[], segments: string[], value: 
       return;
     }
     const child = container[index] ?? emptyContainerFor(rest[0]);
-    if (typeof child !== 'object' || child === null || isUploadedFile(child)) throw new InvalidRequestError(`Conflicting field ${fieldName}.`, fieldName, 'invalid_multipart');
+    if (typeof child !== 'object' || child === null || isUploadedFile(child))
+      throw new InvalidRequestError(`Conflicting field ${fieldName}.`, fieldName, 'invalid_multipart');
     container[index] = child;
     assign(child, rest, value, fieldName);
     return;
@@ -119,7 +141,8 @@ function assign(container: FormObject | FormValue[], segments: string[], value: 
     return;
   }
   const child = container[head] ?? emptyContainerFor(rest[0]);
-  if (typeof child !== 'object' || child === null || isUploadedFile(child)) throw new InvalidRequestError(`Conflicting field ${fieldName}.`, fieldName, 'invalid_multipart');
+  if (typeof child !== 'object' || child === null || isUploadedFile(child))
+    throw new InvalidRequestError(`Conflicting field ${fieldName}.`, fieldName, 'invalid_multipart');
   container[head] = child;
   assign(child, rest, value, fieldName);
 }

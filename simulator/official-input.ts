@@ -14,7 +14,8 @@ const MODEL_PATTERN = /^sora-2(-pro)?(-\d{4}-\d{2}-\d{2})?$/;
 const MAX_PROMPT_CHARS = 32_000;
 export const MAX_CHARACTERS_PER_VIDEO = 2;
 
-export type InputReference = { kind: 'file'; bytes: number } | { kind: 'image_url'; url: string } | { kind: 'file_id'; fileId: string };
+export type InputReference =
+  { kind: 'file'; bytes: number } | { kind: 'image_url'; url: string } | { kind: 'file_id'; fileId: string };
 
 export interface CreateVideoInput {
   prompt: string;
@@ -38,9 +39,14 @@ export function requirePrompt(fields: FormObject): string {
   if (prompt === undefined || prompt === null || prompt === '') {
     throw new InvalidRequestError("Missing required parameter: 'prompt'.", 'prompt', 'missing_required_parameter');
   }
-  if (typeof prompt !== 'string') throw new InvalidRequestError("Invalid type for 'prompt': expected a string.", 'prompt', 'invalid_type');
+  if (typeof prompt !== 'string')
+    throw new InvalidRequestError("Invalid type for 'prompt': expected a string.", 'prompt', 'invalid_type');
   if (prompt.length > MAX_PROMPT_CHARS) {
-    throw new InvalidRequestError(`'prompt' is too long: at most ${MAX_PROMPT_CHARS} characters.`, 'prompt', 'string_above_max_length');
+    throw new InvalidRequestError(
+      `'prompt' is too long: at most ${MAX_PROMPT_CHARS} characters.`,
+      'prompt',
+      'string_above_max_length',
+    );
   }
   return prompt;
 }
@@ -48,7 +54,8 @@ export function requirePrompt(fields: FormObject): string {
 function optionalString(fields: FormObject, name: string): string | undefined {
   const value = fields[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new InvalidRequestError(`Invalid type for '${name}': expected a string.`, name, 'invalid_type');
+  if (typeof value !== 'string')
+    throw new InvalidRequestError(`Invalid type for '${name}': expected a string.`, name, 'invalid_type');
   return value;
 }
 
@@ -81,16 +88,25 @@ function parseCharacterIds(value: FormValue | undefined): string[] {
       list = undefined;
     }
   }
-  if (!Array.isArray(list)) throw new InvalidRequestError("Invalid 'characters': expected an array of {id}.", 'characters', 'invalid_type');
+  if (!Array.isArray(list))
+    throw new InvalidRequestError("Invalid 'characters': expected an array of {id}.", 'characters', 'invalid_type');
   const ids = list.map((item: unknown) => {
     const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined;
     if (typeof id !== 'string' || id.length === 0) {
-      throw new InvalidRequestError("Invalid 'characters': every entry needs a string 'id'.", 'characters', 'invalid_type');
+      throw new InvalidRequestError(
+        "Invalid 'characters': every entry needs a string 'id'.",
+        'characters',
+        'invalid_type',
+      );
     }
     return id;
   });
   if (ids.length > MAX_CHARACTERS_PER_VIDEO) {
-    throw new InvalidRequestError(`At most ${MAX_CHARACTERS_PER_VIDEO} characters can appear in one video.`, 'characters', 'too_many_characters');
+    throw new InvalidRequestError(
+      `At most ${MAX_CHARACTERS_PER_VIDEO} characters can appear in one video.`,
+      'characters',
+      'too_many_characters',
+    );
   }
   return ids;
 }
@@ -99,7 +115,8 @@ export function parseCreateVideo(fields: FormObject): CreateVideoInput {
   rejectUnknownFields(fields, ['prompt', 'model', 'seconds', 'size', 'input_reference', 'characters']);
   const prompt = requirePrompt(fields);
   const model = optionalString(fields, 'model') ?? 'sora-2';
-  if (!MODEL_PATTERN.test(model)) throw new InvalidRequestError(`Invalid 'model': ${model} is not a video model.`, 'model');
+  if (!MODEL_PATTERN.test(model))
+    throw new InvalidRequestError(`Invalid 'model': ${model} is not a video model.`, 'model');
   const seconds = optionalString(fields, 'seconds') ?? '4';
   if (!(OFFICIAL_SECONDS as readonly string[]).includes(seconds)) {
     throw new InvalidRequestError(`Invalid 'seconds': expected one of ${OFFICIAL_SECONDS.join(', ')}.`, 'seconds');
@@ -107,9 +124,13 @@ export function parseCreateVideo(fields: FormObject): CreateVideoInput {
   const size = optionalString(fields, 'size') ?? '720x1280';
   const proOnly = PRO_ONLY_SIZES.includes(size);
   if (!STANDARD_SIZES.includes(size) && !proOnly) {
-    throw new InvalidRequestError(`Invalid 'size': expected one of ${[...STANDARD_SIZES, ...PRO_ONLY_SIZES].join(', ')}.`, 'size');
+    throw new InvalidRequestError(
+      `Invalid 'size': expected one of ${[...STANDARD_SIZES, ...PRO_ONLY_SIZES].join(', ')}.`,
+      'size',
+    );
   }
-  if (proOnly && !isProModel(model)) throw new InvalidRequestError(`Size ${size} is only available with sora-2-pro.`, 'size');
+  if (proOnly && !isProModel(model))
+    throw new InvalidRequestError(`Size ${size} is only available with sora-2-pro.`, 'size');
   return {
     prompt,
     model,
@@ -134,11 +155,19 @@ export function parseCreateCharacter(fields: FormObject): CreateCharacterInput {
   rejectUnknownFields(fields, ['video', 'name']);
   const name = fields.name;
   if (typeof name !== 'string' || name.length < 1 || name.length > 80) {
-    throw new InvalidRequestError("Invalid 'name': expected 1 to 80 characters.", 'name', name === undefined ? 'missing_required_parameter' : 'invalid_value');
+    throw new InvalidRequestError(
+      "Invalid 'name': expected 1 to 80 characters.",
+      'name',
+      name === undefined ? 'missing_required_parameter' : 'invalid_value',
+    );
   }
   const video = fields.video;
   if (!isUploadedFile(video)) {
-    throw new InvalidRequestError("Missing required parameter: 'video' (a file upload).", 'video', 'missing_required_parameter');
+    throw new InvalidRequestError(
+      "Missing required parameter: 'video' (a file upload).",
+      'video',
+      'missing_required_parameter',
+    );
   }
   return { name, video: video.data };
 }

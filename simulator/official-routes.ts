@@ -5,7 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { ApiError, InvalidRequestError, NotFoundError } from './errors';
-import { bytesResponse, decodeBody, idempotencyKeyOf, jsonResponse, type Route, type SimRequest, type SimResponse } from './http';
+import {
+  bytesResponse,
+  decodeBody,
+  idempotencyKeyOf,
+  jsonResponse,
+  type Route,
+  type SimRequest,
+  type SimResponse,
+} from './http';
 import { viewJob, type Job } from './jobs';
 import { containsHumanLikeness, spritesheetFor, thumbnailFor, videoFor } from './media';
 import { looksLikeMp4 } from './mp4';
@@ -51,7 +59,11 @@ function findVideo(state: SimulatorState, req: SimRequest): Job {
 function requireCompleted(state: SimulatorState, job: Job): void {
   const phase = viewJob(job, state.now()).phase;
   if (phase !== 'completed') {
-    throw new InvalidRequestError(`Video '${job.id}' is ${STATUS_WORDS[phase]}, not completed.`, 'video_id', 'video_not_ready');
+    throw new InvalidRequestError(
+      `Video '${job.id}' is ${STATUS_WORDS[phase]}, not completed.`,
+      'video_id',
+      'video_not_ready',
+    );
   }
 }
 
@@ -75,7 +87,13 @@ function checkCharacters(state: SimulatorState, endpoint: string, prompt: string
 function createVideo(state: SimulatorState, req: SimRequest): SimResponse {
   const input = parseCreateVideo(decodeBody(req).fields);
   checkCharacters(state, 'create', input.prompt, input.characterIds);
-  const draft = { prompt: input.prompt, seconds: input.seconds, size: input.size, model: input.model, characterIds: input.characterIds };
+  const draft = {
+    prompt: input.prompt,
+    seconds: input.seconds,
+    size: input.size,
+    model: input.model,
+    characterIds: input.characterIds,
+  };
   const price = officialPriceUsd(input.model, input.size, input.seconds);
   const { job } = state.submit('official', 'create', draft, price, idempotencyKeyOf(req.headers));
   return jsonResponse(200, videoResource(state, job));
@@ -93,7 +111,8 @@ function listVideos(state: SimulatorState, req: SimRequest): SimResponse {
     throw new InvalidRequestError(`Invalid 'limit': expected an integer from 0 to ${MAX_LIST_LIMIT}.`, 'limit');
   }
   const order = query.get('order') ?? 'desc';
-  if (order !== 'asc' && order !== 'desc') throw new InvalidRequestError("Invalid 'order': expected 'asc' or 'desc'.", 'order');
+  if (order !== 'asc' && order !== 'desc')
+    throw new InvalidRequestError("Invalid 'order': expected 'asc' or 'desc'.", 'order');
   const ordered = state.jobs.all('official');
   if (order === 'desc') ordered.reverse();
   let start = 0;
@@ -119,7 +138,11 @@ function deleteVideo(state: SimulatorState, req: SimRequest): SimResponse {
   const job = findVideo(state, req);
   const phase = viewJob(job, state.now()).phase;
   if (phase !== 'completed' && phase !== 'failed') {
-    throw new InvalidRequestError(`Video '${job.id}' is ${STATUS_WORDS[phase]}: only completed or failed videos can be deleted.`, 'video_id', 'video_not_deletable');
+    throw new InvalidRequestError(
+      `Video '${job.id}' is ${STATUS_WORDS[phase]}: only completed or failed videos can be deleted.`,
+      'video_id',
+      'video_not_deletable',
+    );
   }
   job.deleted = true;
   return jsonResponse(200, { id: job.id, object: 'video.deleted', deleted: true });
@@ -132,8 +155,21 @@ function remixVideo(state: SimulatorState, req: SimRequest): SimResponse {
   const revoked = state.faults.revokedCharacterError('official', 'remix', source.characterIds);
   if (revoked) throw revoked;
   const model = source.model ?? 'sora-2';
-  const draft = { prompt, seconds: source.seconds, size: source.size, model, characterIds: source.characterIds, remixedFromId: source.id };
-  const { job } = state.submit('official', 'remix', draft, officialPriceUsd(model, source.size, source.seconds), idempotencyKeyOf(req.headers));
+  const draft = {
+    prompt,
+    seconds: source.seconds,
+    size: source.size,
+    model,
+    characterIds: source.characterIds,
+    remixedFromId: source.id,
+  };
+  const { job } = state.submit(
+    'official',
+    'remix',
+    draft,
+    officialPriceUsd(model, source.size, source.seconds),
+    idempotencyKeyOf(req.headers),
+  );
   return jsonResponse(200, videoResource(state, job));
 }
 
@@ -160,25 +196,40 @@ function characterResource(character: { id: string; name: string; createdAtMs: n
 function createCharacter(state: SimulatorState, req: SimRequest): SimResponse {
   const decoded = decodeBody(req);
   if (decoded.encoding !== 'multipart') {
-    throw new InvalidRequestError('Characters are created from a multipart/form-data upload.', 'video', 'invalid_content_type');
+    throw new InvalidRequestError(
+      'Characters are created from a multipart/form-data upload.',
+      'video',
+      'invalid_content_type',
+    );
   }
   const input = parseCreateCharacter(decoded.fields);
-  if (!looksLikeMp4(input.video)) throw new InvalidRequestError("'video' is not an MP4 file.", 'video', 'invalid_file_format');
+  if (!looksLikeMp4(input.video))
+    throw new InvalidRequestError("'video' is not an MP4 file.", 'video', 'invalid_file_format');
   if (containsHumanLikeness(input.video)) {
-    throw new ApiError(400, 'human_likeness_not_allowed', 'Characters cannot be created from videos showing a real human likeness.', 'video');
+    throw new ApiError(
+      400,
+      'human_likeness_not_allowed',
+      'Characters cannot be created from videos showing a real human likeness.',
+      'video',
+    );
   }
   const character = state.characters.create('official', {
     name: input.name,
     description: null,
     createdAtMs: state.now(),
-    source: { kind: 'upload', sha256: createHash('sha256').update(input.video).digest('hex'), bytes: input.video.length },
+    source: {
+      kind: 'upload',
+      sha256: createHash('sha256').update(input.video).digest('hex'),
+      bytes: input.video.length,
+    },
   });
   return jsonResponse(200, characterResource(character));
 }
 
 function getCharacter(state: SimulatorState, req: SimRequest): SimResponse {
   const character = state.characters.get('official', req.params.id);
-  if (!character) throw new NotFoundError('character_not_found', `Character with id '${req.params.id}' not found.`, 'character_id');
+  if (!character)
+    throw new NotFoundError('character_not_found', `Character with id '${req.params.id}' not found.`, 'character_id');
   return jsonResponse(200, characterResource(character));
 }
 

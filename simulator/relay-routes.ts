@@ -4,7 +4,15 @@
  * just as strict where real relays are: unknown cameos, durations, unfinished source tasks.
  */
 import { InvalidRequestError, NotFoundError } from './errors';
-import { bytesResponse, decodeBody, idempotencyKeyOf, jsonResponse, type Route, type SimRequest, type SimResponse } from './http';
+import {
+  bytesResponse,
+  decodeBody,
+  idempotencyKeyOf,
+  jsonResponse,
+  type Route,
+  type SimRequest,
+  type SimResponse,
+} from './http';
 import { viewJob, type Job } from './jobs';
 import { videoFor } from './media';
 import type { FormObject } from './multipart';
@@ -18,7 +26,8 @@ const CAMEO_PATTERN = /@(char_[A-Za-z0-9_]+)/g;
 
 function requireText(fields: FormObject, name: string): string {
   const value = fields[name];
-  if (typeof value !== 'string' || value.trim() === '') throw new InvalidRequestError(`'${name}' is required.`, name, 'invalid_request');
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new InvalidRequestError(`'${name}' is required.`, name, 'invalid_request');
   return value;
 }
 
@@ -39,7 +48,8 @@ function findTask(state: SimulatorState, id: string): Job {
 function createCharacter(state: SimulatorState, req: SimRequest): SimResponse {
   const fields = decodeBody(req).fields;
   const videoUrl = requireText(fields, 'video_url');
-  if (!/^https?:\/\/[^\s/]+/.test(videoUrl)) throw new InvalidRequestError('video_url must be an http(s) URL.', 'video_url', 'invalid_video_url');
+  if (!/^https?:\/\/[^\s/]+/.test(videoUrl))
+    throw new InvalidRequestError('video_url must be an http(s) URL.', 'video_url', 'invalid_video_url');
   const character = state.characters.create('relay-v1', {
     name: requireText(fields, 'name'),
     description: optionalText(fields, 'description'),
@@ -57,7 +67,11 @@ function extractCharacter(state: SimulatorState, req: SimRequest): SimResponse {
   const task = findTask(state, taskId);
   const phase = viewJob(task, state.now()).phase;
   if (phase !== 'completed') {
-    throw new InvalidRequestError(`Task ${taskId} is ${STATUS_WORDS[phase]}; only completed tasks can be extracted from.`, 'task_id', 'task_not_completed');
+    throw new InvalidRequestError(
+      `Task ${taskId} is ${STATUS_WORDS[phase]}; only completed tasks can be extracted from.`,
+      'task_id',
+      'task_not_completed',
+    );
   }
   const character = state.characters.create('relay-v1', {
     name,
@@ -84,13 +98,18 @@ function generate(state: SimulatorState, req: SimRequest): SimResponse {
   const prompt = requireText(fields, 'prompt');
   const duration = fields.duration ?? DEFAULT_DURATION;
   if (typeof duration !== 'number' || !DURATIONS.includes(duration)) {
-    throw new InvalidRequestError(`duration must be one of ${DURATIONS.join(', ')} (seconds).`, 'duration', 'invalid_duration');
+    throw new InvalidRequestError(
+      `duration must be one of ${DURATIONS.join(', ')} (seconds).`,
+      'duration',
+      'invalid_duration',
+    );
   }
   const cameos = [...new Set([...prompt.matchAll(CAMEO_PATTERN)].map((m) => m[1]))];
   const revoked = state.faults.revokedCharacterError('relay-v1', 'generate', cameos);
   if (revoked) throw revoked;
   for (const id of cameos) {
-    if (!state.characters.get('relay-v1', id)) throw new InvalidRequestError(`Cameo @${id} not found.`, 'prompt', 'cameo_not_found');
+    if (!state.characters.get('relay-v1', id))
+      throw new InvalidRequestError(`Cameo @${id} not found.`, 'prompt', 'cameo_not_found');
   }
   const draft = { prompt, seconds: duration, size: '720x1280', characterIds: cameos };
   const { job } = state.submit('relay-v1', 'generate', draft, RELAY_PRICE_PER_VIDEO_USD, idempotencyKeyOf(req.headers));
@@ -114,7 +133,12 @@ export function relayRoutes(state: SimulatorState): Route[] {
   const on = (handler: (s: SimulatorState, r: SimRequest) => SimResponse) => (req: SimRequest) => handler(state, req);
   return [
     { name: 'createCharacter', method: 'POST', pattern: /^\/sora\/characters$/, handle: on(createCharacter) },
-    { name: 'extractCharacter', method: 'POST', pattern: /^\/sora\/characters\/extract$/, handle: on(extractCharacter) },
+    {
+      name: 'extractCharacter',
+      method: 'POST',
+      pattern: /^\/sora\/characters\/extract$/,
+      handle: on(extractCharacter),
+    },
     { name: 'listCharacters', method: 'GET', pattern: /^\/sora\/characters$/, handle: on(listCharacters) },
     { name: 'generate', method: 'POST', pattern: /^\/sora\/generate$/, handle: on(generate) },
     { name: 'task', method: 'GET', pattern: /^\/sora\/tasks\/(?<id>[^/]+)$/, handle: on(getTask) },
@@ -131,6 +155,7 @@ export function serveRelayFile(state: SimulatorState, taskId: string): SimRespon
   if (!job || !view || view.phase !== 'completed' || view.finishedAtMs === null) {
     throw new NotFoundError('file_not_found', `No file for ${taskId}.`);
   }
-  if (state.now() >= state.expiresAtMs(view.finishedAtMs, 'relay-v1', 'file')) throw new NotFoundError('file_expired', `The file for ${taskId} has expired.`);
+  if (state.now() >= state.expiresAtMs(view.finishedAtMs, 'relay-v1', 'file'))
+    throw new NotFoundError('file_expired', `The file for ${taskId} has expired.`);
   return bytesResponse(videoFor(job), 'video/mp4');
 }

@@ -38,7 +38,10 @@ const cadenceSchema = z.strictObject(cadence);
 const faultSetShape = {
   /** Extra delay before answering, drawn uniformly from [min, max] with a seeded stream. */
   latencyMs: z
-    .strictObject({ min: z.number().int().nonnegative().max(MAX_DELAY_MS), max: z.number().int().nonnegative().max(MAX_DELAY_MS) })
+    .strictObject({
+      min: z.number().int().nonnegative().max(MAX_DELAY_MS),
+      max: z.number().int().nonnegative().max(MAX_DELAY_MS),
+    })
     .refine((v) => v.min <= v.max, { message: 'min must be <= max' })
     .optional(),
   /** 429 `rate_limit_exceeded` with `Retry-After: retryAfterSeconds`. */
@@ -56,7 +59,9 @@ const faultSetShape = {
   /** Destroy the socket without an answer (TCP reset); `afterHandling`: only once the request took effect. */
   reset: z.strictObject({ ...cadence, afterHandling: z.boolean().optional() }).optional(),
   /** Never answer; close the socket after `ms`. `afterHandling` as for `reset`. */
-  hang: z.strictObject({ ms: positiveInt.max(MAX_DELAY_MS), ...cadence, afterHandling: z.boolean().optional() }).optional(),
+  hang: z
+    .strictObject({ ms: positiveInt.max(MAX_DELAY_MS), ...cadence, afterHandling: z.boolean().optional() })
+    .optional(),
   /** A successful answer's body cut in half (still status 200): unparseable. */
   malformed: cadenceSchema.optional(),
   /** A successful answer with required fields missing and others of the wrong type. */
@@ -65,11 +70,19 @@ const faultSetShape = {
   sentinelBlock: cadenceSchema.optional(),
   /** Accepted jobs fail half-way with this code (`processing_error` is billed 0). */
   failJobs: z
-    .strictObject({ code: z.enum(['processing_error', 'moderation_blocked']), matchWord: z.string().min(1).optional(), ...cadence })
+    .strictObject({
+      code: z.enum(['processing_error', 'moderation_blocked']),
+      matchWord: z.string().min(1).optional(),
+      ...cadence,
+    })
     .optional(),
   /** Jobs accepted while set never finish: stuck at 99 % in progress, or queued. */
   stuck: z
-    .strictObject({ at: z.union([z.literal(99), z.literal('queued')]), forever: z.literal(true).optional(), matchWord: z.string().min(1).optional() })
+    .strictObject({
+      at: z.union([z.literal(99), z.literal('queued')]),
+      forever: z.literal(true).optional(),
+      matchWord: z.string().min(1).optional(),
+    })
     .optional(),
   /** Every call answers `status`, once all given thresholds are passed (none: at once). */
   down: z
@@ -99,7 +112,8 @@ function endpointsSchema(contract: Contract) {
   return z.strictObject(shape as Record<EndpointName, z.ZodOptional<typeof faultSetSchema>>);
 }
 
-const contractFaultsSchema = (contract: Contract) => faultSetSchema.extend({ endpoints: endpointsSchema(contract).optional() });
+const contractFaultsSchema = (contract: Contract) =>
+  faultSetSchema.extend({ endpoints: endpointsSchema(contract).optional() });
 
 export const scenarioSchema = z.strictObject({
   contracts: z
@@ -125,7 +139,9 @@ export type Cadence = z.infer<typeof cadenceSchema>;
 export function parseScenario(input: unknown): Scenario {
   const result = scenarioSchema.safeParse(input);
   if (!result.success) {
-    const details = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    const details = result.error.issues
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
     throw new ScenarioError(`invalid scenario: ${details}`);
   }
   return result.data;
@@ -177,7 +193,12 @@ export class ScenarioState {
    * The fault of `kind` for a call to `endpoint` of `contract`: the endpoint's own if set, else the
    * contract's (unless `inherit` is false, as for relay files).
    */
-  fault<K extends FaultKind>(contract: Contract, endpoint: string, kind: K, inherit = true): ScopedFault<K> | undefined {
+  fault<K extends FaultKind>(
+    contract: Contract,
+    endpoint: string,
+    kind: K,
+    inherit = true,
+  ): ScopedFault<K> | undefined {
     const faults = this.scenario.contracts?.[contract];
     const own = (faults?.endpoints as Record<string, FaultSet | undefined> | undefined)?.[endpoint]?.[kind];
     if (own !== undefined) return { value: own as NonNullable<FaultSet[K]>, scope: `${contract}.${endpoint}` };

@@ -12,7 +12,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { adminRoutes } from './admin-routes';
-import { ApiError, NotFoundError, renderOpenAiError, renderRelayError, ScenarioError, SimulatorOptionsError } from './errors';
+import {
+  ApiError,
+  NotFoundError,
+  renderOpenAiError,
+  renderRelayError,
+  ScenarioError,
+  SimulatorOptionsError,
+} from './errors';
 import { errorResponse, officialGateway, relayGateway, serveContract, serveFile } from './gateway';
 import { bytesResponse, decodePathSegment, findRoute, readBody, type SimRequest, type SimResponse } from './http';
 import type { CallsByEndpoint, LedgerEntry } from './ledger';
@@ -20,7 +27,13 @@ import { clipFor } from './media';
 import type { Contract, Scenario } from './scenario';
 import { SimulatorState } from './state';
 import { applyTransportFault } from './transport';
-import { webhookAdminRoutes, WebhookSender, webhookOptionsProblem, type WebhookDelivery, type WebhookOptions } from './webhooks';
+import {
+  webhookAdminRoutes,
+  WebhookSender,
+  webhookOptionsProblem,
+  type WebhookDelivery,
+  type WebhookOptions,
+} from './webhooks';
 
 export type { CallsByEndpoint, LedgerEntry, LedgerSnapshot } from './ledger';
 export type { Contract, EndpointName, FaultSet, Scenario } from './scenario';
@@ -78,7 +91,11 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 function send(res: ServerResponse, response: SimResponse): void {
   const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
-  res.writeHead(response.status, { ...response.headers, 'content-type': response.contentType, 'content-length': String(body.length) });
+  res.writeHead(response.status, {
+    ...response.headers,
+    'content-type': response.contentType,
+    'content-length': String(body.length),
+  });
   res.end(body);
 }
 
@@ -87,8 +104,10 @@ function validateOptions(options: SimulatorOptions): void {
   if (!options.keys?.official || !options.keys?.relay) problems.push('keys.official and keys.relay are required');
   if (options.seed !== undefined && !Number.isInteger(options.seed)) problems.push('seed must be an integer');
   if (options.jobSeconds !== undefined && !(options.jobSeconds >= 0)) problems.push('jobSeconds must be >= 0');
-  if (options.jitter !== undefined && !(options.jitter >= 0 && options.jitter < 1)) problems.push('jitter must be in [0, 1)');
-  if (options.contentTtlSeconds !== undefined && !(options.contentTtlSeconds > 0)) problems.push('contentTtlSeconds must be > 0');
+  if (options.jitter !== undefined && !(options.jitter >= 0 && options.jitter < 1))
+    problems.push('jitter must be in [0, 1)');
+  if (options.contentTtlSeconds !== undefined && !(options.contentTtlSeconds > 0))
+    problems.push('contentTtlSeconds must be > 0');
   const webhookProblem = options.webhook && webhookOptionsProblem(options.webhook);
   if (webhookProblem) problems.push(webhookProblem);
   if (problems.length > 0) throw new SimulatorOptionsError(`invalid simulator options: ${problems.join('; ')}`);
@@ -104,11 +123,13 @@ function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
     if (path === '/v1' || path.startsWith('/v1/')) return serveContract(official, state, req, path.slice('/v1'.length));
     const file = /^\/relay\/files\/([^/]+)\.mp4$/.exec(path);
     if (file && req.method === 'GET') return serveFile(state, file[1]);
-    if (path === '/relay' || path.startsWith('/relay/')) return serveContract(relay, state, req, path.slice('/relay'.length));
+    if (path === '/relay' || path.startsWith('/relay/'))
+      return serveContract(relay, state, req, path.slice('/relay'.length));
     const clip = /^\/clips\/([^/]+)\.mp4$/.exec(path);
     if (clip && req.method === 'GET') return bytesResponse(clipFor(decodePathSegment(clip[1])), 'video/mp4');
     if (path.startsWith('/admin/')) {
-      if (!LOOPBACK.has(remoteAddress ?? '')) throw new ApiError(403, 'loopback_only', 'The admin API answers loopback callers only.');
+      if (!LOOPBACK.has(remoteAddress ?? ''))
+        throw new ApiError(403, 'loopback_only', 'The admin API answers loopback callers only.');
       const found = findRoute(admin, req.method, path.slice('/admin'.length));
       if (found) return found.route.handle({ ...req, params: found.params });
     }
@@ -122,12 +143,17 @@ function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
     let response: SimResponse;
     try {
       const body = await readBody(req);
-      response = await route({ method: req.method ?? 'GET', url, headers: req.headers, body }, req.socket.remoteAddress);
+      response = await route(
+        { method: req.method ?? 'GET', url, headers: req.headers, body },
+        req.socket.remoteAddress,
+      );
     } catch (error) {
       if (error instanceof ApiError) {
         response = errorResponse(error, render);
       } else {
-        process.stderr.write(`simulator: unexpected error on ${req.method} ${url.pathname}: ${String((error as Error)?.stack ?? error)}\n`);
+        process.stderr.write(
+          `simulator: unexpected error on ${req.method} ${url.pathname}: ${String((error as Error)?.stack ?? error)}\n`,
+        );
         response = errorResponse(new ApiError(500, 'internal_error', 'The simulator failed unexpectedly.'), render);
       }
     }

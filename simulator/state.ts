@@ -90,14 +90,22 @@ export class SimulatorState {
    * (unless the scenario ignores keys). Keys are scoped per contract, as each upstream keeps its
    * own. Throws the 429 of a `maxConcurrentJobs` limit.
    */
-  submit(contract: Contract, endpoint: string, draft: JobDraft, listPriceUsd: number, idempotencyKey?: string): Submission {
+  submit(
+    contract: Contract,
+    endpoint: string,
+    draft: JobDraft,
+    listPriceUsd: number,
+    idempotencyKey?: string,
+  ): Submission {
     const scopedKey = idempotencyKey === undefined ? undefined : `${contract}\u0000${idempotencyKey}`;
     if (scopedKey !== undefined && !this.faults.ignoresIdempotencyKeys(contract, endpoint)) {
       const earlier = this.idempotency.get(scopedKey);
       const job = earlier === undefined ? undefined : this.jobs.lookup(earlier);
       if (job) return { job, replayed: true };
     }
-    const refusal = this.faults.concurrencyRefusal(contract, endpoint, () => this.jobs.activeCount(contract, this.now()));
+    const refusal = this.faults.concurrencyRefusal(contract, endpoint, () =>
+      this.jobs.activeCount(contract, this.now()),
+    );
     if (refusal) throw refusal;
     const fate = this.faults.jobFate(contract, endpoint, draft.prompt);
     const job = this.jobs.create(contract, draft, {

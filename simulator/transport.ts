@@ -83,7 +83,11 @@ const asBuffer = (body: Buffer | string): Buffer => (typeof body === 'string' ? 
 /** The same 200, its body cut to half its length: a JSON body no longer parses. */
 function truncated(response: SimResponse): SimResponse {
   const body = asBuffer(response.body);
-  return { ...response, body: body.subarray(0, Math.floor(body.length / 2)), headers: { ...response.headers, [FAULT_HEADER]: 'malformed' } };
+  return {
+    ...response,
+    body: body.subarray(0, Math.floor(body.length / 2)),
+    headers: { ...response.headers, [FAULT_HEADER]: 'malformed' },
+  };
 }
 
 /** The wrong type for a value: strings become numbers, everything else a string. */
@@ -102,10 +106,16 @@ function wrongType(value: unknown): unknown {
 function offContract(response: SimResponse): SimResponse {
   const headers = { ...response.headers, [FAULT_HEADER]: 'contractBreak' };
   if (response.contentType !== 'application/json') {
-    return { status: 200, contentType: 'text/html', body: '<!DOCTYPE html><html><title>Just a moment...</title></html>', headers };
+    return {
+      status: 200,
+      contentType: 'text/html',
+      body: '<!DOCTYPE html><html><title>Just a moment...</title></html>',
+      headers,
+    };
   }
   const value: unknown = JSON.parse(asBuffer(response.body).toString('utf8'));
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ...response, body: '"unexpected"', headers };
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return { ...response, body: '"unexpected"', headers };
   const broken: Record<string, unknown> = {};
   Object.entries(value).forEach(([key, field], index) => {
     if (index % 2 === 1) broken[key] = wrongType(field);

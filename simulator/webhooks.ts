@@ -62,7 +62,10 @@ const MAX_KEPT_DELIVERIES = 1000;
 export function webhookKey(secret: string): Buffer {
   const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret);
   const key = match ? Buffer.from(match[1], 'base64') : Buffer.alloc(0);
-  if (key.length === 0) throw new WebhookConfigError(`webhook.secret: must be whsec_<base64>, e.g. whsec_${Buffer.from('sixteen byte key').toString('base64')}`);
+  if (key.length === 0)
+    throw new WebhookConfigError(
+      `webhook.secret: must be whsec_<base64>, e.g. whsec_${Buffer.from('sixteen byte key').toString('base64')}`,
+    );
   return key;
 }
 
@@ -79,14 +82,16 @@ export function webhookOptionsProblem(options: WebhookOptions): string | undefin
   } catch {
     // reported below
   }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return `webhook.url: must be an http(s) URL, got ${JSON.stringify(options.url)}`;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    return `webhook.url: must be an http(s) URL, got ${JSON.stringify(options.url)}`;
   try {
     webhookKey(options.secret);
   } catch (error) {
     return (error as Error).message;
   }
   const delays = options.retryDelaysMs ?? [];
-  if (!delays.every((d) => Number.isFinite(d) && d >= 0)) return 'webhook.retryDelaysMs: must be non-negative numbers of ms';
+  if (!delays.every((d) => Number.isFinite(d) && d >= 0))
+    return 'webhook.retryDelaysMs: must be non-negative numbers of ms';
   if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) return 'webhook.timeoutMs: must be > 0';
   return undefined;
 }
@@ -140,10 +145,13 @@ export class WebhookSender {
 
   private after(ms: number, run: () => void): void {
     if (this.closed) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.closed) run();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (!this.closed) run();
+      },
+      Math.max(0, ms),
+    );
     // A pending webhook must not keep a process (or jest) alive.
     timer.unref();
     this.timers.add(timer);
@@ -162,7 +170,13 @@ export class WebhookSender {
     const type: WebhookEventType = view.phase === 'completed' ? 'video.completed' : 'video.failed';
     const finishedAtMs = view.finishedAtMs ?? this.state.now();
     const eventId = `evt_${createHash('sha256').update(`${job.id}\u0000${type}\u0000${job.createdAtMs}`).digest('hex').slice(0, 32)}`;
-    const body = JSON.stringify({ id: eventId, object: 'event', created_at: Math.floor(finishedAtMs / 1000), type, data: { id: job.id } });
+    const body = JSON.stringify({
+      id: eventId,
+      object: 'event',
+      created_at: Math.floor(finishedAtMs / 1000),
+      type,
+      data: { id: job.id },
+    });
     const delivery: WebhookDelivery = { eventId, type, videoId: job.id, finishedAtMs, status: 'pending', attempts: 0 };
     this.log.push(delivery);
     if (this.log.length > MAX_KEPT_DELIVERIES) this.log.shift();
@@ -213,13 +227,28 @@ const webhookBodySchema = (req: SimRequest): WebhookOptions | undefined => {
   try {
     value = JSON.parse(req.body.toString('utf8') || '{}');
   } catch {
-    throw new InvalidRequestError('Body must be JSON: {"url", "secret"} or {} to turn webhooks off.', null, 'invalid_json');
+    throw new InvalidRequestError(
+      'Body must be JSON: {"url", "secret"} or {} to turn webhooks off.',
+      null,
+      'invalid_json',
+    );
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequestError('Body must be a JSON object.', null, 'invalid_json');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new InvalidRequestError('Body must be a JSON object.', null, 'invalid_json');
   const { url, secret, ...rest } = value as Record<string, unknown>;
-  if (Object.keys(rest).length) throw new InvalidRequestError(`Unknown field(s) ${Object.keys(rest).join(', ')}: give {"url", "secret"}.`, Object.keys(rest)[0], 'unknown_parameter');
+  if (Object.keys(rest).length)
+    throw new InvalidRequestError(
+      `Unknown field(s) ${Object.keys(rest).join(', ')}: give {"url", "secret"}.`,
+      Object.keys(rest)[0],
+      'unknown_parameter',
+    );
   if (url === undefined && secret === undefined) return undefined;
-  if (typeof url !== 'string' || typeof secret !== 'string') throw new InvalidRequestError('Give both url and secret as strings, or {} to turn webhooks off.', null, 'invalid_webhook');
+  if (typeof url !== 'string' || typeof secret !== 'string')
+    throw new InvalidRequestError(
+      'Give both url and secret as strings, or {} to turn webhooks off.',
+      null,
+      'invalid_webhook',
+    );
   return { url, secret };
 };
 
@@ -235,7 +264,8 @@ export function webhookAdminRoutes(sender: WebhookSender): Route[] {
         try {
           sender.configure(webhookBodySchema(req));
         } catch (error) {
-          if (error instanceof WebhookConfigError) throw new InvalidRequestError(error.message, null, 'invalid_webhook');
+          if (error instanceof WebhookConfigError)
+            throw new InvalidRequestError(error.message, null, 'invalid_webhook');
           throw error;
         }
         return jsonResponse(200, { url: sender.view().url });

@@ -21,7 +21,11 @@ function compileBench(dir = SOURCE): void {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) compileBench(path);
     else if (name.endsWith('.ts')) {
-      const { code } = transformFileSync(path, { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' }, sourceMaps: false });
+      const { code } = transformFileSync(path, {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'commonjs' },
+        sourceMaps: false,
+      });
       const target = join(OUT, relative(SOURCE, path).replace(/\.ts$/, '.js'));
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, code);
@@ -43,7 +47,10 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
 /** The dev server jest's global setup started (test/setup/global-setup.ts). */
 function temporalAddress(): string {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
-  if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (its global setup starts the dev server)');
+  if (!address)
+    throw new Error(
+      'TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (its global setup starts the dev server)',
+    );
   return address;
 }
 
@@ -56,11 +63,14 @@ test('npm run bench -- --json (smoke sizes) answers every field as a number', as
   for (const [group, fields] of Object.entries(REQUIRED_FIELDS)) {
     for (const field of fields as string[]) {
       const value = report[group]?.[field];
-      if (typeof value !== 'number' || !Number.isFinite(value)) notNumbers.push(`${group}.${field} = ${JSON.stringify(value)}`);
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        notNumbers.push(`${group}.${field} = ${JSON.stringify(value)}`);
     }
   }
   expect(notNumbers).toEqual([]);
-  expect(report.machine).toEqual(expect.objectContaining({ cores: expect.any(Number), cpuModel: expect.any(String), node: process.version }));
+  expect(report.machine).toEqual(
+    expect.objectContaining({ cores: expect.any(Number), cpuModel: expect.any(String), node: process.version }),
+  );
   // The table with targets goes to stderr beside the JSON.
   expect(run.stderr).toContain('recovery.secondsToResume');
 }, 300_000);

@@ -10,7 +10,11 @@ const ESC = String.fromCharCode(27);
 /** Runs argv[1:] on a pseudo-terminal and exits with its code. */
 const PTY_RUN = 'import pty, sys; status = pty.spawn(sys.argv[1:]); sys.exit(status >> 8)';
 
-function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string }> {
+function runProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
@@ -37,7 +41,12 @@ describe('sora-series watch', () => {
     stack.sim.setScenario({ jobSeconds: 14 });
     const name = `watch-${stamp}`;
     const id = `series/${name}`;
-    const spec = await stack.file(`${name}.json`, stack.spec(name, `Watcher-${stamp}`, [{ prompt: '@character waits' }, { prompt: '@character waves' }], { budgetUsd: 5 }));
+    const spec = await stack.file(
+      `${name}.json`,
+      stack.spec(name, `Watcher-${stamp}`, [{ prompt: '@character waits' }, { prompt: '@character waves' }], {
+        budgetUsd: 5,
+      }),
+    );
     expect((await stack.cli(['start', spec])).code).toBe(0);
 
     const watch = await stack.cli(['watch', name, '--interval', '0.3'], 90_000);
@@ -49,24 +58,48 @@ describe('sora-series watch', () => {
     lines.slice(1).forEach((line, i) => expect(line).not.toBe(lines[i]));
     expect(lines.length).toBeLessThan(40);
 
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${id}: running, 0/2 scenes done, \\$0\\.00 spent, \\$\\d\\.\\d\\d reserved of a \\$5\\.00 budget$`)));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^${id}: running, 0/2 scenes done, \\$0\\.00 spent, \\$\\d\\.\\d\\d reserved of a \\$5\\.00 budget$`,
+        ),
+      ),
+    );
     const progress = lines
       .map((l) => /^scene (\d) \[[#-]{20}\]\s+(\d+)% generating on relay, take 1, job (\S+)$/.exec(l))
       .filter((m): m is RegExpExecArray => m !== null);
     expect(progress.map((m) => Number(m[2])).some((p) => p > 0 && p < 100)).toBe(true);
     expect(new Set(progress.map((m) => m[1]))).toEqual(new Set(['1', '2']));
     // The job ids shown are the ones the upstream billed.
-    const billed = stack.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`${id}/`)).map((e) => e.jobId);
+    const billed = stack.sim
+      .ledger()
+      .filter((e) => e.idempotencyKey?.startsWith(`${id}/`))
+      .map((e) => e.jobId);
     expect(billed.sort()).toEqual([...new Set(progress.map((m) => m[3]))].sort());
-    expect(lines).toEqual(expect.arrayContaining(['scene 1: completed on relay, 1 take(s), $0.12', 'scene 2: completed on relay, 1 take(s), $0.12']));
-    expect(lines[lines.length - 1]).toMatch(new RegExp(`^${id} ended completed: 2/2 scenes, \\$0\\.24, manifest: \\S+\\.json$`));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'scene 1: completed on relay, 1 take(s), $0.12',
+        'scene 2: completed on relay, 1 take(s), $0.12',
+      ]),
+    );
+    expect(lines[lines.length - 1]).toMatch(
+      new RegExp(`^${id} ended completed: 2/2 scenes, \\$0\\.24, manifest: \\S+\\.json$`),
+    );
   }, 120_000);
 
   test('--json prints one object per change, shows a pause with its reason, and exits 1 when the series ends cancelled', async () => {
     stack.sim.setScenario({ jobSeconds: 3 });
     const name = `watch-json-${stamp}`;
     const id = `series/${name}`;
-    const spec = await stack.file(`${name}.json`, stack.spec(name, `Watcher-${stamp}`, [1, 2, 3].map((n) => ({ prompt: `@character counts to ${n}` })), { maxParallel: 1 }));
+    const spec = await stack.file(
+      `${name}.json`,
+      stack.spec(
+        name,
+        `Watcher-${stamp}`,
+        [1, 2, 3].map((n) => ({ prompt: `@character counts to ${n}` })),
+        { maxParallel: 1 },
+      ),
+    );
     expect((await stack.cli(['start', spec])).code).toBe(0);
 
     const watching = stack.cli(['watch', id, '--json', '--interval', '0.3'], 90_000);
@@ -78,22 +111,50 @@ describe('sora-series watch', () => {
     const watch = await watching;
 
     expect(watch.code).toBe(1);
-    const objects = watch.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const objects = watch.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     objects.slice(1).forEach((o, i) => expect(o).not.toEqual(objects[i]));
-    expect(objects).toContainEqual(expect.objectContaining({ id, status: 'paused', paused: { by: 'user', reason: 'checking the light' } }));
+    expect(objects).toContainEqual(
+      expect.objectContaining({ id, status: 'paused', paused: { by: 'user', reason: 'checking the light' } }),
+    );
     const running = objects.flatMap((o) => o.running);
-    expect(running).toContainEqual(expect.objectContaining({ index: 1, provider: 'relay', take: 1, jobId: expect.any(String), phase: expect.any(String) }));
+    expect(running).toContainEqual(
+      expect.objectContaining({
+        index: 1,
+        provider: 'relay',
+        take: 1,
+        jobId: expect.any(String),
+        phase: expect.any(String),
+      }),
+    );
     // The last object is the end, with the reason and how many scenes the series had.
-    expect(objects[objects.length - 1]).toMatchObject({ id, status: 'cancelled', ended: true, cancelled: { reason: 'wrong light' }, scenesTotal: 3 });
+    expect(objects[objects.length - 1]).toMatchObject({
+      id,
+      status: 'cancelled',
+      ended: true,
+      cancelled: { reason: 'wrong light' },
+      scenesTotal: 3,
+    });
   }, 120_000);
 
   test('on a terminal it redraws the live lines in place and keeps finished scenes above them', async () => {
     stack.sim.setScenario({ jobSeconds: 2 });
     const name = `watch-tty-${stamp}`;
-    const spec = await stack.file(`${name}.json`, stack.spec(name, `Watcher-${stamp}`, [{ prompt: '@character hums' }, { prompt: '@character sings' }], { maxParallel: 1 }));
+    const spec = await stack.file(
+      `${name}.json`,
+      stack.spec(name, `Watcher-${stamp}`, [{ prompt: '@character hums' }, { prompt: '@character sings' }], {
+        maxParallel: 1,
+      }),
+    );
     expect((await stack.cli(['start', spec])).code).toBe(0);
     // A pseudo-terminal (Python's pty, Python 3 being a project requirement) makes stdout a TTY for the CLI.
-    const run = await runProcess('python3', ['-c', PTY_RUN, process.execPath, CLI, 'watch', name, '--interval', '0.3'], stack.env);
+    const run = await runProcess(
+      'python3',
+      ['-c', PTY_RUN, process.execPath, CLI, 'watch', name, '--interval', '0.3'],
+      stack.env,
+    );
     expect(run.code).toBe(0);
     const screen = run.stdout.replace(/\r\n/g, '\n');
     expect(screen).toMatch(new RegExp(`${ESC}\\[\\d+A${ESC}\\[0J`)); // up over the last frame, clear it
@@ -105,7 +166,10 @@ describe('sora-series watch', () => {
     stack.sim.setScenario({ jobSeconds: 1 });
     const name = `watch-review-${stamp}`;
     const id = `series/${name}`;
-    const spec = await stack.file(`${name}.json`, stack.spec(name, `Watcher-${stamp}`, [{ prompt: '@character bows' }], { approval: 'required' }));
+    const spec = await stack.file(
+      `${name}.json`,
+      stack.spec(name, `Watcher-${stamp}`, [{ prompt: '@character bows' }], { approval: 'required' }),
+    );
     expect((await stack.cli(['start', spec])).code).toBe(0);
 
     const watching = stack.cli(['watch', name, '--interval', '0.3'], 60_000);
@@ -143,7 +207,10 @@ describe('sora-series watch with encrypted payloads', () => {
   test('upstream progress is read from heartbeat details through the codec', async () => {
     stack.sim.setScenario({ jobSeconds: 3 });
     const name = `watch-codec-${stamp}`;
-    const spec = await stack.file(`${name}.json`, stack.spec(name, `Cipher-${stamp}`, [{ prompt: '@character whispers' }]));
+    const spec = await stack.file(
+      `${name}.json`,
+      stack.spec(name, `Cipher-${stamp}`, [{ prompt: '@character whispers' }]),
+    );
     expect((await stack.cli(['start', spec])).code).toBe(0);
     const watch = await stack.cli(['watch', name, '--interval', '0.3']);
     expect(watch).toMatchObject({ code: 0, stderr: '' });

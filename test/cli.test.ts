@@ -23,7 +23,12 @@ describe('sora-series CLI with a worker process', () => {
   });
 
   beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 3, jobSeconds: 0.5, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY } });
+    sim = await startSimulator({
+      port: 0,
+      seed: 3,
+      jobSeconds: 0.5,
+      keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+    });
     dir = await mkdtemp(join(tmpdir(), 'sora-cli-'));
     env = {
       ...SIMULATOR_KEYS,
@@ -47,7 +52,10 @@ describe('sora-series CLI with a worker process', () => {
 
   test('validate prints the estimate per route', async () => {
     const file = join(dir, 'ok.yaml');
-    await writeFile(file, JSON.stringify(spec('cli-ok', [{ prompt: '@character waves' }, { prompt: '@character runs', seconds: 4 }])));
+    await writeFile(
+      file,
+      JSON.stringify(spec('cli-ok', [{ prompt: '@character waves' }, { prompt: '@character runs', seconds: 4 }])),
+    );
     const run = await runCli(['validate', file], env);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/2 scenes/);
@@ -58,7 +66,12 @@ describe('sora-series CLI with a worker process', () => {
   test('start --wait --json runs the series on the worker process; status --json reads it back', async () => {
     const name = `cli-${Date.now()}`;
     const file = join(dir, `${name}.json`);
-    await writeFile(file, JSON.stringify(spec(name, [{ prompt: '@character waves' }, { prompt: '@character runs' }, { prompt: '@character jumps' }])));
+    await writeFile(
+      file,
+      JSON.stringify(
+        spec(name, [{ prompt: '@character waves' }, { prompt: '@character runs' }, { prompt: '@character jumps' }]),
+      ),
+    );
     const run = await runCli(['start', file, '--wait', '--json'], env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -66,7 +79,9 @@ describe('sora-series CLI with a worker process', () => {
     expect(report).toMatchObject({ id: `series/${name}`, status: 'completed', costUsd: 0.36 });
     expect(report.scenes).toHaveLength(3);
     for (const scene of report.scenes) {
-      expect(scene).toEqual(expect.objectContaining({ status: 'completed', provider: 'relay', continuity: 'kept', costUsd: 0.12 }));
+      expect(scene).toEqual(
+        expect.objectContaining({ status: 'completed', provider: 'relay', continuity: 'kept', costUsd: 0.12 }),
+      );
       expect(scene.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(scene.assetPath).toContain(join(dir, 'data', 'assets'));
     }
@@ -81,7 +96,10 @@ describe('sora-series CLI with a worker process', () => {
   test('an invalid spec is refused with the field and the fix, and nothing starts', async () => {
     const name = `cli-bad-${Date.now()}`;
     const file = join(dir, 'bad.yaml');
-    await writeFile(file, `name: ${name}\ncharacter: { name: Mira, description: x, clip: "ftp://host/clip.mp4" }\nscenes:\n  - prompt: ""\n  - prompt: ok\n    size: 640x480\n    colour: red\n`);
+    await writeFile(
+      file,
+      `name: ${name}\ncharacter: { name: Mira, description: x, clip: "ftp://host/clip.mp4" }\nscenes:\n  - prompt: ""\n  - prompt: ok\n    size: 640x480\n    colour: red\n`,
+    );
     for (const command of ['validate', 'start']) {
       const run = await runCli([command, file], env);
       expect(run.code).toBe(2);
@@ -98,20 +116,32 @@ describe('sora-series CLI with a worker process', () => {
   test('a budget below the planned cost is refused before anything starts, unless pausing is allowed', async () => {
     const name = `cli-budget-${Date.now()}`;
     const file = join(dir, `${name}.json`);
-    await writeFile(file, JSON.stringify({ ...spec(name, [{ prompt: '@character waves' }, { prompt: '@character runs' }]), budgetUsd: 0.2 }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        ...spec(name, [{ prompt: '@character waves' }, { prompt: '@character runs' }]),
+        budgetUsd: 0.2,
+      }),
+    );
     const validate = await runCli(['validate', file], env);
     expect(validate.stdout).toMatch(/budget: \$0\.20 is BELOW the planned cost/);
     const refused = await runCli(['start', file], env);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/BudgetBelowEstimateError: budgetUsd: \$0\.20 is below the planned cost \$0\.24; raise budgetUsd, drop scenes, or start with --allow-budget-pause/);
+    expect(refused.stderr).toMatch(
+      /BudgetBelowEstimateError: budgetUsd: \$0\.20 is below the planned cost \$0\.24; raise budgetUsd, drop scenes, or start with --allow-budget-pause/,
+    );
     const client = new Client({ connection });
     await expect(client.workflow.getHandle(`series/${name}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     const allowed = await runCli(['start', file, '--allow-budget-pause'], env);
     expect(allowed.code).toBe(0);
     const handle = client.workflow.getHandle(`series/${name}`);
-    for (let i = 0; i < 100 && (await handle.query(seriesStatusQuery).catch(() => undefined))?.status !== 'paused'; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await handle.query(seriesStatusQuery).catch(() => undefined))?.status !== 'paused'; i++)
+      await new Promise((r) => setTimeout(r, 100));
     const view = await handle.query(seriesStatusQuery);
-    expect(view).toMatchObject({ status: 'paused', paused: { by: 'budget', reason: expect.stringMatching(/^budget: scene 2 needs \$0\.12/) } });
+    expect(view).toMatchObject({
+      status: 'paused',
+      paused: { by: 'budget', reason: expect.stringMatching(/^budget: scene 2 needs \$0\.12/) },
+    });
     expect(view.scenesDone + view.running.length).toBe(1); // scene 1 fits the budget, scene 2 waits
     await handle.cancel();
   });
@@ -119,7 +149,9 @@ describe('sora-series CLI with a worker process', () => {
   test('schema prints the JSON Schema of the spec', async () => {
     const run = await runCli(['schema'], env);
     const schema = JSON.parse(run.stdout);
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'character', 'scenes', 'routing', 'providers']));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['name', 'character', 'scenes', 'routing', 'providers']),
+    );
     expect(schema.required).toEqual(expect.arrayContaining(['name', 'character', 'scenes']));
   });
 

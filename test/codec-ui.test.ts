@@ -19,7 +19,15 @@ import { startDevServer, type DevServer } from '../client/stack/dev-server';
 import { waitFor } from './chaos/chaos-kit';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe('the Web UI shows encrypted payloads in clear through the codec endpoint', () => {
   const codec = new EncryptionCodec([{ id: 'ui', key: randomBytes(32) }]);
@@ -40,18 +48,32 @@ describe('the Web UI shows encrypted payloads in clear through the codec endpoin
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
     dir = await mkdtemp(join(tmpdir(), 'sora-codec-ui-'));
     codecPort = await freePort();
     const uiPort = await freePort();
     uiOrigin = `http://127.0.0.1:${uiPort}`;
     await serveCodec([uiOrigin]);
-    server = await startDevServer({ ui: true, uiPort, codecEndpoint: `http://127.0.0.1:${codecPort}`, logFile: join(dir, 'temporal.log') });
+    server = await startDevServer({
+      ui: true,
+      uiPort,
+      codecEndpoint: `http://127.0.0.1:${codecPort}`,
+      logFile: join(dir, 'temporal.log'),
+    });
     connection = await Connection.connect({ address: server.address });
     // No worker needed: the input sits encrypted in the first event of a workflow nobody runs.
     const client = new Client({ connection, dataConverter: { payloadCodecs: [codec] } });
-    handle = await client.workflow.start('seriesWorkflow', { workflowId: `codec-ui-${Date.now()}`, taskQueue: `codec-ui-${Date.now()}`, args: [{ scenes: [{ prompt: `@character ${prompt}` }] }] });
-    browser = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    handle = await client.workflow.start('seriesWorkflow', {
+      workflowId: `codec-ui-${Date.now()}`,
+      taskQueue: `codec-ui-${Date.now()}`,
+      args: [{ scenes: [{ prompt: `@character ${prompt}` }] }],
+    });
+    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
     page = await browser.newPage();
     page.setDefaultTimeout(20_000);
   });
@@ -65,7 +87,8 @@ describe('the Web UI shows encrypted payloads in clear through the codec endpoin
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const historyPage = () => `${uiOrigin}/namespaces/default/workflows/${handle.workflowId}/${handle.firstExecutionRunId}/history`;
+  const historyPage = () =>
+    `${uiOrigin}/namespaces/default/workflows/${handle.workflowId}/${handle.firstExecutionRunId}/history`;
 
   test('the server holds ciphertext, the UI page shows the prompt', async () => {
     const raw = JSON.stringify((await handle.fetchHistory()).events?.[0]);
@@ -74,7 +97,11 @@ describe('the Web UI shows encrypted payloads in clear through the codec endpoin
       'the decoded input on the workflow page',
       async () => {
         await page.goto(historyPage());
-        await page.getByText(prompt).first().waitFor({ timeout: 5_000 }).catch(() => undefined);
+        await page
+          .getByText(prompt)
+          .first()
+          .waitFor({ timeout: 5_000 })
+          .catch(() => undefined);
         const body = await page.innerText('body');
         return body.includes(prompt) ? body : undefined;
       },
@@ -91,10 +118,14 @@ describe('the Web UI shows encrypted payloads in clear through the codec endpoin
     // The UI says so itself, and shows the ciphertext.
     await page.getByText('Codec Server could not connect').first().waitFor({ state: 'attached' });
     await page.getByText(handle.workflowId).first().waitFor();
-    const body = await waitFor('the codec error on the page', async () => {
-      const text = await page.innerText('body');
-      return text.includes('Codec Server could not connect') ? text : undefined;
-    }, 20_000);
+    const body = await waitFor(
+      'the codec error on the page',
+      async () => {
+        const text = await page.innerText('body');
+        return text.includes('Codec Server could not connect') ? text : undefined;
+      },
+      20_000,
+    );
     expect(body).not.toContain(prompt);
   });
 });

@@ -46,7 +46,10 @@ interface Service {
   container_name?: string;
 }
 
-const compose = YAML.parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = YAML.parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
 const services = compose.services;
 const OURS = ['worker', 'gateway', 'codec-server', 'simulator'];
 const LONG_RUNNING = ['postgresql', 'temporal', 'worker', 'gateway', 'codec-server', 'simulator'];
@@ -65,7 +68,11 @@ function flag(command: string[] | undefined, name: string): string | undefined {
 
 /** The non-test sources, to tell that a variable is read somewhere. */
 function sourceText(): string {
-  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', 'activities', 'client', 'workers', 'simulator', 'workflows'], { cwd: ROOT, encoding: 'utf8' })
+  const files = execFileSync(
+    'git',
+    ['ls-files', '-co', '--exclude-standard', 'activities', 'client', 'workers', 'simulator', 'workflows'],
+    { cwd: ROOT, encoding: 'utf8' },
+  )
     .split('\n')
     .filter((f) => f.endsWith('.ts') && existsSync(join(ROOT, f)));
   return files.map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
@@ -73,7 +80,19 @@ function sourceText(): string {
 
 describe('docker-compose.yml', () => {
   test('has the production-like topology: PostgreSQL, schema and namespace setup, server, UI, two workers, gateway, codec server; the simulator only in the dryrun profile', () => {
-    expect(Object.keys(services).sort()).toEqual(['codec-server', 'gateway', 'postgresql', 'simulator', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker'].sort());
+    expect(Object.keys(services).sort()).toEqual(
+      [
+        'codec-server',
+        'gateway',
+        'postgresql',
+        'simulator',
+        'temporal',
+        'temporal-namespace',
+        'temporal-schema',
+        'temporal-ui',
+        'worker',
+      ].sort(),
+    );
     expect(services.temporal.image).toMatch(/^temporalio\/server:/); // not auto-setup: admin-tools sets the schema up
     expect(services['temporal-schema'].image).toMatch(/^temporalio\/admin-tools:/);
     expect(services['temporal-namespace'].image).toMatch(/^temporalio\/admin-tools:/);
@@ -81,7 +100,8 @@ describe('docker-compose.yml', () => {
     expect(services.worker.deploy?.replicas).toBe(2);
     expect(services.worker.container_name).toBeUndefined(); // replicas need generated names
     expect(services.worker.ports).toBeUndefined(); // and no host port to fight over
-    for (const [name, service] of Object.entries(services)) expect([name, service.profiles]).toEqual([name, name === 'simulator' ? ['dryrun'] : undefined]);
+    for (const [name, service] of Object.entries(services))
+      expect([name, service.profiles]).toEqual([name, name === 'simulator' ? ['dryrun'] : undefined]);
     for (const name of OURS) expect([name, services[name].build]).toEqual([name, expect.anything()]);
   });
 
@@ -99,7 +119,15 @@ describe('docker-compose.yml', () => {
     const declared = services['temporal-namespace'].environment!.SEARCH_ATTRIBUTES.split(/\s+/).filter(Boolean);
     expect(declared.sort()).toEqual(allSearchAttributes.map((key) => `${key.name}=${cliTypeNames[key.type]}`).sort());
     // schema/postgresql/v12/visibility: pre-allocated columns per type (Int01..Int03, Keyword01..10, ...).
-    const slots: Partial<Record<SearchAttributeType, number>> = { INT: 3, DOUBLE: 3, KEYWORD: 10, KEYWORD_LIST: 3, BOOL: 3, DATETIME: 3, TEXT: 3 };
+    const slots: Partial<Record<SearchAttributeType, number>> = {
+      INT: 3,
+      DOUBLE: 3,
+      KEYWORD: 10,
+      KEYWORD_LIST: 3,
+      BOOL: 3,
+      DATETIME: 3,
+      TEXT: 3,
+    };
     for (const [type, max] of Object.entries(slots)) {
       const used = allSearchAttributes.filter((k) => k.type === type).length;
       expect([type, used <= max!]).toEqual([type, true]);
@@ -124,10 +152,16 @@ describe('docker-compose.yml', () => {
 
   test('start order: schema after a healthy PostgreSQL, server after the schema, namespace after a healthy server, sora-series after the namespace', () => {
     expect(services['temporal-schema'].depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
-    expect(services.temporal.depends_on).toEqual({ 'temporal-schema': { condition: 'service_completed_successfully' } });
+    expect(services.temporal.depends_on).toEqual({
+      'temporal-schema': { condition: 'service_completed_successfully' },
+    });
     expect(services['temporal-namespace'].depends_on).toEqual({ temporal: { condition: 'service_healthy' } });
-    for (const name of ['worker', 'gateway']) expect(services[name].depends_on).toEqual({ 'temporal-namespace': { condition: 'service_completed_successfully' } });
-    for (const name of LONG_RUNNING) expect([name, services[name].healthcheck?.test.length]).toEqual([name, expect.any(Number)]);
+    for (const name of ['worker', 'gateway'])
+      expect(services[name].depends_on).toEqual({
+        'temporal-namespace': { condition: 'service_completed_successfully' },
+      });
+    for (const name of LONG_RUNNING)
+      expect([name, services[name].healthcheck?.test.length]).toEqual([name, expect.any(Number)]);
   });
 
   test('ports and URLs agree with the code defaults: gateway 7071, codec server 8081, simulator 7070, metrics 9464, frontend 7233', () => {
@@ -139,15 +173,19 @@ describe('docker-compose.yml', () => {
     expect(services['codec-server'].environment![CODEC_SERVER_ENV.host]).toBe('0.0.0.0');
     expect(published(services.temporal)).toEqual([7233]);
     expect(published(services['temporal-ui'])).toEqual([8080]);
-    for (const service of Object.values(services)) for (const p of service.ports ?? []) expect(p).toMatch(/^127\.0\.0\.1:/);
+    for (const service of Object.values(services))
+      for (const p of service.ports ?? []) expect(p).toMatch(/^127\.0\.0\.1:/);
     // The browser talks to both: the UI's codec endpoint is the codec server, which allows the UI's origin.
     const defaultOf = (value: string) => /:-([^}]+)\}/.exec(value)![1];
     expect(portOf(defaultOf(services['temporal-ui'].environment!.TEMPORAL_CODEC_ENDPOINT))).toBe(DEFAULT_CODEC_PORT);
-    expect(portOf(defaultOf(services['codec-server'].environment![CODEC_SERVER_ENV.corsOrigins]))).toBe(published(services['temporal-ui'])[0]);
+    expect(portOf(defaultOf(services['codec-server'].environment![CODEC_SERVER_ENV.corsOrigins]))).toBe(
+      published(services['temporal-ui'])[0],
+    );
     expect(Number(flag(services.simulator.command, '--port'))).toBe(portOf(DEFAULT_SIMULATOR_URL));
     expect(services.worker.environment![METRICS_ADDRESS_ENV]).toBe(`0.0.0.0:${DEFAULT_METRICS_ADDRESS.split(':')[1]}`);
     expect(services.worker.expose).toEqual([DEFAULT_METRICS_ADDRESS.split(':')[1]]);
-    for (const name of ['worker', 'gateway']) expect(services[name].environment![TEMPORAL_ENV.address]).toBe(`temporal:${published(services.temporal)[0]}`);
+    for (const name of ['worker', 'gateway'])
+      expect(services[name].environment![TEMPORAL_ENV.address]).toBe(`temporal:${published(services.temporal)[0]}`);
   });
 
   test('health checks use the CLI: the worker as the server sees it, the others on their own port', () => {
@@ -155,7 +193,9 @@ describe('docker-compose.yml', () => {
     expect(check('worker')).toEqual(['CMD', 'node', 'dist/client/cli.js', 'healthcheck']);
     expect(portOf(flag(check('gateway'), '--url')!)).toBe(DEFAULT_GATEWAY_PORT);
     expect(portOf(flag(check('codec-server'), '--url')!)).toBe(DEFAULT_CODEC_PORT);
-    expect(flag(check('simulator'), '--url')).toBe(`http://simulator:${flag(services.simulator.command, '--port')}/admin/ledger`);
+    expect(flag(check('simulator'), '--url')).toBe(
+      `http://simulator:${flag(services.simulator.command, '--port')}/admin/ledger`,
+    );
     expect(flag(services.simulator.command, '--host')).toBe('simulator'); // the URLs it hands out must resolve for the workers
   });
 
@@ -163,20 +203,44 @@ describe('docker-compose.yml', () => {
     expect(services.simulator.entrypoint).toEqual(['node', 'dist/simulator/main.js']);
     const options = parseCliOptions(services.simulator.command!, { SIM_OFFICIAL_KEY: 'x', SIM_RELAY_KEY: 'y' });
     expect(options).toMatchObject({ host: 'simulator', port: 7070 });
-    expect(services.simulator.environment).toEqual({ SIM_OFFICIAL_KEY: '${SORA_OFFICIAL_KEY:-}', SIM_RELAY_KEY: '${SORA_RELAY_KEY:-}' });
+    expect(services.simulator.environment).toEqual({
+      SIM_OFFICIAL_KEY: '${SORA_OFFICIAL_KEY:-}',
+      SIM_RELAY_KEY: '${SORA_RELAY_KEY:-}',
+    });
   });
 
-  test('every variable given to a sora-series service is one the code reads; connection and codec settings use the settings modules\' names', () => {
+  test("every variable given to a sora-series service is one the code reads; connection and codec settings use the settings modules' names", () => {
     const source = sourceText();
-    const known = new Set([...Object.values(TEMPORAL_ENV), CODEC_KEYS_ENV, ...Object.values(CODEC_SERVER_ENV), METRICS_ADDRESS_ENV, PROVIDERS_FILE_ENV, ALLOW_PRIVATE_URLS_ENV, WEBHOOK_SECRET_ENV, GATEWAY_TOKEN_ENV, HEALTH_URL_ENV]);
+    const known = new Set([
+      ...Object.values(TEMPORAL_ENV),
+      CODEC_KEYS_ENV,
+      ...Object.values(CODEC_SERVER_ENV),
+      METRICS_ADDRESS_ENV,
+      PROVIDERS_FILE_ENV,
+      ALLOW_PRIVATE_URLS_ENV,
+      WEBHOOK_SECRET_ENV,
+      GATEWAY_TOKEN_ENV,
+      HEALTH_URL_ENV,
+    ]);
     for (const name of OURS) {
       for (const variable of Object.keys(services[name].environment ?? {})) {
-        expect([name, variable, known.has(variable) || new RegExp(`\\b${variable}\\b`).test(source)]).toEqual([name, variable, true]);
+        expect([name, variable, known.has(variable) || new RegExp(`\\b${variable}\\b`).test(source)]).toEqual([
+          name,
+          variable,
+          true,
+        ]);
       }
     }
     for (const name of ['worker', 'gateway']) {
       const env = services[name].environment!;
-      for (const variable of [TEMPORAL_ENV.address, TEMPORAL_ENV.namespace, TEMPORAL_ENV.taskQueue, CODEC_KEYS_ENV, PROVIDERS_FILE_ENV]) expect([name, variable, variable in env]).toEqual([name, variable, true]);
+      for (const variable of [
+        TEMPORAL_ENV.address,
+        TEMPORAL_ENV.namespace,
+        TEMPORAL_ENV.taskQueue,
+        CODEC_KEYS_ENV,
+        PROVIDERS_FILE_ENV,
+      ])
+        expect([name, variable, variable in env]).toEqual([name, variable, true]);
     }
     expect(services['codec-server'].environment![CODEC_KEYS_ENV]).toBe(services.worker.environment![CODEC_KEYS_ENV]);
     expect(services.gateway.environment![GATEWAY_TOKEN_ENV]).toBe(`\${${GATEWAY_TOKEN_ENV}:-}`);
@@ -186,29 +250,44 @@ describe('docker-compose.yml', () => {
     const SECRET = /(KEY|KEYS|PASSWORD|PWD|TOKEN|SECRET)$/;
     for (const [name, service] of Object.entries(services)) {
       for (const [variable, value] of Object.entries(service.environment ?? {})) {
-        if (SECRET.test(variable) && variable !== 'TEMPORAL_CODEC_PASS_ACCESS_TOKEN') expect([name, variable, value]).toEqual([name, variable, expect.stringMatching(/^\$\{[A-Z_]+(:[-?][^}]*)?\}$/)]);
+        if (SECRET.test(variable) && variable !== 'TEMPORAL_CODEC_PASS_ACCESS_TOKEN')
+          expect([name, variable, value]).toEqual([
+            name,
+            variable,
+            expect.stringMatching(/^\$\{[A-Z_]+(:[-?][^}]*)?\}$/),
+          ]);
       }
     }
     // Required ones stop compose with a message naming them; optional ones default to empty.
-    expect(services.postgresql.environment!.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?set POSTGRES_PASSWORD/);
-    expect(services.worker.environment![CODEC_KEYS_ENV]).toMatch(/^\$\{SORA_SERIES_CODEC_KEYS:\?set SORA_SERIES_CODEC_KEYS/);
+    expect(services.postgresql.environment!.POSTGRES_PASSWORD).toMatch(
+      /^\$\{POSTGRES_PASSWORD:\?set POSTGRES_PASSWORD/,
+    );
+    expect(services.worker.environment![CODEC_KEYS_ENV]).toMatch(
+      /^\$\{SORA_SERIES_CODEC_KEYS:\?set SORA_SERIES_CODEC_KEYS/,
+    );
   });
 
   test('every variable the file reads is documented in deploy/compose.env.example, which holds no secret', () => {
-    const used = new Set([...readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8').matchAll(/\$\{([A-Z_]+)/g)].map((m) => m[1]));
+    const used = new Set(
+      [...readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8').matchAll(/\$\{([A-Z_]+)/g)].map((m) => m[1]),
+    );
     const example = readFileSync(join(ROOT, 'deploy/compose.env.example'), 'utf8');
     const documented = new Map([...example.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
     expect([...used].filter((v) => !documented.has(v))).toEqual([]);
-    for (const [variable, value] of documented) if (/(KEY|KEYS|PASSWORD|TOKEN|SECRET)$/.test(variable)) expect([variable, value]).toEqual([variable, '']);
+    for (const [variable, value] of documented)
+      if (/(KEY|KEYS|PASSWORD|TOKEN|SECRET)$/.test(variable)) expect([variable, value]).toEqual([variable, '']);
   });
 
   test('the commands are sora-series commands, with the flags their usage lists', async () => {
     const { stdout: usage } = await run(process.execPath, [CLI, 'help']);
     for (const name of ['worker', 'gateway', 'codec-server']) {
       const [command, ...args] = services[name].command!;
-      const line = usage.split('\n').find((l) => l.trim().startsWith(`sora-series ${command} `) || l.trim() === `sora-series ${command}`);
+      const line = usage
+        .split('\n')
+        .find((l) => l.trim().startsWith(`sora-series ${command} `) || l.trim() === `sora-series ${command}`);
       expect([name, line]).toEqual([name, expect.stringContaining(`sora-series ${command}`)]);
-      for (const arg of args.filter((a) => a.startsWith('--'))) expect([name, arg, line!.includes(arg)]).toEqual([name, arg, true]);
+      for (const arg of args.filter((a) => a.startsWith('--')))
+        expect([name, arg, line!.includes(arg)]).toEqual([name, arg, true]);
     }
   });
 
@@ -225,19 +304,32 @@ describe('docker-compose.yml', () => {
   })();
   const withCompose = composeBinary ? test : test.skip;
   const composeRun = (args: string[], env: NodeJS.ProcessEnv) =>
-    run(composeBinary![0], [...composeBinary!.slice(1), '-f', join(ROOT, 'docker-compose.yml'), ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+    run(composeBinary![0], [...composeBinary!.slice(1), '-f', join(ROOT, 'docker-compose.yml'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    });
 
-  withCompose('docker-compose config accepts the file (also with the dryrun profile) and refuses it without the required secrets', async () => {
-    const env = { POSTGRES_PASSWORD: 'compose-test-password', SORA_SERIES_CODEC_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };
-    const { stdout } = await composeRun(['config'], env);
-    const resolved = YAML.parse(stdout) as { services: Record<string, Service> };
-    expect(resolved.services.worker.environment![CODEC_KEYS_ENV]).toBe(env.SORA_SERIES_CODEC_KEYS);
-    expect(resolved.services.postgresql.environment!.POSTGRES_PASSWORD).toBe(env.POSTGRES_PASSWORD);
-    const profiles = await composeRun(['--profile', 'dryrun', 'config', '--services'], env);
-    expect(profiles.stdout.split('\n')).toContain('simulator');
-    await expect(composeRun(['config'], { SORA_SERIES_CODEC_KEYS: env.SORA_SERIES_CODEC_KEYS })).rejects.toMatchObject({ stderr: expect.stringContaining('set POSTGRES_PASSWORD') });
-    await expect(composeRun(['config'], { POSTGRES_PASSWORD: 'x' })).rejects.toMatchObject({ stderr: expect.stringContaining('set SORA_SERIES_CODEC_KEYS') });
-  });
+  withCompose(
+    'docker-compose config accepts the file (also with the dryrun profile) and refuses it without the required secrets',
+    async () => {
+      const env = {
+        POSTGRES_PASSWORD: 'compose-test-password',
+        SORA_SERIES_CODEC_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+      };
+      const { stdout } = await composeRun(['config'], env);
+      const resolved = YAML.parse(stdout) as { services: Record<string, Service> };
+      expect(resolved.services.worker.environment![CODEC_KEYS_ENV]).toBe(env.SORA_SERIES_CODEC_KEYS);
+      expect(resolved.services.postgresql.environment!.POSTGRES_PASSWORD).toBe(env.POSTGRES_PASSWORD);
+      const profiles = await composeRun(['--profile', 'dryrun', 'config', '--services'], env);
+      expect(profiles.stdout.split('\n')).toContain('simulator');
+      await expect(
+        composeRun(['config'], { SORA_SERIES_CODEC_KEYS: env.SORA_SERIES_CODEC_KEYS }),
+      ).rejects.toMatchObject({ stderr: expect.stringContaining('set POSTGRES_PASSWORD') });
+      await expect(composeRun(['config'], { POSTGRES_PASSWORD: 'x' })).rejects.toMatchObject({
+        stderr: expect.stringContaining('set SORA_SERIES_CODEC_KEYS'),
+      });
+    },
+  );
 
   test('the namespace script creates a namespace and registers every attribute with its type, and a second run changes nothing', async () => {
     const namespace = `compose-test-${Date.now()}`;
@@ -257,7 +349,8 @@ describe('docker-compose.yml', () => {
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
       const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
       const typeName = (t: number) => IndexedValueType[t].replace('INDEXED_VALUE_TYPE_', '');
-      for (const key of allSearchAttributes) expect([key.name, typeName(customAttributes![key.name])]).toEqual([key.name, key.type]);
+      for (const key of allSearchAttributes)
+        expect([key.name, typeName(customAttributes![key.name])]).toEqual([key.name, key.type]);
     } finally {
       await connection.close();
     }
@@ -298,7 +391,9 @@ describe('Dockerfile', () => {
     const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
     const copied = [...dockerfile.matchAll(/^COPY (\w+) \.\/\1$/gm)].map((m) => m[1]);
     expect(copied.filter((dir) => dir !== 'examples').sort()).toEqual([...build.include].sort());
-    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['.env', 'node_modules', 'dist', '.data', '.git', '.tools']) expect(ignored).toContain(entry);
   });
 });

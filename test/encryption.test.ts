@@ -13,7 +13,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { EncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError } from '../common/codec/encryption-codec';
+import {
+  EncryptionCodec,
+  ENCRYPTED_ENCODING,
+  KEY_ID_METADATA,
+  PayloadDecryptionError,
+} from '../common/codec/encryption-codec';
 import { CODEC_KEYS_ENV, codecKeysFromEnv, CodecKeysError } from '../common/codec/keys';
 import { checkWorkerPolls } from '../client/commands/healthcheck';
 import { temporalSettings } from '../common/temporal/settings';
@@ -37,7 +42,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 function readable(json: string): string {
   const decoded: string[] = [];
   JSON.parse(json, (_k, value: unknown) => {
-    if (typeof value === 'string' && value.length >= 8 && BASE64.test(value)) decoded.push(Buffer.from(value, 'base64').toString('utf8'));
+    if (typeof value === 'string' && value.length >= 8 && BASE64.test(value))
+      decoded.push(Buffer.from(value, 'base64').toString('utf8'));
     return value;
   });
   return `${json}\n${decoded.join('\n')}`;
@@ -60,7 +66,18 @@ function cliEnv(): NodeJS.ProcessEnv {
 
 async function historyJson(workflowId: string, codec?: { endpoint: string; auth: string }): Promise<string> {
   const cli = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
-  const args = ['workflow', 'show', '--workflow-id', workflowId, '--address', temporalAddress(), '--namespace', 'default', '--output', 'json'];
+  const args = [
+    'workflow',
+    'show',
+    '--workflow-id',
+    workflowId,
+    '--address',
+    temporalAddress(),
+    '--namespace',
+    'default',
+    '--output',
+    'json',
+  ];
   if (codec) args.push('--codec-endpoint', codec.endpoint, '--codec-auth', codec.auth);
   const { stdout } = await run(cli, args, { env: cliEnv(), maxBuffer: 64 * 1024 * 1024 });
   return stdout;
@@ -90,7 +107,8 @@ describe('payload encryption', () => {
     for (;;) {
       const health = await checkWorkerPolls(temporalSettings(baseEnv), { exact: `${worker.pid}@${hostname()}` });
       if (health.healthy) return worker;
-      if (worker.exitCode !== null || Date.now() > deadline) throw new Error(`worker not polling: ${health.detail}\n${worker.output()}`);
+      if (worker.exitCode !== null || Date.now() > deadline)
+        throw new Error(`worker not polling: ${health.detail}\n${worker.output()}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   };
@@ -115,7 +133,12 @@ describe('payload encryption', () => {
   };
 
   beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 5, jobSeconds: 0.5, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY } });
+    sim = await startSimulator({
+      port: 0,
+      seed: 5,
+      jobSeconds: 0.5,
+      keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+    });
     dir = await mkdtemp(join(tmpdir(), 'sora-encryption-'));
     baseEnv = {
       ...SIMULATOR_KEYS,
@@ -133,14 +156,20 @@ describe('payload encryption', () => {
     workerA = await startWorker(KEYS_A);
     // The real command, on a free port; it knows both keys, as after a rotation.
     codecServer = spawn(process.execPath, [CLI, 'codec-server', '--port', '0'], {
-      env: { ...process.env, [CODEC_KEYS_ENV]: KEYS_ROTATED, SORA_SERIES_CODEC_AUTH_TOKEN: CODEC_TOKEN, SORA_SERIES_CODEC_CORS_ORIGINS: 'http://localhost:8233' },
+      env: {
+        ...process.env,
+        [CODEC_KEYS_ENV]: KEYS_ROTATED,
+        SORA_SERIES_CODEC_AUTH_TOKEN: CODEC_TOKEN,
+        SORA_SERIES_CODEC_CORS_ORIGINS: 'http://localhost:8233',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     codecServer.stdout!.on('data', (d: Buffer) => codecOutput.push(d.toString()));
     codecServer.stderr!.on('data', (d: Buffer) => codecOutput.push(d.toString()));
     const deadline = Date.now() + 20_000;
     while (!/codec server: (http:\S+)/.test(codecOutput.join(''))) {
-      if (codecServer.exitCode !== null || Date.now() > deadline) throw new Error(`codec-server did not start:\n${codecOutput.join('')}`);
+      if (codecServer.exitCode !== null || Date.now() > deadline)
+        throw new Error(`codec-server did not start:\n${codecOutput.join('')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     codecUrl = /codec server: (http:\S+)/.exec(codecOutput.join(''))![1];
@@ -165,9 +194,16 @@ describe('payload encryption', () => {
     const name = `enc-${Date.now()}`;
     const file = await writeSpec({
       name,
-      character: { name: 'Mira', description: `a courier in a ${description}`, clip: `${sim.url}/clips/${clipName}.mp4` },
+      character: {
+        name: 'Mira',
+        description: `a courier in a ${description}`,
+        clip: `${sim.url}/clips/${clipName}.mp4`,
+      },
       providers: ['relay', 'official'],
-      scenes: [{ prompt: `@character ${prompt} along the harbor wall` }, { prompt: `@character ${prompt} up the lighthouse` }],
+      scenes: [
+        { prompt: `@character ${prompt} along the harbor wall` },
+        { prompt: `@character ${prompt} up the lighthouse` },
+      ],
     });
     const started = await cli(['start', file, '--wait', '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_A }, 120_000);
     expect(started.stderr).toBe('');
@@ -234,7 +270,10 @@ describe('payload encryption', () => {
 
     const waited = await cli(['status', id, '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_ROTATED });
     expect(waited.code).toBe(0);
-    const rotatedClient = new Client({ connection, dataConverter: { payloadCodecs: [new EncryptionCodec(codecKeysFromEnv({ [CODEC_KEYS_ENV]: KEYS_ROTATED })!)] } });
+    const rotatedClient = new Client({
+      connection,
+      dataConverter: { payloadCodecs: [new EncryptionCodec(codecKeysFromEnv({ [CODEC_KEYS_ENV]: KEYS_ROTATED })!)] },
+    });
     await rotatedClient.workflow.getHandle(id).result();
     const final = await cli(['status', id, '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: KEYS_ROTATED });
     expect(JSON.parse(final.stdout)).toMatchObject({ status: 'completed', scenesDone: 4 });
@@ -242,7 +281,9 @@ describe('payload encryption', () => {
 
     const withoutA = await cli(['status', id, '--json'], { ...baseEnv, [CODEC_KEYS_ENV]: `b:${KEY_B}` });
     expect(withoutA.code).toBe(2);
-    expect(withoutA.stderr).toMatch(/payload encrypted with key "a", which SORA_SERIES_CODEC_KEYS does not hold \(it has b\): add that key back/);
+    expect(withoutA.stderr).toMatch(
+      /payload encrypted with key "a", which SORA_SERIES_CODEC_KEYS does not hold \(it has b\): add that key back/,
+    );
     for (const k of [KEY_A, KEY_B]) expect(withoutA.stderr + withoutA.stdout).not.toContain(k);
   });
 
@@ -253,12 +294,25 @@ describe('payload encryption', () => {
   });
 
   describe('the codec endpoint speaks the codec server protocol', () => {
-    const post = (path: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${CODEC_TOKEN}` }) =>
-      fetch(`${codecUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const post = (
+      path: string,
+      body: unknown,
+      headers: Record<string, string> = { authorization: `Bearer ${CODEC_TOKEN}` },
+    ) =>
+      fetch(`${codecUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
 
     test('encode then decode round-trips, under a namespace prefix too; new payloads use the first key', async () => {
-      const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{"prompt":"hello"}').toString('base64') };
-      const encoded = (await (await post('/encode', { payloads: [plain] })).json()) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
+      const plain = {
+        metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+        data: Buffer.from('{"prompt":"hello"}').toString('base64'),
+      };
+      const encoded = (await (await post('/encode', { payloads: [plain] })).json()) as {
+        payloads: Array<{ metadata: Record<string, string>; data: string }>;
+      };
       expect(Buffer.from(encoded.payloads[0].metadata[KEY_ID_METADATA], 'base64').toString()).toBe('b');
       expect(Buffer.from(encoded.payloads[0].data, 'base64').toString('latin1')).not.toContain('hello');
       const decoded = await post('/default/decode', encoded);
@@ -270,17 +324,36 @@ describe('payload encryption', () => {
       expect((await post('/decode', { payloads: [] }, {})).status).toBe(401);
       expect((await post('/decode', { payloads: [] }, { authorization: 'Bearer wrong' })).status).toBe(401);
       expect((await post('/decode', '{not json')).status).toBe(400);
-      const foreign = await new EncryptionCodec([{ id: 'zz', key: randomBytes(32) }]).encode([{ metadata: {}, data: Buffer.from('x') }]);
-      const unknownKey = await post('/decode', { payloads: foreign.map((p) => ({ metadata: { encoding: Buffer.from(p.metadata!.encoding!).toString('base64'), [KEY_ID_METADATA]: Buffer.from(p.metadata![KEY_ID_METADATA]!).toString('base64') }, data: Buffer.from(p.data!).toString('base64') })) });
+      const foreign = await new EncryptionCodec([{ id: 'zz', key: randomBytes(32) }]).encode([
+        { metadata: {}, data: Buffer.from('x') },
+      ]);
+      const unknownKey = await post('/decode', {
+        payloads: foreign.map((p) => ({
+          metadata: {
+            encoding: Buffer.from(p.metadata!.encoding!).toString('base64'),
+            [KEY_ID_METADATA]: Buffer.from(p.metadata![KEY_ID_METADATA]!).toString('base64'),
+          },
+          data: Buffer.from(p.data!).toString('base64'),
+        })),
+      });
       expect(unknownKey.status).toBe(400);
-      expect(((await unknownKey.json()) as { error: string }).error).toMatch(/key "zz", which SORA_SERIES_CODEC_KEYS does not hold \(it has b, a\)/);
+      expect(((await unknownKey.json()) as { error: string }).error).toMatch(
+        /key "zz", which SORA_SERIES_CODEC_KEYS does not hold \(it has b, a\)/,
+      );
       expect((await post('/other', {})).status).toBe(404);
       expect(codecOutput.join('')).not.toContain(KEY_A);
     });
 
     test('CORS: the configured UI origin may call it (credentials included), any other origin is not answered', async () => {
       const preflight = (origin: string) =>
-        fetch(`${codecUrl}/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace,authorization' } });
+        fetch(`${codecUrl}/decode`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type,x-namespace,authorization',
+          },
+        });
       const ok = await preflight('http://localhost:8233');
       expect(ok.status).toBe(204);
       expect(ok.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
@@ -300,7 +373,11 @@ describe('codec keys and the codec itself', () => {
     expect(codecKeysFromEnv({ [CODEC_KEYS_ENV]: KEYS_ROTATED })!.map((k) => k.id)).toEqual(['b', 'a']);
     const short = randomBytes(16).toString('base64');
     const refuse = (value: string) => () => codecKeysFromEnv({ [CODEC_KEYS_ENV]: value });
-    expect(refuse(`k1:${short}`)).toThrow(new CodecKeysError(`SORA_SERIES_CODEC_KEYS: entry 1: key "k1" is 16 bytes; AES-256 needs 32 bytes; generate a key with \`openssl rand -base64 32\` and list keys as "id:base64key,older-id:base64key"`));
+    expect(refuse(`k1:${short}`)).toThrow(
+      new CodecKeysError(
+        `SORA_SERIES_CODEC_KEYS: entry 1: key "k1" is 16 bytes; AES-256 needs 32 bytes; generate a key with \`openssl rand -base64 32\` and list keys as "id:base64key,older-id:base64key"`,
+      ),
+    );
     expect(refuse(`a:${KEY_A},${KEY_B}`)).toThrow(/entry 2: needs an id/);
     expect(refuse(`a:${KEY_A},a:${KEY_B}`)).toThrow(/key id "a" appears twice/);
     expect(refuse('a:not base64!')).toThrow(/key "a" is not base64/);
@@ -314,7 +391,9 @@ describe('codec keys and the codec itself', () => {
 
   test('a tampered payload or the wrong key under the right id fails authentication; plain payloads pass through', async () => {
     const codec = new EncryptionCodec(codecKeysFromEnv({ [CODEC_KEYS_ENV]: KEYS_A })!);
-    const [encrypted] = await codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"secret"') }]);
+    const [encrypted] = await codec.encode([
+      { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"secret"') },
+    ]);
     const tampered = { ...encrypted, data: Buffer.from(encrypted.data!).map((b, i) => (i === 20 ? b ^ 1 : b)) };
     await expect(codec.decode([tampered])).rejects.toThrow(PayloadDecryptionError);
     const impostor = new EncryptionCodec([{ id: 'a', key: randomBytes(32) }]);

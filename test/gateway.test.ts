@@ -20,7 +20,13 @@ interface Reply {
   headers: Headers;
 }
 
-type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>; components: { schemas: Record<string, unknown> } };
+type Doc = {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>
+  >;
+  components: { schemas: Record<string, unknown> };
+};
 
 describe('gateway', () => {
   let h: Harness;
@@ -47,28 +53,50 @@ describe('gateway', () => {
   });
 
   /** One real HTTP call; JSON bodies unless `raw` is given. Remembers what was called for the OpenAPI check. */
-  async function call(method: string, path: string, body?: unknown, init: { headers?: Record<string, string>; raw?: string | Buffer } = {}): Promise<Reply> {
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    init: { headers?: Record<string, string>; raw?: string | Buffer } = {},
+  ): Promise<Reply> {
     called.add(`${method} ${path.split('?')[0]}`);
     const payload = init.raw ?? (body === undefined ? undefined : JSON.stringify(body));
     const response = await fetch(`${gw.url}${path}`, {
       method,
-      headers: { ...(payload !== undefined && init.raw === undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+      headers: {
+        ...(payload !== undefined && init.raw === undefined ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
       body: payload,
     });
     const text = await response.text();
-    return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: response.headers };
+    return {
+      status: response.status,
+      json: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      headers: response.headers,
+    };
   }
-  const error = (reply: Reply) => reply.json.error as { message: string; fields?: Array<{ field: string; message: string }> };
+  const error = (reply: Reply) =>
+    reply.json.error as { message: string; fields?: Array<{ field: string; message: string }> };
 
   const spec = (overrides: Record<string, unknown> = {}, scenes = 2) => ({
     name: `gw-${Date.now()}-${++serial}`,
-    character: { name: 'Mira', description: 'a red-haired courier in a yellow raincoat', clip: `${h.sim.url}/clips/mira.mp4` },
+    character: {
+      name: 'Mira',
+      description: 'a red-haired courier in a yellow raincoat',
+      clip: `${h.sim.url}/clips/mira.mp4`,
+    },
     providers: ['relay', 'official'],
     scenes: Array.from({ length: scenes }, (_, i) => ({ prompt: `@character scene number ${i + 1} by the harbor` })),
     ...overrides,
   });
   const result = (id: string) => h.client.workflow.getHandle(id).result() as Promise<SeriesResult>;
-  async function until<T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  async function until<T>(
+    what: string,
+    read: () => Promise<T>,
+    check: (value: T) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await read().catch(() => undefined);
@@ -98,11 +126,20 @@ describe('gateway', () => {
 
     const again = await call('POST', '/series', { spec: body });
     expect(again.status).toBe(409);
-    expect(error(again).message).toMatch(new RegExp(`^series series/${body.name} already exists; pick another name or id`));
+    expect(error(again).message).toMatch(
+      new RegExp(`^series series/${body.name} already exists; pick another name or id`),
+    );
 
     await result(`series/${body.name}`);
     const done = await call('GET', `/series/${body.name}`);
-    expect(done.json).toMatchObject({ status: 'completed', scenesDone: 2, scenes: [{ index: 1, status: 'completed' }, { index: 2, status: 'completed' }] });
+    expect(done.json).toMatchObject({
+      status: 'completed',
+      scenesDone: 2,
+      scenes: [
+        { index: 1, status: 'completed' },
+        { index: 2, status: 'completed' },
+      ],
+    });
     expect(validates('getSeries', 200, done.json)).toEqual([]);
 
     const customId = `series/custom-${Date.now()}`;
@@ -115,7 +152,11 @@ describe('gateway', () => {
   });
 
   test('a bad spec is refused with 400 and the same field+fix lines as the CLI; nothing starts', async () => {
-    const bad = spec({ character: { name: 'Mira', description: 'x', clip: 'ftp://cdn.example/mira.mp4' }, colour: 'red', scenes: [{ prompt: '' }, { prompt: '@character and @bob', seconds: 99 }] });
+    const bad = spec({
+      character: { name: 'Mira', description: 'x', clip: 'ftp://cdn.example/mira.mp4' },
+      colour: 'red',
+      scenes: [{ prompt: '' }, { prompt: '@character and @bob', seconds: 99 }],
+    });
     const lines = (() => {
       try {
         parseSpec(bad, undefined, { profiles: profilesOf(defaultProviderConfig(h.sim.url)) });
@@ -128,13 +169,22 @@ describe('gateway', () => {
     const refused = await call('POST', '/series', { spec: bad });
     expect(refused.status).toBe(400);
     // The CLI names the spec's own level "(spec)"; the gateway calls that field "spec".
-    expect(error(refused).fields!.map((f) => `${f.field === 'spec' ? '(spec)' : f.field.replace(/^spec\./, '')}: ${f.message}`)).toEqual(lines);
+    expect(
+      error(refused).fields!.map(
+        (f) => `${f.field === 'spec' ? '(spec)' : f.field.replace(/^spec\./, '')}: ${f.message}`,
+      ),
+    ).toEqual(lines);
     for (const line of lines) expect(error(refused).message).toContain(`  - ${line}`);
-    expect(error(refused).fields).toContainEqual({ field: 'spec.character.clip', message: expect.stringMatching(/http\(s\)/) });
+    expect(error(refused).fields).toContainEqual({
+      field: 'spec.character.clip',
+      message: expect.stringMatching(/http\(s\)/),
+    });
 
     const notASpec = await call('POST', '/series', { spec: 'harbor-tales.yaml' });
     expect(notASpec.status).toBe(400);
-    expect(error(notASpec).fields).toEqual([{ field: 'spec', message: expect.stringMatching(/must be a mapping with name, character and scenes/) }]);
+    expect(error(notASpec).fields).toEqual([
+      { field: 'spec', message: expect.stringMatching(/must be a mapping with name, character and scenes/) },
+    ]);
     const noSpec = await call('POST', '/series', {});
     expect(noSpec.status).toBe(400);
     const unknownProvider = await call('POST', '/series', { spec: spec({ providers: ['relay', 'nowhere'] }) });
@@ -146,23 +196,37 @@ describe('gateway', () => {
     const tight = spec({ budgetUsd: 0.2 });
     const overBudget = await call('POST', '/series', { spec: tight });
     expect(overBudget.status).toBe(400);
-    expect(error(overBudget).fields).toEqual([{ field: 'spec.budgetUsd', message: expect.stringMatching(/^\$0\.20 is below the planned cost \$0\.24; .*send allowBudgetPause: true/) }]);
+    expect(error(overBudget).fields).toEqual([
+      {
+        field: 'spec.budgetUsd',
+        message: expect.stringMatching(/^\$0\.20 is below the planned cost \$0\.24; .*send allowBudgetPause: true/),
+      },
+    ]);
     await expect(h.client.workflow.getHandle(`series/${tight.name}`).describe()).rejects.toThrow();
     expect(await call('POST', '/series', { spec: tight, allowBudgetPause: true })).toMatchObject({ status: 201 });
     await call('POST', `/series/${tight.name}/cancel`);
   });
 
   test('request errors: 415 not JSON, 400 broken JSON or unknown field, 413 too large, 404 unknown route or series, 405 wrong method', async () => {
-    const notJson = await call('POST', '/series', undefined, { raw: 'name: harbor', headers: { 'content-type': 'application/yaml' } });
+    const notJson = await call('POST', '/series', undefined, {
+      raw: 'name: harbor',
+      headers: { 'content-type': 'application/yaml' },
+    });
     expect(notJson.status).toBe(415);
     expect(error(notJson).message).toMatch(/send JSON with content-type: application\/json \(got application\/yaml\)/);
-    const broken = await call('POST', '/series', undefined, { raw: '{"spec": ', headers: { 'content-type': 'application/json' } });
+    const broken = await call('POST', '/series', undefined, {
+      raw: '{"spec": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(broken.status).toBe(400);
     expect(error(broken).message).toMatch(/^the body is not valid JSON/);
     const extra = await call('POST', '/series', { spec: spec(), colour: 'red' });
     expect(extra.status).toBe(400);
     expect(error(extra).fields).toEqual([{ field: '(body)', message: expect.stringMatching(/colour/) }]);
-    const huge = await call('POST', '/series', undefined, { raw: JSON.stringify({ spec: { name: 'x'.repeat(5 * 1024 * 1024) } }), headers: { 'content-type': 'application/json' } });
+    const huge = await call('POST', '/series', undefined, {
+      raw: JSON.stringify({ spec: { name: 'x'.repeat(5 * 1024 * 1024) } }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(huge.status).toBe(413);
     expect(error(huge).message).toMatch(/larger than 4194304 bytes/);
 
@@ -184,19 +248,42 @@ describe('gateway', () => {
     const body = spec({ maxParallel: 1, budgetUsd: 10 }, 3);
     const id = `series/${body.name}`;
     expect((await call('POST', '/series', { spec: body })).status).toBe(201);
-    await until('scene 1 running', () => status(id), (v) => v.running.length === 1);
+    await until(
+      'scene 1 running',
+      () => status(id),
+      (v) => v.running.length === 1,
+    );
 
-    expect(await call('POST', `/series/${body.name}/pause`, { reason: 'checking the first cut' })).toMatchObject({ status: 202, json: { id, accepted: 'pause' } });
-    const paused = await until('paused', () => status(id), (v) => v.status === 'paused');
+    expect(await call('POST', `/series/${body.name}/pause`, { reason: 'checking the first cut' })).toMatchObject({
+      status: 202,
+      json: { id, accepted: 'pause' },
+    });
+    const paused = await until(
+      'paused',
+      () => status(id),
+      (v) => v.status === 'paused',
+    );
     expect(paused.paused).toMatchObject({ by: 'user', reason: 'checking the first cut' });
     expect((await call('GET', `/series/${body.name}`)).json.status).toBe('paused');
-    expect(await call('POST', `/series/${body.name}/resume`)).toMatchObject({ status: 202, json: { accepted: 'resume' } });
-    await until('running again', () => status(id), (v) => v.status === 'running');
+    expect(await call('POST', `/series/${body.name}/resume`)).toMatchObject({
+      status: 202,
+      json: { accepted: 'resume' },
+    });
+    await until(
+      'running again',
+      () => status(id),
+      (v) => v.status === 'running',
+    );
 
     const badRouting = await call('POST', `/series/${body.name}/routing`, { routing: 'fastest' });
     expect(badRouting.status).toBe(400);
-    expect(error(badRouting).fields).toEqual([{ field: 'routing', message: expect.stringMatching(/character|cost|stability/) }]);
-    expect(await call('POST', `/series/${body.name}/routing`, { routing: 'cost' })).toMatchObject({ status: 200, json: { routing: 'cost', previous: 'character' } });
+    expect(error(badRouting).fields).toEqual([
+      { field: 'routing', message: expect.stringMatching(/character|cost|stability/) },
+    ]);
+    expect(await call('POST', `/series/${body.name}/routing`, { routing: 'cost' })).toMatchObject({
+      status: 200,
+      json: { routing: 'cost', previous: 'character' },
+    });
 
     const lower = await call('POST', `/series/${body.name}/budget`, { budgetUsd: 5 });
     expect(lower.status).toBe(422);
@@ -206,9 +293,13 @@ describe('gateway', () => {
     expect(raised).toMatchObject({ status: 200, json: { budgetUsd: 20 } });
     expect(validates('raiseBudget', 200, raised.json)).toEqual([]);
 
-    const added = await call('POST', `/series/${body.name}/scenes`, { scenes: [{ prompt: '@character waves goodbye' }] });
+    const added = await call('POST', `/series/${body.name}/scenes`, {
+      scenes: [{ prompt: '@character waves goodbye' }],
+    });
     expect(added).toMatchObject({ status: 200, json: { indexes: [4] } });
-    const refusedScene = await call('POST', `/series/${body.name}/scenes`, { scenes: [{ prompt: '@character and @bob meet' }] });
+    const refusedScene = await call('POST', `/series/${body.name}/scenes`, {
+      scenes: [{ prompt: '@character and @bob meet' }],
+    });
     expect(refusedScene.status).toBe(422);
     expect(error(refusedScene).message).toMatch(/scenes\[0\]\.prompt: mentions @bob/);
     const noScenes = await call('POST', `/series/${body.name}/scenes`, { scenes: [] });
@@ -224,9 +315,14 @@ describe('gateway', () => {
     expect((await call('POST', `/series/${body.name}/retry`, { index: 0 })).status).toBe(400);
     const noTake = await call('POST', `/series/${body.name}/review`, { index: 1, take: 7, verdict: 'approve' });
     expect(noTake.status).toBe(422);
-    expect((await call('POST', `/series/${body.name}/review`, { index: 1, take: 1, verdict: 'maybe' })).status).toBe(400);
+    expect((await call('POST', `/series/${body.name}/review`, { index: 1, take: 1, verdict: 'maybe' })).status).toBe(
+      400,
+    );
 
-    expect(await call('POST', `/series/${body.name}/cancel`, { reason: 'wrong coat' })).toMatchObject({ status: 202, json: { accepted: 'cancel' } });
+    expect(await call('POST', `/series/${body.name}/cancel`, { reason: 'wrong coat' })).toMatchObject({
+      status: 202,
+      json: { accepted: 'cancel' },
+    });
     const done = await result(id);
     expect(done.status).toBe('cancelled');
     const ended = await call('POST', `/series/${body.name}/pause`);
@@ -239,13 +335,28 @@ describe('gateway', () => {
     const body = spec({ approval: 'required' }, 1);
     const id = `series/${body.name}`;
     expect((await call('POST', '/series', { spec: body })).status).toBe(201);
-    await until('awaiting approval', () => status(id), (v) => v.status === 'awaiting_approval');
-    expect(await call('POST', `/series/${encodeURIComponent(id)}/retry`, { index: 1, prompt: '@character in a yellow raincoat, at dusk' })).toMatchObject({
+    await until(
+      'awaiting approval',
+      () => status(id),
+      (v) => v.status === 'awaiting_approval',
+    );
+    expect(
+      await call('POST', `/series/${encodeURIComponent(id)}/retry`, {
+        index: 1,
+        prompt: '@character in a yellow raincoat, at dusk',
+      }),
+    ).toMatchObject({
       status: 200,
       json: { index: 1, queued: true },
     });
-    await until('take 2 done', () => status(id), (v) => v.scenes[0]?.takes.length === 2 && v.awaitingReview.includes(1));
-    expect(await call('POST', `/series/${body.name}/review`, { index: 1, take: 2, verdict: 'approve', note: 'good' })).toMatchObject({
+    await until(
+      'take 2 done',
+      () => status(id),
+      (v) => v.scenes[0]?.takes.length === 2 && v.awaitingReview.includes(1),
+    );
+    expect(
+      await call('POST', `/series/${body.name}/review`, { index: 1, take: 2, verdict: 'approve', note: 'good' }),
+    ).toMatchObject({
       status: 200,
       json: { index: 1, take: 2, verdict: 'approve' },
     });
@@ -257,46 +368,99 @@ describe('gateway', () => {
     const id = `series/${body.name}`;
     await expect(h.client.workflow.getHandle(id).describe()).rejects.toThrow();
 
-    const first = await call('POST', `/series/${body.name}/scenes:append`, { spec: body, scenes: [{ prompt: '@character arrives at the pier' }] });
+    const first = await call('POST', `/series/${body.name}/scenes:append`, {
+      spec: body,
+      scenes: [{ prompt: '@character arrives at the pier' }],
+    });
     expect(first).toMatchObject({ status: 202, json: { id, runId: expect.any(String) } });
-    await until('scene 1 done, waiting for more', () => status(id), (v) => v.scenesDone === 1 && v.running.length === 0);
-    expect((await call('GET', `/series/${body.name}`)).json).toMatchObject({ status: 'running', scenesTotal: 1, scenesDone: 1 });
+    await until(
+      'scene 1 done, waiting for more',
+      () => status(id),
+      (v) => v.scenesDone === 1 && v.running.length === 0,
+    );
+    expect((await call('GET', `/series/${body.name}`)).json).toMatchObject({
+      status: 'running',
+      scenesTotal: 1,
+      scenesDone: 1,
+    });
 
-    const second = await call('POST', `/series/${body.name}/scenes:append`, { spec: body, scenes: [{ prompt: '@character leaves on a boat' }] });
+    const second = await call('POST', `/series/${body.name}/scenes:append`, {
+      spec: body,
+      scenes: [{ prompt: '@character leaves on a boat' }],
+    });
     expect(second).toMatchObject({ status: 202, json: { id, runId: first.json.runId } });
-    const refused = await call('POST', `/series/${body.name}/scenes:append`, { spec: body, scenes: [{ prompt: '@character and @zed' }] });
+    const refused = await call('POST', `/series/${body.name}/scenes:append`, {
+      spec: body,
+      scenes: [{ prompt: '@character and @zed' }],
+    });
     expect(refused.status).toBe(400);
-    expect(error(refused).fields).toEqual([{ field: 'scenes[0].prompt', message: expect.stringMatching(/mentions @zed/) }]);
-    const badSpec = await call('POST', `/series/${body.name}/scenes:append`, { spec: { ...body, character: undefined }, scenes: [{ prompt: '@character waves' }] });
+    expect(error(refused).fields).toEqual([
+      { field: 'scenes[0].prompt', message: expect.stringMatching(/mentions @zed/) },
+    ]);
+    const badSpec = await call('POST', `/series/${body.name}/scenes:append`, {
+      spec: { ...body, character: undefined },
+      scenes: [{ prompt: '@character waves' }],
+    });
     expect(badSpec.status).toBe(400);
     expect(error(badSpec).fields).toEqual([{ field: 'spec.character', message: expect.stringMatching(/is required/) }]);
 
-    await until('scene 2 done', () => status(id), (v) => v.scenesDone === 2);
-    expect(await call('POST', `/series/${body.name}/end-of-scenes`)).toMatchObject({ status: 202, json: { accepted: 'end-of-scenes' } });
+    await until(
+      'scene 2 done',
+      () => status(id),
+      (v) => v.scenesDone === 2,
+    );
+    expect(await call('POST', `/series/${body.name}/end-of-scenes`)).toMatchObject({
+      status: 202,
+      json: { accepted: 'end-of-scenes' },
+    });
     const done = await result(id);
     expect(done.status).toBe('completed');
     expect(done.scenes.map((s) => s.index)).toEqual([1, 2]);
   });
 
   test('webhooks: no signature headers 400, a forged signature 401, a provider without webhooks 404 (test/webhooks.test.ts covers the rest)', async () => {
-    const unsigned = await call('POST', '/webhooks/official', { id: 'evt_1', object: 'event', created_at: 1, type: 'video.completed', data: { id: 'video_1' } });
+    const unsigned = await call('POST', '/webhooks/official', {
+      id: 'evt_1',
+      object: 'event',
+      created_at: 1,
+      type: 'video.completed',
+      data: { id: 'video_1' },
+    });
     expect(unsigned.status).toBe(400); // no Standard Webhooks headers at all
     const forged = await call(
       'POST',
       '/webhooks/official',
       { id: 'evt_1', object: 'event', created_at: 1, type: 'video.completed', data: { id: 'video_1' } },
-      { headers: { 'webhook-id': 'evt_1', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,AAAA' } },
+      {
+        headers: {
+          'webhook-id': 'evt_1',
+          'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+          'webhook-signature': 'v1,AAAA',
+        },
+      },
     );
     expect(forged.status).toBe(401);
-    expect((await call('POST', '/webhooks/relay', { id: 'evt_1', type: 'video.completed', data: { id: 'x' } })).status).toBe(404);
+    expect(
+      (await call('POST', '/webhooks/relay', { id: 'evt_1', type: 'video.completed', data: { id: 'x' } })).status,
+    ).toBe(404);
   });
 
   test('with a token set, steering routes need Authorization: Bearer; health, the description and webhooks stay open', async () => {
     const token = 'gw-token-for-this-suite-123';
-    const guarded = await startGateway({ client: h.client, taskQueue: h.taskQueue, logger: pino({ level: 'silent' }), profiles: profilesOf(defaultProviderConfig(h.sim.url)), authToken: token });
+    const guarded = await startGateway({
+      client: h.client,
+      taskQueue: h.taskQueue,
+      logger: pino({ level: 'silent' }),
+      profiles: profilesOf(defaultProviderConfig(h.sim.url)),
+      authToken: token,
+    });
     try {
       const post = (path: string, headers: Record<string, string> = {}) =>
-        fetch(`${guarded.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+        fetch(`${guarded.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: '{}',
+        });
       const none = await post('/series');
       expect(none.status).toBe(401);
       expect(((await none.json()) as { error: { message: string } }).error.message).toMatch(/Authorization: Bearer/);
@@ -305,7 +469,9 @@ describe('gateway', () => {
       expect((await post('/series', { authorization: `Bearer ${token}` })).status).toBe(400); // past the door, refused for its body
       expect((await fetch(`${guarded.url}/healthz`)).status).toBe(200);
       expect((await post('/webhooks/official')).status).not.toBe(401); // signed webhooks carry their own proof
-      const described = (await (await fetch(`${guarded.url}/openapi.json`)).json()) as Doc & { components: { securitySchemes?: unknown } };
+      const described = (await (await fetch(`${guarded.url}/openapi.json`)).json()) as Doc & {
+        components: { securitySchemes?: unknown };
+      };
       expect(described.components.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
       expect((described.paths['/series'].post as unknown as { security: unknown }).security).toEqual([{ bearer: [] }]);
       expect((described.paths['/healthz'].get as unknown as { security?: unknown }).security).toBeUndefined();
@@ -319,7 +485,9 @@ describe('gateway', () => {
 
   /** Problems of an answer against the schema the description gives for it. */
   function validates(operationId: string, status: number, body: unknown): string[] {
-    const op = Object.values(doc.paths).flatMap((methods) => Object.values(methods)).find((o) => (o as { operationId?: string }).operationId === operationId)!;
+    const op = Object.values(doc.paths)
+      .flatMap((methods) => Object.values(methods))
+      .find((o) => (o as { operationId?: string }).operationId === operationId)!;
     const schema = op.responses[status].content!['application/json'].schema;
     const validate = ajv.compile({ ...(schema as object), components: doc.components });
     return validate(body) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
@@ -331,15 +499,20 @@ describe('gateway', () => {
     expect(reply.json).toEqual(doc);
     expect(reply.json).toMatchObject({ openapi: '3.1.0', info: { title: 'sora-series gateway' } });
 
-    const operations = Object.entries(doc.paths).flatMap(([template, methods]) => Object.keys(methods).map((m) => ({ key: `${m.toUpperCase()} ${template}`, template, method: m.toUpperCase() })));
-    const matches = (template: string, path: string) => new RegExp(`^${template.replace(/[.:]/g, '\\$&').replace(/\{\w+\}/g, '[^/]+')}$`).test(path);
+    const operations = Object.entries(doc.paths).flatMap(([template, methods]) =>
+      Object.keys(methods).map((m) => ({ key: `${m.toUpperCase()} ${template}`, template, method: m.toUpperCase() })),
+    );
+    const matches = (template: string, path: string) =>
+      new RegExp(`^${template.replace(/[.:]/g, '\\$&').replace(/\{\w+\}/g, '[^/]+')}$`).test(path);
     const undescribed = [...called].filter((c) => {
       const [method, path] = c.split(' ');
       return !operations.some((o) => o.method === method && matches(o.template, path));
     });
     // Calls that were 404/405 on purpose are not routes.
     expect(undescribed.sort()).toEqual(['GET /nowhere', 'GET /series'].sort());
-    const exercised = operations.filter((o) => [...called].some((c) => c.split(' ')[0] === o.method && matches(o.template, c.split(' ')[1])));
+    const exercised = operations.filter((o) =>
+      [...called].some((c) => c.split(' ')[0] === o.method && matches(o.template, c.split(' ')[1])),
+    );
     expect(exercised.map((o) => o.key).sort()).toEqual(operations.map((o) => o.key).sort());
     expect(operations.map((o) => o.key).sort()).toEqual(
       [
@@ -367,7 +540,9 @@ describe('gateway', () => {
       expect(name).toMatch(/^[A-Za-z0-9]+$/);
     }
     expect(doc.components.schemas).toHaveProperty('SeriesSpec');
-    expect(JSON.stringify(doc.components.schemas.StartSeriesRequest)).toContain('"$ref":"#/components/schemas/SeriesSpec"');
+    expect(JSON.stringify(doc.components.schemas.StartSeriesRequest)).toContain(
+      '"$ref":"#/components/schemas/SeriesSpec"',
+    );
     // Real answers fit their described schemas (more are checked in the tests above).
     expect(validates('health', 200, (await call('GET', '/healthz')).json)).toEqual([]);
     const badRequest = await call('POST', '/series', {});

@@ -64,15 +64,21 @@ describe('sora-series healthcheck', () => {
       SORA_SERIES_HEALTH_URL: '',
     };
     const before = await runCli(['healthcheck'], env);
-    expect([before.code, before.stdout.trim()]).toEqual([1, `unhealthy: no worker of host ${hostname()} polls task queue ${env.SORA_SERIES_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`]);
+    expect([before.code, before.stdout.trim()]).toEqual([
+      1,
+      `unhealthy: no worker of host ${hostname()} polls task queue ${env.SORA_SERIES_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`,
+    ]);
 
     const worker = spawnWorker(env);
     try {
       const deadline = Date.now() + 60_000;
       let check = await runCli(['healthcheck'], env);
-      while (check.code !== 0 && Date.now() < deadline && worker.exitCode === null) check = await runCli(['healthcheck'], env);
+      while (check.code !== 0 && Date.now() < deadline && worker.exitCode === null)
+        check = await runCli(['healthcheck'], env);
       expect(check.code).toBe(0);
-      expect(check.stdout.trim()).toBe(`healthy: worker ${worker.pid}@${hostname()} polls task queue ${env.SORA_SERIES_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
+      expect(check.stdout.trim()).toBe(
+        `healthy: worker ${worker.pid}@${hostname()} polls task queue ${env.SORA_SERIES_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`,
+      );
     } finally {
       worker.kill('SIGTERM');
       await exited(worker);
@@ -80,8 +86,14 @@ describe('sora-series healthcheck', () => {
   });
 
   test('settings the worker could not start with are reported unhealthy, naming the setting', async () => {
-    const run = await runCli(['healthcheck'], { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TLS_CERT: '/certs/client.pem', SORA_SERIES_HEALTH_URL: '' });
+    const run = await runCli(['healthcheck'], {
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_TLS_CERT: '/certs/client.pem',
+      SORA_SERIES_HEALTH_URL: '',
+    });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^unhealthy: SettingsError: [\s\S]*TEMPORAL_TLS_CERT is set but TEMPORAL_TLS_KEY is not/);
+    expect(run.stdout).toMatch(
+      /^unhealthy: SettingsError: [\s\S]*TEMPORAL_TLS_CERT is set but TEMPORAL_TLS_KEY is not/,
+    );
   });
 });

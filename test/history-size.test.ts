@@ -30,7 +30,9 @@ describe('scene history is independent of generation time', () => {
 
   test('1 s and 30 s generations produce the same number of scene events', async () => {
     const [a, b] = await Promise.all([sceneEvents(short), sceneEvents(long)]);
-    console.log(`scene history: ${a.events} events at 1 s generation (${a.seconds.toFixed(1)} s), ${b.events} events at 30 s (${b.seconds.toFixed(1)} s)`);
+    console.log(
+      `scene history: ${a.events} events at 1 s generation (${a.seconds.toFixed(1)} s), ${b.events} events at 30 s (${b.seconds.toFixed(1)} s)`,
+    );
     expect(b.seconds).toBeGreaterThan(25); // the long one really waited
     expect(b.events).toBe(a.events);
     expect(a.events).toBeLessThanOrEqual(30);

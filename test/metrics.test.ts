@@ -24,7 +24,13 @@ import { seriesInput } from './helpers/specs';
 
 describe('log fields from the workflow id and the input', () => {
   test('scene activities name series, scene and take; series activities the series', () => {
-    expect(activityLogFields('series/harbor/scene-12', { provider: 'relay', idempotencyKey: 'series/harbor/scene-12/take-3', prompt: 'x' })).toEqual({
+    expect(
+      activityLogFields('series/harbor/scene-12', {
+        provider: 'relay',
+        idempotencyKey: 'series/harbor/scene-12/take-3',
+        prompt: 'x',
+      }),
+    ).toEqual({
       seriesId: 'series/harbor',
       scene: 12,
       take: 3,
@@ -66,7 +72,12 @@ describe('a worker process: Prometheus metrics and structured activity logs', ()
   let seriesId: string;
 
   beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 21, jobSeconds: 0.3, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY } });
+    sim = await startSimulator({
+      port: 0,
+      seed: 21,
+      jobSeconds: 0.3,
+      keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+    });
     sim.setScenario({
       contracts: {
         // throttled once (rate_limited), then every submission naming the character is refused (unavailable)
@@ -91,13 +102,21 @@ describe('a worker process: Prometheus metrics and structured activity logs', ()
       [METRICS_ADDRESS_ENV]: `127.0.0.1:${port}`,
       LOG_LEVEL: 'info',
     });
-    await waitFor('the worker to start', () => (worker.output().includes('"msg":"worker started"') ? true : undefined), 60_000);
+    await waitFor(
+      'the worker to start',
+      () => (worker.output().includes('"msg":"worker started"') ? true : undefined),
+      60_000,
+    );
     expect(worker.output()).toContain(`"metrics":"${metricsUrl}"`);
 
     connection = await Connection.connect({ address: temporalAddress() });
     const client = new Client({ connection });
     const input = seriesInput(sim.url, {
-      scenes: [{ prompt: '@character runs along the harbor wall' }, { prompt: '@character opens a FORBIDDEN door' }, { prompt: '@character climbs the lighthouse stairs' }],
+      scenes: [
+        { prompt: '@character runs along the harbor wall' },
+        { prompt: '@character opens a FORBIDDEN door' },
+        { prompt: '@character climbs the lighthouse stairs' },
+      ],
     });
     const handle = await startSeries(client, input, { taskQueue });
     seriesId = handle.workflowId;
@@ -113,7 +132,8 @@ describe('a worker process: Prometheus metrics and structured activity logs', ()
   });
 
   const takes = (): TakeRecord[] => result.scenes.flatMap((s) => s.takes);
-  const count = <T>(items: T[], key: (item: T) => string) => items.reduce<Record<string, number>>((acc, i) => ({ ...acc, [key(i)]: (acc[key(i)] ?? 0) + 1 }), {});
+  const count = <T>(items: T[], key: (item: T) => string) =>
+    items.reduce<Record<string, number>>((acc, i) => ({ ...acc, [key(i)]: (acc[key(i)] ?? 0) + 1 }), {});
 
   test('the series went through the faults the metrics must show', () => {
     expect(result.status).toBe('completed_with_rejections');
@@ -133,10 +153,24 @@ describe('a worker process: Prometheus metrics and structured activity logs', ()
       10_000,
     );
     // Temporal's own: every scene workflow completed, every activity type ran
-    expect(total(samples, 'temporal_workflow_completed', { workflow_type: 'sceneWorkflow' })).toBe(result.scenes.length);
-    for (const activity of ['storeSourceClip', 'createCharacterRef', 'submitTake', 'awaitJob', 'storeAsset', 'writeManifest']) {
-      expect([activity, total(samples, 'temporal_activity_execution_latency_count', { activity_type: activity })]).toEqual([activity, expect.any(Number)]);
-      expect(total(samples, 'temporal_activity_execution_latency_count', { activity_type: activity })).toBeGreaterThan(0);
+    expect(total(samples, 'temporal_workflow_completed', { workflow_type: 'sceneWorkflow' })).toBe(
+      result.scenes.length,
+    );
+    for (const activity of [
+      'storeSourceClip',
+      'createCharacterRef',
+      'submitTake',
+      'awaitJob',
+      'storeAsset',
+      'writeManifest',
+    ]) {
+      expect([
+        activity,
+        total(samples, 'temporal_activity_execution_latency_count', { activity_type: activity }),
+      ]).toEqual([activity, expect.any(Number)]);
+      expect(total(samples, 'temporal_activity_execution_latency_count', { activity_type: activity })).toBeGreaterThan(
+        0,
+      );
     }
 
     // Scenes by status
@@ -163,21 +197,34 @@ describe('a worker process: Prometheus metrics and structured activity logs', ()
     expect(result.costUsd).toBeGreaterThan(0);
 
     // Fallbacks: at least every scene whose takes moved from the relay to official
-    const moved = result.scenes.filter((s) => s.takes.some((t, i) => i > 0 && t.provider === 'official' && s.takes[i - 1].provider === 'relay')).length;
+    const moved = result.scenes.filter((s) =>
+      s.takes.some((t, i) => i > 0 && t.provider === 'official' && s.takes[i - 1].provider === 'relay'),
+    ).length;
     expect(moved).toBeGreaterThan(0);
     expect(total(samples, METRIC.fallbacks, { from: 'relay', to: 'official' })).toBeGreaterThanOrEqual(moved);
     expect(total(samples, METRIC.fallbacks, { from: 'official' })).toBe(0);
 
     // Provider errors by kind, counted where the activities classify them
-    expect(total(samples, METRIC.providerErrors, { provider: 'relay', kind: 'rate_limited' })).toBeGreaterThanOrEqual(1);
-    expect(total(samples, METRIC.providerErrors, { provider: 'relay', kind: 'unavailable' })).toBeGreaterThanOrEqual(takes().filter((t) => t.provider === 'relay' && t.outcome === 'unavailable').length);
-    expect(total(samples, METRIC.providerErrors, { provider: 'official', kind: 'transient' })).toBeGreaterThanOrEqual(1);
+    expect(total(samples, METRIC.providerErrors, { provider: 'relay', kind: 'rate_limited' })).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(total(samples, METRIC.providerErrors, { provider: 'relay', kind: 'unavailable' })).toBeGreaterThanOrEqual(
+      takes().filter((t) => t.provider === 'relay' && t.outcome === 'unavailable').length,
+    );
+    expect(total(samples, METRIC.providerErrors, { provider: 'official', kind: 'transient' })).toBeGreaterThanOrEqual(
+      1,
+    );
     expect(total(samples, METRIC.providerErrors, { provider: 'official', kind: 'rejected' })).toBe(1);
     expect(total(samples, METRIC.providerErrors, { kind: 'invalid' })).toBe(0);
   });
 
   test('a second worker asked for the same metrics address stops, naming the variable', async () => {
-    const second = spawnWorker({ TEMPORAL_ADDRESS: temporalAddress(), SORA_SIMULATOR_URL: sim.url, ...SIMULATOR_KEYS, [METRICS_ADDRESS_ENV]: new URL(metricsUrl).host });
+    const second = spawnWorker({
+      TEMPORAL_ADDRESS: temporalAddress(),
+      SORA_SIMULATOR_URL: sim.url,
+      ...SIMULATOR_KEYS,
+      [METRICS_ADDRESS_ENV]: new URL(metricsUrl).host,
+    });
     expect(await exited(second)).toBe(1);
     expect(second.output()).toContain(`MetricsBindError: cannot serve metrics on ${new URL(metricsUrl).host}`);
     expect(second.output()).toContain(METRICS_ADDRESS_ENV);
@@ -193,7 +240,15 @@ describe('a worker process: Prometheus metrics and structured activity logs', ()
     const activityLines = lines.filter((l) => typeof l.activity === 'string' || typeof l.activityType === 'string');
     const typeOf = (l: Record<string, unknown>) => String(l.activity ?? l.activityType);
     const seen = new Set(activityLines.map(typeOf));
-    for (const type of ['storeSourceClip', 'createCharacterRef', 'submitTake', 'awaitJob', 'storeAsset', 'writeManifest']) expect([type, seen.has(type)]).toEqual([type, true]);
+    for (const type of [
+      'storeSourceClip',
+      'createCharacterRef',
+      'submitTake',
+      'awaitJob',
+      'storeAsset',
+      'writeManifest',
+    ])
+      expect([type, seen.has(type)]).toEqual([type, true]);
     expect(activityLines.some((l) => l.component === 'temporal')).toBe(true); // the SDK's "Activity failed" warnings too
 
     for (const line of activityLines) {
@@ -205,7 +260,8 @@ describe('a worker process: Prometheus metrics and structured activity logs', ()
         expect([where, typeof line.take]).toEqual([where, 'number']);
         const take = scene?.takes.find((t) => t.take === line.take);
         expect([where, line.provider]).toEqual([where, take?.provider]);
-        if (typeOf(line) !== 'submitTake' || line.msg === 'take submitted') expect([where, line.jobId]).toEqual([where, take?.jobId]);
+        if (typeOf(line) !== 'submitTake' || line.msg === 'take submitted')
+          expect([where, line.jobId]).toEqual([where, take?.jobId]);
       }
     }
   });

@@ -14,7 +14,12 @@ import { createProviders, profilesOf } from '../activities/providers/registry';
 import { RelayV1Provider } from '../activities/providers/relay-v1';
 
 const relay = { name: 'relay', contract: 'relay-v1', baseUrl: 'https://relay.example/api', keyEnv: 'RELAY_API_KEY' };
-const official = { name: 'official', contract: 'official', baseUrl: 'https://api.openai.com/v1', keyEnv: 'OPENAI_API_KEY' };
+const official = {
+  name: 'official',
+  contract: 'official',
+  baseUrl: 'https://api.openai.com/v1',
+  keyEnv: 'OPENAI_API_KEY',
+};
 
 function configError(raw: unknown): string {
   try {
@@ -30,18 +35,62 @@ describe('parseProviderConfig rejects bad configs, naming the field', () => {
   it.each<[string, unknown, RegExp]>([
     ['no providers key', {}, /providers: is required/],
     ['empty list', { providers: [] }, /providers: must list at least one provider/],
-    ['ftp base URL', { providers: [relay, { ...official, baseUrl: 'ftp://files.example' }] }, /providers\[1\]\.baseUrl: must be an http\(s\) URL/],
-    ['unknown contract', { providers: [{ ...relay, contract: 'relay-v2' }] }, /providers\[0\]\.contract: must be "official" or "relay-v1"/],
-    ['key pasted into keyEnv', { providers: [{ ...relay, keyEnv: 'sk-proj-abcdef0123456789' }] }, /providers\[0\]\.keyEnv: holds what looks like a key/],
-    ['key in the file', { providers: [{ ...relay, apiKey: 'abc' }] }, /providers\[0\]\.apiKey: keys never go in the file/],
-    ['missing baseUrl', { providers: [{ name: 'relay', contract: 'relay-v1', keyEnv: 'K' }] }, /providers\[0\]\.baseUrl: is required/],
-    ['zero concurrency', { providers: [{ ...relay, maxConcurrency: 0 }] }, /providers\[0\]\.maxConcurrency: must be a positive integer/],
-    ['duplicate names', { providers: [relay, { ...official, name: 'relay' }] }, /providers\[1\]\.name: duplicate name "relay"/],
-    ['negative price', { providers: [{ ...relay, price: { perVideoUsd: -1 } }] }, /providers\[0\]\.price\.perVideoUsd: must be a non-negative number of USD/],
-    ['price of unknown shape', { providers: [{ ...relay, price: { perHourUsd: 1 } }] }, /providers\[0\]\.price: must be \{perVideoUsd/],
-    ['unknown model without price', { providers: [{ ...official, model: 'sora-9' }] }, /providers\[0\]\.price: no known price for model "sora-9"/],
+    [
+      'ftp base URL',
+      { providers: [relay, { ...official, baseUrl: 'ftp://files.example' }] },
+      /providers\[1\]\.baseUrl: must be an http\(s\) URL/,
+    ],
+    [
+      'unknown contract',
+      { providers: [{ ...relay, contract: 'relay-v2' }] },
+      /providers\[0\]\.contract: must be "official" or "relay-v1"/,
+    ],
+    [
+      'key pasted into keyEnv',
+      { providers: [{ ...relay, keyEnv: 'sk-proj-abcdef0123456789' }] },
+      /providers\[0\]\.keyEnv: holds what looks like a key/,
+    ],
+    [
+      'key in the file',
+      { providers: [{ ...relay, apiKey: 'abc' }] },
+      /providers\[0\]\.apiKey: keys never go in the file/,
+    ],
+    [
+      'missing baseUrl',
+      { providers: [{ name: 'relay', contract: 'relay-v1', keyEnv: 'K' }] },
+      /providers\[0\]\.baseUrl: is required/,
+    ],
+    [
+      'zero concurrency',
+      { providers: [{ ...relay, maxConcurrency: 0 }] },
+      /providers\[0\]\.maxConcurrency: must be a positive integer/,
+    ],
+    [
+      'duplicate names',
+      { providers: [relay, { ...official, name: 'relay' }] },
+      /providers\[1\]\.name: duplicate name "relay"/,
+    ],
+    [
+      'negative price',
+      { providers: [{ ...relay, price: { perVideoUsd: -1 } }] },
+      /providers\[0\]\.price\.perVideoUsd: must be a non-negative number of USD/,
+    ],
+    [
+      'price of unknown shape',
+      { providers: [{ ...relay, price: { perHourUsd: 1 } }] },
+      /providers\[0\]\.price: must be \{perVideoUsd/,
+    ],
+    [
+      'unknown model without price',
+      { providers: [{ ...official, model: 'sora-9' }] },
+      /providers\[0\]\.price: no known price for model "sora-9"/,
+    ],
     ['bad size', { providers: [{ ...relay, sizes: ['big'] }] }, /providers\[0\]\.sizes\[0\]: must be WIDTHxHEIGHT/],
-    ['typo in a field', { providers: [{ ...relay, maxConcurency: 2 }] }, /providers\[0\]\.maxConcurency: unknown field/],
+    [
+      'typo in a field',
+      { providers: [{ ...relay, maxConcurency: 2 }] },
+      /providers\[0\]\.maxConcurency: unknown field/,
+    ],
   ])('%s', (_label, raw, message) => {
     expect(configError(raw)).toMatch(message);
   });
@@ -50,14 +99,26 @@ describe('parseProviderConfig rejects bad configs, naming the field', () => {
 describe('defaults per contract', () => {
   it('fills relay and official defaults', () => {
     const { providers } = parseProviderConfig({ providers: [relay, { ...official, model: 'sora-2-pro' }] });
-    expect(providers[0]).toMatchObject({ maxConcurrency: 3, seconds: [10, 15], refusesHumanLikeness: false, pricing: { per: 'video', usd: 0.12 } });
-    expect(providers[1]).toMatchObject({ maxConcurrency: 4, seconds: [4, 8, 12], refusesHumanLikeness: true, model: 'sora-2-pro' });
+    expect(providers[0]).toMatchObject({
+      maxConcurrency: 3,
+      seconds: [10, 15],
+      refusesHumanLikeness: false,
+      pricing: { per: 'video', usd: 0.12 },
+    });
+    expect(providers[1]).toMatchObject({
+      maxConcurrency: 4,
+      seconds: [4, 8, 12],
+      refusesHumanLikeness: true,
+      model: 'sora-2-pro',
+    });
     expect(providers[1].pricing).toMatchObject({ per: 'second', usdBySize: { '1792x1024': 0.5 } });
     expect(providers[1].sizes).toContain('1792x1024');
   });
 
   it('maps perSecondUsd with a default', () => {
-    const { providers } = parseProviderConfig({ providers: [{ ...official, price: { perSecondUsd: { default: 0.2, '1792x1024': 0.4 } } }] });
+    const { providers } = parseProviderConfig({
+      providers: [{ ...official, price: { perSecondUsd: { default: 0.2, '1792x1024': 0.4 } } }],
+    });
     expect(providers[0].pricing).toEqual({ per: 'second', usdBySize: { '1792x1024': 0.4 }, defaultUsd: 0.2 });
   });
 
@@ -77,7 +138,10 @@ describe('loadProviderConfig', () => {
 
   it('reads YAML and JSON files named by the environment', () => {
     const yamlPath = join(dir, 'providers.yaml');
-    writeFileSync(yamlPath, 'providers:\n  - name: relay\n    contract: relay-v1\n    baseUrl: https://relay.example/api\n    keyEnv: RELAY_API_KEY\n');
+    writeFileSync(
+      yamlPath,
+      'providers:\n  - name: relay\n    contract: relay-v1\n    baseUrl: https://relay.example/api\n    keyEnv: RELAY_API_KEY\n',
+    );
     expect(loadProviderConfig({ [PROVIDERS_FILE_ENV]: yamlPath }).providers[0].name).toBe('relay');
     const jsonPath = join(dir, 'providers.json');
     writeFileSync(jsonPath, JSON.stringify({ providers: [official] }));
@@ -85,19 +149,29 @@ describe('loadProviderConfig', () => {
   });
 
   it('names the file in read and parse errors', () => {
-    expect(() => loadProviderConfig({ [PROVIDERS_FILE_ENV]: join(dir, 'missing.yaml') })).toThrow(/cannot read SORA_SERIES_PROVIDERS=.*missing\.yaml \(ENOENT\)/);
+    expect(() => loadProviderConfig({ [PROVIDERS_FILE_ENV]: join(dir, 'missing.yaml') })).toThrow(
+      /cannot read SORA_SERIES_PROVIDERS=.*missing\.yaml \(ENOENT\)/,
+    );
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{"providers": [');
     expect(() => loadProviderConfig({ [PROVIDERS_FILE_ENV]: broken })).toThrow(/cannot parse .*broken\.json/);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'providers:\n  - name: relay\n    contract: relay-v1\n    baseUrl: nope\n    keyEnv: K\n');
-    expect(() => loadProviderConfig({ [PROVIDERS_FILE_ENV]: bad })).toThrow(/invalid .*bad\.yaml:\n {2}providers\[0\]\.baseUrl: must be an http\(s\) URL/);
+    expect(() => loadProviderConfig({ [PROVIDERS_FILE_ENV]: bad })).toThrow(
+      /invalid .*bad\.yaml:\n {2}providers\[0\]\.baseUrl: must be an http\(s\) URL/,
+    );
   });
 
   it('falls back to the environment', () => {
-    expect(loadProviderConfig({ SORA_SIMULATOR_URL: 'http://127.0.0.1:1' }).providers.map((p) => p.name)).toEqual(['relay', 'official']);
+    expect(loadProviderConfig({ SORA_SIMULATOR_URL: 'http://127.0.0.1:1' }).providers.map((p) => p.name)).toEqual([
+      'relay',
+      'official',
+    ]);
     expect(loadProviderConfig({}).providers.map((p) => p.baseUrl)).toEqual(['https://api.openai.com/v1']);
-    expect(loadProviderConfig({ SORA_RELAY_BASE_URL: 'https://r.example' }).providers.map((p) => p.name)).toEqual(['relay', 'official']);
+    expect(loadProviderConfig({ SORA_RELAY_BASE_URL: 'https://r.example' }).providers.map((p) => p.name)).toEqual([
+      'relay',
+      'official',
+    ]);
   });
 });
 

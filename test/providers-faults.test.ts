@@ -66,15 +66,21 @@ function providers(): { relay: VideoProvider; official: VideoProvider } {
   return { relay: map.get('relay')!, official: map.get('official')! };
 }
 
-
 const relaySubmit = { prompt: 'p', seconds: 10, size: '720x1280', idempotencyKey: 'k-1' };
 const officialSubmit = { prompt: 'p', seconds: 4, size: '720x1280', idempotencyKey: 'k-1' };
 
 describe.each(['relay', 'official'] as const)('%s', (which) => {
-  const submit = (p: ReturnType<typeof providers>) => (which === 'relay' ? p.relay.submit(relaySubmit) : p.official.submit(officialSubmit));
+  const submit = (p: ReturnType<typeof providers>) =>
+    which === 'relay' ? p.relay.submit(relaySubmit) : p.official.submit(officialSubmit);
 
   it('429 with Retry-After is rate_limited with retryAfterMs', async () => {
-    queue.push(json(429, { error: { code: 'rate_limit_exceeded', message: 'Too many concurrent tasks' } }, { 'retry-after': '3' }));
+    queue.push(
+      json(
+        429,
+        { error: { code: 'rate_limit_exceeded', message: 'Too many concurrent tasks' } },
+        { 'retry-after': '3' },
+      ),
+    );
     const err = await providerError(submit(providers()));
     expect(err).toMatchObject({ kind: 'rate_limited', retryAfterMs: 3000, status: 429 });
   });
@@ -95,7 +101,11 @@ describe.each(['relay', 'official'] as const)('%s', (which) => {
   });
 
   it('sends the Idempotency-Key header and Bearer auth', async () => {
-    queue.push(which === 'relay' ? json(200, { task_id: 'task_1' }) : json(200, { id: 'video_1', object: 'video', status: 'queued', progress: 0 }));
+    queue.push(
+      which === 'relay'
+        ? json(200, { task_id: 'task_1' })
+        : json(200, { id: 'video_1', object: 'video', status: 'queued', progress: 0 }),
+    );
     await submit(providers());
     expect(seen[0].headers['idempotency-key']).toBe('k-1');
     expect(seen[0].headers.authorization).toMatch(/^Bearer /);
@@ -106,7 +116,11 @@ describe.each(['relay', 'official'] as const)('%s', (which) => {
     if (which === 'relay') {
       queue.push(json(200, { task_id: 't', status: 'completed', video_url: `${base}/cdn/t.mp4` }));
     }
-    queue.push({ status: 200, headers: { 'content-type': 'video/mp4' }, stallAfterBytes: Buffer.from('\0\0\0\x18ftypmp42') });
+    queue.push({
+      status: 200,
+      headers: { 'content-type': 'video/mp4' },
+      stallAfterBytes: Buffer.from('\0\0\0\x18ftypmp42'),
+    });
     const stream = await (which === 'relay' ? p.relay : p.official).download('t');
     const err = await providerError(
       (async () => {
@@ -146,33 +160,66 @@ describe('relay specifics', () => {
 
   it('downloading an unfinished task is invalid', async () => {
     queue.push(json(200, { task_id: 't', status: 'processing', progress: 40 }));
-    expect(await providerError(providers().relay.download('t'))).toMatchObject({ kind: 'invalid', code: 'job_not_completed' });
+    expect(await providerError(providers().relay.download('t'))).toMatchObject({
+      kind: 'invalid',
+      code: 'job_not_completed',
+    });
   });
 
   it('a suspended route (bare 404 on a task id) is unavailable', async () => {
     queue.push({ status: 404, headers: { 'content-type': 'text/plain' }, body: 'Not Found' });
-    expect(await providerError(providers().relay.getJob('t'))).toMatchObject({ kind: 'unavailable', code: 'route_not_found' });
+    expect(await providerError(providers().relay.getJob('t'))).toMatchObject({
+      kind: 'unavailable',
+      code: 'route_not_found',
+    });
   });
 
   it('a non-JSON 200 is a contract violation', async () => {
     queue.push({ status: 200, headers: { 'content-type': 'text/html' }, body: '<html>maintenance</html>' });
-    expect(await providerError(providers().relay.getJob('t'))).toMatchObject({ kind: 'transient', code: 'contract_violation' });
+    expect(await providerError(providers().relay.getJob('t'))).toMatchObject({
+      kind: 'transient',
+      code: 'contract_violation',
+    });
   });
 });
 
 describe('official specifics', () => {
   it('maps a failed job error code to its kind', async () => {
-    queue.push(json(200, { id: 'video_1', object: 'video', status: 'failed', progress: 50, error: { code: 'moderation_blocked', message: 'blocked' } }));
-    expect(await providers().official.getJob('video_1')).toMatchObject({ state: 'failed', error: { kind: 'rejected', code: 'moderation_blocked' } });
+    queue.push(
+      json(200, {
+        id: 'video_1',
+        object: 'video',
+        status: 'failed',
+        progress: 50,
+        error: { code: 'moderation_blocked', message: 'blocked' },
+      }),
+    );
+    expect(await providers().official.getJob('video_1')).toMatchObject({
+      state: 'failed',
+      error: { kind: 'rejected', code: 'moderation_blocked' },
+    });
   });
 
   it('reads retry-after-ms too', async () => {
-    queue.push(json(429, { error: { code: null, message: 'Rate limit reached', type: 'requests' } }, { 'retry-after-ms': '1200' }));
-    expect(await providerError(providers().official.getJob('video_1'))).toMatchObject({ kind: 'rate_limited', retryAfterMs: 1200 });
+    queue.push(
+      json(
+        429,
+        { error: { code: null, message: 'Rate limit reached', type: 'requests' } },
+        { 'retry-after-ms': '1200' },
+      ),
+    );
+    expect(await providerError(providers().official.getJob('video_1'))).toMatchObject({
+      kind: 'rate_limited',
+      retryAfterMs: 1200,
+    });
   });
 
   it('does not echo a key the upstream repeats', async () => {
-    queue.push(json(401, { error: { code: 'invalid_api_key', message: 'Incorrect API key provided: sk-official-secret-value.' } }));
+    queue.push(
+      json(401, {
+        error: { code: 'invalid_api_key', message: 'Incorrect API key provided: sk-official-secret-value.' },
+      }),
+    );
     const err = await providerError(providers().official.getJob('video_1'));
     expect(err.kind).toBe('unavailable');
     expect(err.message).not.toContain('secret-value');

@@ -44,8 +44,6 @@ async function awaitJob(provider: VideoProvider, jobId: string, timeoutMs = 10_0
   }
 }
 
-
-
 function expectMp4(bytes: Buffer): void {
   expect(bytes.length).toBeGreaterThan(8);
   expect(bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
@@ -73,7 +71,11 @@ afterAll(async () => {
 
 describe('characters', () => {
   it('relay creates a character from the clip URL and mentions it as @id', async () => {
-    const character = await relay.createCharacter({ name: 'Mira', description: 'a red-haired explorer', clip: heroClip });
+    const character = await relay.createCharacter({
+      name: 'Mira',
+      description: 'a red-haired explorer',
+      clip: heroClip,
+    });
     expect(character.id).toMatch(/^char_/);
     expect(character.mention).toBe(`@${character.id}`);
   });
@@ -85,13 +87,19 @@ describe('characters', () => {
   });
 
   it('official uploads the clip and mentions the character by name', async () => {
-    const character = await official.createCharacter({ name: 'Mira', description: 'a red-haired explorer', clip: heroClip });
+    const character = await official.createCharacter({
+      name: 'Mira',
+      description: 'a red-haired explorer',
+      clip: heroClip,
+    });
     expect(character.id).toMatch(/^char_/);
     expect(character.mention).toBe('Mira');
   });
 
   it('official refuses a clip showing a real human: rejected', async () => {
-    const err = await providerError(official.createCharacter({ name: 'Someone', description: 'a person', clip: humanClip }));
+    const err = await providerError(
+      official.createCharacter({ name: 'Someone', description: 'a person', clip: humanClip }),
+    );
     expect(err.kind).toBe('rejected');
     expect(err.provider).toBe('official');
   });
@@ -135,7 +143,12 @@ describe('a take end to end', () => {
 
   it('reports progress while running', async () => {
     sim.setScenario({ jobSeconds: 2 });
-    const { jobId } = await official.submit({ prompt: 'a slow sunrise', seconds: 4, size: '720x1280', idempotencyKey: 'progress-1' });
+    const { jobId } = await official.submit({
+      prompt: 'a slow sunrise',
+      seconds: 4,
+      size: '720x1280',
+      idempotencyKey: 'progress-1',
+    });
     const first = await official.getJob(jobId);
     expect(['queued', 'running']).toContain(first.state);
     expect(first.progress).toBeGreaterThanOrEqual(0);
@@ -146,7 +159,12 @@ describe('a take end to end', () => {
 describe('idempotency', () => {
   it.each(['relay', 'official'] as const)('%s returns the same job for the same key and bills once', async (which) => {
     const provider: VideoProvider = which === 'relay' ? relay : official;
-    const request = { prompt: 'a lighthouse at dusk', seconds: which === 'relay' ? 10 : 4, size: '720x1280', idempotencyKey: `idem-${which}` };
+    const request = {
+      prompt: 'a lighthouse at dusk',
+      seconds: which === 'relay' ? 10 : 4,
+      size: '720x1280',
+      idempotencyKey: `idem-${which}`,
+    };
     const first = await provider.submit(request);
     const second = await provider.submit(request);
     expect(second.jobId).toBe(first.jobId);
@@ -157,7 +175,9 @@ describe('idempotency', () => {
 describe('faults', () => {
   it('relay down (403) is unavailable', async () => {
     sim.setScenario({ contracts: { 'relay-v1': { down: { status: 403 } } } });
-    const submitErr = await providerError(relay.submit({ prompt: 'x', seconds: 10, size: '720x1280', idempotencyKey: 'down-1' }));
+    const submitErr = await providerError(
+      relay.submit({ prompt: 'x', seconds: 10, size: '720x1280', idempotencyKey: 'down-1' }),
+    );
     expect(submitErr).toMatchObject({ kind: 'unavailable', status: 403, provider: 'relay' });
     const pollErr = await providerError(relay.getJob('task_demo_origin'));
     expect(pollErr.kind).toBe('unavailable');
@@ -171,28 +191,35 @@ describe('faults', () => {
 
   it('official down (401) is unavailable', async () => {
     sim.setScenario({ contracts: { official: { down: { status: 401 } } } });
-    const err = await providerError(official.submit({ prompt: 'x', seconds: 4, size: '720x1280', idempotencyKey: 'down-2' }));
+    const err = await providerError(
+      official.submit({ prompt: 'x', seconds: 4, size: '720x1280', idempotencyKey: 'down-2' }),
+    );
     expect(err).toMatchObject({ kind: 'unavailable', status: 401 });
   });
 
-  it.each(['relay', 'official'] as const)('%s: a moderated prompt ends in a failed job, kind rejected', async (which) => {
-    sim.setScenario({ rejectWord: 'FORBIDDEN' });
-    const provider: VideoProvider = which === 'relay' ? relay : official;
-    const { jobId } = await provider.submit({
-      prompt: 'a FORBIDDEN scene',
-      seconds: which === 'relay' ? 10 : 4,
-      size: '720x1280',
-      idempotencyKey: `reject-${which}`,
-    });
-    const status = await awaitJob(provider, jobId);
-    expect(status.state).toBe('failed');
-    expect(status.error).toMatchObject({ kind: 'rejected', code: 'moderation_blocked' });
-  });
+  it.each(['relay', 'official'] as const)(
+    '%s: a moderated prompt ends in a failed job, kind rejected',
+    async (which) => {
+      sim.setScenario({ rejectWord: 'FORBIDDEN' });
+      const provider: VideoProvider = which === 'relay' ? relay : official;
+      const { jobId } = await provider.submit({
+        prompt: 'a FORBIDDEN scene',
+        seconds: which === 'relay' ? 10 : 4,
+        size: '720x1280',
+        idempotencyKey: `reject-${which}`,
+      });
+      const status = await awaitJob(provider, jobId);
+      expect(status.state).toBe('failed');
+      expect(status.error).toMatchObject({ kind: 'rejected', code: 'moderation_blocked' });
+    },
+  );
 
   it('a bad key is unavailable on both, and never echoed', async () => {
     const wrong = providersWith({ SORA_RELAY_KEY: 'wrong-relay-key-123', SORA_OFFICIAL_KEY: 'sk-wrong-official-123' });
     const relayErr = await providerError(wrong.relay.getJob('task_demo_origin'));
-    const officialErr = await providerError(wrong.official.submit({ prompt: 'x', seconds: 4, size: '720x1280', idempotencyKey: 'bad-key' }));
+    const officialErr = await providerError(
+      wrong.official.submit({ prompt: 'x', seconds: 4, size: '720x1280', idempotencyKey: 'bad-key' }),
+    );
     for (const err of [relayErr, officialErr]) {
       expect(err).toMatchObject({ kind: 'unavailable', status: 401 });
       expect(err.message).not.toMatch(/wrong-relay-key-123|sk-wrong-official-123/);
@@ -206,13 +233,23 @@ describe('faults', () => {
 
   it('an unsupported duration fails before anything is billed', async () => {
     const billedBefore = sim.ledger().length;
-    const err = await providerError(relay.submit({ prompt: 'x', seconds: 12, size: '720x1280', idempotencyKey: 'dur-1' }));
+    const err = await providerError(
+      relay.submit({ prompt: 'x', seconds: 12, size: '720x1280', idempotencyKey: 'dur-1' }),
+    );
     expect(err).toMatchObject({ kind: 'invalid', code: 'unsupported_request' });
     expect(sim.ledger()).toHaveLength(billedBefore);
   });
 
   it('a relay prompt missing its character mention is refused before spending', async () => {
-    const err = await providerError(relay.submit({ prompt: 'no mention here', seconds: 10, size: '720x1280', characterId: 'char_x', idempotencyKey: 'mention-1' }));
+    const err = await providerError(
+      relay.submit({
+        prompt: 'no mention here',
+        seconds: 10,
+        size: '720x1280',
+        characterId: 'char_x',
+        idempotencyKey: 'mention-1',
+      }),
+    );
     expect(err).toMatchObject({ kind: 'invalid', code: 'unsupported_request' });
   });
 

@@ -16,7 +16,10 @@ describe('replay of recorded histories', () => {
     const bundle = await workflowBundle();
     for (const file of files) {
       // `history` as `temporal workflow show --output json` writes it; the replayer decodes it.
-      const { workflowId, history } = JSON.parse(await readFile(join(DIR, file), 'utf8')) as { workflowId: string; history: unknown };
+      const { workflowId, history } = JSON.parse(await readFile(join(DIR, file), 'utf8')) as {
+        workflowId: string;
+        history: unknown;
+      };
       await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId)).resolves.toBeUndefined();
     }
   });

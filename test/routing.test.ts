@@ -4,12 +4,22 @@ import { renderPrompt } from '../workflows/prompt';
 import type { CharacterPassport, ProviderProfile, SceneSpec } from '../workflows/types';
 
 const relay: ProviderProfile = {
-  name: 'relay', contract: 'relay-v1', seconds: [10, 15], sizes: ['720x1280', '1280x720'], maxConcurrency: 3,
-  refusesHumanLikeness: false, pricing: { per: 'video', usd: 0.12 },
+  name: 'relay',
+  contract: 'relay-v1',
+  seconds: [10, 15],
+  sizes: ['720x1280', '1280x720'],
+  maxConcurrency: 3,
+  refusesHumanLikeness: false,
+  pricing: { per: 'video', usd: 0.12 },
 };
 const official: ProviderProfile = {
-  name: 'official', contract: 'official', seconds: [4, 8, 12], sizes: ['720x1280', '1280x720', '1024x1792'], maxConcurrency: 4,
-  refusesHumanLikeness: true, pricing: { per: 'second', usdBySize: {}, defaultUsd: 0.1 },
+  name: 'official',
+  contract: 'official',
+  seconds: [4, 8, 12],
+  sizes: ['720x1280', '1280x720', '1024x1792'],
+  maxConcurrency: 4,
+  refusesHumanLikeness: true,
+  pricing: { per: 'second', usdBySize: {}, defaultUsd: 0.1 },
 };
 const scene: SceneSpec = { index: 1, prompt: '@character waves', seconds: 4, size: '720x1280' };
 const passport: CharacterPassport = { name: 'Mira', description: 'a courier', refs: {}, refused: {} };
@@ -19,15 +29,20 @@ const route = (over: Partial<Parameters<typeof routeScene>[0]>) =>
 describe('routing (pure)', () => {
   test('character: relays first, they hold any character', () => expect(route({})).toEqual(['relay', 'official']));
   test('character: a provider that refused the character goes last', () =>
-    expect(route({ profiles: [relay, official], passport: { ...passport, refused: { relay: 'x' } } })).toEqual(['official', 'relay']));
-  test('stability: official first', () => expect(route({ policy: 'stability', profiles: [relay, official] })).toEqual(['official', 'relay']));
+    expect(route({ profiles: [relay, official], passport: { ...passport, refused: { relay: 'x' } } })).toEqual([
+      'official',
+      'relay',
+    ]));
+  test('stability: official first', () =>
+    expect(route({ policy: 'stability', profiles: [relay, official] })).toEqual(['official', 'relay']));
   test('cost: cheapest first (4 s on official is $0.40, a relay video $0.12)', () => {
     expect(route({ policy: 'cost' })).toEqual(['relay', 'official']);
     const cheapOfficial = { ...official, pricing: { per: 'second' as const, usdBySize: {}, defaultUsd: 0.01 } };
     expect(route({ policy: 'cost', profiles: [relay, cheapOfficial] })).toEqual(['official', 'relay']);
   });
   test('a provider marked down is skipped', () => expect(route({ health: { relay: 'down' } })).toEqual(['official']));
-  test('a size a provider lacks excludes it', () => expect(route({ scene: { ...scene, size: '1024x1792' } })).toEqual(['official']));
+  test('a size a provider lacks excludes it', () =>
+    expect(route({ scene: { ...scene, size: '1024x1792' } })).toEqual(['official']));
   test('a pinned scene goes only where it is pinned, or nowhere if that provider is down', () => {
     expect(route({ scene: { ...scene, provider: 'official' } })).toEqual(['official']);
     expect(route({ scene: { ...scene, provider: 'official' }, health: { official: 'down' } })).toEqual([]);

@@ -49,7 +49,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 function historyText(history: unknown): string {
   return JSON.stringify(history, (_key, value: unknown) => {
     if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-    if (typeof value === 'string' && value.length >= 8 && BASE64.test(value)) return `${value} (${Buffer.from(value, 'base64').toString('utf8')})`;
+    if (typeof value === 'string' && value.length >= 8 && BASE64.test(value))
+      return `${value} (${Buffer.from(value, 'base64').toString('utf8')})`;
     return value;
   });
 }
@@ -98,7 +99,14 @@ describe('keys never reach history, logs, manifests or CLI output', () => {
       const auth = req.headers.authorization ?? '';
       leakySeen.push(auth);
       res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'unauthorized', message: `key ${auth.replace(/^Bearer /, '')} is not valid here (got "${auth}")` } }));
+      res.end(
+        JSON.stringify({
+          error: {
+            code: 'unauthorized',
+            message: `key ${auth.replace(/^Bearer /, '')} is not valid here (got "${auth}")`,
+          },
+        }),
+      );
     });
     await new Promise<void>((resolve) => leaky.listen(0, '127.0.0.1', resolve));
     dir = await mkdtemp(join(tmpdir(), 'sora-secrets-'));
@@ -107,13 +115,37 @@ describe('keys never reach history, logs, manifests or CLI output', () => {
       providersFile,
       JSON.stringify({
         providers: [
-          { name: 'leaky', contract: 'relay-v1', baseUrl: `http://127.0.0.1:${(leaky.address() as AddressInfo).port}/relay`, keyEnv: 'LEAKY_ACCESS', maxConcurrency: 2 },
-          { name: 'relay', contract: 'relay-v1', baseUrl: sim.relayBaseUrl, keyEnv: 'SORA_RELAY_KEY', maxConcurrency: 3 },
-          { name: 'official', contract: 'official', baseUrl: sim.officialBaseUrl, keyEnv: 'SORA_OFFICIAL_KEY', model: 'sora-2', maxConcurrency: 4 },
+          {
+            name: 'leaky',
+            contract: 'relay-v1',
+            baseUrl: `http://127.0.0.1:${(leaky.address() as AddressInfo).port}/relay`,
+            keyEnv: 'LEAKY_ACCESS',
+            maxConcurrency: 2,
+          },
+          {
+            name: 'relay',
+            contract: 'relay-v1',
+            baseUrl: sim.relayBaseUrl,
+            keyEnv: 'SORA_RELAY_KEY',
+            maxConcurrency: 3,
+          },
+          {
+            name: 'official',
+            contract: 'official',
+            baseUrl: sim.officialBaseUrl,
+            keyEnv: 'SORA_OFFICIAL_KEY',
+            model: 'sora-2',
+            maxConcurrency: 4,
+          },
         ],
       }),
     );
-    const common = { TEMPORAL_ADDRESS: temporalAddress(), SORA_SERIES_POLL_MS: '100', LOG_LEVEL: 'debug', [ALLOW_PRIVATE_URLS_ENV]: '1' };
+    const common = {
+      TEMPORAL_ADDRESS: temporalAddress(),
+      SORA_SERIES_POLL_MS: '100',
+      LOG_LEVEL: 'debug',
+      [ALLOW_PRIVATE_URLS_ENV]: '1',
+    };
     envA = {
       ...common,
       SORA_SERIES_TASK_QUEUE: `secrets-a-${Date.now()}`,
@@ -192,7 +224,11 @@ describe('keys never reach history, logs, manifests or CLI output', () => {
     // The failure paths really happened (so the scan below looked at their text)
     expect(leakySeen).toContain(`Bearer ${KEYS.leaky}`); // the echoing relay got the key...
     expect(reportA.scenes.some((s: { status: string }) => s.status === 'rejected')).toBe(true);
-    expect(reportA.scenes.some((s: { provider?: string; status: string }) => s.provider === 'official' && s.status === 'completed')).toBe(true);
+    expect(
+      reportA.scenes.some(
+        (s: { provider?: string; status: string }) => s.provider === 'official' && s.status === 'completed',
+      ),
+    ).toBe(true);
     expect(runB.code).not.toBe(0); // wrong keys everywhere: the series cannot complete
     expect(runB.code).not.toBe(2);
     expect(workerB.output()).toMatch(/invalid_api_key|token_invalidated|Incorrect API key|authentication token/);
@@ -222,7 +258,9 @@ describe('keys never reach history, logs, manifests or CLI output', () => {
       histories: findSecrets(allHistory),
       workerLogs: findSecrets(logs),
       manifests: findSecrets(manifests.join('\n')),
-      cli: cliRuns.map((r) => ({ what: r.what, found: findSecrets(`${r.stdout}\n${r.stderr}`) })).filter((r) => r.found.length),
+      cli: cliRuns
+        .map((r) => ({ what: r.what, found: findSecrets(`${r.stdout}\n${r.stderr}`) }))
+        .filter((r) => r.found.length),
     };
     expect(found).toEqual({ histories: [], workerLogs: [], manifests: [], cli: [] });
 

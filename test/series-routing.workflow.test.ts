@@ -11,8 +11,24 @@ import { temporalAddress, workflowBundle } from './helpers/harness';
  * upstreams): how many calls a dead provider costs, and where scenes go.
  */
 const profiles: ProviderProfile[] = [
-  { name: 'relay', contract: 'relay-v1', seconds: [10, 15], sizes: ['720x1280'], maxConcurrency: 3, refusesHumanLikeness: false, pricing: { per: 'video', usd: 0.12 } },
-  { name: 'official', contract: 'official', seconds: [4, 8, 12], sizes: ['720x1280'], maxConcurrency: 4, refusesHumanLikeness: true, pricing: { per: 'second', usdBySize: {}, defaultUsd: 0.1 } },
+  {
+    name: 'relay',
+    contract: 'relay-v1',
+    seconds: [10, 15],
+    sizes: ['720x1280'],
+    maxConcurrency: 3,
+    refusesHumanLikeness: false,
+    pricing: { per: 'video', usd: 0.12 },
+  },
+  {
+    name: 'official',
+    contract: 'official',
+    seconds: [4, 8, 12],
+    sizes: ['720x1280'],
+    maxConcurrency: 4,
+    refusesHumanLikeness: true,
+    pricing: { per: 'second', usdBySize: {}, defaultUsd: 0.1 },
+  },
 ];
 
 interface MockOptions {
@@ -35,15 +51,26 @@ function mockActivities(options: MockOptions) {
     },
     async createCharacterRef({ provider }) {
       if (provider === 'relay' && options.relayDown) {
-        throw ApplicationFailure.create({ type: failureTypeOf.unavailable, nonRetryable: true, message: '403 access_denied' });
+        throw ApplicationFailure.create({
+          type: failureTypeOf.unavailable,
+          nonRetryable: true,
+          message: '403 access_denied',
+        });
       }
       return { ref: { id: `char_${provider}`, mention: provider === 'relay' ? `@char_${provider}` : 'Mira' } };
     },
     async submitTake(take) {
       submits.push({ provider: take.provider, key: take.idempotencyKey });
-      const relayRefuses = options.relayDown || options.relaySubmitDown || submits.filter((s) => s.provider === 'relay').length <= (options.relayRefusesFirst ?? 0);
+      const relayRefuses =
+        options.relayDown ||
+        options.relaySubmitDown ||
+        submits.filter((s) => s.provider === 'relay').length <= (options.relayRefusesFirst ?? 0);
       if (take.provider === 'relay' && relayRefuses) {
-        throw ApplicationFailure.create({ type: failureTypeOf.unavailable, nonRetryable: true, message: '403 access_denied' });
+        throw ApplicationFailure.create({
+          type: failureTypeOf.unavailable,
+          nonRetryable: true,
+          message: '403 access_denied',
+        });
       }
       return { jobId: `job_${++jobs}`, costUsd: take.provider === 'relay' ? 0.12 : 1.2, seconds: take.seconds };
     },
@@ -65,13 +92,21 @@ async function runWith(options: MockOptions, input: Omit<SeriesInput, 'name'>) {
   const { activities, submits } = mockActivities(options);
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const taskQueue = `routing-${Date.now()}-${Math.random()}`;
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), activities, shutdownForceTime: '5s' });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+    shutdownForceTime: '5s',
+  });
   const clientConnection = await Connection.connect({ address: temporalAddress() });
   const client = new Client({ connection: clientConnection });
   try {
     const name = `routing-${Date.now()}`;
     const workflowId = `series/${name}`;
-    const result = await worker.runUntil(client.workflow.execute('seriesWorkflow', { taskQueue, workflowId, args: [{ ...input, name }] }));
+    const result = await worker.runUntil(
+      client.workflow.execute('seriesWorkflow', { taskQueue, workflowId, args: [{ ...input, name }] }),
+    );
     const runs = await countRuns(client, workflowId);
     return { result, submits, runs };
   } finally {
@@ -87,9 +122,18 @@ async function countRuns(client: Client, workflowId: string): Promise<number> {
 }
 
 const base = {
-  character: { name: 'Mira', description: 'a courier', source: { kind: 'clip' as const, url: 'http://example.test/clip.mp4' } },
+  character: {
+    name: 'Mira',
+    description: 'a courier',
+    source: { kind: 'clip' as const, url: 'http://example.test/clip.mp4' },
+  },
   providers: ['relay', 'official'],
-  scenes: Array.from({ length: 10 }, (_, i) => ({ index: i + 1, prompt: '@character runs', seconds: 10, size: '720x1280' })),
+  scenes: Array.from({ length: 10 }, (_, i) => ({
+    index: i + 1,
+    prompt: '@character runs',
+    seconds: 10,
+    size: '720x1280',
+  })),
 };
 
 describe('series routing (workflow logic, mocked activities)', () => {

@@ -69,7 +69,13 @@ describe('a character series end to end', () => {
 
   test('a human-likeness clip the official side refuses: fallback goes degraded, from the description', async () => {
     h.sim.setScenario({ contracts: { 'relay-v1': { down: { status: 403 } } } });
-    const input = seriesInput(h.sim.url, { character: { name: 'Ana', description: 'a woman with a green scarf', clip: `${h.sim.url}/clips/human-ana.mp4` } }, 2);
+    const input = seriesInput(
+      h.sim.url,
+      {
+        character: { name: 'Ana', description: 'a woman with a green scarf', clip: `${h.sim.url}/clips/human-ana.mp4` },
+      },
+      2,
+    );
     const result = await run(input);
     expect(result.status).toBe('completed');
     for (const scene of result.scenes) expect(scene).toMatchObject({ provider: 'official', continuity: 'degraded' });
@@ -79,7 +85,17 @@ describe('a character series end to end', () => {
   });
 
   test('extract-from-task: the character comes from an earlier relay generation', async () => {
-    const input = seriesInput(h.sim.url, { character: { name: 'Hero', description: 'a figure in a grey coat', extract: { provider: 'relay', task: 'task_demo_origin' } } }, 2);
+    const input = seriesInput(
+      h.sim.url,
+      {
+        character: {
+          name: 'Hero',
+          description: 'a figure in a grey coat',
+          extract: { provider: 'relay', task: 'task_demo_origin' },
+        },
+      },
+      2,
+    );
     const result = await run(input);
     expect(result.status).toBe('completed');
     expect(result.scenes.every((s) => s.provider === 'relay' && s.continuity === 'kept')).toBe(true);

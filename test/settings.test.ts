@@ -30,18 +30,28 @@ describe('settings from the environment', () => {
   test('defaults: local plaintext server, default namespace and queue; empty values count as unset', () => {
     const expected = { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'sora-series', tls: false };
     expect(temporalSettings({})).toEqual(expected);
-    expect(temporalSettings({ TEMPORAL_ADDRESS: '', TEMPORAL_TLS_CERT: ' ', TEMPORAL_API_KEY: '', TEMPORAL_TLS: '' })).toEqual(expected);
+    expect(
+      temporalSettings({ TEMPORAL_ADDRESS: '', TEMPORAL_TLS_CERT: ' ', TEMPORAL_API_KEY: '', TEMPORAL_TLS: '' }),
+    ).toEqual(expected);
   });
 
   test('an address that is not host:port is refused with an example', () => {
-    expect(settingsError({ TEMPORAL_ADDRESS: 'http://temporal:7233' })).toMatch(/TEMPORAL_ADDRESS: must be host:port, e\.g\./);
-    expect(temporalSettings({ TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233' }).address).toBe('my-ns.a1b2c.tmprl.cloud:7233');
+    expect(settingsError({ TEMPORAL_ADDRESS: 'http://temporal:7233' })).toMatch(
+      /TEMPORAL_ADDRESS: must be host:port, e\.g\./,
+    );
+    expect(temporalSettings({ TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233' }).address).toBe(
+      'my-ns.a1b2c.tmprl.cloud:7233',
+    );
     expect(temporalSettings({ TEMPORAL_ADDRESS: '[::1]:7233' }).address).toBe('[::1]:7233');
   });
 
   test('a client certificate without its key, or a key without its certificate, is refused naming both settings and the fix', () => {
-    expect(settingsError({ TEMPORAL_TLS_CERT: '/certs/client.pem' })).toMatch(/TEMPORAL_TLS_CERT is set but TEMPORAL_TLS_KEY is not: .*set TEMPORAL_TLS_KEY to the key's PEM file, or unset TEMPORAL_TLS_CERT/);
-    expect(settingsError({ TEMPORAL_TLS_KEY: '/certs/client.key' })).toMatch(/TEMPORAL_TLS_KEY is set but TEMPORAL_TLS_CERT is not: .*set TEMPORAL_TLS_CERT to the certificate's PEM file/);
+    expect(settingsError({ TEMPORAL_TLS_CERT: '/certs/client.pem' })).toMatch(
+      /TEMPORAL_TLS_CERT is set but TEMPORAL_TLS_KEY is not: .*set TEMPORAL_TLS_KEY to the key's PEM file, or unset TEMPORAL_TLS_CERT/,
+    );
+    expect(settingsError({ TEMPORAL_TLS_KEY: '/certs/client.key' })).toMatch(
+      /TEMPORAL_TLS_KEY is set but TEMPORAL_TLS_CERT is not: .*set TEMPORAL_TLS_CERT to the certificate's PEM file/,
+    );
   });
 
   test('every problem is named at once', () => {
@@ -53,7 +63,11 @@ describe('settings from the environment', () => {
 
   test('an API key turns TLS on (as Temporal Cloud needs), and is refused over plaintext', () => {
     expect(temporalSettings({ TEMPORAL_API_KEY: API_KEY })).toMatchObject({ tls: {}, apiKey: API_KEY });
-    expect(temporalConnectionOptions(temporalSettings({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: API_KEY }))).toEqual({
+    expect(
+      temporalConnectionOptions(
+        temporalSettings({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: API_KEY }),
+      ),
+    ).toEqual({
       address: 'ns.acct.tmprl.cloud:7233',
       tls: {},
       apiKey: API_KEY,
@@ -67,19 +81,35 @@ describe('settings from the environment', () => {
     expect(temporalSettings({ TEMPORAL_TLS: 'true' }).tls).toEqual({});
     expect(temporalSettings({ TEMPORAL_TLS: '1' }).tls).toEqual({});
     expect(temporalSettings({ TEMPORAL_TLS_CA: '/ca.pem' }).tls).toEqual({ serverCaPath: '/ca.pem' });
-    expect(temporalSettings({ TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' }).tls).toEqual({ serverName: 'temporal.internal' });
-    expect(settingsError({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CA: '/ca.pem', TEMPORAL_TLS_SERVER_NAME: 'x' })).toMatch(/TEMPORAL_TLS=false contradicts TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME: unset/);
+    expect(temporalSettings({ TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' }).tls).toEqual({
+      serverName: 'temporal.internal',
+    });
+    expect(settingsError({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CA: '/ca.pem', TEMPORAL_TLS_SERVER_NAME: 'x' })).toMatch(
+      /TEMPORAL_TLS=false contradicts TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME: unset/,
+    );
   });
 
   test("the temporal CLI's variable names work too; two names for one setting must agree", () => {
-    const env = { TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem', TEMPORAL_TLS_CLIENT_KEY_PATH: '/c.key', TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/ca.pem' };
-    expect(temporalSettings(env).tls).toEqual({ clientCertPath: '/c.pem', clientKeyPath: '/c.key', serverCaPath: '/ca.pem' });
+    const env = {
+      TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem',
+      TEMPORAL_TLS_CLIENT_KEY_PATH: '/c.key',
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/ca.pem',
+    };
+    expect(temporalSettings(env).tls).toEqual({
+      clientCertPath: '/c.pem',
+      clientKeyPath: '/c.key',
+      serverCaPath: '/ca.pem',
+    });
     expect(temporalSettings({ ...env, TEMPORAL_TLS_CERT: '/c.pem' }).tls).toMatchObject({ clientCertPath: '/c.pem' });
-    expect(settingsError({ ...env, TEMPORAL_TLS_CERT: '/other.pem' })).toMatch(/TEMPORAL_TLS_CERT and TEMPORAL_TLS_CLIENT_CERT_PATH name different files: set only one/);
+    expect(settingsError({ ...env, TEMPORAL_TLS_CERT: '/other.pem' })).toMatch(
+      /TEMPORAL_TLS_CERT and TEMPORAL_TLS_CLIENT_CERT_PATH name different files: set only one/,
+    );
   });
 
   test('the connection description for logs never holds the API key', () => {
-    expect(describeConnection(temporalSettings({ TEMPORAL_API_KEY: API_KEY }))).toBe('127.0.0.1:7233 namespace default (TLS, API key)');
+    expect(describeConnection(temporalSettings({ TEMPORAL_API_KEY: API_KEY }))).toBe(
+      '127.0.0.1:7233 namespace default (TLS, API key)',
+    );
     expect(describeConnection(temporalSettings({}))).toBe('127.0.0.1:7233 namespace default (plaintext)');
   });
 });
@@ -91,7 +121,12 @@ describe('connection options: the files are read at start, and a bad one is name
 
   test('certificate, key and CA become the TLS config both connection kinds take', () => {
     const options = temporalConnectionOptions(
-      temporalSettings({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.clientKey, TEMPORAL_TLS_CA: pki.caCert, TEMPORAL_TLS_SERVER_NAME: pki.serverName }),
+      temporalSettings({
+        TEMPORAL_TLS_CERT: pki.clientCert,
+        TEMPORAL_TLS_KEY: pki.clientKey,
+        TEMPORAL_TLS_CA: pki.caCert,
+        TEMPORAL_TLS_SERVER_NAME: pki.serverName,
+      }),
     );
     expect(options.tls).toMatchObject({ serverNameOverride: pki.serverName });
     const tls = options.tls as Exclude<typeof options.tls, false>;
@@ -102,25 +137,34 @@ describe('connection options: the files are read at start, and a bad one is name
 
   test('an unreadable file is named with its setting', () => {
     const missing = join(pki.dir, 'nope.pem');
-    expect(() => temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_CERT: missing, TEMPORAL_TLS_KEY: pki.clientKey }))).toThrow(
-      new SettingsError(`TEMPORAL_TLS_CERT: cannot read ${missing} (ENOENT): point it at a readable PEM file`),
+    expect(() =>
+      temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_CERT: missing, TEMPORAL_TLS_KEY: pki.clientKey })),
+    ).toThrow(new SettingsError(`TEMPORAL_TLS_CERT: cannot read ${missing} (ENOENT): point it at a readable PEM file`));
+    expect(() => temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_CA: pki.dir }))).toThrow(
+      /TEMPORAL_TLS_CA: cannot read .* \(EISDIR\)/,
     );
-    expect(() => temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_CA: pki.dir }))).toThrow(/TEMPORAL_TLS_CA: cannot read .* \(EISDIR\)/);
   });
 
   test('a certificate and key given the wrong way round are caught before any handshake', () => {
-    expect(() => temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_CERT: pki.clientKey, TEMPORAL_TLS_KEY: pki.clientCert }))).toThrow(
-      /TEMPORAL_TLS_CERT: .*client\.key is not a PEM certificate/,
-    );
+    expect(() =>
+      temporalConnectionOptions(
+        temporalSettings({ TEMPORAL_TLS_CERT: pki.clientKey, TEMPORAL_TLS_KEY: pki.clientCert }),
+      ),
+    ).toThrow(/TEMPORAL_TLS_CERT: .*client\.key is not a PEM certificate/);
     const notPem = join(pki.dir, 'not-pem.txt');
     writeFileSync(notPem, 'hello');
-    expect(() => temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: notPem }))).toThrow(/TEMPORAL_TLS_KEY: .* is not a PEM private key/);
+    expect(() =>
+      temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: notPem })),
+    ).toThrow(/TEMPORAL_TLS_KEY: .* is not a PEM private key/);
   });
 });
 
 describe('real connections built from settings', () => {
   test('plain settings reach the dev server, from the client and from a worker connection', async () => {
-    const env = { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: process.env.TEMPORAL_TEST_NAMESPACE ?? 'default' };
+    const env = {
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_NAMESPACE: process.env.TEMPORAL_TEST_NAMESPACE ?? 'default',
+    };
     const { client, settings, close } = await connectClient({}, env);
     try {
       expect(settings.tls).toBe(false);
@@ -155,7 +199,8 @@ describe('real connections built from settings', () => {
       pki?.remove();
     });
 
-    const connectShort = (env: NodeJS.ProcessEnv) => Connection.connect({ ...temporalConnectionOptions(temporalSettings(env)), connectTimeout: 3_000 });
+    const connectShort = (env: NodeJS.ProcessEnv) =>
+      Connection.connect({ ...temporalConnectionOptions(temporalSettings(env)), connectTimeout: 3_000 });
 
     test('the client connects with certificate, key, CA and server name, and its API key arrives as a bearer token', async () => {
       const before = proxy.seen.length;
@@ -167,7 +212,9 @@ describe('real connections built from settings', () => {
         await close();
       }
       const calls = proxy.seen.slice(before);
-      expect(calls.map((h) => h[':path'])).toContain('/temporal.api.workflowservice.v1.WorkflowService/DescribeNamespace');
+      expect(calls.map((h) => h[':path'])).toContain(
+        '/temporal.api.workflowservice.v1.WorkflowService/DescribeNamespace',
+      );
       expect(calls.every((h) => h.authorization === `Bearer ${API_KEY}`)).toBe(true);
     });
 
@@ -192,7 +239,11 @@ describe('real connections built from settings', () => {
       await expect(connectShort({ ...tlsEnv, TEMPORAL_TLS_CA: pki.otherCaCert })).rejects.toThrow();
       await expect(connectShort({ ...tlsEnv, TEMPORAL_TLS_SERVER_NAME: 'someone-else.test' })).rejects.toThrow();
       await expect(connectShort({ TEMPORAL_ADDRESS: proxy.address })).rejects.toThrow();
-      await expect(NativeConnection.connect(temporalConnectionOptions(temporalSettings({ ...tlsEnv, TEMPORAL_TLS_CA: pki.otherCaCert })))).rejects.toThrow();
+      await expect(
+        NativeConnection.connect(
+          temporalConnectionOptions(temporalSettings({ ...tlsEnv, TEMPORAL_TLS_CA: pki.otherCaCert })),
+        ),
+      ).rejects.toThrow();
     });
   });
 });

@@ -11,7 +11,8 @@ const T0 = 1_800_000_000_000;
 
 const call = callSimulator;
 
-const generate = (sim: RunningSimulator, prompt: string, headers?: Record<string, string>) => call(sim, 'POST', '/relay/sora/generate', { body: { prompt }, headers });
+const generate = (sim: RunningSimulator, prompt: string, headers?: Record<string, string>) =>
+  call(sim, 'POST', '/relay/sora/generate', { body: { prompt }, headers });
 const task = (sim: RunningSimulator, id: string) => call(sim, 'GET', `/relay/sora/tasks/${id}`);
 const video = (sim: RunningSimulator, id: string) => call(sim, 'GET', `/v1/videos/${id}`);
 const code = errorCodeOf;
@@ -19,7 +20,9 @@ const taskId = async (reply: Promise<SimReply>): Promise<string> => (await reply
 
 const startSim = simulatorsPerTest({ jobSeconds: 10, jitter: 0 });
 /** A simulator on a stepped clock: jobs take exactly 10 s. */
-async function start(options: Partial<SimulatorOptions> = {}): Promise<{ sim: RunningSimulator; step: (ms: number) => void }> {
+async function start(
+  options: Partial<SimulatorOptions> = {},
+): Promise<{ sim: RunningSimulator; step: (ms: number) => void }> {
   let now = T0;
   const sim = await startSim({ now: () => now, ...options });
   return { sim, step: (ms) => (now += ms) };
@@ -41,7 +44,12 @@ describe('job-level faults', () => {
 
   it('stuck keeps matching jobs at 99 % (or queued) forever, even after the scenario is cleared', async () => {
     const { sim, step } = await start({
-      scenario: { contracts: { 'relay-v1': { stuck: { at: 99, forever: true, matchWord: 'storm' } }, official: { stuck: { at: 'queued' } } } },
+      scenario: {
+        contracts: {
+          'relay-v1': { stuck: { at: 99, forever: true, matchWord: 'storm' } },
+          official: { stuck: { at: 'queued' } },
+        },
+      },
     });
     const storm = await taskId(generate(sim, 'a STORM at sea'));
     const calm = await taskId(generate(sim, 'a calm sea'));
@@ -59,13 +67,18 @@ describe('job-level faults', () => {
   it('failJobs ends every Nth job with processing_error (billed 0) or matching prompts with moderation_blocked', async () => {
     const { sim, step } = await start({
       scenario: {
-        contracts: { 'relay-v1': { failJobs: { code: 'processing_error', every: 2 } }, official: { failJobs: { code: 'moderation_blocked', matchWord: 'duel' } } },
+        contracts: {
+          'relay-v1': { failJobs: { code: 'processing_error', every: 2 } },
+          official: { failJobs: { code: 'moderation_blocked', matchWord: 'duel' } },
+        },
       },
     });
     const ids = [];
     for (let i = 0; i < 4; i++) ids.push(await taskId(generate(sim, `scene ${i}`)));
-    const duel = (await call(sim, 'POST', '/v1/videos', { body: { prompt: 'a duel at noon', seconds: '4' } })).json.id as string;
-    const picnic = (await call(sim, 'POST', '/v1/videos', { body: { prompt: 'a picnic', seconds: '4' } })).json.id as string;
+    const duel = (await call(sim, 'POST', '/v1/videos', { body: { prompt: 'a duel at noon', seconds: '4' } })).json
+      .id as string;
+    const picnic = (await call(sim, 'POST', '/v1/videos', { body: { prompt: 'a picnic', seconds: '4' } })).json
+      .id as string;
     step(10_000);
     const tasks = await Promise.all(ids.map((id) => task(sim, id)));
     expect(tasks.map((t) => t.json.status)).toEqual(['completed', 'failed', 'completed', 'failed']);
@@ -87,7 +100,12 @@ describe('policy switches', () => {
   it('takes a contract down at a clock time or some seconds after the scenario was set', async () => {
     const { sim, step } = await start();
     step(5_000);
-    sim.setScenario({ contracts: { 'relay-v1': { down: { status: 401, afterSeconds: 30 } }, official: { down: { status: 404, atMs: T0 + 20_000 } } } });
+    sim.setScenario({
+      contracts: {
+        'relay-v1': { down: { status: 401, afterSeconds: 30 } },
+        official: { down: { status: 404, atMs: T0 + 20_000 } },
+      },
+    });
     expect((await call(sim, 'GET', '/relay/sora/characters')).status).toBe(200);
     expect((await call(sim, 'GET', '/v1/videos')).status).toBe(200);
     step(15_000); // T0 + 20 s
@@ -99,7 +117,9 @@ describe('policy switches', () => {
   });
 
   it('switches after N calls, per endpoint too, and counts every call per endpoint (refused ones included)', async () => {
-    const { sim } = await start({ scenario: { contracts: { 'relay-v1': { endpoints: { generate: { down: { status: 403, afterCalls: 1 } } } } } } });
+    const { sim } = await start({
+      scenario: { contracts: { 'relay-v1': { endpoints: { generate: { down: { status: 403, afterCalls: 1 } } } } } },
+    });
     const ok = await taskId(generate(sim, 'before the switch'));
     expect((await generate(sim, 'after')).status).toBe(403);
     expect((await generate(sim, 'after')).status).toBe(403);
@@ -115,14 +135,21 @@ describe('policy switches', () => {
   it('revoked characters answer 403 cameo_permission_denied on both contracts', async () => {
     const { sim } = await start();
     const character = async (name: string) =>
-      (await call(sim, 'POST', '/relay/sora/characters', { body: { video_url: `${sim.url}/clips/${name}.mp4`, name } })).json.character_id as string;
+      (await call(sim, 'POST', '/relay/sora/characters', { body: { video_url: `${sim.url}/clips/${name}.mp4`, name } }))
+        .json.character_id as string;
     const [ada, bo] = [await character('ada'), await character('bo')];
     const form = new FormData();
     form.append('name', 'Mira');
-    form.append('video', new Blob([await (await fetch(`${sim.url}/clips/mira.mp4`)).arrayBuffer()], { type: 'video/mp4' }), 'mira.mp4');
+    form.append(
+      'video',
+      new Blob([await (await fetch(`${sim.url}/clips/mira.mp4`)).arrayBuffer()], { type: 'video/mp4' }),
+      'mira.mp4',
+    );
     const mira = (await call(sim, 'POST', '/v1/videos/characters', { body: form })).json.id as string;
 
-    sim.setScenario({ contracts: { 'relay-v1': { revokedCharacters: [ada] }, official: { revokeAllCharacters: true } } });
+    sim.setScenario({
+      contracts: { 'relay-v1': { revokedCharacters: [ada] }, official: { revokeAllCharacters: true } },
+    });
     const denied = await generate(sim, `@${bo} and @${ada} at the fair`);
     expect([denied.status, code(denied)]).toEqual([403, 'cameo_permission_denied']);
     expect((await generate(sim, `@${bo} alone`)).status).toBe(200);
@@ -131,7 +158,11 @@ describe('policy switches', () => {
     create.append('characters[0][id]', mira);
     const official = await call(sim, 'POST', '/v1/videos', { body: create });
     expect(official.status).toBe(403);
-    expect(official.json.error).toMatchObject({ code: 'cameo_permission_denied', type: 'permission_error', param: 'characters' });
+    expect(official.json.error).toMatchObject({
+      code: 'cameo_permission_denied',
+      type: 'permission_error',
+      param: 'characters',
+    });
     expect(sim.ledger().map((e) => e.prompt)).toEqual([`@${bo} alone`]);
   });
 
@@ -142,16 +173,28 @@ describe('policy switches', () => {
     step(10_000);
     const fileUrl = (await task(sim, relayTask)).json.video_url as string;
     sim.setScenario({ contentTtlSeconds: 60, contracts: { 'relay-v1': { contentTtlSeconds: 120 } } });
-    expect((await video(sim, officialVideo)).json).toMatchObject({ completed_at: (T0 + 10_000) / 1000, expires_at: (T0 + 70_000) / 1000 });
-    const content = () => fetch(`${sim.url}/v1/videos/${officialVideo}/content`, { headers: { authorization: `Bearer ${SIM_TEST_KEYS.official}` } });
+    expect((await video(sim, officialVideo)).json).toMatchObject({
+      completed_at: (T0 + 10_000) / 1000,
+      expires_at: (T0 + 70_000) / 1000,
+    });
+    const content = () =>
+      fetch(`${sim.url}/v1/videos/${officialVideo}/content`, {
+        headers: { authorization: `Bearer ${SIM_TEST_KEYS.official}` },
+      });
     expect((await content()).status).toBe(200);
     step(60_000);
     const expired = await content();
-    expect([expired.status, ((await expired.json()) as { error: { code: string } }).error.code]).toEqual([404, 'content_expired']);
+    expect([expired.status, ((await expired.json()) as { error: { code: string } }).error.code]).toEqual([
+      404,
+      'content_expired',
+    ]);
     expect((await fetch(fileUrl)).status).toBe(200);
     step(60_000);
     const gone = await fetch(fileUrl);
-    expect([gone.status, ((await gone.json()) as { error: { code: string } }).error.code]).toEqual([404, 'file_expired']);
+    expect([gone.status, ((await gone.json()) as { error: { code: string } }).error.code]).toEqual([
+      404,
+      'file_expired',
+    ]);
   });
 });
 

@@ -11,10 +11,10 @@ import { parseScenario, ScenarioState } from '../simulator/scenario';
 import { ScenarioError, type RunningSimulator } from '../simulator/server';
 import { callSimulator, errorCodeOf, simulatorsPerTest } from './helpers/simulator-calls';
 
-
 const call = callSimulator;
 
-const generate = (sim: RunningSimulator, prompt = 'harbour at dawn', headers?: Record<string, string>) => call(sim, 'POST', '/relay/sora/generate', { body: { prompt }, headers });
+const generate = (sim: RunningSimulator, prompt = 'harbour at dawn', headers?: Record<string, string>) =>
+  call(sim, 'POST', '/relay/sora/generate', { body: { prompt }, headers });
 const task = (sim: RunningSimulator, id = 'task_demo_origin') => call(sim, 'GET', `/relay/sora/tasks/${id}`);
 const code = errorCodeOf;
 const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
@@ -27,7 +27,9 @@ const start = simulatorsPerTest({ jobSeconds: 0.2 });
 
 describe('call-level faults', () => {
   it('latencyMs delays only the calls in scope, by a seeded draw within [min, max]', async () => {
-    const sim = await start({ scenario: { contracts: { 'relay-v1': { endpoints: { generate: { latencyMs: { min: 120, max: 160 } } } } } } });
+    const sim = await start({
+      scenario: { contracts: { 'relay-v1': { endpoints: { generate: { latencyMs: { min: 120, max: 160 } } } } } },
+    });
     const [slow, slowMs] = await timed(() => generate(sim));
     expect(slow.status).toBe(200);
     expect(slowMs).toBeGreaterThanOrEqual(115);
@@ -39,7 +41,10 @@ describe('call-level faults', () => {
       scenario.replace({ contracts: { official: { latencyMs: { min: 10, max: 500 } } } }, 0);
       const random = deriveStream(seed, 'latency');
       const planner = new FaultPlanner(scenario, () => random);
-      return Array.from({ length: 20 }, () => planner.planCall({ contract: 'official', endpoint: 'list', inherit: true }, 0).latencyMs);
+      return Array.from(
+        { length: 20 },
+        () => planner.planCall({ contract: 'official', endpoint: 'list', inherit: true }, 0).latencyMs,
+      );
     };
     expect(draws(7)).toEqual(draws(7));
     expect(draws(8)).not.toEqual(draws(7));
@@ -47,7 +52,9 @@ describe('call-level faults', () => {
   });
 
   it('rateLimit answers 429 with Retry-After on every Nth call, or for a burst', async () => {
-    const sim = await start({ scenario: { contracts: { 'relay-v1': { rateLimit: { retryAfterSeconds: 7, every: 2 } } } } });
+    const sim = await start({
+      scenario: { contracts: { 'relay-v1': { rateLimit: { retryAfterSeconds: 7, every: 2 } } } },
+    });
     const replies = [await task(sim), await task(sim), await task(sim), await task(sim)];
     expect(replies.map((r) => r.status)).toEqual([200, 429, 200, 429]);
     expect(replies[1].headers.get('retry-after')).toBe('7');
@@ -63,7 +70,9 @@ describe('call-level faults', () => {
 
   it('serverErrors fail a burst of calls, counted from when the scenario is set (re-setting re-arms it)', async () => {
     const sim = await start();
-    const drill = { contracts: { 'relay-v1': { serverErrors: { status: 503 as const, burst: 2, retryAfterSeconds: 1 } } } };
+    const drill = {
+      contracts: { 'relay-v1': { serverErrors: { status: 503 as const, burst: 2, retryAfterSeconds: 1 } } },
+    };
     sim.setScenario(drill);
     const replies = [await task(sim), await task(sim), await task(sim)];
     expect(replies.map((r) => r.status)).toEqual([503, 503, 200]);
@@ -77,11 +86,18 @@ describe('call-level faults', () => {
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await task(sim)).status);
     expect(statuses).toEqual([502, 200, 200, 502, 200, 200]);
-    expect([fires({}, 5), fires({ every: 3 }, 3), fires({ every: 3 }, 4), fires({ burst: 2, every: 5 }, 7)]).toEqual([true, true, false, true]);
+    expect([fires({}, 5), fires({ every: 3 }, 3), fires({ every: 3 }, 4), fires({ burst: 2, every: 5 }, 7)]).toEqual([
+      true,
+      true,
+      false,
+      true,
+    ]);
   });
 
   it('reset destroys the socket without an answer; afterHandling loses the answer of an accepted job', async () => {
-    const sim = await start({ scenario: { contracts: { 'relay-v1': { endpoints: { task: { reset: { burst: 1 } } } } } } });
+    const sim = await start({
+      scenario: { contracts: { 'relay-v1': { endpoints: { task: { reset: { burst: 1 } } } } } },
+    });
     const failure = await task(sim).then(
       () => undefined,
       (error: unknown) => error as Error & { cause?: { code?: string } },
@@ -90,7 +106,9 @@ describe('call-level faults', () => {
     expect(['ECONNRESET', 'UND_ERR_SOCKET']).toContain(failure?.cause?.code);
     expect((await task(sim)).status).toBe(200);
 
-    sim.setScenario({ contracts: { 'relay-v1': { endpoints: { generate: { reset: { burst: 1, afterHandling: true } } } } } });
+    sim.setScenario({
+      contracts: { 'relay-v1': { endpoints: { generate: { reset: { burst: 1, afterHandling: true } } } } },
+    });
     const key = { 'Idempotency-Key': 'take-1' };
     await expect(generate(sim, 'lost answer', key)).rejects.toThrow('fetch failed');
     expect(sim.ledger()).toHaveLength(1); // the job was accepted before the socket died
@@ -100,8 +118,14 @@ describe('call-level faults', () => {
   });
 
   it('hang never answers: the client timeout fires, a short hang closes the socket, close() still ends promptly', async () => {
-    const sim = await start({ scenario: { contracts: { official: { hang: { ms: 60_000 } }, 'relay-v1': { endpoints: { task: { hang: { ms: 150 } } } } } } });
-    const [timeout, waited] = await timed(() => call(sim, 'GET', '/v1/videos', { signal: AbortSignal.timeout(200) }).catch((error: unknown) => error as Error));
+    const sim = await start({
+      scenario: {
+        contracts: { official: { hang: { ms: 60_000 } }, 'relay-v1': { endpoints: { task: { hang: { ms: 150 } } } } },
+      },
+    });
+    const [timeout, waited] = await timed(() =>
+      call(sim, 'GET', '/v1/videos', { signal: AbortSignal.timeout(200) }).catch((error: unknown) => error as Error),
+    );
     expect((timeout as Error).name).toBe('TimeoutError');
     expect(waited).toBeLessThan(2_000);
     const [closedByServer, closedAfter] = await timed(() => task(sim).catch((error: unknown) => error as Error));
@@ -119,7 +143,9 @@ describe('call-level faults', () => {
   });
 
   it('malformed answers 200 with a truncated body; the job behind it still exists', async () => {
-    const sim = await start({ scenario: { contracts: { 'relay-v1': { endpoints: { generate: { malformed: { burst: 1 } } } } } } });
+    const sim = await start({
+      scenario: { contracts: { 'relay-v1': { endpoints: { generate: { malformed: { burst: 1 } } } } } },
+    });
     const key = { 'Idempotency-Key': 'take-2' };
     const broken = await generate(sim, 'cut short', key);
     expect(broken.status).toBe(200);
@@ -133,7 +159,14 @@ describe('call-level faults', () => {
   });
 
   it('contractBreak answers 200 JSON with required fields missing and wrong types', async () => {
-    const sim = await start({ scenario: { contracts: { 'relay-v1': { endpoints: { task: { contractBreak: {} } } }, official: { contractBreak: { every: 2 } } } } });
+    const sim = await start({
+      scenario: {
+        contracts: {
+          'relay-v1': { endpoints: { task: { contractBreak: {} } } },
+          official: { contractBreak: { every: 2 } },
+        },
+      },
+    });
     const relay = await task(sim);
     expect(relay.status).toBe(200);
     expect(relay.json).not.toHaveProperty('task_id');
@@ -163,7 +196,10 @@ describe('per-endpoint overrides', () => {
         contracts: {
           'relay-v1': {
             rateLimit: { retryAfterSeconds: 9, burst: 1 },
-            endpoints: { task: { serverErrors: { status: 500 } }, generate: { rateLimit: { retryAfterSeconds: 3, every: 2 } } },
+            endpoints: {
+              task: { serverErrors: { status: 500 } },
+              generate: { rateLimit: { retryAfterSeconds: 3, every: 2 } },
+            },
           },
         },
       },
@@ -179,11 +215,15 @@ describe('per-endpoint overrides', () => {
   });
 
   it('apply to /relay/files on the file endpoint, which contract-wide faults and down leave alone', async () => {
-    const sim = await start({ scenario: { contracts: { 'relay-v1': { down: { status: 403 }, serverErrors: { status: 500 } } } } });
+    const sim = await start({
+      scenario: { contracts: { 'relay-v1': { down: { status: 403 }, serverErrors: { status: 500 } } } },
+    });
     const full = await fetch(`${sim.url}/relay/files/task_demo_origin.mp4`);
     expect(full.status).toBe(200);
     const fullBytes = (await full.arrayBuffer()).byteLength;
-    sim.setScenario({ contracts: { 'relay-v1': { down: { status: 403 }, endpoints: { file: { malformed: { burst: 1 } } } } } });
+    sim.setScenario({
+      contracts: { 'relay-v1': { down: { status: 403 }, endpoints: { file: { malformed: { burst: 1 } } } } },
+    });
     const cut = await fetch(`${sim.url}/relay/files/task_demo_origin.mp4`);
     expect([cut.status, (await cut.arrayBuffer()).byteLength]).toEqual([200, Math.floor(fullBytes / 2)]);
     sim.setScenario({ contracts: { 'relay-v1': { endpoints: { file: { down: { status: 404 } } } } } });
@@ -196,8 +236,12 @@ describe('per-endpoint overrides', () => {
 describe('scenario format', () => {
   it('rejects unknown endpoints and inconsistent values, and accepts every example in the README', () => {
     expect(() => parseScenario({ contracts: { official: { endpoints: { generate: {} } } } })).toThrow(ScenarioError);
-    expect(() => parseScenario({ contracts: { 'relay-v1': { latencyMs: { min: 5, max: 1 } } } })).toThrow(/min must be <= max/);
-    expect(() => parseScenario({ contracts: { 'relay-v1': { serverErrors: { status: 504 } } } })).toThrow(ScenarioError);
+    expect(() => parseScenario({ contracts: { 'relay-v1': { latencyMs: { min: 5, max: 1 } } } })).toThrow(
+      /min must be <= max/,
+    );
+    expect(() => parseScenario({ contracts: { 'relay-v1': { serverErrors: { status: 504 } } } })).toThrow(
+      ScenarioError,
+    );
     expect(() => parseScenario({ contracts: { 'relay-v1': { stuck: { at: 50 } } } })).toThrow(ScenarioError);
 
     const readme = readFileSync(join(__dirname, '..', 'simulator', 'README.md'), 'utf8');

@@ -30,7 +30,11 @@ function parseBoxes(data: Buffer, start: number, end: number): Mp4Box[] {
     const type = data.toString('latin1', offset + 4, offset + 8);
     expect(size).toBeGreaterThanOrEqual(8);
     expect(offset + size).toBeLessThanOrEqual(end);
-    const childStart = CONTAINERS.has(type) ? offset + 8 : type in COUNTED_CONTAINERS ? offset + 8 + COUNTED_CONTAINERS[type] : undefined;
+    const childStart = CONTAINERS.has(type)
+      ? offset + 8
+      : type in COUNTED_CONTAINERS
+        ? offset + 8 + COUNTED_CONTAINERS[type]
+        : undefined;
     const children = childStart === undefined ? [] : parseBoxes(data, childStart, offset + size);
     boxes.push({ type, start: offset, size, children });
     offset += size;
@@ -46,7 +50,13 @@ function find(boxes: Mp4Box[], path: string[]): Mp4Box {
   return rest.length === 0 ? box : find(box.children, rest);
 }
 
-const subject = { id: 'video_0001abcdef', prompt: 'Mira walks by the sea', seconds: 8, size: '1280x720', createdAtMs: 1_800_000_000_000 };
+const subject = {
+  id: 'video_0001abcdef',
+  prompt: 'Mira walks by the sea',
+  seconds: 8,
+  size: '1280x720',
+  createdAtMs: 1_800_000_000_000,
+};
 
 describe('media', () => {
   it('writes a structurally valid MP4: ftyp first, moov with mvhd and a video trak, sizes adding up', () => {
@@ -104,11 +114,19 @@ describe('multipart forms', () => {
   function form(parts: Array<[string, string] | [string, Buffer, string]>): { body: Buffer; contentType: string } {
     const boundary = 'sim-test-boundary';
     const chunks = parts.map((part) => {
-      const disposition = part.length === 3 ? `form-data; name="${part[0]}"; filename="${part[2]}"` : `form-data; name="${part[0]}"`;
+      const disposition =
+        part.length === 3 ? `form-data; name="${part[0]}"; filename="${part[2]}"` : `form-data; name="${part[0]}"`;
       const type = part.length === 3 ? 'Content-Type: video/mp4\r\n' : '';
-      return Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`), Buffer.from(part[1]), Buffer.from('\r\n')]);
+      return Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`),
+        Buffer.from(part[1]),
+        Buffer.from('\r\n'),
+      ]);
     });
-    return { body: Buffer.concat([...chunks, Buffer.from(`--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
+    return {
+      body: Buffer.concat([...chunks, Buffer.from(`--${boundary}--\r\n`)]),
+      contentType: `multipart/form-data; boundary=${boundary}`,
+    };
   }
 
   it('expands bracket names in both conventions (indexed and the SDK’s `[]`)', () => {
@@ -132,8 +150,15 @@ describe('multipart forms', () => {
   });
 
   it('keeps binary file parts intact, even when they contain CRLF and dashes', () => {
-    const data = Buffer.concat([clipFor('hero'), Buffer.from('\r\n--sim-test-boundar\r\n'), Buffer.from([0, 255, 13, 10])]);
-    const { body, contentType } = form([['video', data, 'hero.mp4'], ['name', 'Hero']]);
+    const data = Buffer.concat([
+      clipFor('hero'),
+      Buffer.from('\r\n--sim-test-boundar\r\n'),
+      Buffer.from([0, 255, 13, 10]),
+    ]);
+    const { body, contentType } = form([
+      ['video', data, 'hero.mp4'],
+      ['name', 'Hero'],
+    ]);
     const [video, name] = parseMultipart(body, contentType);
     expect(typeof video.value === 'object' && video.value.data.equals(data)).toBe(true);
     expect(name.value).toBe('Hero');
@@ -188,14 +213,26 @@ describe('seeded randomness', () => {
     expect(new Set(draws).size).toBe(100);
     expect(deriveStream(9, 'ids').next()).not.toBe(deriveStream(9, 'durations').next());
     const ids = new IdMinter(3);
-    expect([ids.mint('video'), ids.mint('task'), ids.mint('video')].map((id) => id.split('_')[0] + '_' + id.split('_')[1].slice(0, 4))).toEqual(['video_0001', 'task_0001', 'video_0002']);
+    expect(
+      [ids.mint('video'), ids.mint('task'), ids.mint('video')].map(
+        (id) => id.split('_')[0] + '_' + id.split('_')[1].slice(0, 4),
+      ),
+    ).toEqual(['video_0001', 'task_0001', 'video_0002']);
   });
 });
 
 describe('CLI options', () => {
   it('reads flags and takes keys from the environment only', () => {
-    const options = parseCliOptions(['--port', '7070', '--seed', '3', '--job-seconds', '0.5'], { SIM_OFFICIAL_KEY: 'sk-o' });
-    expect(options).toMatchObject({ port: 7070, host: '127.0.0.1', seed: 3, jobSeconds: 0.5, keys: { official: 'sk-o', relay: 'sk-sim-relay' } });
+    const options = parseCliOptions(['--port', '7070', '--seed', '3', '--job-seconds', '0.5'], {
+      SIM_OFFICIAL_KEY: 'sk-o',
+    });
+    expect(options).toMatchObject({
+      port: 7070,
+      host: '127.0.0.1',
+      seed: 3,
+      jobSeconds: 0.5,
+      keys: { official: 'sk-o', relay: 'sk-sim-relay' },
+    });
     expect(() => parseCliOptions(['--official-key', 'x'], {})).toThrow();
     expect(() => parseCliOptions(['--port', 'abc'], {})).toThrow(/--port/);
   });

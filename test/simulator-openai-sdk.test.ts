@@ -43,7 +43,11 @@ function validatorFor(ref: string): ValidateFunction {
 
 /** Path templates of the spec, literal ones first so `/videos/characters` is not read as an id. */
 const templates = Object.keys(spec.paths)
-  .map((template) => ({ template, pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`), params: (template.match(/\{/g) ?? []).length }))
+  .map((template) => ({
+    template,
+    pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+    params: (template.match(/\{/g) ?? []).length,
+  }))
   .sort((a, b) => a.params - b.params);
 
 interface Exchange {
@@ -154,7 +158,10 @@ async function createCharacter(name: string, clip = name.toLowerCase()): Promise
 }
 
 /** Raw request through the recording fetch, for what the typed SDK cannot send. */
-async function rawOfficial(pathBelowV1: string, init: RequestInit): Promise<{ status: number; json: Record<string, unknown> }> {
+async function rawOfficial(
+  pathBelowV1: string,
+  init: RequestInit,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const headers = new Headers(init.headers);
   headers.set('authorization', `Bearer ${KEYS.official}`);
   const response = await recordingFetch(`${sim.officialBaseUrl}${pathBelowV1}`, { ...init, headers });
@@ -175,7 +182,12 @@ async function apiError(promise: Promise<unknown>): Promise<APIError> {
 
 describe('official contract through the openai SDK', () => {
   it('checks responses with a validator that really rejects off-contract bodies', () => {
-    const base = { method: 'GET', path: '/videos/video_x', contentType: 'application/json', requestHeaders: new Headers() };
+    const base = {
+      method: 'GET',
+      path: '/videos/video_x',
+      contentType: 'application/json',
+      requestHeaders: new Headers(),
+    };
     expect(conformanceProblems({ ...base, status: 200, json: { id: 'video_x', object: 'video' } })).not.toEqual([]);
     expect(conformanceProblems({ ...base, status: 200, contentType: 'text/plain' })).not.toEqual([]);
     expect(conformanceProblems({ ...base, status: 404, json: { error: { message: 'gone' } } })).not.toEqual([]);
@@ -188,10 +200,24 @@ describe('official contract through the openai SDK', () => {
     expect(character).toEqual({ id: characterId, name: 'Mira', created_at: expect.any(Number) });
 
     // Extra param outside the typed SDK: the SDK's form encoder sends it as `characters[][id]`.
-    const params = { prompt: 'Mira walks by the sea at dawn', seconds: '8', size: '1280x720', characters: [{ id: characterId }] } as VideoCreateParams;
+    const params = {
+      prompt: 'Mira walks by the sea at dawn',
+      seconds: '8',
+      size: '1280x720',
+      characters: [{ id: characterId }],
+    } as VideoCreateParams;
     const created = await client.videos.create(params);
     expect(exchanges.at(-1)?.formKeys).toContain('characters[][id]');
-    expect(created).toMatchObject({ object: 'video', model: 'sora-2', status: 'queued', progress: 0, seconds: '8', size: '1280x720', completed_at: null, error: null });
+    expect(created).toMatchObject({
+      object: 'video',
+      model: 'sora-2',
+      status: 'queued',
+      progress: 0,
+      seconds: '8',
+      size: '1280x720',
+      completed_at: null,
+      error: null,
+    });
     expect(created.id).toMatch(/^video_/);
 
     const done = await waitForVideo(created.id);
@@ -212,7 +238,12 @@ describe('official contract through the openai SDK', () => {
     }
 
     const remix = await client.videos.remix(created.id, { prompt: 'Mira walks by the sea at dusk' });
-    expect(remix).toMatchObject({ remixed_from_video_id: created.id, seconds: '8', size: '1280x720', status: 'queued' });
+    expect(remix).toMatchObject({
+      remixed_from_video_id: created.id,
+      seconds: '8',
+      size: '1280x720',
+      status: 'queued',
+    });
     expect(remix.id).not.toBe(created.id);
     await waitForVideo(remix.id);
 
@@ -248,7 +279,12 @@ describe('official contract through the openai SDK', () => {
     expect(json.status).toBe(200);
     expect(json.json).toMatchObject({ model: 'sora-2-pro-2025-10-06', seconds: '12', size: '1792x1024' });
     const ids = [multipart.json.id, json.json.id];
-    expect(sim.ledger().filter((e) => ids.includes(e.jobId)).map((e) => e.characterIds)).toEqual([[characterId], [characterId]]);
+    expect(
+      sim
+        .ledger()
+        .filter((e) => ids.includes(e.jobId))
+        .map((e) => e.characterIds),
+    ).toEqual([[characterId], [characterId]]);
   });
 
   it('honours Idempotency-Key: the same key returns the same job and bills once', async () => {
@@ -269,7 +305,12 @@ describe('official contract through the openai SDK', () => {
   });
 
   it('refuses a wrong key with 401 invalid_api_key', async () => {
-    const stranger = new OpenAI({ apiKey: 'sk-wrong', baseURL: sim.officialBaseUrl, maxRetries: 0, fetch: recordingFetch });
+    const stranger = new OpenAI({
+      apiKey: 'sk-wrong',
+      baseURL: sim.officialBaseUrl,
+      maxRetries: 0,
+      fetch: recordingFetch,
+    });
     const error = await apiError(stranger.videos.list());
     expect(error.status).toBe(401);
     expect(error.code).toBe('invalid_api_key');
@@ -296,25 +337,45 @@ describe('official contract through the openai SDK', () => {
     const ada = await createCharacter('Ada');
     const bo = await createCharacter('Bo');
     const cy = await createCharacter('Cy');
-    const missing = await apiError(client.videos.create({ prompt: 'a robot dances', characters: [{ id: ada }] } as VideoCreateParams));
-    expect({ status: missing.status, param: missing.param, code: missing.code }).toEqual({ status: 400, param: 'characters', code: 'character_not_in_prompt' });
-    const tooMany = await apiError(client.videos.create({ prompt: 'Ada, Bo and Cy', characters: [{ id: ada }, { id: bo }, { id: cy }] } as VideoCreateParams));
+    const missing = await apiError(
+      client.videos.create({ prompt: 'a robot dances', characters: [{ id: ada }] } as VideoCreateParams),
+    );
+    expect({ status: missing.status, param: missing.param, code: missing.code }).toEqual({
+      status: 400,
+      param: 'characters',
+      code: 'character_not_in_prompt',
+    });
+    const tooMany = await apiError(
+      client.videos.create({
+        prompt: 'Ada, Bo and Cy',
+        characters: [{ id: ada }, { id: bo }, { id: cy }],
+      } as VideoCreateParams),
+    );
     expect(tooMany.code).toBe('too_many_characters');
-    const two = await client.videos.create({ prompt: 'ada and BO play chess', characters: [{ id: ada }, { id: bo }] } as VideoCreateParams);
+    const two = await client.videos.create({
+      prompt: 'ada and BO play chess',
+      characters: [{ id: ada }, { id: bo }],
+    } as VideoCreateParams);
     expect(two.status).toBe('queued');
   });
 
   it('refuses a character clip showing a human likeness', async () => {
-    const error = await apiError(client.videos.createCharacter({ name: 'Real Person', video: await clipFile('human-anna') }));
+    const error = await apiError(
+      client.videos.createCharacter({ name: 'Real Person', video: await clipFile('human-anna') }),
+    );
     expect({ status: error.status, code: error.code, type: error.type, param: error.param }).toEqual({
       status: 400,
       code: 'human_likeness_not_allowed',
       type: 'invalid_request_error',
       param: 'video',
     });
-    const notVideo = await apiError(client.videos.createCharacter({ name: 'Blob', video: await toFile(Buffer.from('hello'), 'x.mp4') }));
+    const notVideo = await apiError(
+      client.videos.createCharacter({ name: 'Blob', video: await toFile(Buffer.from('hello'), 'x.mp4') }),
+    );
     expect(notVideo.code).toBe('invalid_file_format');
-    const longName = await apiError(client.videos.createCharacter({ name: 'x'.repeat(81), video: await clipFile('hero') }));
+    const longName = await apiError(
+      client.videos.createCharacter({ name: 'x'.repeat(81), video: await clipFile('hero') }),
+    );
     expect(longName.param).toBe('name');
   });
 

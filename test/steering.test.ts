@@ -33,10 +33,16 @@ describe('steering a running series', () => {
   });
   beforeEach(() => h.sim.setScenario({}));
 
-  const start = async (input: SeriesInput) => (await startSeries(h.client, input, { taskQueue: h.taskQueue })).workflowId;
+  const start = async (input: SeriesInput) =>
+    (await startSeries(h.client, input, { taskQueue: h.taskQueue })).workflowId;
   const status = (id: string) => h.client.workflow.getHandle(id).query(seriesStatusQuery);
   const result = (id: string) => h.client.workflow.getHandle(id).result() as Promise<SeriesResult>;
-  async function until(id: string, what: string, check: (view: SeriesStatusView) => boolean, timeoutMs = 30_000): Promise<SeriesStatusView> {
+  async function until(
+    id: string,
+    what: string,
+    check: (view: SeriesStatusView) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<SeriesStatusView> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const view = await status(id).catch(() => undefined);
@@ -45,7 +51,8 @@ describe('steering a running series', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const searchStatus = async (id: string) => (await h.client.workflow.getHandle(id).describe()).typedSearchAttributes.get(SeriesStatusKey);
+  const searchStatus = async (id: string) =>
+    (await h.client.workflow.getHandle(id).describe()).typedSearchAttributes.get(SeriesStatusKey);
   const refusal = (promise: Promise<unknown>) =>
     promise.then(
       () => {
@@ -131,11 +138,19 @@ describe('steering a running series', () => {
     expect(refusals[5]).toMatch(/scenes\[0\]\.provider: "nowhere" is not one of the series' providers/);
     expect(refusals[6]).toMatch(/scenes\[0\]\.colour: unknown field/);
 
-    expect(await addScenes(h.client, id, [{ prompt: '@character waves goodbye' }, { prompt: '@character bows', seconds: 5 }])).toEqual({ indexes: [3, 4] });
+    expect(
+      await addScenes(h.client, id, [
+        { prompt: '@character waves goodbye' },
+        { prompt: '@character bows', seconds: 5 },
+      ]),
+    ).toEqual({ indexes: [3, 4] });
     const done = await result(id);
     expect(done.scenes.map((s) => [s.index, s.status])).toEqual([1, 2, 3, 4].map((i) => [i, 'completed']));
     // Nothing refused reached an upstream.
-    const prompts = h.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`${id}/`)).map((e) => e.prompt);
+    const prompts = h.sim
+      .ledger()
+      .filter((e) => e.idempotencyKey?.startsWith(`${id}/`))
+      .map((e) => e.prompt);
     expect(prompts).toHaveLength(4);
     expect(prompts.filter((p) => p.includes('@bob') || p.endsWith(' ok') || p.endsWith(': ok'))).toEqual([]);
   });
@@ -143,18 +158,34 @@ describe('steering a running series', () => {
   test('appendScenes by signal-with-start: starts a streaming series that waits for more until endOfScenes', async () => {
     const input = seriesInput(h.sim.url, { streaming: true, scenes: [] }, 0);
     const profiles = profilesOf(defaultProviderConfig(h.sim.url));
-    const first = await appendScenes(h.client, { input, scenes: [{ prompt: '@character arrives' }], taskQueue: h.taskQueue, profiles });
+    const first = await appendScenes(h.client, {
+      input,
+      scenes: [{ prompt: '@character arrives' }],
+      taskQueue: h.taskQueue,
+      profiles,
+    });
     await until(first.workflowId, 'scene 1 done', (v) => v.scenesDone === 1);
     const view = await until(first.workflowId, 'waiting for more', (v) => v.running.length === 0);
     expect(view.status).toBe('running'); // streaming: waits for more scenes
-    const second = await appendScenes(h.client, { input, scenes: [{ prompt: '@character leaves' }], taskQueue: h.taskQueue, profiles });
+    const second = await appendScenes(h.client, {
+      input,
+      scenes: [{ prompt: '@character leaves' }],
+      taskQueue: h.taskQueue,
+      profiles,
+    });
     expect(second.workflowId).toBe(first.workflowId);
     expect(second.runId).toBe(first.runId); // signalled the running series, did not start another
     // A raw signal with a bad scene (another service, no client-side check): refused in status, the rest appended.
-    await h.client.workflow.getHandle(first.workflowId).signal('appendScenes', [{ prompt: '@character and @zed' }, { prompt: '@character waves' }]);
+    await h.client.workflow
+      .getHandle(first.workflowId)
+      .signal('appendScenes', [{ prompt: '@character and @zed' }, { prompt: '@character waves' }]);
     await until(first.workflowId, 'three scenes done', (v) => v.scenesDone === 3);
-    expect((await status(first.workflowId)).refusedScenes).toEqual([{ prompt: '@character and @zed', problem: expect.stringMatching(/prompt: mentions @zed/) }]);
-    await expect(appendScenes(h.client, { input, scenes: [{ prompt: '' }], taskQueue: h.taskQueue, profiles })).rejects.toThrow(/scenes\[0\]\.prompt: must not be empty/);
+    expect((await status(first.workflowId)).refusedScenes).toEqual([
+      { prompt: '@character and @zed', problem: expect.stringMatching(/prompt: mentions @zed/) },
+    ]);
+    await expect(
+      appendScenes(h.client, { input, scenes: [{ prompt: '' }], taskQueue: h.taskQueue, profiles }),
+    ).rejects.toThrow(/scenes\[0\]\.prompt: must not be empty/);
     await endOfScenes(h.client, first.workflowId);
     const done = await result(first.workflowId);
     expect(done.status).toBe('completed');
@@ -167,17 +198,35 @@ describe('steering a running series', () => {
     expect(waiting.awaitingReview).toEqual([1, 2]);
     expect(await searchStatus(id)).toBe('awaiting_approval');
 
-    expect(await refusal(reviewTake(h.client, id, { index: 9, take: 1, verdict: 'approve' }))).toMatch(/index: scene 9 has no finished take/);
-    expect(await refusal(reviewTake(h.client, id, { index: 1, take: 7, verdict: 'approve' }))).toMatch(/take: scene 1 has takes 1/);
-    expect(await refusal(reviewTake(h.client, id, { index: 1, take: 1, verdict: 'maybe' as never }))).toMatch(/verdict: must be "approve" or "reject"/);
-    expect(await refusal(retryScene(h.client, id, { index: 1, prompt: '@character and @bob' }))).toMatch(/prompt: mentions @bob/);
+    expect(await refusal(reviewTake(h.client, id, { index: 9, take: 1, verdict: 'approve' }))).toMatch(
+      /index: scene 9 has no finished take/,
+    );
+    expect(await refusal(reviewTake(h.client, id, { index: 1, take: 7, verdict: 'approve' }))).toMatch(
+      /take: scene 1 has takes 1/,
+    );
+    expect(await refusal(reviewTake(h.client, id, { index: 1, take: 1, verdict: 'maybe' as never }))).toMatch(
+      /verdict: must be "approve" or "reject"/,
+    );
+    expect(await refusal(retryScene(h.client, id, { index: 1, prompt: '@character and @bob' }))).toMatch(
+      /prompt: mentions @bob/,
+    );
     expect(await refusal(retryScene(h.client, id, { index: 1, provider: 'nowhere' }))).toMatch(/provider: "nowhere"/);
     expect(await refusal(retryScene(h.client, id, { index: 42 }))).toMatch(/index: no scene 42/);
 
     await reviewTake(h.client, id, { index: 1, take: 1, verdict: 'approve' });
     await reviewTake(h.client, id, { index: 2, take: 1, verdict: 'reject', note: 'wrong coat' });
-    expect(await retryScene(h.client, id, { index: 2, prompt: '@character in a yellow raincoat, by the sea', provider: 'official' })).toEqual({ index: 2, queued: true });
-    const retaken = await until(id, 'retake done', (v) => v.scenes.find((s) => s.index === 2)!.takes.length === 2 && v.running.length === 0);
+    expect(
+      await retryScene(h.client, id, {
+        index: 2,
+        prompt: '@character in a yellow raincoat, by the sea',
+        provider: 'official',
+      }),
+    ).toEqual({ index: 2, queued: true });
+    const retaken = await until(
+      id,
+      'retake done',
+      (v) => v.scenes.find((s) => s.index === 2)!.takes.length === 2 && v.running.length === 0,
+    );
     const scene2 = retaken.scenes.find((s) => s.index === 2)!;
     expect(scene2.takes.map((t) => [t.take, t.provider, t.outcome, t.review?.verdict])).toEqual([
       [1, 'relay', 'completed', 'reject'],
@@ -199,7 +248,9 @@ describe('steering a running series', () => {
 
   test('setRouting changes the policy of scenes not yet started; an unknown policy is refused', async () => {
     const id = await start(seriesInput(h.sim.url, { maxParallel: 1, routing: 'character' }, 3));
-    expect(await refusal(setRouting(h.client, id, 'fastest' as never))).toMatch(/routing: must be one of character, cost, stability/);
+    expect(await refusal(setRouting(h.client, id, 'fastest' as never))).toMatch(
+      /routing: must be one of character, cost, stability/,
+    );
     await until(id, 'scene 1 running', (v) => v.running.includes(1));
     expect(await setRouting(h.client, id, 'stability')).toEqual({ routing: 'stability', previous: 'character' });
     const done = await result(id);
@@ -212,12 +263,17 @@ describe('steering a running series', () => {
     const id = await start(seriesInput(h.sim.url, { maxParallel: 1, budgetUsd: 0.3 }, 3));
     const paused = await until(id, 'paused by budget', (v) => v.status === 'paused');
     expect(paused.scenesDone).toBe(2);
-    expect(paused.paused).toMatchObject({ by: 'budget', reason: expect.stringMatching(/^budget: scene 3 needs \$0\.12 but \$0\.06 of \$0\.30 remains; raise the budget/) });
+    expect(paused.paused).toMatchObject({
+      by: 'budget',
+      reason: expect.stringMatching(/^budget: scene 3 needs \$0\.12 but \$0\.06 of \$0\.30 remains; raise the budget/),
+    });
     expect(paused.budget).toEqual({ budgetUsd: 0.3, spentUsd: 0.24, reservedUsd: 0, remainingUsd: 0.06 });
     expect(await searchStatus(id)).toBe('paused');
     expect(submits(id)).toBe(2);
 
-    expect(await refusal(raiseBudget(h.client, id, 0.2))).toMatch(/budgetUsd: must be more than the current budget \$0.3/);
+    expect(await refusal(raiseBudget(h.client, id, 0.2))).toMatch(
+      /budgetUsd: must be more than the current budget \$0.3/,
+    );
     expect(await refusal(raiseBudget(h.client, id, -1))).toMatch(/budgetUsd: must be a number of USD above 0/);
     expect(await raiseBudget(h.client, id, 0.5)).toMatchObject({ budgetUsd: 0.5, spentUsd: 0.24 });
     const done = await result(id);
@@ -232,7 +288,9 @@ describe('steering a running series', () => {
     const id = await start(seriesInput(h.sim.url, { budgetUsd: 0.3, defaults: { seconds: 4 } }, 1));
     const paused = await until(id, 'paused by budget', (v) => v.status === 'paused');
     expect(paused.paused?.reason).toMatch(/^budget: scene 1 \(take on official\) needs \$0\.40/);
-    expect(h.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`${id}/`) && e.contract === 'official')).toHaveLength(0);
+    expect(
+      h.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`${id}/`) && e.contract === 'official'),
+    ).toHaveLength(0);
     await raiseBudget(h.client, id, 1);
     const done = await result(id);
     expect(done.scenes[0]).toMatchObject({ status: 'completed', provider: 'official' });

@@ -24,7 +24,16 @@ import { workflowBundle } from './helpers/harness';
 import { seriesInput } from './helpers/specs';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SCENES = 3;
 
 describe('the Temporal Web UI shows a running series', () => {
@@ -42,26 +51,52 @@ describe('the Temporal Web UI shows a running series', () => {
   let name: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
     dir = await mkdtemp(join(tmpdir(), 'sora-web-ui-'));
     shots = join(dir, 'screenshots');
     await mkdir(shots);
     server = await startDevServer({ ui: true, logFile: join(dir, 'temporal.log') });
     // Jobs take 10 minutes: the series is still running whenever the browser looks.
-    sim = await startSimulator({ port: 0, seed: 5, jobSeconds: 600, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY } });
-    const env = { ...SIMULATOR_KEYS, SORA_SERIES_DATA_DIR: join(dir, 'data'), SORA_SERIES_POLL_MS: '500', SORA_SERIES_ALLOW_PRIVATE_URLS: '1' };
+    sim = await startSimulator({
+      port: 0,
+      seed: 5,
+      jobSeconds: 600,
+      keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+    });
+    const env = {
+      ...SIMULATOR_KEYS,
+      SORA_SERIES_DATA_DIR: join(dir, 'data'),
+      SORA_SERIES_POLL_MS: '500',
+      SORA_SERIES_ALLOW_PRIVATE_URLS: '1',
+    };
     const deps = activityDepsFromEnv(pino({ level: 'warn' }), env, defaultProviderConfig(sim.url));
     workerConnection = await NativeConnection.connect({ address: server.address });
     const taskQueue = `web-ui-${process.pid}-${Date.now()}`;
-    worker = await createSeriesWorker({ connection: workerConnection, namespace: 'default', taskQueue, deps, workflowBundle: await workflowBundle() });
+    worker = await createSeriesWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      taskQueue,
+      deps,
+      workflowBundle: await workflowBundle(),
+    });
     running = worker.run();
     connection = await Connection.connect({ address: server.address });
     const input = seriesInput(sim.url, {}, SCENES);
     name = input.name;
     handle = await startSeries(new Client({ connection }), input, { taskQueue });
 
-    await waitFor('the Web UI to answer', async () => ((await fetch(server.uiUrl!).catch(() => undefined))?.ok ? true : undefined), 30_000);
-    browser = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
+    await waitFor(
+      'the Web UI to answer',
+      async () => ((await fetch(server.uiUrl!).catch(() => undefined))?.ok ? true : undefined),
+      30_000,
+    );
+    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1400, height: 900 },
+    });
     page = await browser.newPage();
     page.setDefaultTimeout(20_000);
   });
@@ -78,7 +113,8 @@ describe('the Temporal Web UI shows a running series', () => {
     await sim?.close();
     await server?.stop();
     // keep the screenshots; drop the browser profile, data and server log
-    for (const entry of ['profile', 'data', 'temporal.log']) if (dir) await rm(join(dir, entry), { recursive: true, force: true });
+    for (const entry of ['profile', 'data', 'temporal.log'])
+      if (dir) await rm(join(dir, entry), { recursive: true, force: true });
   });
 
   const listUrl = (query: string) => `${server.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`;
@@ -91,7 +127,10 @@ describe('the Temporal Web UI shows a running series', () => {
       async () => {
         await page.goto(listUrl(query));
         await page.getByText('Workflow ID', { exact: true }).first().waitFor();
-        await matching.first().waitFor({ timeout: 3_000 }).catch(() => undefined);
+        await matching
+          .first()
+          .waitFor({ timeout: 3_000 })
+          .catch(() => undefined);
         return (await matching.count()) >= rows ? true : undefined;
       },
       45_000,
@@ -115,22 +154,30 @@ describe('the Temporal Web UI shows a running series', () => {
     await screenshot('series-list.png');
 
     // The same filters with one value changed: the UI must show no series.
-    for (const other of [`SeriesName="${name}-not-there"`, `SeriesName="${name}" AND SeriesStatus="completed"`, `SeriesName="${name}" AND ScenesTotal=${SCENES + 1}`]) {
+    for (const other of [
+      `SeriesName="${name}-not-there"`,
+      `SeriesName="${name}" AND SeriesStatus="completed"`,
+      `SeriesName="${name}" AND ScenesTotal=${SCENES + 1}`,
+    ]) {
       await page.goto(listUrl(other));
       await page.getByText('No Workflows Found').waitFor();
       expect([other, await page.getByRole('row').filter({ hasText: handle.workflowId }).count()]).toEqual([other, 0]);
     }
   });
 
-  test("the series page shows its status and search attributes; its scenes are listed by SeriesId", async () => {
+  test('the series page shows its status and search attributes; its scenes are listed by SeriesId', async () => {
     const rows = await listShowing(`SeriesName="${name}"`, handle.workflowId);
     await rows.first().getByRole('link', { name: handle.workflowId }).click();
     await page.getByText('Search Attributes', { exact: true }).click();
     await page.waitForURL(/\/search-attributes$/);
-    const text = await waitFor('the search attributes', async () => {
-      const body = await page.innerText('body');
-      return body.includes('"SeriesStatus"') ? body : undefined;
-    }, 20_000);
+    const text = await waitFor(
+      'the search attributes',
+      async () => {
+        const body = await page.innerText('body');
+        return body.includes('"SeriesStatus"') ? body : undefined;
+      },
+      20_000,
+    );
     expect(text).toContain(`"SeriesName": "${name}"`);
     expect(text).toContain('"SeriesStatus": "running"');
     expect(text).toContain(`"ScenesTotal": ${SCENES}`);

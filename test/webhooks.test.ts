@@ -64,7 +64,14 @@ describe('webhooks through the gateway', () => {
   /** POSTs a webhook signed as an upstream would (the simulator's signer, itself checked against the openai SDK). */
   async function deliver(
     body: string,
-    opts: { provider?: string; secret?: string; timestamp?: number; webhookId?: string; signedBody?: string; headers?: Record<string, string | undefined> } = {},
+    opts: {
+      provider?: string;
+      secret?: string;
+      timestamp?: number;
+      webhookId?: string;
+      signedBody?: string;
+      headers?: Record<string, string | undefined>;
+    } = {},
   ) {
     const webhookId = opts.webhookId ?? (JSON.parse(body) as { id?: string }).id ?? `evt_raw_${++events}`;
     const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
@@ -80,7 +87,11 @@ describe('webhooks through the gateway', () => {
     })) {
       if (v !== undefined) headers[k] = v;
     }
-    const response = await fetch(`${gw.url}/webhooks/${opts.provider ?? 'official'}`, { method: 'POST', headers, body });
+    const response = await fetch(`${gw.url}/webhooks/${opts.provider ?? 'official'}`, {
+      method: 'POST',
+      headers,
+      body,
+    });
     return { status: response.status, json: (await response.json()) as Record<string, unknown>, headers };
   }
   const replay = async (headers: Record<string, string>, body: string) => {
@@ -97,7 +108,8 @@ describe('webhooks through the gateway', () => {
         .query(sceneStatusQuery)
         .catch(() => undefined);
       if (view?.phase === 'generating' && view.jobId) return view.jobId;
-      if (Date.now() > deadline) throw new Error(`scene of ${seriesId} never started generating: ${JSON.stringify(view)}`);
+      if (Date.now() > deadline)
+        throw new Error(`scene of ${seriesId} never started generating: ${JSON.stringify(view)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -107,27 +119,36 @@ describe('webhooks through the gateway', () => {
   async function jobFinishedSignals(workflowId: string) {
     return (await history(workflowId))
       .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'jobFinished')
-      .map((e) => ({ at: tsToMs(e.eventTime), notice: defaultPayloadConverter.fromPayload(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]) }));
+      .map((e) => ({
+        at: tsToMs(e.eventTime),
+        notice: defaultPayloadConverter.fromPayload(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]),
+      }));
   }
   /** When the scene moved on to storing the asset: the moment it noticed the job had ended. */
   async function storeScheduledAt(workflowId: string): Promise<number> {
-    const scheduled = (await history(workflowId)).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'storeAsset');
+    const scheduled = (await history(workflowId)).find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'storeAsset',
+    );
     if (!scheduled) throw new Error(`${workflowId} never stored an asset`);
     return tsToMs(scheduled.eventTime);
   }
-  const sceneClosedAt = async (workflowId: string) => (await h.client.workflow.getHandle(workflowId).describe()).closeTime!.getTime();
+  const sceneClosedAt = async (workflowId: string) =>
+    (await h.client.workflow.getHandle(workflowId).describe()).closeTime!.getTime();
   const workflowsOnQueue = async () => (await h.client.workflow.count(`TaskQueue = '${h.taskQueue}'`)).count;
   async function officialJobEnded(jobId: string): Promise<void> {
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const response = await fetch(`${h.sim.officialBaseUrl}/videos/${jobId}`, { headers: { authorization: `Bearer ${SIMULATOR_KEYS.SORA_OFFICIAL_KEY}` } });
+      const response = await fetch(`${h.sim.officialBaseUrl}/videos/${jobId}`, {
+        headers: { authorization: `Bearer ${SIMULATOR_KEYS.SORA_OFFICIAL_KEY}` },
+      });
       const status = ((await response.json()) as { status: string }).status;
       if (status === 'completed' || status === 'failed') return;
       if (Date.now() > deadline) throw new Error(`job ${jobId} still ${status}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  const officialSeries = (prompt = '@character runs along the harbor wall') => seriesInput(h.sim.url, { providers: ['official'], defaults: { seconds: 4 }, scenes: [{ prompt }] }, 1);
+  const officialSeries = (prompt = '@character runs along the harbor wall') =>
+    seriesInput(h.sim.url, { providers: ['official'], defaults: { seconds: 4 }, scenes: [{ prompt }] }, 1);
 
   test('only a verified video.completed signals the waiting scene, once; refused webhooks signal and start nothing', async () => {
     const { workflowId } = await startSeries(h.client, officialSeries(), { taskQueue: h.taskQueue });
@@ -136,22 +157,83 @@ describe('webhooks through the gateway', () => {
     const good = event('video.completed', jobId);
 
     const refusals: Array<[string, Awaited<ReturnType<typeof deliver>>, number, RegExp]> = [
-      ['signed with another secret', await deliver(good, { secret: OTHER_SECRET }), 401, /webhook-signature does not match/],
-      ['stale (301 s old)', await deliver(good, { timestamp: Math.floor(Date.now() / 1000) - 301 }), 401, /s old; at most 300 s/],
-      ['from the future (301 s ahead)', await deliver(good, { timestamp: Math.floor(Date.now() / 1000) + 301 }), 401, /in the future; at most 300 s/],
-      ['body changed after signing', await deliver(good, { signedBody: event('video.completed', 'video_other') }), 401, /does not match/],
-      ['no signature header', await deliver(good, { headers: { 'webhook-signature': undefined } }), 400, /missing header webhook-signature/],
-      ['garbled timestamp', await deliver(good, { headers: { 'webhook-timestamp': 'yesterday' } }), 400, /webhook-timestamp: must be unix seconds/],
-      ['signed, but not JSON', await deliver('video.completed ' + jobId, { webhookId: 'evt_notjson' }), 400, /not JSON/],
-      ['signed, but no job id', await deliver(JSON.stringify({ id: 'evt_noid', object: 'event', type: 'video.completed', data: {} })), 400, /the webhook body is not an event/],
-      ['signed, a job id made to break the query', await deliver(event('video.completed', `${jobId}' OR WorkflowId != '`)), 400, /data\.id: must be the job id/],
+      [
+        'signed with another secret',
+        await deliver(good, { secret: OTHER_SECRET }),
+        401,
+        /webhook-signature does not match/,
+      ],
+      [
+        'stale (301 s old)',
+        await deliver(good, { timestamp: Math.floor(Date.now() / 1000) - 301 }),
+        401,
+        /s old; at most 300 s/,
+      ],
+      [
+        'from the future (301 s ahead)',
+        await deliver(good, { timestamp: Math.floor(Date.now() / 1000) + 301 }),
+        401,
+        /in the future; at most 300 s/,
+      ],
+      [
+        'body changed after signing',
+        await deliver(good, { signedBody: event('video.completed', 'video_other') }),
+        401,
+        /does not match/,
+      ],
+      [
+        'no signature header',
+        await deliver(good, { headers: { 'webhook-signature': undefined } }),
+        400,
+        /missing header webhook-signature/,
+      ],
+      [
+        'garbled timestamp',
+        await deliver(good, { headers: { 'webhook-timestamp': 'yesterday' } }),
+        400,
+        /webhook-timestamp: must be unix seconds/,
+      ],
+      [
+        'signed, but not JSON',
+        await deliver('video.completed ' + jobId, { webhookId: 'evt_notjson' }),
+        400,
+        /not JSON/,
+      ],
+      [
+        'signed, but no job id',
+        await deliver(JSON.stringify({ id: 'evt_noid', object: 'event', type: 'video.completed', data: {} })),
+        400,
+        /the webhook body is not an event/,
+      ],
+      [
+        'signed, a job id made to break the query',
+        await deliver(event('video.completed', `${jobId}' OR WorkflowId != '`)),
+        400,
+        /data\.id: must be the job id/,
+      ],
       ['not JSON content', await deliver(good, { headers: { 'content-type': 'text/plain' } }), 415, /send JSON/],
-      ['a provider without webhooks', await deliver(good, { provider: 'relay' }), 404, /no webhooks for provider "relay"/],
+      [
+        'a provider without webhooks',
+        await deliver(good, { provider: 'relay' }),
+        404,
+        /no webhooks for provider "relay"/,
+      ],
       ['an unknown provider', await deliver(good, { provider: 'nowhere' }), 404, /no webhooks for provider "nowhere"/],
-      ['too large', await deliver(JSON.stringify({ id: 'evt_big', type: 'video.completed', data: { id: jobId }, pad: 'x'.repeat(70_000) })), 413, /larger than 65536 bytes/],
+      [
+        'too large',
+        await deliver(
+          JSON.stringify({ id: 'evt_big', type: 'video.completed', data: { id: jobId }, pad: 'x'.repeat(70_000) }),
+        ),
+        413,
+        /larger than 65536 bytes/,
+      ],
     ];
     for (const [what, reply, status, message] of refusals) {
-      expect({ what, status: reply.status, message: (reply.json.error as { message: string }).message }).toEqual({ what, status, message: expect.stringMatching(message) });
+      expect({ what, status: reply.status, message: (reply.json.error as { message: string }).message }).toEqual({
+        what,
+        status,
+        message: expect.stringMatching(message),
+      });
     }
     const otherType = await deliver(event('video.created', jobId));
     expect({ status: otherType.status, json: otherType.json }).toEqual({ status: 200, json: { status: 'ignored' } });
@@ -162,28 +244,44 @@ describe('webhooks through the gateway', () => {
 
     await officialJobEnded(jobId);
     const accepted = await deliver(good);
-    expect({ status: accepted.status, json: accepted.json }).toEqual({ status: 202, json: { status: 'signalled', scenes: [sceneId(workflowId)] } });
+    expect({ status: accepted.status, json: accepted.json }).toEqual({
+      status: 202,
+      json: { status: 'signalled', scenes: [sceneId(workflowId)] },
+    });
     const replayed = await replay(accepted.headers, good);
     expect(replayed).toEqual({ status: 200, json: { status: 'duplicate' } });
 
     const result = (await h.client.workflow.getHandle(workflowId).result()) as SeriesResult;
     expect(result.scenes[0]).toMatchObject({ status: 'completed', provider: 'official' });
-    expect((await jobFinishedSignals(sceneId(workflowId))).map((s) => s.notice)).toEqual([{ provider: 'official', jobId, event: 'completed' }]);
+    expect((await jobFinishedSignals(sceneId(workflowId))).map((s) => s.notice)).toEqual([
+      { provider: 'official', jobId, event: 'completed' },
+    ]);
     expect(await workflowsOnQueue()).toBe(before);
 
     // A verified event for a job no scene waits on: acknowledged (polling is the safety net), nothing done.
     const stranger = await deliver(event('video.completed', 'video_nobody_waits_on_this'));
-    expect({ status: stranger.status, json: stranger.json }).toEqual({ status: 202, json: { status: 'no_waiting_scene' } });
+    expect({ status: stranger.status, json: stranger.json }).toEqual({
+      status: 202,
+      json: { status: 'no_waiting_scene' },
+    });
     expect(await workflowsOnQueue()).toBe(before);
 
     const logs = logLines.join('\n');
     expect(logs).toContain('webhook refused');
     expect(logs).toContain('webhook: scene told the job ended');
-    for (const secret of [SECRET, SECRET.slice('whsec_'.length), OTHER_SECRET.slice('whsec_'.length), ...sentSignatures]) expect(logs).not.toContain(secret);
+    for (const secret of [
+      SECRET,
+      SECRET.slice('whsec_'.length),
+      OTHER_SECRET.slice('whsec_'.length),
+      ...sentSignatures,
+    ])
+      expect(logs).not.toContain(secret);
   });
 
   /** Runs a one-scene official series to its end; times from the job's end to the scene's store step. */
-  async function noticeTime(input = officialSeries()): Promise<{ ms: number; result: SeriesResult; jobId: string; finishedAtMs: number }> {
+  async function noticeTime(
+    input = officialSeries(),
+  ): Promise<{ ms: number; result: SeriesResult; jobId: string; finishedAtMs: number }> {
     const { workflowId } = await startSeries(h.client, input, { taskQueue: h.taskQueue });
     const jobId = await waitingJob(workflowId);
     const result = (await h.client.workflow.getHandle(workflowId).result()) as SeriesResult;
@@ -222,12 +320,23 @@ describe('webhooks through the gateway', () => {
   });
 
   test('end to end: video.failed ends the wait too; the scene reads the job once and reports the rejection', async () => {
-    h.sim.setScenario({ jobSeconds: 6, contracts: { official: { failJobs: { code: 'moderation_blocked', matchWord: 'duel' } } } });
+    h.sim.setScenario({
+      jobSeconds: 6,
+      contracts: { official: { failJobs: { code: 'moderation_blocked', matchWord: 'duel' } } },
+    });
     h.sim.setWebhook({ url: `${gw.url}/webhooks/official`, secret: SECRET });
     const failed = await noticeTime(officialSeries('@character fights a duel on the pier'));
-    expect(failed.result.scenes[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/moderation_blocked/) });
-    expect(h.sim.webhookDeliveries().find((d) => d.videoId === failed.jobId)).toMatchObject({ type: 'video.failed', status: 'delivered' });
-    console.log(`job failure noticed by the scene ${(failed.ms / 1000).toFixed(2)} s after it failed (next poll was ${POLL_MS / 1000} s away)`);
+    expect(failed.result.scenes[0]).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/moderation_blocked/),
+    });
+    expect(h.sim.webhookDeliveries().find((d) => d.videoId === failed.jobId)).toMatchObject({
+      type: 'video.failed',
+      status: 'delivered',
+    });
+    console.log(
+      `job failure noticed by the scene ${(failed.ms / 1000).toFixed(2)} s after it failed (next poll was ${POLL_MS / 1000} s away)`,
+    );
     expect(failed.ms).toBeLessThan(2_000);
   });
 });
@@ -237,7 +346,14 @@ describe('the dev stack', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sora-series-devstack-'));
     const pollMs = process.env.SORA_SERIES_POLL_MS;
     process.env.SORA_SERIES_POLL_MS = String(POLL_MS); // so the webhook, not a poll, ends the wait
-    const stack = await startDevStack({ dataDir, ui: false, simulatorPort: 0, gatewayPort: 0, jobSeconds: 3, logger: pino({ level: 'silent' }) });
+    const stack = await startDevStack({
+      dataDir,
+      ui: false,
+      simulatorPort: 0,
+      gatewayPort: 0,
+      jobSeconds: 3,
+      logger: pino({ level: 'silent' }),
+    });
     const connection = await Connection.connect({ address: stack.temporalAddress });
     try {
       expect(stack.gateway).toBeDefined();
@@ -248,18 +364,31 @@ describe('the dev stack', () => {
       const name = `devstack-${Date.now()}`;
       const spec = {
         name,
-        character: { name: 'Mira', description: 'a red-haired courier in a yellow raincoat', clip: `${stack.simulator.url}/clips/mira.mp4` },
+        character: {
+          name: 'Mira',
+          description: 'a red-haired courier in a yellow raincoat',
+          clip: `${stack.simulator.url}/clips/mira.mp4`,
+        },
         providers: ['official'],
         defaults: { seconds: 4 },
         scenes: [{ prompt: '@character climbs the lighthouse stairs' }],
       };
-      const started = await fetch(`${gatewayUrl}/series`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ spec }) });
+      const started = await fetch(`${gatewayUrl}/series`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ spec }),
+      });
       expect(started.status).toBe(201);
       const client = new Client({ connection });
       const result = (await client.workflow.getHandle(`series/${name}`).result()) as SeriesResult;
       expect(result.scenes[0]).toMatchObject({ status: 'completed', provider: 'official' });
       const [delivery] = stack.simulator.webhookDeliveries();
-      expect(delivery).toMatchObject({ type: 'video.completed', videoId: result.scenes[0].takes[0].jobId, status: 'delivered', lastResult: 202 });
+      expect(delivery).toMatchObject({
+        type: 'video.completed',
+        videoId: result.scenes[0].takes[0].jobId,
+        status: 'delivered',
+        lastResult: 202,
+      });
       const signals = ((await client.workflow.getHandle(`series/${name}/scene-1`).fetchHistory()).events ?? []).filter(
         (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'jobFinished',
       );

@@ -8,7 +8,16 @@ import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { addScenes, cancelSeries, pauseSeries, raiseBudget, resumeSeries, retryScene, reviewTake, setRouting } from '../client/series/steering';
+import {
+  addScenes,
+  cancelSeries,
+  pauseSeries,
+  raiseBudget,
+  resumeSeries,
+  retryScene,
+  reviewTake,
+  setRouting,
+} from '../client/series/steering';
 import { startSeries } from '../client/series/series-client';
 import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
 import type { SeriesInput } from '../workflows/types';
@@ -26,12 +35,23 @@ describe('record workflow histories', () => {
     await h?.stop();
   });
 
-  const recorded = (label: string) => access(join(DIR, `${label}.series.json`)).then(() => !process.env.RERECORD, () => false);
+  const recorded = (label: string) =>
+    access(join(DIR, `${label}.series.json`)).then(
+      () => !process.env.RERECORD,
+      () => false,
+    );
 
   // The CLI writes the same JSON the Web UI downloads, which historyFromJSON reads back.
   async function save(id: string, file: string) {
     const { stdout } = await promisify(execFile)(process.env.TEMPORAL_CLI_PATH!, [
-      'workflow', 'show', '--workflow-id', id, '--address', temporalAddress(), '--output', 'json',
+      'workflow',
+      'show',
+      '--workflow-id',
+      id,
+      '--address',
+      temporalAddress(),
+      '--output',
+      'json',
     ]);
     await writeFile(join(DIR, file), JSON.stringify({ workflowId: id, history: JSON.parse(stdout) }) + '\n');
   }
@@ -48,7 +68,12 @@ describe('record workflow histories', () => {
   }
 
   /** A series driven by messages while it runs; `scene` names the scene history to keep. */
-  async function recordSteered(label: string, input: SeriesInput, steer: (id: string, until: (check: (v: SeriesStatusView) => boolean) => Promise<void>) => Promise<void>, scene: number) {
+  async function recordSteered(
+    label: string,
+    input: SeriesInput,
+    steer: (id: string, until: (check: (v: SeriesStatusView) => boolean) => Promise<void>) => Promise<void>,
+    scene: number,
+  ) {
     if (await recorded(label)) return;
     h.sim.setScenario({});
     const handle = await startSeries(h.client, input, { taskQueue: h.taskQueue });
@@ -68,31 +93,50 @@ describe('record workflow histories', () => {
 
   test('happy path, relay down (fallback with character signals), rejected scene', async () => {
     await record('happy', () => h.sim.setScenario({}), 3);
-    await record('relay-down', () => h.sim.setScenario({ contracts: { 'relay-v1': { down: { status: 403, afterCalls: 2 } } } }), 4);
+    await record(
+      'relay-down',
+      () => h.sim.setScenario({ contracts: { 'relay-v1': { down: { status: 403, afterCalls: 2 } } } }),
+      4,
+    );
     await record('rejected', () => h.sim.setScenario({ rejectWord: 'FORBIDDEN' }), 2, 1);
   });
 
   test('steering: pause, add scenes, routing, budget pause and raise, review and retake, cancel', async () => {
-    await recordSteered('steered', seriesInput(h.sim.url, { maxParallel: 1, budgetUsd: 0.3 }, 2), async (id, until) => {
-      await pauseSeries(h.client, id, 'look first');
-      await until((v) => v.status === 'paused');
-      await resumeSeries(h.client, id);
-      await addScenes(h.client, id, [{ prompt: '@character waves' }]);
-      await setRouting(h.client, id, 'cost');
-      await until((v) => v.paused?.by === 'budget');
-      await raiseBudget(h.client, id, 1);
-    }, 3);
-    await recordSteered('retake', seriesInput(h.sim.url, { approval: 'required' }, 2), async (id, until) => {
-      await until((v) => v.status === 'awaiting_approval');
-      await reviewTake(h.client, id, { index: 1, take: 1, verdict: 'approve' });
-      await reviewTake(h.client, id, { index: 2, take: 1, verdict: 'reject' });
-      await retryScene(h.client, id, { index: 2, provider: 'official', prompt: '@character again' });
-      await until((v) => v.awaitingReview.length === 1 && v.scenes.find((s) => s.index === 2)!.takes.length === 2);
-      await reviewTake(h.client, id, { index: 2, take: 2, verdict: 'approve' });
-    }, 2);
-    await recordSteered('cancelled', seriesInput(h.sim.url, { maxParallel: 1 }, 3), async (id, until) => {
-      await until((v) => v.running.length === 1);
-      await cancelSeries(h.client, id, 'stop');
-    }, 1);
+    await recordSteered(
+      'steered',
+      seriesInput(h.sim.url, { maxParallel: 1, budgetUsd: 0.3 }, 2),
+      async (id, until) => {
+        await pauseSeries(h.client, id, 'look first');
+        await until((v) => v.status === 'paused');
+        await resumeSeries(h.client, id);
+        await addScenes(h.client, id, [{ prompt: '@character waves' }]);
+        await setRouting(h.client, id, 'cost');
+        await until((v) => v.paused?.by === 'budget');
+        await raiseBudget(h.client, id, 1);
+      },
+      3,
+    );
+    await recordSteered(
+      'retake',
+      seriesInput(h.sim.url, { approval: 'required' }, 2),
+      async (id, until) => {
+        await until((v) => v.status === 'awaiting_approval');
+        await reviewTake(h.client, id, { index: 1, take: 1, verdict: 'approve' });
+        await reviewTake(h.client, id, { index: 2, take: 1, verdict: 'reject' });
+        await retryScene(h.client, id, { index: 2, provider: 'official', prompt: '@character again' });
+        await until((v) => v.awaitingReview.length === 1 && v.scenes.find((s) => s.index === 2)!.takes.length === 2);
+        await reviewTake(h.client, id, { index: 2, take: 2, verdict: 'approve' });
+      },
+      2,
+    );
+    await recordSteered(
+      'cancelled',
+      seriesInput(h.sim.url, { maxParallel: 1 }, 3),
+      async (id, until) => {
+        await until((v) => v.running.length === 1);
+        await cancelSeries(h.client, id, 'stop');
+      },
+      1,
+    );
   });
 });

@@ -31,7 +31,8 @@ function readMeasurements(file) {
       if (!line.trim()) return;
       try {
         const row = JSON.parse(line);
-        if (typeof row.name !== 'string' || !['number', 'string'].includes(typeof row.value)) throw new Error('needs name and value');
+        if (typeof row.name !== 'string' || !['number', 'string'].includes(typeof row.value))
+          throw new Error('needs name and value');
         rows.push(row);
       } catch (err) {
         problems.push(`line ${i + 1}: ${err.message}`);
@@ -47,7 +48,10 @@ function summaryRow(rows, name, label) {
   const found = rows.filter((r) => r.name === name);
   if (found.length === 0) return `| ${label} | not measured | |`;
   const numbers = found.filter((r) => typeof r.value === 'number');
-  const value = numbers.length === found.length ? numbers.reduce((sum, r) => sum + r.value, 0) : found.map((r) => r.value).join(', ');
+  const value =
+    numbers.length === found.length
+      ? numbers.reduce((sum, r) => sum + r.value, 0)
+      : found.map((r) => r.value).join(', ');
   const units = unique(found.map((r) => r.unit));
   const sources = unique(found.map((r) => r.source));
   const detail = found.length > 1 ? `${found.length} records` : '';
@@ -63,7 +67,8 @@ function report(file) {
   const others = rows.filter((r) => !headlineNames.has(r.name));
   if (others.length > 0) {
     out.push('', '## Details', '', '| Measurement | Value | Unit | Test |', '| --- | --- | --- | --- |');
-    for (const r of others) out.push(`| ${cell(r.name)} | ${cell(r.value)} | ${cell(r.unit ?? '')} | ${cell(r.source ?? '')} |`);
+    for (const r of others)
+      out.push(`| ${cell(r.name)} | ${cell(r.value)} | ${cell(r.unit ?? '')} | ${cell(r.source ?? '')} |`);
   }
   if (problems.length > 0) out.push('', `Skipped ${problems.length} unreadable line(s): ${problems.join('; ')}`);
   return out.join('\n');

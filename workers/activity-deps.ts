@@ -9,7 +9,11 @@ import { ALLOW_PRIVATE_URLS_ENV, parseAllowance, UrlPolicyConfigError, type UrlP
 const workerEnvSchema = z.object({
   SORA_SERIES_DATA_DIR: z.string().min(1).default('.data'),
   SORA_SERIES_POLL_MS: z.coerce.number().int().min(50, 'must be at least 50 (ms)').default(1000),
-  SORA_SERIES_MAX_CLIP_BYTES: z.coerce.number().int().positive().default(50 * 1024 * 1024),
+  SORA_SERIES_MAX_CLIP_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(50 * 1024 * 1024),
   // 1: spec URLs (source clips) may name any private or loopback host; a list: only those hosts; unset: none (SSRF guard)
   SORA_SERIES_ALLOW_PRIVATE_URLS: z
     .string()
@@ -18,7 +22,11 @@ const workerEnvSchema = z.object({
       try {
         return parseAllowance(raw);
       } catch (err) {
-        ctx.addIssue({ code: 'custom', message: err instanceof UrlPolicyConfigError ? err.message.replace(`${ALLOW_PRIVATE_URLS_ENV}: `, '') : String(err) });
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            err instanceof UrlPolicyConfigError ? err.message.replace(`${ALLOW_PRIVATE_URLS_ENV}: `, '') : String(err),
+        });
         return z.NEVER;
       }
     }),

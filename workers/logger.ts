@@ -1,5 +1,11 @@
 import pino, { type Logger } from 'pino';
-import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel, type MetricsExporterConfig } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  makeTelemetryFilterString,
+  Runtime,
+  type LogLevel,
+  type MetricsExporterConfig,
+} from '@temporalio/worker';
 
 /**
  * Keys and signatures must never reach logs. Three layers, because an error object can carry
@@ -41,7 +47,8 @@ export const REDACTED_PATHS = [
 const CENSOR = '[redacted]';
 
 /** Field names whose values are credentials or carry them, wherever they sit in a logged error. */
-const SENSITIVE_FIELD = /^(headers|rawHeaders|request|req|config|options|authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|apiKey|secret|client[-_]?secret|password|passwd|access[-_]?token|refresh[-_]?token|bearer)$/i;
+const SENSITIVE_FIELD =
+  /^(headers|rawHeaders|request|req|config|options|authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|apiKey|secret|client[-_]?secret|password|passwd|access[-_]?token|refresh[-_]?token|bearer)$/i;
 
 /** Environment variables that hold credentials, by name. */
 const SECRET_ENV_NAME = /(^|_)(API_?KEYS?|KEYS?|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)($|_)/i;
@@ -65,7 +72,9 @@ export function scrubLine(line: string, secrets: readonly string[] = []): string
       if (out.includes(form)) out = out.split(form).join(CENSOR);
     }
   }
-  return out.replace(/(Bearer|Basic)\s+[^\s"\\,;]+/gi, `$1 ${CENSOR}`).replace(/\bsk-[A-Za-z0-9_*-]{6,}/g, `sk-${CENSOR}`);
+  return out
+    .replace(/(Bearer|Basic)\s+[^\s"\\,;]+/gi, `$1 ${CENSOR}`)
+    .replace(/\bsk-[A-Za-z0-9_*-]{6,}/g, `sk-${CENSOR}`);
 }
 
 /** A copy of `value` without sensitive fields, to a bounded depth (errors may be cyclic). */
@@ -75,7 +84,8 @@ function stripSensitive(value: unknown, depth = 0, seen = new WeakSet<object>())
   seen.add(value);
   if (Array.isArray(value)) return value.map((v) => stripSensitive(v, depth + 1, seen));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SENSITIVE_FIELD.test(k) ? CENSOR : stripSensitive(v, depth + 1, seen);
+  for (const [k, v] of Object.entries(value))
+    out[k] = SENSITIVE_FIELD.test(k) ? CENSOR : stripSensitive(v, depth + 1, seen);
   return out;
 }
 
@@ -85,9 +95,16 @@ export function safeErrorSerializer(err: unknown): unknown {
 }
 
 export function createLogger(
-  options: { level?: string; destination?: pino.DestinationStream; secrets?: readonly string[]; keyEnvs?: readonly string[] } = {},
+  options: {
+    level?: string;
+    destination?: pino.DestinationStream;
+    secrets?: readonly string[];
+    keyEnvs?: readonly string[];
+  } = {},
 ): Logger {
-  const secrets = [...new Set([...(options.secrets ?? []), ...secretValuesFromEnv(process.env, options.keyEnvs)])].sort((a, b) => b.length - a.length);
+  const secrets = [...new Set([...(options.secrets ?? []), ...secretValuesFromEnv(process.env, options.keyEnvs)])].sort(
+    (a, b) => b.length - a.length,
+  );
   return pino(
     {
       name: 'sora-series',
@@ -120,7 +137,10 @@ export function installRuntimeLogger(logger: Logger, metrics?: MetricsExporterCo
   const sdkLogger = logger.child({ component: 'temporal' });
   Runtime.install({
     logger: new DefaultLogger('WARN', ({ level, message, meta }) => sdkLogger[levels[level]](meta ?? {}, message)),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} }, ...(metrics ? { metrics } : {}) },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      ...(metrics ? { metrics } : {}),
+    },
   });
   installed = true;
 }

@@ -19,17 +19,39 @@ import { DEFAULT_METRICS_ADDRESS, installTelemetry } from './telemetry';
 
 export async function runWorkerProcess(): Promise<void> {
   const config = loadProviderConfig(); // read once: the logger blanks its key variables, activities use it
-  const logger = createLogger({ keyEnvs: [...config.providers.map((p) => p.keyEnv), CODEC_KEYS_ENV], secrets: codecKeyMaterial() });
+  const logger = createLogger({
+    keyEnvs: [...config.providers.map((p) => p.keyEnv), CODEC_KEYS_ENV],
+    secrets: codecKeyMaterial(),
+  });
   const telemetry = await installTelemetry(logger, { fallbackAddress: DEFAULT_METRICS_ADDRESS });
   const settings = temporalSettings();
   const deps = activityDepsFromEnv(logger, process.env, config);
   const dataConverter = dataConverterFromEnv(); // payload encryption when SORA_SERIES_CODEC_KEYS is set
   const connection = await NativeConnection.connect(temporalConnectionOptions(settings));
-  const worker = await createSeriesWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, deps, dataConverter });
+  const worker = await createSeriesWorker({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    deps,
+    dataConverter,
+  });
   const client = new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
-  await ensureProviderSlots(client, settings.taskQueue, [...deps.providers.values()].map((p) => p.profile), logger);
+  await ensureProviderSlots(
+    client,
+    settings.taskQueue,
+    [...deps.providers.values()].map((p) => p.profile),
+    logger,
+  );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
-  logger.info({ taskQueue: settings.taskQueue, address: settings.address, providers: [...deps.providers.keys()], metrics: telemetry.metricsUrl ?? 'off' }, 'worker started');
+  logger.info(
+    {
+      taskQueue: settings.taskQueue,
+      address: settings.address,
+      providers: [...deps.providers.keys()],
+      metrics: telemetry.metricsUrl ?? 'off',
+    },
+    'worker started',
+  );
   try {
     await worker.run();
   } finally {

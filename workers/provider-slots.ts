@@ -8,7 +8,12 @@ import type { ProviderProfile } from '../workflows/types';
  * provider config (signal-with-start: started once, its limit updated by every later worker).
  * Series then share one concurrency limit per provider across series and worker processes.
  */
-export async function ensureProviderSlots(client: Client, taskQueue: string, profiles: ProviderProfile[], logger: Logger): Promise<void> {
+export async function ensureProviderSlots(
+  client: Client,
+  taskQueue: string,
+  profiles: ProviderProfile[],
+  logger: Logger,
+): Promise<void> {
   for (const profile of profiles) {
     const limit = { limit: profile.maxConcurrency };
     const workflowId = providerSlotsWorkflowId(taskQueue, profile.name);
@@ -20,6 +25,9 @@ export async function ensureProviderSlots(client: Client, taskQueue: string, pro
       signalArgs: [limit],
       staticSummary: `at most ${profile.maxConcurrency} scenes at once on ${profile.name}, for every series on ${taskQueue}`,
     });
-    logger.info({ provider: profile.name, limit: profile.maxConcurrency, workflowId }, 'provider limit shared across workers');
+    logger.info(
+      { provider: profile.name, limit: profile.maxConcurrency, workflowId },
+      'provider limit shared across workers',
+    );
   }
 }

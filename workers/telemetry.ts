@@ -16,7 +16,9 @@ export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
 /** The variable holds something that is not `host:port` or `off`. */
 export class MetricsSettingsError extends Error {
   constructor(value: string) {
-    super(`${METRICS_ADDRESS_ENV}: "${value}" is not host:port (e.g. ${DEFAULT_METRICS_ADDRESS}; port 0 picks a free one) or "off"`);
+    super(
+      `${METRICS_ADDRESS_ENV}: "${value}" is not host:port (e.g. ${DEFAULT_METRICS_ADDRESS}; port 0 picks a free one) or "off"`,
+    );
     this.name = 'MetricsSettingsError';
   }
 }
@@ -24,7 +26,10 @@ export class MetricsSettingsError extends Error {
 /** The metrics address that was set explicitly could not be served (usually: port taken). */
 export class MetricsBindError extends Error {
   constructor(address: string, cause: unknown) {
-    super(`cannot serve metrics on ${address} (${cause instanceof Error ? cause.message : String(cause)}): set ${METRICS_ADDRESS_ENV} to a free host:port or "off"`, { cause });
+    super(
+      `cannot serve metrics on ${address} (${cause instanceof Error ? cause.message : String(cause)}): set ${METRICS_ADDRESS_ENV} to a free host:port or "off"`,
+      { cause },
+    );
     this.name = 'MetricsBindError';
   }
 }
@@ -77,7 +82,10 @@ export async function installTelemetry(
     installRuntimeLogger(logger, prometheusExporter(address));
   } catch (err) {
     if (explicit) throw new MetricsBindError(address, err);
-    logger.warn({ address, err }, `metrics off: cannot serve them on ${address}; set ${METRICS_ADDRESS_ENV} to a free host:port`);
+    logger.warn(
+      { address, err },
+      `metrics off: cannot serve them on ${address}; set ${METRICS_ADDRESS_ENV} to a free host:port`,
+    );
     installRuntimeLogger(logger);
     return {};
   }

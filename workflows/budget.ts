@@ -13,7 +13,9 @@ export interface Ledger {
 }
 
 export function heldUsd(ledger: Ledger, except?: number): number {
-  return roundUsd(Object.entries(ledger.held).reduce((sum, [index, usd]) => (Number(index) === except ? sum : sum + usd), 0));
+  return roundUsd(
+    Object.entries(ledger.held).reduce((sum, [index, usd]) => (Number(index) === except ? sum : sum + usd), 0),
+  );
 }
 
 /** Whether holding `usd` for scene `index` (replacing what it holds) stays within the budget. */
@@ -24,7 +26,9 @@ export function fits(ledger: Ledger, index: number, usd: number): boolean {
 export function budgetView(ledger: Ledger): BudgetView {
   const reservedUsd = heldUsd(ledger);
   return {
-    ...(ledger.budgetUsd !== undefined ? { budgetUsd: ledger.budgetUsd, remainingUsd: roundUsd(ledger.budgetUsd - ledger.spentUsd - reservedUsd) } : {}),
+    ...(ledger.budgetUsd !== undefined
+      ? { budgetUsd: ledger.budgetUsd, remainingUsd: roundUsd(ledger.budgetUsd - ledger.spentUsd - reservedUsd) }
+      : {}),
     spentUsd: roundUsd(ledger.spentUsd),
     reservedUsd,
   };

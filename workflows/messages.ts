@@ -60,9 +60,14 @@ export const addScenesUpdate = defineUpdate<{ indexes: number[] }, [NewScene[]]>
 /** A finished scene gets a new take (new prompt or provider optional); earlier takes are kept. */
 export const retrySceneUpdate = defineUpdate<{ index: number; queued: true }, [RetryRequest]>('retryScene');
 /** Approve or reject a completed take; with `approval: required` the series completes once every scene has an approved take. */
-export const reviewTakeUpdate = defineUpdate<{ index: number; take: number; verdict: ReviewRequest['verdict'] }, [ReviewRequest]>('reviewTake');
+export const reviewTakeUpdate = defineUpdate<
+  { index: number; take: number; verdict: ReviewRequest['verdict'] },
+  [ReviewRequest]
+>('reviewTake');
 /** Routing policy for scenes not yet started. */
-export const setRoutingUpdate = defineUpdate<{ routing: RoutingPolicy; previous: RoutingPolicy }, [RoutingRequest]>('setRouting');
+export const setRoutingUpdate = defineUpdate<{ routing: RoutingPolicy; previous: RoutingPolicy }, [RoutingRequest]>(
+  'setRouting',
+);
 /** A higher budget; a series paused by its budget goes on when the next submission fits. */
 export const raiseBudgetUpdate = defineUpdate<BudgetView, [BudgetRequest]>('raiseBudget');
 

@@ -21,7 +21,11 @@ export async function buildPassport(spec: CharacterSpec, profiles: ProviderProfi
       passport.sourceClip = await transfers.storeSourceClip({ url: source.url });
       break;
     case 'extract': {
-      const extracted = await upstream.extractCharacter({ provider: source.provider, name: spec.name, taskId: source.taskId });
+      const extracted = await upstream.extractCharacter({
+        provider: source.provider,
+        name: spec.name,
+        taskId: source.taskId,
+      });
       passport.refs[source.provider] = extracted.ref;
       passport.sourceClip = extracted.clip;
       break;

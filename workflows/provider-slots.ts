@@ -1,4 +1,14 @@
-import { allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  log,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { describeFailure } from './failure-info';
 
 /**
@@ -9,7 +19,8 @@ import { describeFailure } from './failure-info';
  */
 
 /** Per task queue: deployments sharing a namespace keep their own limits. */
-export const providerSlotsWorkflowId = (taskQueue: string, provider: string) => `provider-slots/${taskQueue}/${provider}`;
+export const providerSlotsWorkflowId = (taskQueue: string, provider: string) =>
+  `provider-slots/${taskQueue}/${provider}`;
 
 export interface SlotClaim {
   /** The asking series' workflow id: grants are signalled there. */
@@ -41,7 +52,10 @@ export const slotsQuery = defineQuery<SlotsView>('slots');
 /** Grants per run before continuing as new (each grant is a handful of events). */
 const GRANTS_PER_RUN = 1000;
 
-export async function providerSlotsWorkflow(input: { provider: string; limit: number }, carried?: Omit<SlotsView, 'provider'>): Promise<void> {
+export async function providerSlotsWorkflow(
+  input: { provider: string; limit: number },
+  carried?: Omit<SlotsView, 'provider'>,
+): Promise<void> {
   const state: Omit<SlotsView, 'provider'> = carried ?? { limit: input.limit, held: [], waiting: [], granted: 0 };
   const same = (a: SlotClaim, b: SlotClaim) => a.holder === b.holder && a.key === b.key;
   let grantedThisRun = 0;
@@ -66,16 +80,28 @@ export async function providerSlotsWorkflow(input: { provider: string; limit: nu
 
   async function grant(claim: SlotClaim): Promise<void> {
     try {
-      await getExternalWorkflowHandle(claim.holder).signal(slotGrantedSignal, { provider: input.provider, key: claim.key });
+      await getExternalWorkflowHandle(claim.holder).signal(slotGrantedSignal, {
+        provider: input.provider,
+        key: claim.key,
+      });
     } catch (err) {
       // The holder is gone (terminated, finished): its slot is free again.
-      log.warn('slot holder gone: slot freed', { holder: claim.holder, key: claim.key, error: describeFailure(err).message });
+      log.warn('slot holder gone: slot freed', {
+        holder: claim.holder,
+        key: claim.key,
+        error: describeFailure(err).message,
+      });
       state.held = state.held.filter((h) => !same(h, claim));
     }
   }
 
   for (;;) {
-    await condition(() => (state.waiting.length > 0 && state.held.length < state.limit) || grantedThisRun >= GRANTS_PER_RUN || workflowInfo().continueAsNewSuggested);
+    await condition(
+      () =>
+        (state.waiting.length > 0 && state.held.length < state.limit) ||
+        grantedThisRun >= GRANTS_PER_RUN ||
+        workflowInfo().continueAsNewSuggested,
+    );
     if (grantedThisRun >= GRANTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof providerSlotsWorkflow>(input, state);

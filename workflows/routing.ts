@@ -56,7 +56,10 @@ export function routeScene({ policy, scene, profiles, health, passport }: Routin
 
   switch (policy) {
     case 'character':
-      by((p) => -keepsCharacter(p), (p) => -isRelay(p));
+      by(
+        (p) => -keepsCharacter(p),
+        (p) => -isRelay(p),
+      );
       break;
     case 'cost':
       by(price);

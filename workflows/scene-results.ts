@@ -16,7 +16,12 @@ export function chosenTake(takes: TakeRecord[]): TakeRecord | undefined {
 export function mergeRetake(previous: SceneResult, retake: SceneResult): SceneResult {
   const takes = [...previous.takes, ...retake.takes];
   const merged: SceneResult = { ...retake, takes, costUsd: roundUsd(previous.costUsd + retake.costUsd) };
-  return withChosenTake(merged, retake.status === 'completed' ? undefined : `latest take: ${retake.status}${retake.reason ? ` (${retake.reason})` : ''}`);
+  return withChosenTake(
+    merged,
+    retake.status === 'completed'
+      ? undefined
+      : `latest take: ${retake.status}${retake.reason ? ` (${retake.reason})` : ''}`,
+  );
 }
 
 /** Points the scene's delivered fields at its chosen take (after a retake or a review). */
@@ -36,5 +41,8 @@ export function withChosenTake(scene: SceneResult, note?: string): SceneResult {
 
 /** With approval required: a completed scene without an approved take waits for a review or a retake. */
 export function awaitsReview(scene: SceneResult): boolean {
-  return scene.status === 'completed' && !scene.takes.some((t) => t.outcome === 'completed' && t.review?.verdict === 'approve');
+  return (
+    scene.status === 'completed' &&
+    !scene.takes.some((t) => t.outcome === 'completed' && t.review?.verdict === 'approve')
+  );
 }

@@ -28,7 +28,8 @@ export function promptProblems(text: string): string[] {
   for (const match of text.matchAll(MENTION)) {
     const handle = match[2].replace(/[.-]+$/, '');
     if (handle === CHARACTER_HANDLE) continue;
-    if (handle.toLowerCase().startsWith(CHARACTER_HANDLE)) problems.push(`writes @${handle}: the character token is exactly @character (lowercase)`);
+    if (handle.toLowerCase().startsWith(CHARACTER_HANDLE))
+      problems.push(`writes @${handle}: the character token is exactly @character (lowercase)`);
     else others.add(`@${handle}`);
   }
   if (others.size) {
@@ -48,15 +49,23 @@ export interface SceneContext {
 }
 
 /** The scene with the series' defaults filled in, or the problems (`field: problem; fix`). */
-export function resolveNewScene(scene: NewScene, index: number, ctx: SceneContext): { scene: SceneSpec } | { problems: string[] } {
+export function resolveNewScene(
+  scene: NewScene,
+  index: number,
+  ctx: SceneContext,
+): { scene: SceneSpec } | { problems: string[] } {
   const problems: string[] = [];
   const known = ['prompt', 'seconds', 'size', 'model', 'provider'];
-  if (typeof scene !== 'object' || scene === null) return { problems: ['must be an object with a prompt, e.g. {"prompt": "@character waves"}'] };
-  for (const key of Object.keys(scene)) if (!known.includes(key)) problems.push(`${key}: unknown field; a scene has ${known.join(', ')}`);
+  if (typeof scene !== 'object' || scene === null)
+    return { problems: ['must be an object with a prompt, e.g. {"prompt": "@character waves"}'] };
+  for (const key of Object.keys(scene))
+    if (!known.includes(key)) problems.push(`${key}: unknown field; a scene has ${known.join(', ')}`);
   const prompt = typeof scene.prompt === 'string' ? scene.prompt.trim() : '';
-  if (typeof scene.prompt !== 'string') problems.push('prompt: must be a string describing what happens (write @character where the character appears)');
+  if (typeof scene.prompt !== 'string')
+    problems.push('prompt: must be a string describing what happens (write @character where the character appears)');
   else if (!prompt) problems.push('prompt: must not be empty; describe what happens in the scene');
-  else if (prompt.length > MAX_PROMPT_CHARS) problems.push(`prompt: must be at most ${MAX_PROMPT_CHARS} characters; split the scene or shorten the prompt`);
+  else if (prompt.length > MAX_PROMPT_CHARS)
+    problems.push(`prompt: must be at most ${MAX_PROMPT_CHARS} characters; split the scene or shorten the prompt`);
   else problems.push(...promptProblems(prompt).map((p) => `prompt: ${p}`));
 
   const seconds = scene.seconds ?? ctx.defaults.seconds;
@@ -64,28 +73,51 @@ export function resolveNewScene(scene: NewScene, index: number, ctx: SceneContex
     problems.push(`seconds: must be a whole number from 1 to ${MAX_SECONDS}, got ${JSON.stringify(scene.seconds)}`);
   }
   const size = scene.size ?? ctx.defaults.size;
-  if (!(SIZES as readonly string[]).includes(size)) problems.push(`size: must be one of ${SIZES.join(', ')}, got ${JSON.stringify(scene.size)}`);
-  if (scene.model !== undefined && (typeof scene.model !== 'string' || !scene.model)) problems.push('model: must be a non-empty string, or left out');
+  if (!(SIZES as readonly string[]).includes(size))
+    problems.push(`size: must be one of ${SIZES.join(', ')}, got ${JSON.stringify(scene.size)}`);
+  if (scene.model !== undefined && (typeof scene.model !== 'string' || !scene.model))
+    problems.push('model: must be a non-empty string, or left out');
 
   const allowed = (ctx.profiles ?? []).filter((p) => ctx.providers.includes(p.name));
   if (scene.provider !== undefined && !ctx.providers.includes(scene.provider)) {
-    problems.push(`provider: "${scene.provider}" is not one of the series' providers [${ctx.providers.join(', ')}]; pick one of them or leave it out`);
+    problems.push(
+      `provider: "${scene.provider}" is not one of the series' providers [${ctx.providers.join(', ')}]; pick one of them or leave it out`,
+    );
   } else if (ctx.profiles && !problems.some((p) => p.startsWith('size:'))) {
     const candidates = scene.provider ? allowed.filter((p) => p.name === scene.provider) : allowed;
     if (!candidates.some((p) => p.sizes.includes(size))) {
       const able = allowed.filter((p) => p.sizes.includes(size)).map((p) => p.name);
-      problems.push(`size: ${size} is not rendered by ${scene.provider ?? `any of [${ctx.providers.join(', ')}]`}; ${able.length ? `use provider ${able.join(' or ')}` : `use one of ${[...new Set(allowed.flatMap((p) => p.sizes))].join(', ')}`}`);
+      problems.push(
+        `size: ${size} is not rendered by ${scene.provider ?? `any of [${ctx.providers.join(', ')}]`}; ${able.length ? `use provider ${able.join(' or ')}` : `use one of ${[...new Set(allowed.flatMap((p) => p.sizes))].join(', ')}`}`,
+      );
     }
   }
   if (problems.length) return { problems };
   const model = scene.model ?? ctx.defaults.model;
-  return { scene: { index, prompt, seconds, size, ...(model ? { model } : {}), ...(scene.provider ? { provider: scene.provider } : {}) } };
+  return {
+    scene: {
+      index,
+      prompt,
+      seconds,
+      size,
+      ...(model ? { model } : {}),
+      ...(scene.provider ? { provider: scene.provider } : {}),
+    },
+  };
 }
 
 /** Resolves a batch; any problem refuses the whole batch, named by its position (`scenes[2].prompt: ...`). */
-export function resolveNewScenes(scenes: NewScene[], firstIndex: number, ctx: SceneContext): { scenes: SceneSpec[] } | { problems: string[] } {
-  if (!Array.isArray(scenes) || scenes.length === 0) return { problems: ['scenes: give a non-empty list of scenes, e.g. [{"prompt": "@character waves"}]'] };
-  if (scenes.length > MAX_SCENES_PER_MESSAGE) return { problems: [`scenes: at most ${MAX_SCENES_PER_MESSAGE} per message, got ${scenes.length}; send several messages`] };
+export function resolveNewScenes(
+  scenes: NewScene[],
+  firstIndex: number,
+  ctx: SceneContext,
+): { scenes: SceneSpec[] } | { problems: string[] } {
+  if (!Array.isArray(scenes) || scenes.length === 0)
+    return { problems: ['scenes: give a non-empty list of scenes, e.g. [{"prompt": "@character waves"}]'] };
+  if (scenes.length > MAX_SCENES_PER_MESSAGE)
+    return {
+      problems: [`scenes: at most ${MAX_SCENES_PER_MESSAGE} per message, got ${scenes.length}; send several messages`],
+    };
   const resolved: SceneSpec[] = [];
   const problems: string[] = [];
   scenes.forEach((scene, i) => {

@@ -1,4 +1,12 @@
-import { CancellationScope, condition, getExternalWorkflowHandle, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { upstream, transfers, waiting } from './activities';
 import { describeFailure } from './failure-info';
 import {
@@ -46,7 +54,11 @@ export interface SceneInput {
  */
 export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   const { scene } = input;
-  const passport: CharacterPassport = { ...input.passport, refs: { ...input.passport.refs }, refused: { ...input.passport.refused } };
+  const passport: CharacterPassport = {
+    ...input.passport,
+    refs: { ...input.passport.refs },
+    refused: { ...input.passport.refused },
+  };
   const takes: TakeRecord[] = [];
   const providersDown: string[] = [];
   const answers: Record<string, CharacterAnswer> = {};
@@ -71,7 +83,14 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
 
   const spent = () => roundUsd(takes.reduce((sum, t) => sum + t.costUsd, 0));
   const result = (status: SceneResult['status'], extra: Partial<SceneResult> = {}): SceneResult => {
-    const ended: SceneResult = { index: scene.index, status, costUsd: spent(), takes, ...(providersDown.length ? { providersDown } : {}), ...extra };
+    const ended: SceneResult = {
+      index: scene.index,
+      status,
+      costUsd: spent(),
+      takes,
+      ...(providersDown.length ? { providersDown } : {}),
+      ...extra,
+    };
     takes.forEach(recordTake); // outcomes and costs are final only now
     recordSceneEnd(ended);
     return ended;
@@ -103,8 +122,13 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       return;
     }
     const polling = new CancellationScope();
-    const polled = polling.run(() => awaitJob.executeWithOptions({ summary: `await ${jobId} on ${provider}` }, [{ provider, jobId, take: view.take }]));
-    const first = await Promise.race([polled.then(() => 'polled' as const), condition(() => jobId in notices).then(() => 'notice' as const)]);
+    const polled = polling.run(() =>
+      awaitJob.executeWithOptions({ summary: `await ${jobId} on ${provider}` }, [{ provider, jobId, take: view.take }]),
+    );
+    const first = await Promise.race([
+      polled.then(() => 'polled' as const),
+      condition(() => jobId in notices).then(() => 'notice' as const),
+    ]);
     if (first === 'polled') return;
     polling.cancel();
     polled.catch(() => undefined); // the cancelled poll's failure is expected
@@ -141,15 +165,17 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       view.jobId = undefined;
       let submitted;
       try {
-        submitted = await upstream.submitTake.executeWithOptions({ summary: `take ${take.take} on ${provider}` }, [{
-          provider,
-          prompt: renderPrompt(scene.prompt, passport, provider),
-          seconds: scene.seconds,
-          size: scene.size,
-          model: scene.model,
-          characterId: ref?.id,
-          idempotencyKey: `${workflowInfo().workflowId}/take-${take.take}`,
-        }]);
+        submitted = await upstream.submitTake.executeWithOptions({ summary: `take ${take.take} on ${provider}` }, [
+          {
+            provider,
+            prompt: renderPrompt(scene.prompt, passport, provider),
+            seconds: scene.seconds,
+            size: scene.size,
+            model: scene.model,
+            characterId: ref?.id,
+            idempotencyKey: `${workflowInfo().workflowId}/take-${take.take}`,
+          },
+        ]);
       } catch (err) {
         const failure = describeFailure(err);
         take.reason = failure.message;
@@ -163,7 +189,8 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       }
       take.jobId = view.jobId = submitted.jobId;
       // The webhook gateway finds the waiting scene by its job ids.
-      if (steering) upsertSearchAttributes([{ key: SceneJobIds, value: takes.flatMap((t) => (t.jobId ? [t.jobId] : [])) }]);
+      if (steering)
+        upsertSearchAttributes([{ key: SceneJobIds, value: takes.flatMap((t) => (t.jobId ? [t.jobId] : [])) }]);
 
       view.phase = 'generating';
       try {
@@ -191,7 +218,10 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       take.costUsd = submitted.costUsd; // generated, so paid for, whether or not we keep it
       let asset;
       try {
-        asset = await transfers.storeAsset.executeWithOptions({ summary: `store ${submitted.jobId} from ${provider}` }, [{ provider, jobId: submitted.jobId, take: take.take }]);
+        asset = await transfers.storeAsset.executeWithOptions(
+          { summary: `store ${submitted.jobId} from ${provider}` },
+          [{ provider, jobId: submitted.jobId, take: take.take }],
+        );
       } catch (err) {
         // Content gone (expired past every fresh URL the provider gives): regenerate as a new take.
         if (!patched('store-failure-new-take')) throw err;

@@ -47,8 +47,25 @@ import { providerSlotsWorkflowId, slotAskSignal, slotGrantedSignal, slotReleaseS
 import { sceneWorkflow } from './scene';
 import { awaitsReview, mergeRetake, withChosenTake } from './scene-results';
 import { MAX_PROMPT_CHARS, promptProblems, resolveNewScene, resolveNewScenes, type SceneContext } from './scene-rules';
-import { ProvidersUsed, SceneIndex, ScenesDone, ScenesTotal, SeriesCostUsd, SeriesId, SeriesStatusKey } from './search-attributes';
-import type { CharacterPassport, ProviderProfile, RoutingPolicy, SceneResult, SceneSpec, SeriesInput, SeriesResult, SeriesStatus } from './types';
+import {
+  ProvidersUsed,
+  SceneIndex,
+  ScenesDone,
+  ScenesTotal,
+  SeriesCostUsd,
+  SeriesId,
+  SeriesStatusKey,
+} from './search-attributes';
+import type {
+  CharacterPassport,
+  ProviderProfile,
+  RoutingPolicy,
+  SceneResult,
+  SceneSpec,
+  SeriesInput,
+  SeriesResult,
+  SeriesStatus,
+} from './types';
 
 /** What a run hands to the next one on continue-as-new: plain objects and arrays only. */
 export interface SeriesState {
@@ -130,10 +147,15 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   const openCircuit = (provider: string, reason: string) => {
     const reopened = provider in state.circuits;
     state.circuits[provider] = { since: Date.now(), reason };
-    log.warn(reopened ? 'provider still unavailable: circuit reopened' : 'provider unavailable: circuit opened', { provider, reason });
+    log.warn(reopened ? 'provider still unavailable: circuit reopened' : 'provider unavailable: circuit opened', {
+      provider,
+      reason,
+    });
   };
   // Before the cooldown existed a down provider stayed down for the series; keep that on replay.
-  const cooldownMs = patched('circuit-cooldown') ? (input.circuitCooldownSeconds ?? DEFAULT_CIRCUIT_COOLDOWN_SECONDS) * 1000 : Infinity;
+  const cooldownMs = patched('circuit-cooldown')
+    ? (input.circuitCooldownSeconds ?? DEFAULT_CIRCUIT_COOLDOWN_SECONDS) * 1000
+    : Infinity;
   const health = () => healthAt(state.circuits, Date.now(), cooldownMs);
   const route = (scene: SceneSpec) =>
     routeScene({ policy: series.routing, scene, profiles: state.profiles, health: health(), passport: state.passport });
@@ -157,7 +179,8 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   };
   let budgetPausedSince = 0;
   const liveStatus = (): SeriesStatus =>
-    ended ?? (pause() ? 'paused' : running.size === 0 && !hasWork() && needsReview().length ? 'awaiting_approval' : 'running');
+    ended ??
+    (pause() ? 'paused' : running.size === 0 && !hasWork() && needsReview().length ? 'awaiting_approval' : 'running');
   let published: SeriesStatus = 'running';
   const publishStatus = () => {
     const now = liveStatus();
@@ -176,7 +199,8 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   const budgetWaitOver = (what: string) => {
     if (!(what in budgetWaits)) return;
     delete budgetWaits[what];
-    if (!Object.keys(budgetWaits).length) log.info('budget allows submissions again: series resumed', { ...budgetView(ledger) });
+    if (!Object.keys(budgetWaits).length)
+      log.info('budget allows submissions again: series resumed', { ...budgetView(ledger) });
     publishStatus();
   };
 
@@ -197,7 +221,11 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       costUsd: costUsd(),
       providerHealth: health(),
       circuits: state.circuits,
-      character: { name: state.passport.name, providers: Object.keys(state.passport.refs), refused: state.passport.refused },
+      character: {
+        name: state.passport.name,
+        providers: Object.keys(state.passport.refs),
+        refused: state.passport.refused,
+      },
       scenes: state.results,
       refusedScenes: state.refusedScenes ?? [],
       manifestPath: written.manifestPath,
@@ -220,7 +248,8 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
 
   // ---- steering messages ----
   const refuseIfEnded = (what: string) => {
-    if (state.cancelled) throw new Error(`${what}: the series is cancelled (${state.cancelled.reason}); start a new series instead`);
+    if (state.cancelled)
+      throw new Error(`${what}: the series is cancelled (${state.cancelled.reason}); start a new series instead`);
   };
   setHandler(pauseSignal, (request) => {
     state.paused = { by: 'user', reason: request?.reason ?? 'paused by request', since: Date.now() };
@@ -249,7 +278,12 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     async (scenes) => {
       await condition(() => prepared);
       const resolved = resolveNewScenes(scenes, series.scenes.length + 1, sceneCtx());
-      if ('problems' in resolved) throw ApplicationFailure.create({ type: 'InvalidScenes', message: resolved.problems.join('; '), nonRetryable: true });
+      if ('problems' in resolved)
+        throw ApplicationFailure.create({
+          type: 'InvalidScenes',
+          message: resolved.problems.join('; '),
+          nonRetryable: true,
+        });
       return { indexes: appendResolved(resolved.scenes) };
     },
     {
@@ -268,7 +302,10 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       if ('scene' in one && !state.cancelled) appendResolved([one.scene]);
       else {
         const problem = 'problems' in one ? one.problems.join('; ') : 'the series is cancelled';
-        state.refusedScenes!.push({ prompt: String((scene as { prompt?: unknown })?.prompt ?? '').slice(0, 200), problem });
+        state.refusedScenes!.push({
+          prompt: String((scene as { prompt?: unknown })?.prompt ?? '').slice(0, 200),
+          problem,
+        });
         log.warn('appended scene refused', { problem });
       }
     }
@@ -278,15 +315,30 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     const scene = series.scenes.find((s) => s.index === request?.index);
     if (!scene) throw new Error(`index: no scene ${request?.index}; scenes are 1..${series.scenes.length}`);
     if (running.has(scene.index) || !resultOf(scene.index) || state.retries!.some((r) => r.index === scene.index)) {
-      throw new Error(`index: scene ${scene.index} has not finished (running or queued); retry it once it has a result`);
+      throw new Error(
+        `index: scene ${scene.index} has not finished (running or queued); retry it once it has a result`,
+      );
     }
     if (request.prompt !== undefined) {
       const prompt = typeof request.prompt === 'string' ? request.prompt.trim() : '';
-      const problems = !prompt ? ['must not be empty'] : prompt.length > MAX_PROMPT_CHARS ? [`must be at most ${MAX_PROMPT_CHARS} characters`] : promptProblems(prompt);
+      const problems = !prompt
+        ? ['must not be empty']
+        : prompt.length > MAX_PROMPT_CHARS
+          ? [`must be at most ${MAX_PROMPT_CHARS} characters`]
+          : promptProblems(prompt);
       if (problems.length) throw new Error(`prompt: ${problems.join('; ')}`);
     }
     if (request.provider !== undefined) {
-      const resolved = resolveNewScene({ prompt: request.prompt ?? scene.prompt, seconds: scene.seconds, size: scene.size, provider: request.provider }, scene.index, sceneCtx());
+      const resolved = resolveNewScene(
+        {
+          prompt: request.prompt ?? scene.prompt,
+          seconds: scene.seconds,
+          size: scene.size,
+          provider: request.provider,
+        },
+        scene.index,
+        sceneCtx(),
+      );
       if ('problems' in resolved) throw new Error(resolved.problems.join('; '));
     }
   };
@@ -304,7 +356,10 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     reviewTakeUpdate,
     ({ index, take, verdict, note }) => {
       const scene = resultOf(index)!;
-      const reviewed = { ...scene, takes: scene.takes.map((t) => (t.take === take ? { ...t, review: { verdict, ...(note ? { note } : {}) } } : t)) };
+      const reviewed = {
+        ...scene,
+        takes: scene.takes.map((t) => (t.take === take ? { ...t, review: { verdict, ...(note ? { note } : {}) } } : t)),
+      };
       state.results[state.results.indexOf(scene)] = withChosenTake(reviewed);
       log.info('take reviewed', { index, take, verdict });
       publishStatus();
@@ -312,13 +367,22 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     },
     {
       validator: (request) => {
-        if (request?.verdict !== 'approve' && request?.verdict !== 'reject') throw new Error('verdict: must be "approve" or "reject"');
+        if (request?.verdict !== 'approve' && request?.verdict !== 'reject')
+          throw new Error('verdict: must be "approve" or "reject"');
         const scene = resultOf(request.index);
-        if (!scene) throw new Error(`index: scene ${request.index} has no finished take yet; review it once it has one`);
+        if (!scene)
+          throw new Error(`index: scene ${request.index} has no finished take yet; review it once it has one`);
         const take = scene.takes.find((t) => t.take === request.take);
-        if (!take) throw new Error(`take: scene ${request.index} has takes ${scene.takes.map((t) => t.take).join(', ')}; name one of them`);
-        if (take.outcome !== 'completed' || !take.assetPath) throw new Error(`take: take ${request.take} of scene ${request.index} ended ${take.outcome}; only completed takes can be reviewed`);
-        if (request.note !== undefined && (typeof request.note !== 'string' || request.note.length > 1000)) throw new Error('note: must be text of at most 1000 characters');
+        if (!take)
+          throw new Error(
+            `take: scene ${request.index} has takes ${scene.takes.map((t) => t.take).join(', ')}; name one of them`,
+          );
+        if (take.outcome !== 'completed' || !take.assetPath)
+          throw new Error(
+            `take: take ${request.take} of scene ${request.index} ended ${take.outcome}; only completed takes can be reviewed`,
+          );
+        if (request.note !== undefined && (typeof request.note !== 'string' || request.note.length > 1000))
+          throw new Error('note: must be text of at most 1000 characters');
       },
     },
   );
@@ -332,7 +396,10 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     },
     {
       validator: (request) => {
-        if (!ROUTING_POLICIES.includes(request?.routing)) throw new Error(`routing: must be one of ${ROUTING_POLICIES.join(', ')}, got ${JSON.stringify(request?.routing)}`);
+        if (!ROUTING_POLICIES.includes(request?.routing))
+          throw new Error(
+            `routing: must be one of ${ROUTING_POLICIES.join(', ')}, got ${JSON.stringify(request?.routing)}`,
+          );
       },
     },
   );
@@ -347,9 +414,12 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       validator: (request) => {
         refuseIfEnded('raiseBudget');
         const usd = request?.budgetUsd;
-        if (typeof usd !== 'number' || !Number.isFinite(usd) || usd <= 0) throw new Error(`budgetUsd: must be a number of USD above 0, got ${JSON.stringify(usd)}`);
+        if (typeof usd !== 'number' || !Number.isFinite(usd) || usd <= 0)
+          throw new Error(`budgetUsd: must be a number of USD above 0, got ${JSON.stringify(usd)}`);
         if (ledger.budgetUsd !== undefined && usd <= ledger.budgetUsd) {
-          throw new Error(`budgetUsd: must be more than the current budget $${ledger.budgetUsd}; a budget is only raised (cancel to stop spending)`);
+          throw new Error(
+            `budgetUsd: must be more than the current budget $${ledger.budgetUsd}; a budget is only raised (cancel to stop spending)`,
+          );
         }
       },
     },
@@ -367,7 +437,9 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       await condition(grantable);
       asks.shift();
       budgetWaitOver(what);
-      const answer: TakeBudgetAnswer = state.cancelled ? { granted: false, reason: `series cancelled: ${state.cancelled.reason}` } : { granted: true };
+      const answer: TakeBudgetAnswer = state.cancelled
+        ? { granted: false, reason: `series cancelled: ${state.cancelled.reason}` }
+        : { granted: true };
       if (answer.granted) ledger.held[ask.index] = ask.commitUsd;
       await tell(ask.sceneWorkflowId, takeBudgetAnswerSignal, answer);
     }
@@ -403,7 +475,14 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
     const retake = state.retries![0];
     if (retake) {
       const scene = series.scenes.find((s) => s.index === retake.index)!;
-      return { scene: { ...scene, ...(retake.prompt ? { prompt: retake.prompt.trim() } : {}), ...(retake.provider ? { provider: retake.provider } : {}) }, retake };
+      return {
+        scene: {
+          ...scene,
+          ...(retake.prompt ? { prompt: retake.prompt.trim() } : {}),
+          ...(retake.provider ? { provider: retake.provider } : {}),
+        },
+        retake,
+      };
     }
     const scene = series.scenes[state.next];
     return scene ? { scene } : undefined;
@@ -436,8 +515,9 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       }
       // Scenes run outside the series' cancellation scope: a cancelled series lets running jobs finish.
       result = await executeChild(sceneWorkflow, {
-          workflowId: `${selfId}/scene-${scene.index}`,
-          args: [{
+        workflowId: `${selfId}/scene-${scene.index}`,
+        args: [
+          {
             seriesWorkflowId: selfId,
             scene,
             chain,
@@ -446,19 +526,21 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
             prices,
             grantedUsd: heldUsd,
             firstTake: (previous?.takes.length ?? 0) + 1,
-          }],
-          typedSearchAttributes: [
-            { key: SeriesId, value: selfId },
-            { key: SceneIndex, value: scene.index },
-          ],
-          staticSummary: `${series.name} scene ${scene.index}${retake ? ' (retake)' : ''}: ${chain.join(' > ') || 'no provider'}`,
-        });
+          },
+        ],
+        typedSearchAttributes: [
+          { key: SeriesId, value: selfId },
+          { key: SceneIndex, value: scene.index },
+        ],
+        staticSummary: `${series.name} scene ${scene.index}${retake ? ' (retake)' : ''}: ${chain.join(' > ') || 'no provider'}`,
+      });
     } catch (err) {
       // A child that fails must still report back, or the window would wait forever.
       result = { index: scene.index, status: 'failed', costUsd: 0, takes: [], reason: describeFailure(err).message };
     }
     if (slot === 'granted') await releaseSlot(chain[0], `scene-${scene.index}`);
-    for (const provider of result.providersDown ?? []) openCircuit(provider, `scene ${scene.index}: ${lastReasonOn(result, provider)}`);
+    for (const provider of result.providersDown ?? [])
+      openCircuit(provider, `scene ${scene.index}: ${lastReasonOn(result, provider)}`);
     const { providersDown: _down, ...settled } = result;
     if (previous) state.results[state.results.indexOf(previous)] = mergeRetake(previous, settled);
     else state.results.push(settled);
@@ -505,7 +587,12 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       if (!fits(ledger, work.scene.index, headPrice(work))) {
         const what = `scene ${work.scene.index}`;
         waitForBudget(what, headPrice(work));
-        await condition(() => !!state.cancelled || fits(ledger, work.scene.index, headPrice(work)) || peekWork()?.scene.index !== work.scene.index);
+        await condition(
+          () =>
+            !!state.cancelled ||
+            fits(ledger, work.scene.index, headPrice(work)) ||
+            peekWork()?.scene.index !== work.scene.index,
+        );
         budgetWaitOver(what);
         continue; // re-check everything: cancelled, paused, window, or other work first
       }
@@ -537,7 +624,10 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       name: series.name,
       status: ended,
       costUsd: costUsd(),
-      character: { ...character, ...(sourceClip ? { sourceClip: { url: sourceClip.url, sha256: sourceClip.sha256 } } : {}) },
+      character: {
+        ...character,
+        ...(sourceClip ? { sourceClip: { url: sourceClip.url, sha256: sourceClip.sha256 } } : {}),
+      },
       scenes: ordered,
       ...(state.cancelled ? { cancelled: state.cancelled } : {}),
     };
@@ -554,7 +644,11 @@ async function tell<Arg>(workflowId: string, signal: SignalDefinition<[Arg]>, ar
   try {
     await getExternalWorkflowHandle(workflowId).signal(signal, arg);
   } catch (err) {
-    log.warn('signal not delivered: its receiver has ended', { to: workflowId, signal: signal.name, error: describeFailure(err).message });
+    log.warn('signal not delivered: its receiver has ended', {
+      to: workflowId,
+      signal: signal.name,
+      error: describeFailure(err).message,
+    });
   }
 }
 

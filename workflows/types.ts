@@ -30,8 +30,7 @@ export interface ProviderProfile {
 }
 
 export type PriceRule =
-  | { per: 'video'; usd: number }
-  | { per: 'second'; usdBySize: Record<string, number>; defaultUsd: number };
+  { per: 'video'; usd: number } | { per: 'second'; usdBySize: Record<string, number>; defaultUsd: number };
 
 /** How the series gets its character. */
 export type CharacterSource =
@@ -138,7 +137,8 @@ export interface SceneResult {
 }
 
 /** `paused`: by a person or the budget; `awaiting_approval`: every scene ran, reviews pending. */
-export type SeriesStatus = 'running' | 'paused' | 'awaiting_approval' | 'completed' | 'completed_with_rejections' | 'cancelled' | 'failed';
+export type SeriesStatus =
+  'running' | 'paused' | 'awaiting_approval' | 'completed' | 'completed_with_rejections' | 'cancelled' | 'failed';
 
 export interface SeriesResult {
   name: string;

@@ -25,15 +25,27 @@ const envVarName = z
   .string({ error: 'must name the environment variable that holds the key, e.g. "RELAY_API_KEY"' })
   .superRefine((value, ctx) => {
     if (looksLikeSecret(value)) {
-      ctx.addIssue({ code: 'custom', message: 'holds what looks like a key: put the key in an environment variable and write its NAME here' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'holds what looks like a key: put the key in an environment variable and write its NAME here',
+      });
     } else if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
-      ctx.addIssue({ code: 'custom', message: 'must be an environment variable name (letters, digits, underscores), e.g. "RELAY_API_KEY"' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be an environment variable name (letters, digits, underscores), e.g. "RELAY_API_KEY"',
+      });
     }
   });
 
-const usd = z.number({ error: 'must be a number of USD' }).nonnegative({ error: 'must be a non-negative number of USD' });
+const usd = z
+  .number({ error: 'must be a number of USD' })
+  .nonnegative({ error: 'must be a non-negative number of USD' });
 
-const positiveInt = (what: string) => z.number({ error: `must be a ${what}` }).int({ error: `must be a ${what}` }).positive({ error: `must be a ${what}` });
+const positiveInt = (what: string) =>
+  z
+    .number({ error: `must be a ${what}` })
+    .int({ error: `must be a ${what}` })
+    .positive({ error: `must be a ${what}` });
 
 const priceSchema = z.union(
   [
@@ -60,7 +72,10 @@ const providerSchema = z.strictObject(
     maxConcurrency: positiveInt('positive integer').optional(),
     timeoutMs: positiveInt('positive integer of milliseconds').optional(),
     price: priceSchema.optional(),
-    seconds: z.array(positiveInt('positive integer of seconds')).min(1, { error: 'must list at least one duration' }).optional(),
+    seconds: z
+      .array(positiveInt('positive integer of seconds'))
+      .min(1, { error: 'must list at least one duration' })
+      .optional(),
     sizes: z
       .array(z.string().regex(/^\d+x\d+$/, { error: 'must be WIDTHxHEIGHT, e.g. "720x1280"' }))
       .min(1, { error: 'must list at least one size' })
@@ -72,15 +87,26 @@ const providerSchema = z.strictObject(
 
 const configSchema = z
   .strictObject({
-    providers: z.array(providerSchema, { error: 'must be a list of providers' }).min(1, { error: 'must list at least one provider' }),
+    providers: z
+      .array(providerSchema, { error: 'must be a list of providers' })
+      .min(1, { error: 'must list at least one provider' }),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     config.providers.forEach((p, i) => {
-      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['providers', i, 'name'], message: `duplicate name "${p.name}": names must be unique` });
+      if (seen.has(p.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'name'],
+          message: `duplicate name "${p.name}": names must be unique`,
+        });
       seen.add(p.name);
       if (p.contract === 'official' && !p.price && !officialPriceFor(p.model ?? DEFAULT_OFFICIAL_MODEL)) {
-        ctx.addIssue({ code: 'custom', path: ['providers', i, 'price'], message: `no known price for model "${p.model}": set price.perSecondUsd` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'price'],
+          message: `no known price for model "${p.model}": set price.perSecondUsd`,
+        });
       }
     });
   });
@@ -142,10 +168,21 @@ export function loadProviderConfig(env: NodeJS.ProcessEnv = process.env): Provid
   if (file) return parseProviderConfig(readConfigFile(file), file);
   if (env.SORA_SIMULATOR_URL) return defaultProviderConfig(env.SORA_SIMULATOR_URL);
   const providers: ProviderConfigInput['providers'] = [
-    { name: 'official', contract: 'official', baseUrl: env.SORA_OFFICIAL_BASE_URL || 'https://api.openai.com/v1', keyEnv: 'SORA_OFFICIAL_KEY', model: DEFAULT_OFFICIAL_MODEL },
+    {
+      name: 'official',
+      contract: 'official',
+      baseUrl: env.SORA_OFFICIAL_BASE_URL || 'https://api.openai.com/v1',
+      keyEnv: 'SORA_OFFICIAL_KEY',
+      model: DEFAULT_OFFICIAL_MODEL,
+    },
   ];
   if (env.SORA_RELAY_BASE_URL) {
-    providers.unshift({ name: 'relay', contract: 'relay-v1', baseUrl: env.SORA_RELAY_BASE_URL, keyEnv: 'SORA_RELAY_KEY' });
+    providers.unshift({
+      name: 'relay',
+      contract: 'relay-v1',
+      baseUrl: env.SORA_RELAY_BASE_URL,
+      keyEnv: 'SORA_RELAY_KEY',
+    });
   }
   return parseProviderConfig({ providers }, 'provider config from environment');
 }
@@ -156,8 +193,23 @@ export function defaultProviderConfig(simulatorUrl: string, tuning: { timeoutMs?
   return parseProviderConfig(
     {
       providers: [
-        { name: 'relay', contract: 'relay-v1', baseUrl: `${base}/relay`, keyEnv: 'SORA_RELAY_KEY', maxConcurrency: 3, ...tuning },
-        { name: 'official', contract: 'official', baseUrl: `${base}/v1`, keyEnv: 'SORA_OFFICIAL_KEY', model: 'sora-2', maxConcurrency: 4, ...tuning },
+        {
+          name: 'relay',
+          contract: 'relay-v1',
+          baseUrl: `${base}/relay`,
+          keyEnv: 'SORA_RELAY_KEY',
+          maxConcurrency: 3,
+          ...tuning,
+        },
+        {
+          name: 'official',
+          contract: 'official',
+          baseUrl: `${base}/v1`,
+          keyEnv: 'SORA_OFFICIAL_KEY',
+          model: 'sora-2',
+          maxConcurrency: 4,
+          ...tuning,
+        },
       ],
     },
     'default provider config',
@@ -165,7 +217,10 @@ export function defaultProviderConfig(simulatorUrl: string, tuning: { timeoutMs?
 }
 
 /** The key of one provider, read now (never at module load), or a message saying how to set it. */
-export function readProviderKey(provider: Pick<ResolvedProviderConfig, 'name' | 'keyEnv'>, env: NodeJS.ProcessEnv = process.env): string {
+export function readProviderKey(
+  provider: Pick<ResolvedProviderConfig, 'name' | 'keyEnv'>,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const key = env[provider.keyEnv]?.trim();
   if (!key) {
     throw new ProviderConfigError(
@@ -214,7 +269,9 @@ function readConfigFile(path: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new ProviderConfigError(`cannot read ${PROVIDERS_FILE_ENV}=${path} (${reason}): point it at a JSON or YAML providers file`);
+    throw new ProviderConfigError(
+      `cannot read ${PROVIDERS_FILE_ENV}=${path} (${reason}): point it at a JSON or YAML providers file`,
+    );
   }
   try {
     return extname(path).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);

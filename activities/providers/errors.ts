@@ -126,7 +126,8 @@ export function classifyHttpFailure(failure: HttpFailure, now: number = Date.now
   const { provider, status } = failure;
   const message = truncate(scrubSecrets(failure.message || `HTTP ${status}`, failure.secrets));
   const retryAfterMs =
-    parseRetryAfterMs(failure.retryAfterMsHeader ?? null, now, 'ms') ?? parseRetryAfterMs(failure.retryAfter ?? null, now);
+    parseRetryAfterMs(failure.retryAfterMsHeader ?? null, now, 'ms') ??
+    parseRetryAfterMs(failure.retryAfter ?? null, now);
   const known = failure.code ? KIND_BY_CODE[failure.code] : undefined;
   let kind: ErrorKind;
   let code = failure.code || `http_${status}`;
@@ -207,7 +208,11 @@ export function contractViolation(provider: string, what: string, detail: string
  * `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3); `retry-after-ms`
  * is milliseconds. Returns undefined for anything unparseable or absent.
  */
-export function parseRetryAfterMs(value: string | null | undefined, now: number = Date.now(), unit: 's' | 'ms' = 's'): number | undefined {
+export function parseRetryAfterMs(
+  value: string | null | undefined,
+  now: number = Date.now(),
+  unit: 's' | 'ms' = 's',
+): number | undefined {
   if (value == null) return undefined;
   const trimmed = value.trim();
   if (trimmed === '') return undefined;

@@ -127,11 +127,16 @@ export class OfficialProvider implements VideoProvider {
 
   async download(jobId: string): Promise<AsyncIterable<Uint8Array>> {
     const controller = new AbortController();
-    const response = await this.#call(() => this.#client.videos.downloadContent(jobId, { variant: 'video' }, { signal: controller.signal }),
+    const response = await this.#call(
+      () => this.#client.videos.downloadContent(jobId, { variant: 'video' }, { signal: controller.signal }),
       true,
     );
     if (!response.body) throw contractViolation(this.name, 'video download', 'empty body');
-    return streamBody(response.body, { provider: this.name, idleTimeoutMs: this.#timeoutMs, abort: () => controller.abort() });
+    return streamBody(response.body, {
+      provider: this.name,
+      idleTimeoutMs: this.#timeoutMs,
+      abort: () => controller.abort(),
+    });
   }
 
   #checkSupported(request: SubmitRequest): void {
@@ -142,7 +147,12 @@ export class OfficialProvider implements VideoProvider {
           `model ${request.model} requested, but this provider is configured (and priced) for ${this.#model}`
         : undefined);
     if (problem) {
-      throw new ProviderError({ kind: 'invalid', code: 'unsupported_request', provider: this.name, message: `${this.name}: ${problem}` });
+      throw new ProviderError({
+        kind: 'invalid',
+        code: 'unsupported_request',
+        provider: this.name,
+        message: `${this.name}: ${problem}`,
+      });
     }
   }
 

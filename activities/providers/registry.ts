@@ -10,7 +10,10 @@ import type { VideoProvider } from './provider';
 import { RelayV1Provider } from './relay-v1';
 
 /** One adapter per configured provider, keyed by provider name. Throws if any key is missing. */
-export function createProviders(config: ProvidersConfig, env: NodeJS.ProcessEnv = process.env): Map<string, VideoProvider> {
+export function createProviders(
+  config: ProvidersConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Map<string, VideoProvider> {
   const missing: string[] = [];
   const providers = new Map<string, VideoProvider>();
   for (const provider of config.providers) {
@@ -32,7 +35,13 @@ export function createProvider(provider: ResolvedProviderConfig, apiKey: string)
   const profile = profileOf(provider);
   switch (provider.contract) {
     case 'official':
-      return new OfficialProvider({ profile, baseUrl: provider.baseUrl, apiKey, model: provider.model ?? 'sora-2', timeoutMs: provider.timeoutMs });
+      return new OfficialProvider({
+        profile,
+        baseUrl: provider.baseUrl,
+        apiKey,
+        model: provider.model ?? 'sora-2',
+        timeoutMs: provider.timeoutMs,
+      });
     case 'relay-v1':
       return new RelayV1Provider({ profile, baseUrl: provider.baseUrl, apiKey, timeoutMs: provider.timeoutMs });
   }

@@ -149,7 +149,12 @@ export class RelayV1Provider implements VideoProvider {
           `prompt does not mention @${request.characterId}`
         : undefined);
     if (problem) {
-      throw new ProviderError({ kind: 'invalid', code: 'unsupported_request', provider: this.name, message: `${this.name}: ${problem}` });
+      throw new ProviderError({
+        kind: 'invalid',
+        code: 'unsupported_request',
+        provider: this.name,
+        message: `${this.name}: ${problem}`,
+      });
     }
   }
 
@@ -176,7 +181,8 @@ export class RelayV1Provider implements VideoProvider {
       json = await response.json();
     } catch (err) {
       // a body cut off by the timeout is a network failure; anything else is not JSON at all
-      if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) throw classifyThrown(this.name, err);
+      if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
+        throw classifyThrown(this.name, err);
       throw contractViolation(this.name, call.what, 'response is not JSON');
     }
     const parsed = call.schema.safeParse(json);
@@ -215,7 +221,10 @@ export class RelayV1Provider implements VideoProvider {
 
   async #fetchAsset(videoUrl: string): Promise<AsyncIterable<Uint8Array>> {
     const controller = new AbortController();
-    const headersTimer = setTimeout(() => controller.abort(new DOMException('asset headers timed out', 'TimeoutError')), this.#timeoutMs);
+    const headersTimer = setTimeout(
+      () => controller.abort(new DOMException('asset headers timed out', 'TimeoutError')),
+      this.#timeoutMs,
+    );
     // Our key goes only to the relay itself, never to the CDN host a signed URL points at.
     const sameOrigin = new URL(videoUrl).origin === new URL(this.#baseUrl).origin;
     let response: Response;
@@ -234,7 +243,11 @@ export class RelayV1Provider implements VideoProvider {
       throw assetFailure(this.name, response.status);
     }
     if (!response.body) throw contractViolation(this.name, 'video download', 'empty body');
-    return streamBody(response.body, { provider: this.name, idleTimeoutMs: this.#timeoutMs, abort: () => controller.abort() });
+    return streamBody(response.body, {
+      provider: this.name,
+      idleTimeoutMs: this.#timeoutMs,
+      abort: () => controller.abort(),
+    });
   }
 }
 
@@ -256,10 +269,22 @@ function toJobStatus(task: TaskBody): JobStatus {
  */
 function assetFailure(provider: string, status: number): ProviderError {
   if (status === 404 || status === 410) {
-    return new ProviderError({ kind: 'invalid', code: 'asset_expired', provider, status, message: `${provider}: video asset is gone (HTTP ${status})` });
+    return new ProviderError({
+      kind: 'invalid',
+      code: 'asset_expired',
+      provider,
+      status,
+      message: `${provider}: video asset is gone (HTTP ${status})`,
+    });
   }
   if (status === 403) {
-    return new ProviderError({ kind: 'transient', code: 'asset_url_expired', provider, status, message: `${provider}: video URL refused (HTTP 403)` });
+    return new ProviderError({
+      kind: 'transient',
+      code: 'asset_url_expired',
+      provider,
+      status,
+      message: `${provider}: video URL refused (HTTP 403)`,
+    });
   }
   return classifyHttpFailure({ provider, status, message: `video download failed (HTTP ${status})` });
 }

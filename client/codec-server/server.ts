@@ -48,7 +48,9 @@ const fromJson = (p: JsonPayload): Payload => ({
 });
 
 const toJson = (p: Payload) => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? []).toString('base64'),
 });
 
@@ -102,7 +104,10 @@ export function startCodecServer(options: CodecServerOptions): Promise<RunningCo
     const path = new URL(req.url ?? '/', 'http://codec').pathname;
     const allowedOrigin = cors(req, res);
     if (req.method === 'OPTIONS') {
-      if (!allowedOrigin) return send(res, 403, { error: `origin ${req.headers.origin ?? '(none)'} is not in SORA_SERIES_CODEC_CORS_ORIGINS` });
+      if (!allowedOrigin)
+        return send(res, 403, {
+          error: `origin ${req.headers.origin ?? '(none)'} is not in SORA_SERIES_CODEC_CORS_ORIGINS`,
+        });
       res.writeHead(204, {
         'Access-Control-Allow-Methods': 'POST, OPTIONS',
         'Access-Control-Allow-Headers': 'Content-Type, X-Namespace, Authorization',
@@ -110,7 +115,8 @@ export function startCodecServer(options: CodecServerOptions): Promise<RunningCo
       });
       return void res.end();
     }
-    if (path === '/healthz') return req.method === 'GET' ? send(res, 200, { ok: true }) : send(res, 405, { error: 'GET only' });
+    if (path === '/healthz')
+      return req.method === 'GET' ? send(res, 200, { ok: true }) : send(res, 405, { error: 'GET only' });
     const action = /\/(encode|decode)$/.exec(path)?.[1] as 'encode' | 'decode' | undefined;
     if (!action) return send(res, 404, { error: 'POST /encode or /decode' });
     if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });

@@ -19,20 +19,25 @@ export class ArgumentError extends Error {
 /** `my-series` means `series/my-series`; anything with a slash is taken as a full workflow id. */
 export function resolveSeriesId(raw: string): string {
   const id = raw.trim();
-  if (!id) throw new ArgumentError('<id>: must not be empty; give a series name (my-series) or a workflow id (series/my-series)');
+  if (!id)
+    throw new ArgumentError(
+      '<id>: must not be empty; give a series name (my-series) or a workflow id (series/my-series)',
+    );
   return id.includes('/') ? id : seriesWorkflowId(id);
 }
 
 /** A whole number from 1 (scene indexes and take numbers start at 1); `what` names it as typed: `<scene>`, `--limit`. */
 export function positiveInt(what: string, raw: string): number {
   const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1) throw new ArgumentError(`${what}: must be a whole number from 1, got "${raw}"`);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new ArgumentError(`${what}: must be a whole number from 1, got "${raw}"`);
   return n;
 }
 
 export function positiveNumber(what: string, raw: string): number {
   const n = Number(raw);
-  if (!raw.trim() || !Number.isFinite(n) || n <= 0) throw new ArgumentError(`${what}: must be a number above 0, got "${raw}"`);
+  if (!raw.trim() || !Number.isFinite(n) || n <= 0)
+    throw new ArgumentError(`${what}: must be a number above 0, got "${raw}"`);
   return n;
 }
 
@@ -56,19 +61,25 @@ export async function readScenesFile(file: string): Promise<NewScene[]> {
   const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
     throw new ArgumentError(`<scenes file> ${file}: ${unreadable(err)}`);
   });
-  if (info.isDirectory()) throw new ArgumentError(`<scenes file> ${file}: is a directory; give a .yaml or .json file with a list of scenes`);
-  if (info.size > MAX_SCENES_FILE_BYTES) throw new ArgumentError(`<scenes file> ${file}: larger than 4 MB; send the scenes in several files`);
+  if (info.isDirectory())
+    throw new ArgumentError(`<scenes file> ${file}: is a directory; give a .yaml or .json file with a list of scenes`);
+  if (info.size > MAX_SCENES_FILE_BYTES)
+    throw new ArgumentError(`<scenes file> ${file}: larger than 4 MB; send the scenes in several files`);
   const text = await readFile(file, 'utf8');
   const isJson = extname(file).toLowerCase() === '.json';
   let value: unknown;
   try {
     value = isJson ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
-    throw new ArgumentError(`<scenes file> ${file}: not valid ${isJson ? 'JSON' : 'YAML'}: ${syntaxProblem(err as Error, text, isJson)}`);
+    throw new ArgumentError(
+      `<scenes file> ${file}: not valid ${isJson ? 'JSON' : 'YAML'}: ${syntaxProblem(err as Error, text, isJson)}`,
+    );
   }
   const list = Array.isArray(value) ? value : (value as { scenes?: unknown } | null)?.scenes;
   if (!Array.isArray(list)) {
-    throw new ArgumentError(`<scenes file> ${file}: must hold a list of scenes, e.g. [{"prompt": "@character waves"}] (or {scenes: [...]})`);
+    throw new ArgumentError(
+      `<scenes file> ${file}: must hold a list of scenes, e.g. [{"prompt": "@character waves"}] (or {scenes: [...]})`,
+    );
   }
   return list as NewScene[];
 }

@@ -35,7 +35,12 @@ const envSchema = z.object({
   [CODEC_SERVER_ENV.corsOrigins]: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(origin)),
   [CODEC_SERVER_ENV.authToken]: z
     .string()
@@ -44,9 +49,16 @@ const envSchema = z.object({
 });
 
 /** Starts the codec endpoint from the environment; the keys are the worker's (SORA_SERIES_CODEC_KEYS). */
-export async function startCodecServerFromEnv(port: number, env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<RunningCodecServer & { summary: string }> {
+export async function startCodecServerFromEnv(
+  port: number,
+  env: NodeJS.ProcessEnv = process.env,
+  log?: (line: string) => void,
+): Promise<RunningCodecServer & { summary: string }> {
   const codec = encryptionCodecFromEnv(env);
-  if (!codec) throw new CodecKeysError(`${CODEC_KEYS_ENV}: not set; the codec server decodes with the workers' keys, so give it the same ${CODEC_KEYS_ENV}`);
+  if (!codec)
+    throw new CodecKeysError(
+      `${CODEC_KEYS_ENV}: not set; the codec server decodes with the workers' keys, so give it the same ${CODEC_KEYS_ENV}`,
+    );
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -55,7 +67,14 @@ export async function startCodecServerFromEnv(port: number, env: NodeJS.ProcessE
   const settings = parsed.data;
   const corsOrigins = settings[CODEC_SERVER_ENV.corsOrigins];
   const authToken = settings[CODEC_SERVER_ENV.authToken];
-  const server = await startCodecServer({ codec, port, host: settings[CODEC_SERVER_ENV.host], corsOrigins, authToken, log });
+  const server = await startCodecServer({
+    codec,
+    port,
+    host: settings[CODEC_SERVER_ENV.host],
+    corsOrigins,
+    authToken,
+    log,
+  });
   const [current, ...older] = codec.keyIds;
   const summary = [
     `codec server: ${server.url} (POST /encode, /decode)`,
@@ -70,8 +89,11 @@ export async function startCodecServerFromEnv(port: number, env: NodeJS.ProcessE
 export async function runCodecServerCommand(args: string[], print: (line: string) => void): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: 'string' } } });
   const port = values.port === undefined ? DEFAULT_CODEC_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError(`--port: must be a port number (0-65535), got "${values.port}"`);
-  const server = await startCodecServerFromEnv(port, process.env, (line) => process.stderr.write(`codec-server: ${line}\n`));
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ArgumentError(`--port: must be a port number (0-65535), got "${values.port}"`);
+  const server = await startCodecServerFromEnv(port, process.env, (line) =>
+    process.stderr.write(`codec-server: ${line}\n`),
+  );
   print(server.summary);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

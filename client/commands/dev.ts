@@ -18,7 +18,11 @@ function stackLines(stack: DevStack): string[] {
     `temporal: ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
     ...(stack.uiUrl ? [`web ui: ${stack.uiUrl}`] : []),
     `simulator: ${stack.simulator.url}`,
-    ...(stack.gateway ? [`gateway: ${stack.gateway.url} (OpenAPI at /openapi.json; the simulator's webhooks go here, signed with a secret made for this run)`] : []),
+    ...(stack.gateway
+      ? [
+          `gateway: ${stack.gateway.url} (OpenAPI at /openapi.json; the simulator's webhooks go here, signed with a secret made for this run)`,
+        ]
+      : []),
     `data: ${stack.dataDir}`,
   ];
 }
@@ -41,7 +45,9 @@ export async function runDev(options: {
   const stack = await startDevStack({ ...options, gatewayPort: options.gatewayPort ?? DEFAULT_GATEWAY_PORT, logger });
   stackLines(stack).forEach(options.print);
   options.print(`metrics: ${telemetry.metricsUrl ?? 'off'}`);
-  options.print(options.worker ? 'worker: running in this process' : 'worker: none (start one with `sora-series worker`)');
+  options.print(
+    options.worker ? 'worker: running in this process' : 'worker: none (start one with `sora-series worker`)',
+  );
   options.print('ready; Ctrl-C stops everything');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -52,11 +58,21 @@ export async function runDev(options: {
 }
 
 /** `sora-series demo`: the dev stack, the example series with progress, a check of every asset, the manifest. */
-export async function runDemo(options: { dataDir: string; gatewayPort?: number; print: (line: string) => void }): Promise<void> {
+export async function runDemo(options: {
+  dataDir: string;
+  gatewayPort?: number;
+  print: (line: string) => void;
+}): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   installRuntimeLogger(logger);
   const started = Date.now();
-  const stack = await startDevStack({ dataDir: options.dataDir, simulatorPort: 7070, jobSeconds: 3, gatewayPort: options.gatewayPort ?? DEFAULT_GATEWAY_PORT, logger });
+  const stack = await startDevStack({
+    dataDir: options.dataDir,
+    simulatorPort: 7070,
+    jobSeconds: 3,
+    gatewayPort: options.gatewayPort ?? DEFAULT_GATEWAY_PORT,
+    logger,
+  });
   try {
     stackLines(stack).forEach(options.print);
     const connection = await Connection.connect({ address: stack.temporalAddress });
@@ -70,10 +86,18 @@ export async function runDemo(options: { dataDir: string; gatewayPort?: number; 
         progress: options.print,
       });
       if (!report?.manifestPath) throw new DemoFailedError(report ? formatReport(report) : 'no report');
-      options.print(formatReport(report).split('\n').filter((l) => !l.startsWith('manifest:')).join('\n'));
+      options.print(
+        formatReport(report)
+          .split('\n')
+          .filter((l) => !l.startsWith('manifest:'))
+          .join('\n'),
+      );
       const verified = await verifyManifest(report.manifestPath);
-      options.print(`verified: ${verified.ok}/${verified.total} scene files exist and match their sha256 (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-      if (verified.ok !== verified.total) throw new DemoFailedError(`${verified.total - verified.ok} scene file(s) missing or corrupt`);
+      options.print(
+        `verified: ${verified.ok}/${verified.total} scene files exist and match their sha256 (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      );
+      if (verified.ok !== verified.total)
+        throw new DemoFailedError(`${verified.total - verified.ok} scene file(s) missing or corrupt`);
       options.print(`manifest: ${report.manifestPath}`);
     } finally {
       await connection.close();
@@ -92,7 +116,9 @@ export class DemoFailedError extends Error {
 
 /** Re-hashes every completed scene's file against the manifest. */
 export async function verifyManifest(path: string): Promise<{ ok: number; total: number }> {
-  const manifest = JSON.parse(await readFile(path, 'utf8')) as { scenes: Array<{ status: string; assetPath?: string; sha256?: string }> };
+  const manifest = JSON.parse(await readFile(path, 'utf8')) as {
+    scenes: Array<{ status: string; assetPath?: string; sha256?: string }>;
+  };
   const completed = manifest.scenes.filter((s) => s.status === 'completed');
   let ok = 0;
   for (const scene of completed) {

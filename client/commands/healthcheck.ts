@@ -29,12 +29,18 @@ export async function checkUrl(url: string): Promise<HealthResult> {
     await res.body?.cancel();
     return { healthy: res.ok, detail: `${url}: HTTP ${res.status}` };
   } catch (err) {
-    return { healthy: false, detail: `${url}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}` };
+    return {
+      healthy: false,
+      detail: `${url}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`,
+    };
   }
 }
 
 /** Pollers on the task queue whose identity is `<pid>@<host>` (the SDK's default worker identity) of this host, or as given. */
-export async function checkWorkerPolls(settings: TemporalSettings, identity: { suffix: string } | { exact: string } = { suffix: `@${hostname()}` }): Promise<HealthResult> {
+export async function checkWorkerPolls(
+  settings: TemporalSettings,
+  identity: { suffix: string } | { exact: string } = { suffix: `@${hostname()}` },
+): Promise<HealthResult> {
   const connection = await Connection.connect({ ...temporalConnectionOptions(settings), connectTimeout: TIMEOUT_MS });
   try {
     const { pollers } = await connection.withDeadline(Date.now() + TIMEOUT_MS, () =>
@@ -44,23 +50,31 @@ export async function checkWorkerPolls(settings: TemporalSettings, identity: { s
         taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       }),
     );
-    const ours = (pollers ?? []).filter((p) => ('exact' in identity ? p.identity === identity.exact : p.identity?.endsWith(identity.suffix)));
+    const ours = (pollers ?? []).filter((p) =>
+      'exact' in identity ? p.identity === identity.exact : p.identity?.endsWith(identity.suffix),
+    );
     const who = 'exact' in identity ? `worker ${identity.exact}` : `worker of host ${identity.suffix.slice(1)}`;
     const freshest = Math.max(0, ...ours.map((p) => Number(p.lastAccessTime?.seconds ?? 0) * 1000));
     const where = `task queue ${settings.taskQueue} on ${settings.address}`;
     if (ours.length === 0) return { healthy: false, detail: `no ${who} polls ${where}` };
     const age = Date.now() - freshest;
-    if (age > POLLER_FRESH_MS) return { healthy: false, detail: `the ${who} last polled ${where} ${Math.round(age / 1000)} s ago` };
+    if (age > POLLER_FRESH_MS)
+      return { healthy: false, detail: `the ${who} last polled ${where} ${Math.round(age / 1000)} s ago` };
     return { healthy: true, detail: `worker ${ours.map((p) => p.identity).join(', ')} polls ${where}` };
   } finally {
     await connection.close();
   }
 }
 
-export async function runHealthcheckCommand(args: string[], print: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runHealthcheckCommand(
+  args: string[],
+  print: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const { values } = parseArgs({ args, options: { url: { type: 'string' } } });
   const url = values.url ?? (env[HEALTH_URL_ENV]?.trim() || undefined);
-  if (url !== undefined && !/^https?:\/\//.test(url)) throw new ArgumentError(`--url / ${HEALTH_URL_ENV}: must be an http(s) URL, got "${url}"`);
+  if (url !== undefined && !/^https?:\/\//.test(url))
+    throw new ArgumentError(`--url / ${HEALTH_URL_ENV}: must be an http(s) URL, got "${url}"`);
   let result: HealthResult;
   try {
     result = url ? await checkUrl(url) : await checkWorkerPolls(temporalSettings(env));

@@ -1,11 +1,26 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { ProvidersUsed, ScenesDone, ScenesTotal, SeriesCharacter, SeriesCostUsd, SeriesStatusKey } from '../../workflows/search-attributes';
+import {
+  ProvidersUsed,
+  ScenesDone,
+  ScenesTotal,
+  SeriesCharacter,
+  SeriesCostUsd,
+  SeriesStatusKey,
+} from '../../workflows/search-attributes';
 import type { SeriesStatus } from '../../workflows/types';
 import { ArgumentError } from './args';
 
 /** `sora-series list`: series found by a visibility query over their search attributes. */
 
-export const SERIES_STATUSES: readonly SeriesStatus[] = ['running', 'paused', 'awaiting_approval', 'completed', 'completed_with_rejections', 'cancelled', 'failed'];
+export const SERIES_STATUSES: readonly SeriesStatus[] = [
+  'running',
+  'paused',
+  'awaiting_approval',
+  'completed',
+  'completed_with_rejections',
+  'cancelled',
+  'failed',
+];
 
 export interface ListFilter {
   status?: string;
@@ -32,10 +47,13 @@ export function seriesQuery(filter: ListFilter): string {
     if (!(SERIES_STATUSES as readonly string[]).includes(filter.status)) {
       throw new ArgumentError(`--status: must be one of ${SERIES_STATUSES.join(', ')}, got "${filter.status}"`);
     }
-    clauses.push(STATUS_CLAUSES[filter.status as SeriesStatus] ?? `${SeriesStatusKey.name} = ${literal(filter.status)}`);
+    clauses.push(
+      STATUS_CLAUSES[filter.status as SeriesStatus] ?? `${SeriesStatusKey.name} = ${literal(filter.status)}`,
+    );
   }
   if (filter.character !== undefined) {
-    if (!filter.character.trim()) throw new ArgumentError('--character: must not be empty; give the character name as in the spec');
+    if (!filter.character.trim())
+      throw new ArgumentError('--character: must not be empty; give the character name as in the spec');
     clauses.push(`${SeriesCharacter.name} = ${literal(filter.character)}`);
   }
   return clauses.join(' AND ');
@@ -55,11 +73,15 @@ export interface SeriesRow {
 function rowOf(info: WorkflowExecutionInfo): SeriesRow {
   const attrs = info.typedSearchAttributes;
   const written = attrs.get(SeriesStatusKey);
-  const open = written === undefined || written === 'running' || written === 'paused' || written === 'awaiting_approval';
+  const open =
+    written === undefined || written === 'running' || written === 'paused' || written === 'awaiting_approval';
   return {
     id: info.workflowId,
     // A closed run whose attribute still says it runs ended without writing its status: say how it ended.
-    status: info.status.name !== 'RUNNING' && open ? info.status.name.toLowerCase() : (written ?? info.status.name.toLowerCase()),
+    status:
+      info.status.name !== 'RUNNING' && open
+        ? info.status.name.toLowerCase()
+        : (written ?? info.status.name.toLowerCase()),
     scenesDone: attrs.get(ScenesDone),
     scenesTotal: attrs.get(ScenesTotal),
     costUsd: attrs.get(SeriesCostUsd),
@@ -70,7 +92,11 @@ function rowOf(info: WorkflowExecutionInfo): SeriesRow {
 }
 
 /** Runs a query from seriesQuery; `more` says the limit cut the list. */
-export async function listSeries(client: Client, query: string, limit: number): Promise<{ rows: SeriesRow[]; more: boolean }> {
+export async function listSeries(
+  client: Client,
+  query: string,
+  limit: number,
+): Promise<{ rows: SeriesRow[]; more: boolean }> {
   const rows: SeriesRow[] = [];
   for await (const info of client.workflow.list({ query })) {
     if (rows.length === limit) return { rows, more: true };
@@ -91,5 +117,12 @@ export function formatTable(rows: SeriesRow[]): string {
     r.startTime.replace(/\.\d+Z$/, 'Z'),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  return [header, ...cells].map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return [header, ...cells]
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -14,7 +14,10 @@ export interface RunOptions {
 }
 
 /** Start a validated series and optionally wait for it, with progress. */
-export async function runSeries(client: Client, options: RunOptions): Promise<{ workflowId: string; report?: SeriesReport }> {
+export async function runSeries(
+  client: Client,
+  options: RunOptions,
+): Promise<{ workflowId: string; report?: SeriesReport }> {
   const handle = await startSeries(client, options.input, { taskQueue: options.taskQueue, workflowId: options.id });
   if (!options.wait) return { workflowId: handle.workflowId };
   if (options.progress) await followProgress(client, handle.workflowId, options.progress);
@@ -33,4 +36,3 @@ export function formatReport(report: SeriesReport): string {
   if (report.manifestPath) lines.push(`manifest: ${report.manifestPath}`);
   return lines.join('\n');
 }
-

@@ -17,12 +17,18 @@ export const SIGNAL_EFFECTS = {
   endOfScenes: 'the streaming series ends once its scenes are done',
 } as const;
 
-export const signalSent = (what: keyof typeof SIGNAL_EFFECTS, id: string) => `${what} sent to ${id}: ${SIGNAL_EFFECTS[what]}`;
+export const signalSent = (what: keyof typeof SIGNAL_EFFECTS, id: string) =>
+  `${what} sent to ${id}: ${SIGNAL_EFFECTS[what]}`;
 
 /** A series that already ended is not restarted by an append: signal-with-start would run its spec again. */
 export class SeriesEndedError extends Error {
-  constructor(readonly workflowId: string, ended: string) {
-    super(`${workflowId} already ended (${ended}); appending would start it again from the spec: give a new name with --id`);
+  constructor(
+    readonly workflowId: string,
+    ended: string,
+  ) {
+    super(
+      `${workflowId} already ended (${ended}); appending would start it again from the spec: give a new name with --id`,
+    );
     this.name = 'SeriesEndedError';
   }
 }
@@ -30,7 +36,13 @@ export class SeriesEndedError extends Error {
 /** Appends by signal-with-start; says whether this call started the series. */
 export async function appendToSeries(
   client: Client,
-  options: { input: SeriesInput; scenes: NewScene[]; taskQueue: string; workflowId?: string; profiles: ProviderProfile[] },
+  options: {
+    input: SeriesInput;
+    scenes: NewScene[];
+    taskQueue: string;
+    workflowId?: string;
+    profiles: ProviderProfile[];
+  },
 ): Promise<{ workflowId: string; started: boolean; scenes: number }> {
   const workflowId = options.workflowId ?? seriesWorkflowId(options.input.name);
   const before = await client.workflow

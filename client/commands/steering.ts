@@ -64,7 +64,8 @@ const COMMANDS: Record<string, Command> = {
     positionals: ['id'],
     options: { interval: { type: 'string' } },
     async run(ctx) {
-      const interval = ctx.values.interval === undefined ? 1 : positiveNumber('--interval', str(ctx.values, 'interval')!);
+      const interval =
+        ctx.values.interval === undefined ? 1 : positiveNumber('--interval', str(ctx.values, 'interval')!);
       const id = resolveSeriesId(ctx.args[0]);
       const status = await watchSeries(await ctx.connect(), id, {
         intervalMs: interval * 1000,
@@ -154,7 +155,13 @@ const COMMANDS: Record<string, Command> = {
       const scenes = await readScenesFile(ctx.args[1]);
       const id = ctx.values.id === undefined ? undefined : resolveSeriesId(str(ctx.values, 'id')!);
       const client = await ctx.connect();
-      const appended = await appendToSeries(client, { input, scenes, taskQueue: ctx.settings().taskQueue, workflowId: id, profiles });
+      const appended = await appendToSeries(client, {
+        input,
+        scenes,
+        taskQueue: ctx.settings().taskQueue,
+        workflowId: id,
+        profiles,
+      });
       return done(ctx, appended, formatAppended(appended));
     },
   },
@@ -175,8 +182,16 @@ const COMMANDS: Record<string, Command> = {
     options: { prompt: { type: 'string' }, provider: { type: 'string' } },
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
-      const [index, prompt, provider] = [positiveInt('<scene>', ctx.args[1]), str(ctx.values, 'prompt'), str(ctx.values, 'provider')];
-      const answer = await retryScene(await ctx.connect(), id, { index, ...(prompt !== undefined ? { prompt } : {}), ...(provider !== undefined ? { provider } : {}) });
+      const [index, prompt, provider] = [
+        positiveInt('<scene>', ctx.args[1]),
+        str(ctx.values, 'prompt'),
+        str(ctx.values, 'provider'),
+      ];
+      const answer = await retryScene(await ctx.connect(), id, {
+        index,
+        ...(prompt !== undefined ? { prompt } : {}),
+        ...(provider !== undefined ? { provider } : {}),
+      });
       return done(ctx, { id, ...answer }, `scene ${answer.index} of ${id} queued for a new take`);
     },
   },
@@ -202,7 +217,11 @@ const COMMANDS: Record<string, Command> = {
       const budgetUsd = positiveNumber('<usd>', ctx.args[1]);
       const view = await raiseBudget(await ctx.connect(), id, budgetUsd);
       const usd = (n?: number) => (n === undefined ? '-' : `$${n.toFixed(2)}`);
-      return done(ctx, { id, ...view }, `budget of ${id}: ${usd(view.budgetUsd)} (spent ${usd(view.spentUsd)}, reserved ${usd(view.reservedUsd)}, remaining ${usd(view.remainingUsd)})`);
+      return done(
+        ctx,
+        { id, ...view },
+        `budget of ${id}: ${usd(view.budgetUsd)} (spent ${usd(view.spentUsd)}, reserved ${usd(view.reservedUsd)}, remaining ${usd(view.remainingUsd)})`,
+      );
     },
   },
 };
@@ -215,9 +234,22 @@ function review(verdict: 'approve' | 'reject', does: string): Command {
     options: { note: { type: 'string' } },
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
-      const [index, take, note] = [positiveInt('<scene>', ctx.args[1]), positiveInt('<take>', ctx.args[2]), str(ctx.values, 'note')];
-      const answer = await reviewTake(await ctx.connect(), id, { index, take, verdict, ...(note !== undefined ? { note } : {}) });
-      return done(ctx, { id, ...answer }, `scene ${answer.index} take ${answer.take} of ${id}: ${answer.verdict === 'approve' ? 'approved' : 'rejected'}`);
+      const [index, take, note] = [
+        positiveInt('<scene>', ctx.args[1]),
+        positiveInt('<take>', ctx.args[2]),
+        str(ctx.values, 'note'),
+      ];
+      const answer = await reviewTake(await ctx.connect(), id, {
+        index,
+        take,
+        verdict,
+        ...(note !== undefined ? { note } : {}),
+      });
+      return done(
+        ctx,
+        { id, ...answer },
+        `scene ${answer.index} take ${answer.take} of ${id}: ${answer.verdict === 'approve' ? 'approved' : 'rejected'}`,
+      );
     },
   };
 }
@@ -240,20 +272,32 @@ export async function runSteering(name: string, argv: string[], print: (text: st
   const usageOf = `usage: sora-series ${command.usage}`;
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false }, ...command.options } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: 'boolean', default: false }, ...command.options },
+    });
   } catch (err) {
     throw new ArgumentError(`${name}: ${(err as Error).message}\n${usageOf}`);
   }
   const { values, positionals } = parsed;
   const missing = command.positionals.slice(positionals.length);
   if (missing.length) throw new ArgumentError(`${name}: missing <${missing[0]}>\n${usageOf}`);
-  if (positionals.length > command.positionals.length) throw new ArgumentError(`${name}: unexpected argument "${positionals[command.positionals.length]}"\n${usageOf}`);
+  if (positionals.length > command.positionals.length)
+    throw new ArgumentError(`${name}: unexpected argument "${positionals[command.positionals.length]}"\n${usageOf}`);
 
   let connected: Promise<ConnectedClient> | undefined;
   const settings = () => temporalSettings();
   const connect = async () => (await (connected ??= connectClient())).client;
   try {
-    return await command.run({ connect, settings, values: values as Values, args: positionals, json: Boolean(values.json), print });
+    return await command.run({
+      connect,
+      settings,
+      values: values as Values,
+      args: positionals,
+      json: Boolean(values.json),
+      print,
+    });
   } catch (err) {
     // The series' (or the scene checks') own words: which field, and the fix.
     if (err instanceof MessageRefusedError || err instanceof ScenesRefusedError) {

@@ -7,7 +7,11 @@ import { sceneProgress } from './scene-progress';
 /** `sora-series takes`: every take of one scene, finished ones and the one in flight. */
 
 export class SceneNotFoundError extends Error {
-  constructor(readonly workflowId: string, readonly index: number, known: number[]) {
+  constructor(
+    readonly workflowId: string,
+    readonly index: number,
+    known: number[],
+  ) {
     super(
       `${workflowId} has no scene ${index} yet${known.length ? ` (scenes with takes: ${known.join(', ')})` : ''}; check the index with: sora-series status ${workflowId}`,
     );
@@ -16,8 +20,13 @@ export class SceneNotFoundError extends Error {
 }
 
 export class SeriesWithoutResultError extends Error {
-  constructor(readonly workflowId: string, ended: string) {
-    super(`${workflowId} ended ${ended} without a result, so its takes are not recorded; see its history in the Temporal Web UI`);
+  constructor(
+    readonly workflowId: string,
+    ended: string,
+  ) {
+    super(
+      `${workflowId} ended ${ended} without a result, so its takes are not recorded; see its history in the Temporal Web UI`,
+    );
     this.name = 'SeriesWithoutResultError';
   }
 }
@@ -55,16 +64,30 @@ export async function sceneTakes(client: Client, id: string, index: number): Pro
   const scene = scenes.find((s) => s.index === index);
   const takes: SceneTakes['takes'] = (scene?.takes ?? []).map((t) =>
     // The scene's asset belongs to its last completed take when the take itself does not carry it.
-    scene?.assetPath && !t.assetPath && t.outcome === 'completed' && t === lastCompleted(scene) ? { ...t, assetPath: scene.assetPath, sha256: scene.sha256 } : t,
+    scene?.assetPath && !t.assetPath && t.outcome === 'completed' && t === lastCompleted(scene)
+      ? { ...t, assetPath: scene.assetPath, sha256: scene.sha256 }
+      : t,
   );
   if (running.includes(index)) {
     // A retake or a first run in flight: its earlier takes are above, this one has no outcome yet.
     const now = await sceneProgress(client, id, index);
     if (now.take && !takes.some((t) => t.take === now.take)) {
-      takes.push({ take: now.take, provider: now.provider, jobId: now.jobId, outcome: 'in_flight', phase: now.phase, progress: now.progress });
+      takes.push({
+        take: now.take,
+        provider: now.provider,
+        jobId: now.jobId,
+        outcome: 'in_flight',
+        phase: now.phase,
+        progress: now.progress,
+      });
     }
   }
-  if (!scene && !running.includes(index)) throw new SceneNotFoundError(id, index, scenes.map((s) => s.index).sort((a, b) => a - b));
+  if (!scene && !running.includes(index))
+    throw new SceneNotFoundError(
+      id,
+      index,
+      scenes.map((s) => s.index).sort((a, b) => a - b),
+    );
   return { id, index, status: running.includes(index) ? 'running' : scene!.status, takes };
 }
 
@@ -74,10 +97,14 @@ export function formatTakes(s: SceneTakes): string {
   const lines = [`${s.id} scene ${s.index}: ${s.status}, ${s.takes.length} take(s)`];
   for (const t of s.takes) {
     if (t.outcome === 'in_flight') {
-      lines.push(`  take ${t.take}: in flight${t.provider ? ` on ${t.provider}` : ''}${t.jobId ? `, job ${t.jobId}` : ''}${t.phase ? `, ${t.phase}` : ''}${t.progress !== undefined ? ` ${t.progress}%` : ''}`);
+      lines.push(
+        `  take ${t.take}: in flight${t.provider ? ` on ${t.provider}` : ''}${t.jobId ? `, job ${t.jobId}` : ''}${t.phase ? `, ${t.phase}` : ''}${t.progress !== undefined ? ` ${t.progress}%` : ''}`,
+      );
       continue;
     }
-    lines.push(`  take ${t.take}: ${t.outcome} on ${t.provider}${t.jobId ? `, job ${t.jobId}` : ''}, $${t.costUsd.toFixed(2)}${t.reason ? ` - ${t.reason}` : ''}`);
+    lines.push(
+      `  take ${t.take}: ${t.outcome} on ${t.provider}${t.jobId ? `, job ${t.jobId}` : ''}, $${t.costUsd.toFixed(2)}${t.reason ? ` - ${t.reason}` : ''}`,
+    );
     if (t.assetPath) lines.push(`    asset ${t.assetPath}${t.sha256 ? ` sha256 ${t.sha256}` : ''}`);
     if (t.review) lines.push(`    review: ${t.review.verdict}${t.review.note ? ` - ${t.review.note}` : ''}`);
   }

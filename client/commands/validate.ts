@@ -5,7 +5,9 @@ import type { ProviderProfile, SeriesInput } from '../../workflows/types';
 
 export class UnroutableScenesError extends Error {
   constructor(readonly scenes: number[]) {
-    super(`scenes ${scenes.join(', ')}: no allowed provider supports their size; change the scene size or add a provider`);
+    super(
+      `scenes ${scenes.join(', ')}: no allowed provider supports their size; change the scene size or add a provider`,
+    );
     this.name = 'UnroutableScenesError';
   }
 }
@@ -32,11 +34,18 @@ export function formatEstimate(input: SeriesInput, estimate: CostEstimate, price
     `cost estimate (prices from ${pricesFrom}):`,
     `  planned (${input.routing} routing, first choice per scene): $${estimate.plannedUsd.toFixed(2)}`,
     `  worst case (every scene on the dearest provider of its chain): $${estimate.worstCaseUsd.toFixed(2)}`,
-    ...Object.entries(estimate.byProvider).map(([name, e]) => `  all on ${name}: $${e.usd.toFixed(2)} (${e.scenes} scenes)`),
+    ...Object.entries(estimate.byProvider).map(
+      ([name, e]) => `  all on ${name}: $${e.usd.toFixed(2)} (${e.scenes} scenes)`,
+    ),
   ];
   if (input.budgetUsd !== undefined) {
-    const covers = estimate.plannedUsd <= input.budgetUsd ? 'covers the planned cost' : 'is BELOW the planned cost: start refuses it without --allow-budget-pause';
-    lines.push(`  budget: $${input.budgetUsd.toFixed(2)} ${covers}; takes are reserved at submit and the series pauses before overspending`);
+    const covers =
+      estimate.plannedUsd <= input.budgetUsd
+        ? 'covers the planned cost'
+        : 'is BELOW the planned cost: start refuses it without --allow-budget-pause';
+    lines.push(
+      `  budget: $${input.budgetUsd.toFixed(2)} ${covers}; takes are reserved at submit and the series pauses before overspending`,
+    );
   }
   return lines.join('\n');
 }

@@ -23,7 +23,14 @@ export interface WatchSnapshot {
   queued: number[];
   running: SceneProgress[];
   /** Finished scenes, one short line each (printed once, again when a retake changes them). */
-  finished: Array<{ index: number; status: string; provider?: string; costUsd: number; takes: number; reason?: string }>;
+  finished: Array<{
+    index: number;
+    status: string;
+    provider?: string;
+    costUsd: number;
+    takes: number;
+    reason?: string;
+  }>;
   /** Set on the last snapshot: the series no longer runs. */
   ended?: boolean;
   manifestPath?: string;
@@ -31,7 +38,8 @@ export interface WatchSnapshot {
 }
 
 /** Fields added with the steering messages; a series started by older code lacks them. */
-type StatusView = Omit<SeriesStatusView, 'paused' | 'cancelled' | 'budget' | 'queued' | 'awaitingReview'> & Partial<SeriesStatusView>;
+type StatusView = Omit<SeriesStatusView, 'paused' | 'cancelled' | 'budget' | 'queued' | 'awaitingReview'> &
+  Partial<SeriesStatusView>;
 
 /** The series did not answer its status query (first workflow task pending, or a codec key mismatch): why. */
 interface NoAnswer {
@@ -52,7 +60,9 @@ async function snapshotOf(client: Client, id: string): Promise<WatchSnapshot | N
   } catch (err) {
     return { unanswered: (err as Error).message };
   }
-  const running = await Promise.all([...view.running].sort((a, b) => a - b).map((index) => sceneProgress(client, id, index)));
+  const running = await Promise.all(
+    [...view.running].sort((a, b) => a - b).map((index) => sceneProgress(client, id, index)),
+  );
   return {
     id,
     status: view.status,
@@ -67,7 +77,14 @@ async function snapshotOf(client: Client, id: string): Promise<WatchSnapshot | N
     running,
     finished: [...view.scenes]
       .sort((a, b) => a.index - b.index)
-      .map((s) => ({ index: s.index, status: s.status, provider: s.provider, costUsd: s.costUsd, takes: s.takes.length, ...(s.reason ? { reason: s.reason } : {}) })),
+      .map((s) => ({
+        index: s.index,
+        status: s.status,
+        provider: s.provider,
+        costUsd: s.costUsd,
+        takes: s.takes.length,
+        ...(s.reason ? { reason: s.reason } : {}),
+      })),
   };
 }
 
@@ -77,7 +94,11 @@ async function cancellationOf(client: Client, id: string): Promise<{ reason: str
   return typeof result?.cancelled?.reason === 'string' ? { reason: result.cancelled.reason } : undefined;
 }
 
-function endedSnapshot(report: SeriesReport, total: number | undefined, cancelled: { reason: string } | undefined): WatchSnapshot {
+function endedSnapshot(
+  report: SeriesReport,
+  total: number | undefined,
+  cancelled: { reason: string } | undefined,
+): WatchSnapshot {
   return {
     id: report.id,
     status: report.status,
@@ -88,7 +109,14 @@ function endedSnapshot(report: SeriesReport, total: number | undefined, cancelle
     awaitingReview: [],
     queued: [],
     running: [],
-    finished: report.scenes.map((s) => ({ index: s.index, status: s.status, provider: s.provider, costUsd: s.costUsd, takes: s.takes, ...(s.reason ? { reason: s.reason } : {}) })),
+    finished: report.scenes.map((s) => ({
+      index: s.index,
+      status: s.status,
+      provider: s.provider,
+      costUsd: s.costUsd,
+      takes: s.takes,
+      ...(s.reason ? { reason: s.reason } : {}),
+    })),
     ended: true,
     ...(report.manifestPath ? { manifestPath: report.manifestPath } : {}),
     ...(report.error ? { error: report.error } : {}),
@@ -104,20 +132,32 @@ export function progressBar(percent: number | undefined, width = 20): string {
   return `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${String(Math.round(p)).padStart(3)}%`;
 }
 
-const indexes = (list: number[], max = 12) => `${list.slice(0, max).join(', ')}${list.length > max ? `, ... (${list.length})` : ''}`;
+const indexes = (list: number[], max = 12) =>
+  `${list.slice(0, max).join(', ')}${list.length > max ? `, ... (${list.length})` : ''}`;
 
 /** The live lines, keyed so a plain printer can tell which one changed. */
 export function liveLines(s: WatchSnapshot): Array<[key: string, line: string]> {
-  const money = s.budget?.budgetUsd !== undefined
-    ? `${usd(s.costUsd)} spent, ${usd(s.budget.reservedUsd)} reserved of a ${usd(s.budget.budgetUsd)} budget`
-    : `${usd(s.costUsd)} so far`;
-  const lines: Array<[string, string]> = [['series', `${s.id}: ${s.status}, ${s.scenesDone}/${s.scenesTotal} scenes done, ${money}`]];
+  const money =
+    s.budget?.budgetUsd !== undefined
+      ? `${usd(s.costUsd)} spent, ${usd(s.budget.reservedUsd)} reserved of a ${usd(s.budget.budgetUsd)} budget`
+      : `${usd(s.costUsd)} so far`;
+  const lines: Array<[string, string]> = [
+    ['series', `${s.id}: ${s.status}, ${s.scenesDone}/${s.scenesTotal} scenes done, ${money}`],
+  ];
   if (s.paused) lines.push(['paused', `paused by ${s.paused.by}: ${s.paused.reason}`]);
   if (s.cancelled) lines.push(['cancelled', `cancelling: ${s.cancelled.reason} (running jobs finish and are paid)`]);
-  if (s.awaitingReview.length) lines.push(['review', `awaiting review: scene ${indexes(s.awaitingReview)} (sora-series takes, then approve or reject)`]);
+  if (s.awaitingReview.length)
+    lines.push([
+      'review',
+      `awaiting review: scene ${indexes(s.awaitingReview)} (sora-series takes, then approve or reject)`,
+    ]);
   if (s.queued.length) lines.push(['queued', `queued: scene ${indexes(s.queued)}`]);
   for (const scene of s.running) {
-    const where = [`${scene.phase ?? 'starting'}${scene.provider ? ` on ${scene.provider}` : ''}`, scene.take && `take ${scene.take}`, scene.jobId && `job ${scene.jobId}`]
+    const where = [
+      `${scene.phase ?? 'starting'}${scene.provider ? ` on ${scene.provider}` : ''}`,
+      scene.take && `take ${scene.take}`,
+      scene.jobId && `job ${scene.jobId}`,
+    ]
       .filter(Boolean)
       .join(', ');
     lines.push([`scene ${scene.index}`, `  scene ${scene.index} ${progressBar(scene.progress)} ${where}`]);
@@ -155,7 +195,11 @@ export async function watchSeries(client: Client, id: string, options: WatchOpti
     if ('unanswered' in snapshot) {
       // Said once per distinct reason: a new series answers within a moment, a lasting reason needs a look.
       if (snapshot.unanswered !== unanswered) {
-        options.write(options.json ? `${JSON.stringify({ id, unanswered: snapshot.unanswered })}\n` : `${id}: no status yet (${snapshot.unanswered})\n`);
+        options.write(
+          options.json
+            ? `${JSON.stringify({ id, unanswered: snapshot.unanswered })}\n`
+            : `${id}: no status yet (${snapshot.unanswered})\n`,
+        );
       }
       unanswered = snapshot.unanswered;
     } else {

@@ -27,7 +27,10 @@ export async function startDevGateway(options: {
   const official = options.config.providers.filter((p) => p.contract === 'official');
   const simulated = official.filter((p) => p.baseUrl.startsWith(options.simulator.url));
   const secrets = {
-    ...webhookSecretsFromEnv(official.map((p) => p.name), options.env),
+    ...webhookSecretsFromEnv(
+      official.map((p) => p.name),
+      options.env,
+    ),
     ...Object.fromEntries(simulated.map((p) => [p.name, secret])),
   };
   const connection = await Connection.connect({ address: options.temporalAddress });

@@ -114,12 +114,21 @@ export function httpErrorOf(err: unknown): HttpError | undefined {
   if (err instanceof ScenesRefusedError) return new BadRequestError(err.message, fieldsOf(err.problems));
   if (err instanceof BudgetBelowEstimateError) {
     // The CLI's advice, in the gateway's terms.
-    const message = err.message.replace('start with --allow-budget-pause', 'send allowBudgetPause: true').replace('`sora-series budget`', 'POST /series/{id}/budget');
+    const message = err.message
+      .replace('start with --allow-budget-pause', 'send allowBudgetPause: true')
+      .replace('`sora-series budget`', 'POST /series/{id}/budget');
     return new BadRequestError(message, fieldsOf([message], 'spec'));
   }
-  if (err instanceof UnroutableScenesError || err instanceof UnknownProvidersError) return new BadRequestError(err.message, fieldsOf([err.message], 'spec'));
-  if (err instanceof SeriesNotFoundError) return new NotFoundError(`${err.message}; check the id (in the path: the series name, or the URL-encoded id), or start it with POST /series`);
-  if (err instanceof SeriesAlreadyRunningError) return new ConflictError(`series ${err.workflowId} already exists; pick another name or id, or read it with GET /series/${encodeURIComponent(err.workflowId)}`);
+  if (err instanceof UnroutableScenesError || err instanceof UnknownProvidersError)
+    return new BadRequestError(err.message, fieldsOf([err.message], 'spec'));
+  if (err instanceof SeriesNotFoundError)
+    return new NotFoundError(
+      `${err.message}; check the id (in the path: the series name, or the URL-encoded id), or start it with POST /series`,
+    );
+  if (err instanceof SeriesAlreadyRunningError)
+    return new ConflictError(
+      `series ${err.workflowId} already exists; pick another name or id, or read it with GET /series/${encodeURIComponent(err.workflowId)}`,
+    );
   if (err instanceof MessageRefusedError) return new UnprocessableError(err.message);
   return undefined;
 }

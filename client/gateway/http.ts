@@ -17,7 +17,8 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
   return Buffer.concat(chunks);
 }
 
-const isJson = (contentType: string | undefined) => !!contentType && /^application\/(?:[\w.+-]+\+)?json\s*(;|$)/i.test(contentType);
+const isJson = (contentType: string | undefined) =>
+  !!contentType && /^application\/(?:[\w.+-]+\+)?json\s*(;|$)/i.test(contentType);
 
 /** A JSON body as a value; an empty body is `undefined` (routes without required fields take it). */
 export function parseJsonBody(req: IncomingMessage, raw: Buffer): unknown {
@@ -30,8 +31,17 @@ export function parseJsonBody(req: IncomingMessage, raw: Buffer): unknown {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   const body = Buffer.from(JSON.stringify(value));
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(body.length),
+  });
   res.end(body);
 }

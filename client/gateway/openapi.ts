@@ -25,11 +25,14 @@ const ERROR_TEXT: Record<number, string> = {
   409: 'The series already exists (start), or has ended (messages).',
   413: 'The body is too large.',
   415: 'The body is not JSON.',
-  422: "The series refused the message; the message gives its reason.",
+  422: 'The series refused the message; the message gives its reason.',
   503: 'Temporal does not answer; try again.',
 };
 
-export function openApiDocument(routes: Route[], info: { version: string; serverUrl?: string; bearer?: boolean }): Record<string, unknown> {
+export function openApiDocument(
+  routes: Route[],
+  info: { version: string; serverUrl?: string; bearer?: boolean },
+): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
   const ids = new Map<z.ZodType, string>();
   const name = (schema: z.ZodType, fallback: string) => {
@@ -58,10 +61,18 @@ export function openApiDocument(routes: Route[], info: { version: string; server
     }));
     const responses: Record<string, unknown> = {};
     for (const [status, answer] of Object.entries(route.responses)) {
-      responses[status] = { description: answer.description, ...(answer.schema ? { content: { 'application/json': { schema: name(answer.schema, `${op}Response${status}`) } } } : {}) };
+      responses[status] = {
+        description: answer.description,
+        ...(answer.schema
+          ? { content: { 'application/json': { schema: name(answer.schema, `${op}Response${status}`) } } }
+          : {}),
+      };
     }
     for (const status of info.bearer && !route.open ? [401, ...route.errors] : route.errors) {
-      responses[status] = { description: ERROR_TEXT[status] ?? 'Error.', content: { 'application/json': { schema: name(s.errorSchema, 'Error') } } };
+      responses[status] = {
+        description: ERROR_TEXT[status] ?? 'Error.',
+        content: { 'application/json': { schema: name(s.errorSchema, 'Error') } },
+      };
     }
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
       operationId: route.operationId,
@@ -69,23 +80,40 @@ export function openApiDocument(routes: Route[], info: { version: string; server
       ...(route.description ? { description: route.description } : {}),
       ...(parameters.length ? { parameters } : {}),
       ...(info.bearer && !route.open ? { security: [{ bearer: [] }] } : {}),
-      ...(route.body ? { requestBody: { required: !!route.bodyRequired, content: { 'application/json': { schema: name(route.body, `${op}Request`) } } } } : {}),
+      ...(route.body
+        ? {
+            requestBody: {
+              required: !!route.bodyRequired,
+              content: { 'application/json': { schema: name(route.body, `${op}Request`) } },
+            },
+          }
+        : {}),
       responses,
     };
   }
 
-  const generated = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, io: 'input', unrepresentable: 'any' }) as { schemas: Record<string, Record<string, unknown>> };
-  const schemas = Object.fromEntries(Object.entries(generated.schemas).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema]));
+  const generated = z.toJSONSchema(registry, {
+    uri: (id) => `#/components/schemas/${id}`,
+    io: 'input',
+    unrepresentable: 'any',
+  }) as { schemas: Record<string, Record<string, unknown>> };
+  const schemas = Object.fromEntries(
+    Object.entries(generated.schemas).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema]),
+  );
   return {
     openapi: '3.1.0',
     info: {
       title: 'sora-series gateway',
       version: info.version,
-      description: 'Start, steer and read durable video series over HTTP, and receive provider webhooks. Errors are `{error: {message, fields?}}`.',
+      description:
+        'Start, steer and read durable video series over HTTP, and receive provider webhooks. Errors are `{error: {message, fields?}}`.',
     },
     ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
     paths,
-    components: { schemas, ...(info.bearer ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {}) },
+    components: {
+      schemas,
+      ...(info.bearer ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {}),
+    },
   };
 }
 

@@ -74,7 +74,12 @@ export interface Route {
 }
 
 /** A route with its handler typed by its body schema. */
-function route<B extends z.ZodType>(def: Omit<Route, 'handle' | 'body'> & { body?: B; handle(ctx: GatewayContext, req: RouteRequest<z.output<B>>): Promise<Answer> }): Route {
+function route<B extends z.ZodType>(
+  def: Omit<Route, 'handle' | 'body'> & {
+    body?: B;
+    handle(ctx: GatewayContext, req: RouteRequest<z.output<B>>): Promise<Answer>;
+  },
+): Route {
   return def as Route;
 }
 
@@ -114,12 +119,19 @@ async function explainMissing<T>(ctx: GatewayContext, id: string, send: () => Pr
       .describe()
       .then((d) => d.status.name)
       .catch(() => undefined);
-    if (status && status !== 'RUNNING') throw new ConflictError(`series ${id} has ended (${status.toLowerCase()}); messages go to running series only`);
+    if (status && status !== 'RUNNING')
+      throw new ConflictError(`series ${id} has ended (${status.toLowerCase()}); messages go to running series only`);
     throw err;
   }
 }
 
-const signalRoute = (action: string, operationId: string, summary: string, send: (ctx: GatewayContext, id: string, reason?: string) => Promise<void>, withReason: boolean) =>
+const signalRoute = (
+  action: string,
+  operationId: string,
+  summary: string,
+  send: (ctx: GatewayContext, id: string, reason?: string) => Promise<void>,
+  withReason: boolean,
+) =>
   route({
     method: 'POST',
     path: `/series/{id}/${action}`,
@@ -137,7 +149,14 @@ const signalRoute = (action: string, operationId: string, summary: string, send:
     },
   });
 
-const updateRoute = <B extends z.ZodType>(action: string, operationId: string, summary: string, body: B, answer: z.ZodType, send: (ctx: GatewayContext, id: string, body: z.output<B>) => Promise<unknown>) =>
+const updateRoute = <B extends z.ZodType>(
+  action: string,
+  operationId: string,
+  summary: string,
+  body: B,
+  answer: z.ZodType,
+  send: (ctx: GatewayContext, id: string, body: z.output<B>) => Promise<unknown>,
+) =>
   route({
     method: 'POST',
     path: `/series/{id}/${action}`,
@@ -173,7 +192,11 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
       handle: async (ctx, req) => {
         const input = validatedInput(req.body.spec, ctx, { budget: !req.body.allowBudgetPause });
         const handle = await startSeries(ctx.client, input, { taskQueue: ctx.taskQueue, workflowId: req.body.id });
-        return { status: 201, body: { id: handle.workflowId }, headers: { location: `/series/${encodeURIComponent(handle.workflowId)}` } };
+        return {
+          status: 201,
+          body: { id: handle.workflowId },
+          headers: { location: `/series/${encodeURIComponent(handle.workflowId)}` },
+        };
       },
     }),
     route({
@@ -184,9 +207,19 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
       description: 'The same report as `sora-series status --json`.',
       responses: { 200: { description: 'The report.', schema: s.seriesReportSchema } },
       errors: [404],
-      handle: async (ctx, req) => ({ status: 200, body: await seriesReport(ctx.client, seriesIdOf(req.params[idParam])) }),
+      handle: async (ctx, req) => ({
+        status: 200,
+        body: await seriesReport(ctx.client, seriesIdOf(req.params[idParam])),
+      }),
     }),
-    updateRoute('scenes', 'addScenes', 'Add scenes to a running series (update addScenes)', s.addScenesBody, s.indexesSchema, (ctx, id, body) => addScenes(ctx.client, id, body.scenes)),
+    updateRoute(
+      'scenes',
+      'addScenes',
+      'Add scenes to a running series (update addScenes)',
+      s.addScenesBody,
+      s.indexesSchema,
+      (ctx, id, body) => addScenes(ctx.client, id, body.scenes),
+    ),
     route({
       method: 'POST',
       path: '/series/{id}/scenes:append',
@@ -198,7 +231,12 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
       check: s.appendScenesBody.extend({ spec: z.unknown() }),
       bodyRequired: true,
       maxBodyBytes: SPEC_BODY_BYTES,
-      responses: { 202: { description: 'Scenes signalled (to the running series, or to the one started now).', schema: s.appendedSchema } },
+      responses: {
+        202: {
+          description: 'Scenes signalled (to the running series, or to the one started now).',
+          schema: s.appendedSchema,
+        },
+      },
       errors: [400, 413, 415],
       handle: async (ctx, req) => {
         // Appended scenes are not in the spec, so its estimate says nothing about the budget.
@@ -213,34 +251,102 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
         return { status: 202, body: { id: started.workflowId, runId: started.runId } };
       },
     }),
-    signalRoute('pause', 'pauseSeries', 'Pause: no new scenes or takes start; running jobs go on (signal pause)', (ctx, id, reason) => pauseSeries(ctx.client, id, reason), true),
-    signalRoute('resume', 'resumeSeries', 'Resume a paused series (signal resume)', (ctx, id) => resumeSeries(ctx.client, id), false),
-    signalRoute('cancel', 'cancelSeries', 'Cancel gracefully: no new submissions, running jobs finish and are paid (signal cancel)', (ctx, id, reason) => cancelSeries(ctx.client, id, reason), true),
-    signalRoute('end-of-scenes', 'endOfScenes', 'A streaming series gets no more scenes (signal endOfScenes)', (ctx, id) => endOfScenes(ctx.client, id), false),
-    updateRoute('retry', 'retryScene', 'Retry a scene as a new take, optionally with a new prompt or provider (update retryScene)', s.retryBody, s.retriedSchema, (ctx, id, body) => retryScene(ctx.client, id, body)),
-    updateRoute('review', 'reviewTake', 'Approve or reject a completed take (update reviewTake)', s.reviewBody, s.reviewedSchema, (ctx, id, body) => reviewTake(ctx.client, id, body)),
-    updateRoute('routing', 'setRouting', 'Routing policy for scenes not started yet (update setRouting)', s.routingBody, s.routingChangedSchema, (ctx, id, body) => setRouting(ctx.client, id, body.routing)),
-    updateRoute('budget', 'raiseBudget', 'Raise the budget; a series paused by its budget goes on (update raiseBudget)', s.budgetBody, s.budgetSchema, (ctx, id, body) => raiseBudget(ctx.client, id, body.budgetUsd)),
+    signalRoute(
+      'pause',
+      'pauseSeries',
+      'Pause: no new scenes or takes start; running jobs go on (signal pause)',
+      (ctx, id, reason) => pauseSeries(ctx.client, id, reason),
+      true,
+    ),
+    signalRoute(
+      'resume',
+      'resumeSeries',
+      'Resume a paused series (signal resume)',
+      (ctx, id) => resumeSeries(ctx.client, id),
+      false,
+    ),
+    signalRoute(
+      'cancel',
+      'cancelSeries',
+      'Cancel gracefully: no new submissions, running jobs finish and are paid (signal cancel)',
+      (ctx, id, reason) => cancelSeries(ctx.client, id, reason),
+      true,
+    ),
+    signalRoute(
+      'end-of-scenes',
+      'endOfScenes',
+      'A streaming series gets no more scenes (signal endOfScenes)',
+      (ctx, id) => endOfScenes(ctx.client, id),
+      false,
+    ),
+    updateRoute(
+      'retry',
+      'retryScene',
+      'Retry a scene as a new take, optionally with a new prompt or provider (update retryScene)',
+      s.retryBody,
+      s.retriedSchema,
+      (ctx, id, body) => retryScene(ctx.client, id, body),
+    ),
+    updateRoute(
+      'review',
+      'reviewTake',
+      'Approve or reject a completed take (update reviewTake)',
+      s.reviewBody,
+      s.reviewedSchema,
+      (ctx, id, body) => reviewTake(ctx.client, id, body),
+    ),
+    updateRoute(
+      'routing',
+      'setRouting',
+      'Routing policy for scenes not started yet (update setRouting)',
+      s.routingBody,
+      s.routingChangedSchema,
+      (ctx, id, body) => setRouting(ctx.client, id, body.routing),
+    ),
+    updateRoute(
+      'budget',
+      'raiseBudget',
+      'Raise the budget; a series paused by its budget goes on (update raiseBudget)',
+      s.budgetBody,
+      s.budgetSchema,
+      (ctx, id, body) => raiseBudget(ctx.client, id, body.budgetUsd),
+    ),
     route({
       method: 'POST',
       path: '/webhooks/{provider}',
       operationId: 'receiveWebhook',
       summary: 'Provider webhooks (official contract: video.completed / video.failed), verified per Standard Webhooks',
       description:
-        'Signed with the provider\'s webhook secret (headers webhook-id, webhook-timestamp, webhook-signature); at most 300 s of clock skew. A verified job event signals the running scene waiting on that job; a replayed webhook-id is answered 200 `duplicate` without acting; other event types 200 `ignored`. Nothing happens for an unverified webhook.',
+        "Signed with the provider's webhook secret (headers webhook-id, webhook-timestamp, webhook-signature); at most 300 s of clock skew. A verified job event signals the running scene waiting on that job; a replayed webhook-id is answered 200 `duplicate` without acting; other event types 200 `ignored`. Nothing happens for an unverified webhook.",
       raw: true,
       open: true,
       bodyRequired: true,
       maxBodyBytes: WEBHOOK_BODY_BYTES,
-      body: z.object({ id: z.string(), object: z.literal('event'), created_at: z.number().int(), type: z.string(), data: z.object({ id: z.string() }) }),
+      body: z.object({
+        id: z.string(),
+        object: z.literal('event'),
+        created_at: z.number().int(),
+        type: z.string(),
+        data: z.object({ id: z.string() }),
+      }),
       responses: {
-        200: { description: 'Replayed (`duplicate`) or not a job event (`ignored`): nothing done.', schema: s.webhookAnswerSchema },
-        202: { description: 'Accepted: the waiting scene was signalled (`signalled`), or none waits on that job (`no_waiting_scene`; polling notices it).', schema: s.webhookAnswerSchema },
+        200: {
+          description: 'Replayed (`duplicate`) or not a job event (`ignored`): nothing done.',
+          schema: s.webhookAnswerSchema,
+        },
+        202: {
+          description:
+            'Accepted: the waiting scene was signalled (`signalled`), or none waits on that job (`no_waiting_scene`; polling notices it).',
+          schema: s.webhookAnswerSchema,
+        },
       },
       errors: [400, 401, 404, 413, 415, 503],
       handle: async (ctx, req) => {
         const outcome = await ctx.webhooks.receive(req.params.provider, req.headers, req.raw);
-        return { status: outcome.status === 'signalled' || outcome.status === 'no_waiting_scene' ? 202 : 200, body: outcome };
+        return {
+          status: outcome.status === 'signalled' || outcome.status === 'no_waiting_scene' ? 202 : 200,
+          body: outcome,
+        };
       },
     }),
     route({
@@ -259,13 +365,22 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
       operationId: 'health',
       summary: 'Liveness, and whether Temporal answers',
       open: true,
-      responses: { 200: { description: 'Up, Temporal answers.', schema: z.object({ status: z.literal('ok'), temporal: z.literal('up') }) } },
+      responses: {
+        200: {
+          description: 'Up, Temporal answers.',
+          schema: z.object({ status: z.literal('ok'), temporal: z.literal('up') }),
+        },
+      },
       errors: [503],
       handle: async (ctx) => {
         try {
-          await ctx.client.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () => ctx.client.workflowService.getSystemInfo({}));
+          await ctx.client.connection.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () =>
+            ctx.client.workflowService.getSystemInfo({}),
+          );
         } catch (err) {
-          throw new ServiceUnavailableError(`Temporal does not answer (${(err as Error).message}); check TEMPORAL_ADDRESS and the server`);
+          throw new ServiceUnavailableError(
+            `Temporal does not answer (${(err as Error).message}); check TEMPORAL_ADDRESS and the server`,
+          );
         }
         return { status: 200, body: { status: 'ok', temporal: 'up' } };
       },

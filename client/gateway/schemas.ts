@@ -12,12 +12,19 @@ import { seriesSpecSchema } from '../spec/spec';
 export const seriesIdSchema = z
   .string()
   .max(400, 'must be at most 400 characters')
-  .regex(/^series\/[^\s]+$/, 'must be series/<name>, e.g. series/harbor-tales-2 (the path names a series by its name or its URL-encoded id)')
+  .regex(
+    /^series\/[^\s]+$/,
+    'must be series/<name>, e.g. series/harbor-tales-2 (the path names a series by its name or its URL-encoded id)',
+  )
   .describe('Workflow id of the series; default series/<spec name>.');
 
 export const newSceneSchema = z
   .strictObject({
-    prompt: z.string().min(1, 'must not be empty').max(MAX_PROMPT_CHARS).describe('What happens; write @character where the character appears.'),
+    prompt: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(MAX_PROMPT_CHARS)
+      .describe('What happens; write @character where the character appears.'),
     seconds: z.number().int('must be a whole number of seconds').positive().optional(),
     size: z.string().optional(),
     model: z.string().min(1).optional(),
@@ -37,7 +44,9 @@ export const startBody = z.strictObject({
   allowBudgetPause: z
     .boolean()
     .optional()
-    .describe('Start even when the planned cost is over budgetUsd: the series pauses when the budget runs out, until raised (as `start --allow-budget-pause`).'),
+    .describe(
+      'Start even when the planned cost is over budgetUsd: the series pauses when the budget runs out, until raised (as `start --allow-budget-pause`).',
+    ),
 });
 export const addScenesBody = z.strictObject({ scenes: scenesSchema });
 export const appendScenesBody = z.strictObject({
@@ -47,7 +56,12 @@ export const appendScenesBody = z.strictObject({
 export const reasonBody = z.strictObject({ reason: z.string().max(1000).optional() });
 export const retryBody = z.strictObject({
   index: z.number().int('must be a whole number').positive('scene indexes start at 1'),
-  prompt: z.string().min(1).max(MAX_PROMPT_CHARS).optional().describe("A new prompt for the new take; the scene's prompt when unset."),
+  prompt: z
+    .string()
+    .min(1)
+    .max(MAX_PROMPT_CHARS)
+    .optional()
+    .describe("A new prompt for the new take; the scene's prompt when unset."),
   provider: z.string().min(1).optional().describe('Pin the new take to this provider; routing decides when unset.'),
 });
 export const reviewBody = z.strictObject({
@@ -58,24 +72,41 @@ export const reviewBody = z.strictObject({
 });
 export const routingSchema = z.enum(['character', 'cost', 'stability']);
 export const routingBody = z.strictObject({ routing: routingSchema });
-export const budgetBody = z.strictObject({ budgetUsd: z.number().positive('must be more than 0 (USD)').describe('The new limit in USD.') });
+export const budgetBody = z.strictObject({
+  budgetUsd: z.number().positive('must be more than 0 (USD)').describe('The new limit in USD.'),
+});
 
 // ---- answers ----
 
-export const errorSchema = z
-  .object({
-    error: z.object({
-      message: z.string().describe('What is wrong and how to fix it.'),
-      fields: z.array(z.object({ field: z.string().describe('Path in the request body, e.g. spec.scenes[0].prompt.'), message: z.string() })).optional(),
-    }),
-  });
+export const errorSchema = z.object({
+  error: z.object({
+    message: z.string().describe('What is wrong and how to fix it.'),
+    fields: z
+      .array(
+        z.object({
+          field: z.string().describe('Path in the request body, e.g. spec.scenes[0].prompt.'),
+          message: z.string(),
+        }),
+      )
+      .optional(),
+  }),
+});
 
 export const startedSchema = z.object({ id: z.string().describe('Workflow id of the series.') });
 export const acceptedSchema = z.object({ id: z.string(), accepted: z.string().describe('The message sent.') });
-export const indexesSchema = z.object({ indexes: z.array(z.number().int()).describe('Indexes given to the new scenes.') });
-export const appendedSchema = z.object({ id: z.string(), runId: z.string().describe('The run the scenes went to (new when the series was started by this request).') });
+export const indexesSchema = z.object({
+  indexes: z.array(z.number().int()).describe('Indexes given to the new scenes.'),
+});
+export const appendedSchema = z.object({
+  id: z.string(),
+  runId: z.string().describe('The run the scenes went to (new when the series was started by this request).'),
+});
 export const retriedSchema = z.object({ index: z.number().int(), queued: z.literal(true) });
-export const reviewedSchema = z.object({ index: z.number().int(), take: z.number().int(), verdict: z.enum(['approve', 'reject']) });
+export const reviewedSchema = z.object({
+  index: z.number().int(),
+  take: z.number().int(),
+  verdict: z.enum(['approve', 'reject']),
+});
 export const routingChangedSchema = z.object({ routing: routingSchema, previous: routingSchema });
 export const budgetSchema = z.object({
   budgetUsd: z.number().optional(),
@@ -84,29 +115,32 @@ export const budgetSchema = z.object({
   remainingUsd: z.number().optional(),
 });
 
-export const seriesReportSchema = z
-  .object({
-    id: z.string(),
-    status: z.string().describe('running, paused, awaiting_approval, completed, completed_with_rejections, cancelled, failed (or terminated, timed_out).'),
-    costUsd: z.number(),
-    manifestPath: z.string().optional(),
-    scenesTotal: z.number().int().optional(),
-    scenesDone: z.number().int().optional(),
-    scenes: z.array(
-      z.object({
-        index: z.number().int(),
-        status: z.string(),
-        provider: z.string().optional(),
-        continuity: z.string().optional(),
-        assetPath: z.string().optional(),
-        sha256: z.string().optional(),
-        costUsd: z.number(),
-        takes: z.number().int(),
-        reason: z.string().optional(),
-      }),
+export const seriesReportSchema = z.object({
+  id: z.string(),
+  status: z
+    .string()
+    .describe(
+      'running, paused, awaiting_approval, completed, completed_with_rejections, cancelled, failed (or terminated, timed_out).',
     ),
-    error: z.string().optional(),
-  });
+  costUsd: z.number(),
+  manifestPath: z.string().optional(),
+  scenesTotal: z.number().int().optional(),
+  scenesDone: z.number().int().optional(),
+  scenes: z.array(
+    z.object({
+      index: z.number().int(),
+      status: z.string(),
+      provider: z.string().optional(),
+      continuity: z.string().optional(),
+      assetPath: z.string().optional(),
+      sha256: z.string().optional(),
+      costUsd: z.number(),
+      takes: z.number().int(),
+      reason: z.string().optional(),
+    }),
+  ),
+  error: z.string().optional(),
+});
 
 export const webhookAnswerSchema = z.object({
   status: z.enum(['signalled', 'no_waiting_scene', 'duplicate', 'ignored']),

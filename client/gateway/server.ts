@@ -6,7 +6,16 @@ import type { ProviderProfile } from '../../workflows/types';
 import { clientProviderProfiles } from '../spec/provider-profiles';
 import { formatPath } from '../spec/spec';
 import { authorized } from '../codec-server/server';
-import { BadRequestError, HttpError, httpErrorOf, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnauthorizedError, UnsupportedMediaTypeError } from './errors';
+import {
+  BadRequestError,
+  HttpError,
+  httpErrorOf,
+  MethodNotAllowedError,
+  NotFoundError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from './errors';
 import { parseJsonBody, readBody, sendJson } from './http';
 import { openApiDocument } from './openapi';
 import { gatewayRoutes, matchPath, type GatewayContext, type Route } from './routes';
@@ -49,7 +58,11 @@ const DEFAULT_BODY_BYTES = 1024 * 1024;
 
 /** Temporal's gRPC UNAVAILABLE, however deep in the cause chain: the caller may retry. */
 function isUnavailable(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e.code === 14) return true;
   }
   return false;
@@ -59,34 +72,57 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger.child({ component: 'gateway' });
   const profiles = options.profiles ?? clientProviderProfiles().profiles;
   const official = new Set(profiles.filter((p) => p.contract === 'official').map((p) => p.name));
-  const secrets = Object.fromEntries(Object.entries(options.webhookSecrets ?? {}).filter(([provider]) => official.has(provider)));
-  const webhooks = new WebhookReceiver({ client: options.client, logger, secrets, lookupDelaysMs: options.lookupDelaysMs });
+  const secrets = Object.fromEntries(
+    Object.entries(options.webhookSecrets ?? {}).filter(([provider]) => official.has(provider)),
+  );
+  const webhooks = new WebhookReceiver({
+    client: options.client,
+    logger,
+    secrets,
+    lookupDelaysMs: options.lookupDelaysMs,
+  });
   const ctx: GatewayContext = { client: options.client, taskQueue: options.taskQueue, profiles, webhooks };
   let baseUrl = '';
-  const routes: Route[] = gatewayRoutes(() => openApiDocument(routes, { version: GATEWAY_API_VERSION, serverUrl: baseUrl, bearer: !!options.authToken }));
+  const routes: Route[] = gatewayRoutes(() =>
+    openApiDocument(routes, { version: GATEWAY_API_VERSION, serverUrl: baseUrl, bearer: !!options.authToken }),
+  );
 
-  async function answer(req: IncomingMessage): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
+  async function answer(
+    req: IncomingMessage,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     const matching = routes.map((route) => ({ route, params: matchPath(route.path, path) })).filter((m) => m.params);
-    if (!matching.length) throw new NotFoundError(`no route ${req.method} ${path}; the routes are described at GET /openapi.json`);
+    if (!matching.length)
+      throw new NotFoundError(`no route ${req.method} ${path}; the routes are described at GET /openapi.json`);
     const found = matching.find((m) => m.route.method === req.method);
     if (!found) throw new MethodNotAllowedError(path, [...new Set(matching.map((m) => m.route.method))]);
     const { route, params } = found;
     if (!route.open && !authorized(req.headers.authorization, options.authToken)) {
-      throw new UnauthorizedError(`missing or wrong Authorization header: send Authorization: Bearer <the gateway's token, ${GATEWAY_TOKEN_ENV}>`);
+      throw new UnauthorizedError(
+        `missing or wrong Authorization header: send Authorization: Bearer <the gateway's token, ${GATEWAY_TOKEN_ENV}>`,
+      );
     }
-    const raw = route.method === 'GET' ? Buffer.alloc(0) : await readBody(req, route.maxBodyBytes ?? DEFAULT_BODY_BYTES);
+    const raw =
+      route.method === 'GET' ? Buffer.alloc(0) : await readBody(req, route.maxBodyBytes ?? DEFAULT_BODY_BYTES);
     let body: unknown;
     if (route.raw) {
-      if (raw.length && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) throw new UnsupportedMediaTypeError(req.headers['content-type']);
+      if (raw.length && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
+        throw new UnsupportedMediaTypeError(req.headers['content-type']);
       if (!raw.length) throw new BadRequestError('send the webhook event as the JSON body');
     } else if (route.body) {
       const value = parseJsonBody(req, raw) ?? (route.bodyRequired ? undefined : {});
-      if (value === undefined) throw new BadRequestError(`send a JSON body; ${route.operationId} is described at GET /openapi.json`);
+      if (value === undefined)
+        throw new BadRequestError(`send a JSON body; ${route.operationId} is described at GET /openapi.json`);
       const checked = (route.check ?? route.body).safeParse(value);
       if (!checked.success) {
-        const fields = checked.error.issues.map((issue) => ({ field: formatPath(issue.path) || '(body)', message: issue.message }));
-        throw new BadRequestError(`invalid request body:\n  - ${fields.map((f) => `${f.field}: ${f.message}`).join('\n  - ')}`, fields);
+        const fields = checked.error.issues.map((issue) => ({
+          field: formatPath(issue.path) || '(body)',
+          message: issue.message,
+        }));
+        throw new BadRequestError(
+          `invalid request body:\n  - ${fields.map((f) => `${f.field}: ${f.message}`).join('\n  - ')}`,
+          fields,
+        );
       }
       body = checked.data;
     }
@@ -102,7 +138,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       sendJson(res, status, result.body, result.headers);
     } catch (err) {
       let http = httpErrorOf(err);
-      if (!http && isUnavailable(err)) http = new ServiceUnavailableError('Temporal does not answer; try again shortly');
+      if (!http && isUnavailable(err))
+        http = new ServiceUnavailableError('Temporal does not answer; try again shortly');
       if (!http) {
         logger.error({ err, method: req.method, path: req.url }, 'gateway request failed');
         http = new HttpError(500, 'the gateway failed unexpectedly; the gateway log has the details');
@@ -113,7 +150,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (status === 413) req.resume();
       sendJson(res, status, http.body(), headers);
     }
-    logger.info({ method: req.method, path: new URL(req.url ?? '/', 'http://gateway').pathname, status, ms: Date.now() - started }, 'gateway request');
+    logger.info(
+      {
+        method: req.method,
+        path: new URL(req.url ?? '/', 'http://gateway').pathname,
+        status,
+        ms: Date.now() - started,
+      },
+      'gateway request',
+    );
   }
 
   const server = createServer((req, res) => void handle(req, res));
@@ -126,7 +171,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   baseUrl = `http://${host}:${address.port}`;
-  logger.info({ url: baseUrl, webhooks: webhooks.providers(), auth: options.authToken ? 'token required' : 'none' }, 'gateway listening');
+  logger.info(
+    { url: baseUrl, webhooks: webhooks.providers(), auth: options.authToken ? 'token required' : 'none' },
+    'gateway listening',
+  );
   let closing: Promise<void> | undefined;
   return {
     url: baseUrl,

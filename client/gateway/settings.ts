@@ -8,10 +8,15 @@ export const GATEWAY_TOKEN_ENV = 'SORA_SERIES_GATEWAY_TOKEN';
 export const WEBHOOK_SECRET_ENV = 'SORA_SERIES_WEBHOOK_SECRET';
 
 /** ... unless `SORA_SERIES_WEBHOOK_SECRET_<PROVIDER>` (name upper-cased, `-` as `_`) gives that provider its own. */
-export function webhookSecretsFromEnv(providers: string[], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function webhookSecretsFromEnv(
+  providers: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const secrets: Record<string, string> = {};
   for (const provider of providers) {
-    const secret = env[`${WEBHOOK_SECRET_ENV}_${provider.toUpperCase().replace(/-/g, '_')}`]?.trim() || env[WEBHOOK_SECRET_ENV]?.trim();
+    const secret =
+      env[`${WEBHOOK_SECRET_ENV}_${provider.toUpperCase().replace(/-/g, '_')}`]?.trim() ||
+      env[WEBHOOK_SECRET_ENV]?.trim();
     if (secret) secrets[provider] = secret;
   }
   return secrets;

@@ -45,7 +45,8 @@ export class WebhookReceiver {
   private readonly seen = new Set<string>();
 
   constructor(private readonly options: WebhookReceiverOptions) {
-    for (const [provider, secret] of Object.entries(options.secrets)) this.keys.set(provider, webhookSecretKey(secret, `webhook secret of provider "${provider}"`));
+    for (const [provider, secret] of Object.entries(options.secrets))
+      this.keys.set(provider, webhookSecretKey(secret, `webhook secret of provider "${provider}"`));
   }
 
   providers(): string[] {
@@ -80,11 +81,15 @@ export class WebhookReceiver {
       return { status: 'ignored' };
     }
     const jobId = event.data?.id;
-    if (!jobId || !JOB_ID.test(jobId)) throw new BadRequestError(`data.id: must be the job id (letters, digits, _ or -), got ${JSON.stringify(jobId)}`);
+    if (!jobId || !JOB_ID.test(jobId))
+      throw new BadRequestError(`data.id: must be the job id (letters, digits, _ or -), got ${JSON.stringify(jobId)}`);
     this.remember(webhookId);
     try {
       const scenes = await this.signalWaitingScenes({ provider, jobId, event: kind });
-      log.info({ webhookId, type: event.type, jobId, scenes }, scenes.length ? 'webhook: scene told the job ended' : 'webhook: no running scene waits on this job');
+      log.info(
+        { webhookId, type: event.type, jobId, scenes },
+        scenes.length ? 'webhook: scene told the job ended' : 'webhook: no running scene waits on this job',
+      );
       return scenes.length ? { status: 'signalled', scenes } : { status: 'no_waiting_scene' };
     } catch (err) {
       // Temporal unreachable or the like: forget the id so the upstream's retry is handled.
@@ -104,7 +109,8 @@ export class WebhookReceiver {
     const delays = this.options.lookupDelaysMs ?? DEFAULT_LOOKUP_DELAYS_MS;
     for (let attempt = 0; ; attempt++) {
       const found: Array<{ workflowId: string; runId: string }> = [];
-      for await (const execution of this.options.client.workflow.list({ query })) found.push({ workflowId: execution.workflowId, runId: execution.runId });
+      for await (const execution of this.options.client.workflow.list({ query }))
+        found.push({ workflowId: execution.workflowId, runId: execution.runId });
       const told: string[] = [];
       for (const { workflowId, runId } of found) {
         try {
@@ -126,11 +132,16 @@ function parseEvent(body: Buffer) {
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new BadRequestError('the webhook body is not JSON: expected {id, object: "event", created_at, type, data: {id}}');
+    throw new BadRequestError(
+      'the webhook body is not JSON: expected {id, object: "event", created_at, type, data: {id}}',
+    );
   }
   const parsed = webhookEventSchema.safeParse(value);
   if (!parsed.success) {
-    throw new BadRequestError('the webhook body is not an event: expected {id, object: "event", created_at, type, data: {id}}', parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })));
+    throw new BadRequestError(
+      'the webhook body is not an event: expected {id, object: "event", created_at, type, data: {id}}',
+      parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })),
+    );
   }
   return parsed.data;
 }

@@ -20,27 +20,44 @@ export class WebhookSecretError extends Error {
 export function webhookSecretKey(secret: string, source: string): Buffer {
   const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret.trim());
   const key = match ? Buffer.from(match[1], 'base64') : Buffer.alloc(0);
-  if (key.length < 16) throw new WebhookSecretError(`${source}: must be whsec_<base64> of at least 16 bytes (as the provider's dashboard gives it)`);
+  if (key.length < 16)
+    throw new WebhookSecretError(
+      `${source}: must be whsec_<base64> of at least 16 bytes (as the provider's dashboard gives it)`,
+    );
   return key;
 }
 
 const header = (headers: IncomingHttpHeaders, name: string): string => {
   const value = headers[name];
   const one = Array.isArray(value) ? value[0] : value;
-  if (!one) throw new BadRequestError(`missing header ${name}: webhooks are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)`);
+  if (!one)
+    throw new BadRequestError(
+      `missing header ${name}: webhooks are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)`,
+    );
   return one;
 };
 
 /** Throws 400 (headers missing or garbled) or 401 (stale, future, forged); returns the verified webhook id. */
-export function verifyWebhook(headers: IncomingHttpHeaders, body: Buffer, key: Buffer, nowMs = Date.now()): { webhookId: string; timestamp: number } {
+export function verifyWebhook(
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+  key: Buffer,
+  nowMs = Date.now(),
+): { webhookId: string; timestamp: number } {
   const webhookId = header(headers, 'webhook-id');
   const timestampText = header(headers, 'webhook-timestamp');
   const signatures = header(headers, 'webhook-signature');
   if (!/^\d{1,12}$/.test(timestampText)) throw new BadRequestError('webhook-timestamp: must be unix seconds');
   const timestamp = Number(timestampText);
   const skew = nowMs / 1000 - timestamp;
-  if (skew > WEBHOOK_TOLERANCE_SECONDS) throw new UnauthorizedError(`webhook-timestamp is ${Math.round(skew)} s old; at most ${WEBHOOK_TOLERANCE_SECONDS} s are accepted (check the sender's clock)`);
-  if (-skew > WEBHOOK_TOLERANCE_SECONDS) throw new UnauthorizedError(`webhook-timestamp is ${Math.round(-skew)} s in the future; at most ${WEBHOOK_TOLERANCE_SECONDS} s are accepted (check the sender's clock)`);
+  if (skew > WEBHOOK_TOLERANCE_SECONDS)
+    throw new UnauthorizedError(
+      `webhook-timestamp is ${Math.round(skew)} s old; at most ${WEBHOOK_TOLERANCE_SECONDS} s are accepted (check the sender's clock)`,
+    );
+  if (-skew > WEBHOOK_TOLERANCE_SECONDS)
+    throw new UnauthorizedError(
+      `webhook-timestamp is ${Math.round(-skew)} s in the future; at most ${WEBHOOK_TOLERANCE_SECONDS} s are accepted (check the sender's clock)`,
+    );
   const expected = createHmac('sha256', key).update(`${webhookId}.${timestampText}.`).update(body).digest();
   // Several space-separated `v1,<base64>` entries may come (key rotation): any one may match.
   const matches = signatures.split(' ').some((entry) => {
@@ -49,6 +66,9 @@ export function verifyWebhook(headers: IncomingHttpHeaders, body: Buffer, key: B
     const given = Buffer.from(value, 'base64');
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
-  if (!matches) throw new UnauthorizedError('webhook-signature does not match: check the webhook secret configured for this provider');
+  if (!matches)
+    throw new UnauthorizedError(
+      'webhook-signature does not match: check the webhook secret configured for this provider',
+    );
   return { webhookId, timestamp };
 }

@@ -13,7 +13,10 @@ export interface ConnectedClient {
  * A Temporal client from the environment: address, namespace, TLS / API key (common/temporal/settings.ts)
  * and, with SORA_SERIES_CODEC_KEYS set, the payload codec, so results and failures read in clear.
  */
-export async function connectClient(overrides: Partial<TemporalSettings> = {}, env: NodeJS.ProcessEnv = process.env): Promise<ConnectedClient> {
+export async function connectClient(
+  overrides: Partial<TemporalSettings> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ConnectedClient> {
   const settings = { ...temporalSettings(env), ...overrides };
   const dataConverter = dataConverterFromEnv(env);
   const connection = await Connection.connect(temporalConnectionOptions(settings));

@@ -23,9 +23,13 @@ export async function followProgress(client: Client, workflowId: string, print: 
     for (const scene of [...view.scenes].sort((a, b) => a.index - b.index)) {
       if (reported.has(scene.index)) continue;
       reported.add(scene.index);
-      const where = scene.provider ? ` on ${scene.provider}${scene.continuity ? ` (continuity ${scene.continuity})` : ''}` : '';
+      const where = scene.provider
+        ? ` on ${scene.provider}${scene.continuity ? ` (continuity ${scene.continuity})` : ''}`
+        : '';
       const why = scene.reason ? `: ${scene.reason}` : '';
-      print(`scene ${scene.index}: ${scene.status}${where}, ${scene.takes.length} take(s), $${scene.costUsd.toFixed(2)}${why}`);
+      print(
+        `scene ${scene.index}: ${scene.status}${where}, ${scene.takes.length} take(s), $${scene.costUsd.toFixed(2)}${why}`,
+      );
     }
     const running = `[${view.scenesDone}/${view.scenesTotal}] $${view.costUsd.toFixed(2)} so far, running scenes ${view.running.sort((a, b) => a - b).join(', ') || '-'}`;
     if (running !== lastRunning && view.status === 'running') print(running);

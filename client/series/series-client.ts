@@ -1,6 +1,17 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { seriesStatusQuery, type SeriesStatusView } from '../../workflows/messages';
-import { ScenesDone, ScenesTotal, SeriesCharacter, SeriesName, SeriesStatusKey } from '../../workflows/search-attributes';
+import {
+  ScenesDone,
+  ScenesTotal,
+  SeriesCharacter,
+  SeriesName,
+  SeriesStatusKey,
+} from '../../workflows/search-attributes';
 import type { seriesWorkflow } from '../../workflows/series';
 import type { SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
 
@@ -10,7 +21,9 @@ export const seriesWorkflowId = (name: string) => `series/${name}`;
 
 export class SeriesAlreadyRunningError extends Error {
   constructor(readonly workflowId: string) {
-    super(`series ${workflowId} already exists (running or finished; a series id is used once, so nothing is paid twice); pick another name or --id, or check it with: sora-series status ${workflowId}`);
+    super(
+      `series ${workflowId} already exists (running or finished; a series id is used once, so nothing is paid twice); pick another name or --id, or check it with: sora-series status ${workflowId}`,
+    );
     this.name = 'SeriesAlreadyRunningError';
   }
 }
@@ -141,7 +154,10 @@ export async function seriesReport(client: Client, workflowId: string): Promise<
       );
       return {
         id: workflowId,
-        status: description.status.name === 'FAILED' ? 'failed' : (description.status.name.toLowerCase() as SeriesReport['status']),
+        status:
+          description.status.name === 'FAILED'
+            ? 'failed'
+            : (description.status.name.toLowerCase() as SeriesReport['status']),
         costUsd: 0,
         scenes: [],
         ...(error ? { error } : {}),

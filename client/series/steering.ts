@@ -27,7 +27,11 @@ import { SeriesNotFoundError, startOptions } from './series-client';
  */
 
 export class MessageRefusedError extends Error {
-  constructor(readonly workflowId: string, readonly messageName: string, message: string) {
+  constructor(
+    readonly workflowId: string,
+    readonly messageName: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'MessageRefusedError';
   }
@@ -51,12 +55,14 @@ const handle = (client: Client, workflowId: string) => client.workflow.getHandle
 export const pauseSeries = (client: Client, id: string, reason?: string) =>
   send(id, 'pause', () => handle(client, id).signal(pauseSignal, reason ? { reason } : {}));
 
-export const resumeSeries = (client: Client, id: string) => send(id, 'resume', () => handle(client, id).signal(resumeSignal));
+export const resumeSeries = (client: Client, id: string) =>
+  send(id, 'resume', () => handle(client, id).signal(resumeSignal));
 
 export const cancelSeries = (client: Client, id: string, reason?: string) =>
   send(id, 'cancel', () => handle(client, id).signal(cancelSignal, reason ? { reason } : {}));
 
-export const endOfScenes = (client: Client, id: string) => send(id, 'endOfScenes', () => handle(client, id).signal(endOfScenesSignal));
+export const endOfScenes = (client: Client, id: string) =>
+  send(id, 'endOfScenes', () => handle(client, id).signal(endOfScenesSignal));
 
 export const addScenes = (client: Client, id: string, scenes: NewScene[]) =>
   send(id, 'addScenes', () => handle(client, id).executeUpdate(addScenesUpdate, { args: [scenes] }));
@@ -88,7 +94,13 @@ export class ScenesRefusedError extends Error {
  */
 export async function appendScenes(
   client: Client,
-  options: { input: SeriesInput; scenes: NewScene[]; taskQueue: string; workflowId?: string; profiles: ProviderProfile[] },
+  options: {
+    input: SeriesInput;
+    scenes: NewScene[];
+    taskQueue: string;
+    workflowId?: string;
+    profiles: ProviderProfile[];
+  },
 ): Promise<{ workflowId: string; runId: string }> {
   const { input } = options;
   const checked = resolveNewScenes(options.scenes, 1, {

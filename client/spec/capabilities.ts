@@ -17,7 +17,9 @@ export function capabilityIssues(spec: SeriesSpec, profiles: ProviderProfile[]):
   const configuredNames = [...configured.keys()].join(', ') || 'none';
   spec.providers.forEach((provider, i) => {
     if (!configured.has(provider)) {
-      issues.push(`providers[${i}]: "${provider}" is not configured (configured: ${configuredNames}); remove it or add it to the provider config (SORA_SERIES_PROVIDERS)`);
+      issues.push(
+        `providers[${i}]: "${provider}" is not configured (configured: ${configuredNames}); remove it or add it to the provider config (SORA_SERIES_PROVIDERS)`,
+      );
     }
   });
   const allowed = spec.providers.flatMap((n) => configured.get(n) ?? []);
@@ -63,7 +65,9 @@ export function capabilityIssues(spec: SeriesSpec, profiles: ProviderProfile[]):
     }
     const fitting = allowed.filter((p) => p.sizes.includes(sizeWanted));
     if (fitting.length === 0) {
-      const elsewhere = profiles.filter((p) => !spec.providers.includes(p.name) && p.sizes.includes(sizeWanted)).map((p) => p.name);
+      const elsewhere = profiles
+        .filter((p) => !spec.providers.includes(p.name) && p.sizes.includes(sizeWanted))
+        .map((p) => p.name);
       const offered = [...new Set(allowed.flatMap((p) => p.sizes))].join(', ');
       add(
         `scenes[${i}].size`,
@@ -82,4 +86,3 @@ export function capabilityIssues(spec: SeriesSpec, profiles: ProviderProfile[]):
   }
   return issues;
 }
-

@@ -14,8 +14,13 @@ export interface CostEstimate {
 }
 
 export class UnknownProvidersError extends Error {
-  constructor(readonly missing: string[], known: string[]) {
-    super(`providers: ${missing.map((m) => `"${m}"`).join(', ')} not configured (configured: ${known.join(', ')}); fix the spec's providers or the provider config`);
+  constructor(
+    readonly missing: string[],
+    known: string[],
+  ) {
+    super(
+      `providers: ${missing.map((m) => `"${m}"`).join(', ')} not configured (configured: ${known.join(', ')}); fix the spec's providers or the provider config`,
+    );
     this.name = 'UnknownProvidersError';
   }
 }
@@ -23,21 +28,29 @@ export class UnknownProvidersError extends Error {
 /** The estimate printed before anything starts; uses the same routing the workflow will. */
 export function estimateCost(input: SeriesInput, available: ProviderProfile[]): CostEstimate {
   const missing = input.providers.filter((name) => !available.some((p) => p.name === name));
-  if (missing.length) throw new UnknownProvidersError(missing, available.map((p) => p.name));
+  if (missing.length)
+    throw new UnknownProvidersError(
+      missing,
+      available.map((p) => p.name),
+    );
   const profiles = input.providers.map((name) => available.find((p) => p.name === name)!);
   const passport = { name: input.character.name, description: input.character.description, refs: {}, refused: {} };
 
   const byProvider: CostEstimate['byProvider'] = {};
   for (const p of profiles) {
     const fits = input.scenes.filter((s) => p.sizes.includes(s.size));
-    byProvider[p.name] = { usd: roundUsd(fits.reduce((sum, s) => sum + takePriceUsd(p, s.seconds, s.size), 0)), scenes: fits.length };
+    byProvider[p.name] = {
+      usd: roundUsd(fits.reduce((sum, s) => sum + takePriceUsd(p, s.seconds, s.size), 0)),
+      scenes: fits.length,
+    };
   }
   let plannedUsd = 0;
   let worstCaseUsd = 0;
   const unroutable: number[] = [];
   for (const scene of input.scenes) {
-    const chain = routeScene({ policy: input.routing, scene, profiles, health: {}, passport })
-      .map((name) => profiles.find((p) => p.name === name)!);
+    const chain = routeScene({ policy: input.routing, scene, profiles, health: {}, passport }).map((name) =>
+      profiles.find((p) => p.name === name)!,
+    );
     if (chain.length === 0) {
       unroutable.push(scene.index);
       continue;
@@ -50,7 +63,10 @@ export function estimateCost(input: SeriesInput, available: ProviderProfile[]): 
 }
 
 export class BudgetBelowEstimateError extends Error {
-  constructor(readonly budgetUsd: number, readonly plannedUsd: number) {
+  constructor(
+    readonly budgetUsd: number,
+    readonly plannedUsd: number,
+  ) {
     super(
       `budgetUsd: $${budgetUsd.toFixed(2)} is below the planned cost $${plannedUsd.toFixed(2)}; raise budgetUsd, drop scenes, or start with --allow-budget-pause (the series pauses when the budget runs out, until raised with \`sora-series budget\`)`,
     );
@@ -60,5 +76,6 @@ export class BudgetBelowEstimateError extends Error {
 
 /** Refuses a series whose planned cost is over its budget: known before any money is spent. */
 export function checkBudget(input: SeriesInput, estimate: CostEstimate): void {
-  if (input.budgetUsd !== undefined && estimate.plannedUsd > input.budgetUsd) throw new BudgetBelowEstimateError(input.budgetUsd, estimate.plannedUsd);
+  if (input.budgetUsd !== undefined && estimate.plannedUsd > input.budgetUsd)
+    throw new BudgetBelowEstimateError(input.budgetUsd, estimate.plannedUsd);
 }

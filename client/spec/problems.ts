@@ -19,7 +19,8 @@ export function unreadable(err: NodeJS.ErrnoException): string {
 /** The parser's complaint, one line, with where it is (JSON positions become line and column). */
 export function syntaxProblem(err: Error, text: string, isJson: boolean): string {
   const first = err.message.split('\n')[0].replace(/:$/, '');
-  if (!isJson && /alias/i.test(first)) return `${first}; write the values out instead of repeating YAML aliases (*name)`;
+  if (!isJson && /alias/i.test(first))
+    return `${first}; write the values out instead of repeating YAML aliases (*name)`;
   if (!isJson) return `${first}; fix the syntax there (indent with spaces, quote text containing ": ")`;
   const position = /position (\d+)/.exec(first);
   if (!position) return first;
@@ -29,12 +30,27 @@ export function syntaxProblem(err: Error, text: string, isJson: boolean): string
   return `${first} (line ${line}, column ${column}); fix the syntax there (no trailing commas or comments in JSON)`;
 }
 
-
 /** Words people write for a field, by where they write them. */
 const SYNONYMS: Record<string, Record<string, string>> = {
-  '': { characters: 'character', budget: 'budgetUsd', parallel: 'maxParallel', concurrency: 'maxParallel', provider: 'providers', route: 'routing', policy: 'routing', scene: 'scenes' },
+  '': {
+    characters: 'character',
+    budget: 'budgetUsd',
+    parallel: 'maxParallel',
+    concurrency: 'maxParallel',
+    provider: 'providers',
+    route: 'routing',
+    policy: 'routing',
+    scene: 'scenes',
+  },
   character: { video: 'clip', url: 'clip', source: 'clip', ids: 'adopt', id: 'adopt', task: 'extract' },
-  'scenes[]': { duration: 'seconds', length: 'seconds', resolution: 'size', text: 'prompt', description: 'prompt', providers: 'provider' },
+  'scenes[]': {
+    duration: 'seconds',
+    length: 'seconds',
+    resolution: 'size',
+    text: 'prompt',
+    description: 'prompt',
+    providers: 'provider',
+  },
   defaults: { duration: 'seconds', length: 'seconds', resolution: 'size' },
 };
 
@@ -76,7 +92,8 @@ function unknownFieldHint(knownFields: KnownFields, where: string, key: string):
   if (/key|token|secret|password|authorization/i.test(key)) {
     return "keys never go in a spec: export them in the worker's environment (the provider config names the variable)";
   }
-  if (where === '' && key === 'characters') return 'a series has exactly one character: use character: { name, description, clip }';
+  if (where === '' && key === 'characters')
+    return 'a series has exactly one character: use character: { name, description, clip }';
   const lower = key.toLowerCase();
   const guess =
     SYNONYMS[where]?.[lower] ??
@@ -116,13 +133,19 @@ export function formatIssue(issue: z.core.$ZodIssue, knownFields: KnownFields): 
     case 'unrecognized_keys':
       return issue.keys.map((key) => `${field}: unknown field "${key}" (${unknownFieldHint(knownFields, where, key)})`);
     case 'invalid_type': {
-      if (!path) return [`(spec): must be a mapping with name, character and scenes (got ${describeValue(input)}); is this the spec file?`];
+      if (!path)
+        return [
+          `(spec): must be a mapping with name, character and scenes (got ${describeValue(input)}); is this the spec file?`,
+        ];
       if (input === undefined && !('received' in issue)) return [`${path}: is required${REQUIRED_HINTS[where] ?? ''}`];
       const received = (issue as { received?: string }).received;
       if (received === 'Infinity' || received === 'NaN') return [`${path}: must be a finite number (got ${received})`];
       const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
       const hint =
-        (issue.expected === 'number' || issue.expected === 'int') && typeof input === 'string' && input.trim() !== '' && !Number.isNaN(Number(input))
+        (issue.expected === 'number' || issue.expected === 'int') &&
+        typeof input === 'string' &&
+        input.trim() !== '' &&
+        !Number.isNaN(Number(input))
           ? `; write ${input.trim()} without quotes`
           : Array.isArray(input) && where.startsWith('character.adopt.')
             ? '; a series has one character: one id per provider'
@@ -139,5 +162,8 @@ export function formatIssue(issue: z.core.$ZodIssue, knownFields: KnownFields): 
 // ---------------------------------------------------------------------------------------------
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+  return path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  );
 }

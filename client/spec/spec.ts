@@ -54,7 +54,10 @@ const name = z
   .string()
   .min(1, 'must not be empty')
   .max(80, 'must be at most 80 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore (it becomes the workflow id series/<name>)');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    'use letters, digits, dot, dash or underscore (it becomes the workflow id series/<name>)',
+  );
 
 const seconds = z
   .number()
@@ -75,7 +78,12 @@ const prompt = z
   .describe('What happens; write @character where the character appears.');
 
 const sceneSchema = z.strictObject({
-  id: z.string().min(1, 'must not be empty').max(80, 'must be at most 80 characters').optional().describe('Optional stable scene id; unique within the series.'),
+  id: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(80, 'must be at most 80 characters')
+    .optional()
+    .describe('Optional stable scene id; unique within the series.'),
   prompt,
   seconds: seconds.optional().describe('Requested length; providers round up to what they support.'),
   size: size.optional(),
@@ -89,30 +97,51 @@ const adoptedId = z
   .max(200, 'must be at most 200 characters')
   .regex(/^[^\s@]+$/, 'must be the bare character id (e.g. char_abc), without spaces or @');
 
-const extractSchema = z.strictObject({ provider: z.string().min(1, 'must not be empty'), task: z.string().min(1, 'must not be empty') });
+const extractSchema = z.strictObject({
+  provider: z.string().min(1, 'must not be empty'),
+  task: z.string().min(1, 'must not be empty'),
+});
 
 const characterSchema = (policy: UrlPolicy) =>
   z
     .strictObject({
       name: z.string().trim().min(1, 'must not be empty').max(80, 'must be at most 80 characters'),
-      description: z.string().trim().min(1, 'must not be empty; describe how the character looks').max(1000, 'must be at most 1000 characters'),
+      description: z
+        .string()
+        .trim()
+        .min(1, 'must not be empty; describe how the character looks')
+        .max(1000, 'must be at most 1000 characters'),
       clip: clipUrl(policy).optional(),
       adopt: z
         .record(z.string(), adoptedId)
-        .refine((ids) => Object.keys(ids).length > 0, 'names no id: give { <provider>: <character id> } or remove adopt')
+        .refine(
+          (ids) => Object.keys(ids).length > 0,
+          'names no id: give { <provider>: <character id> } or remove adopt',
+        )
         .optional()
         .describe('Existing character ids by provider name (one character: one id per provider).'),
       extract: extractSchema.optional(),
     })
     .superRefine((c, ctx) => {
       const given = (['clip', 'adopt', 'extract'] as const).filter((k) => c[k] !== undefined);
-      if (given.length === 0 || (given.includes('extract') && given.length > 1) || (given.includes('adopt') && given.includes('extract'))) {
-        ctx.addIssue({ code: 'custom', message: 'give exactly one of clip, adopt or extract (adopt may be combined with clip)' });
+      if (
+        given.length === 0 ||
+        (given.includes('extract') && given.length > 1) ||
+        (given.includes('adopt') && given.includes('extract'))
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'give exactly one of clip, adopt or extract (adopt may be combined with clip)',
+        });
       }
     });
 
 const defaultsSchema = z
-  .strictObject({ seconds: seconds.default(10), size: size.default('720x1280'), model: z.string().min(1, 'must not be empty').optional() })
+  .strictObject({
+    seconds: seconds.default(10),
+    size: size.default('720x1280'),
+    model: z.string().min(1, 'must not be empty').optional(),
+  })
   .default({ seconds: 10, size: '720x1280' });
 
 function specSchema(policy: UrlPolicy) {
@@ -121,9 +150,17 @@ function specSchema(policy: UrlPolicy) {
       name,
       character: characterSchema(policy),
       routing: z.enum(['character', 'cost', 'stability']).default('character'),
-      providers: z.array(z.string().min(1, 'must not be empty')).min(1, 'list at least one provider').default(['relay', 'official']),
+      providers: z
+        .array(z.string().min(1, 'must not be empty'))
+        .min(1, 'list at least one provider')
+        .default(['relay', 'official']),
       defaults: defaultsSchema,
-      maxParallel: z.number().int('must be a whole number').positive('must be at least 1').max(100, 'must be at most 100').optional(),
+      maxParallel: z
+        .number()
+        .int('must be a whole number')
+        .positive('must be at least 1')
+        .max(100, 'must be at most 100')
+        .optional(),
       budgetUsd: z.number().positive('must be more than 0 (USD); leave it out for no budget').optional(),
       jobDeadlineSeconds: z
         .number()
@@ -139,34 +176,65 @@ function specSchema(policy: UrlPolicy) {
         .max(86_400, 'must be at most 86400 (a day)')
         .optional()
         .describe('How long a provider found unavailable is skipped before one scene tries it again. Default 600.'),
-      onRejection: z.enum(['allow', 'fail']).optional().describe('allow: the series ends completed_with_rejections; fail: it ends failed.'),
-      streaming: z.boolean().optional().describe('Scenes keep coming by message (addScenes, appendScenes) until endOfScenes; scenes may start empty.'),
-      approval: z.enum(['none', 'required']).optional().describe('required: the series completes only when every completed scene has an approved take.'),
+      onRejection: z
+        .enum(['allow', 'fail'])
+        .optional()
+        .describe('allow: the series ends completed_with_rejections; fail: it ends failed.'),
+      streaming: z
+        .boolean()
+        .optional()
+        .describe('Scenes keep coming by message (addScenes, appendScenes) until endOfScenes; scenes may start empty.'),
+      approval: z
+        .enum(['none', 'required'])
+        .optional()
+        .describe('required: the series completes only when every completed scene has an approved take.'),
       scenes: z.array(sceneSchema).max(10_000, 'must be at most 10000 scenes; split the series'),
     })
     .superRefine((spec, ctx) => {
       if (spec.scenes.length === 0 && !spec.streaming) {
-        ctx.addIssue({ code: 'custom', path: ['scenes'], message: 'add at least one scene, or set streaming: true to send scenes later (addScenes / appendScenes)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scenes'],
+          message: 'add at least one scene, or set streaming: true to send scenes later (addScenes / appendScenes)',
+        });
       }
       const listed = `[${spec.providers.join(', ')}]`;
       const seen = new Map<string, number>();
       spec.scenes.forEach((scene, i) => {
         if (scene.id !== undefined) {
-          if (seen.has(scene.id)) ctx.addIssue({ code: 'custom', path: ['scenes', i, 'id'], message: `duplicates scenes[${seen.get(scene.id)}].id; scene ids must be unique` });
+          if (seen.has(scene.id))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['scenes', i, 'id'],
+              message: `duplicates scenes[${seen.get(scene.id)}].id; scene ids must be unique`,
+            });
           seen.set(scene.id, i);
         }
         if (scene.provider && !spec.providers.includes(scene.provider)) {
-          ctx.addIssue({ code: 'custom', path: ['scenes', i, 'provider'], message: `"${scene.provider}" is not in providers ${listed}; add it there or unpin the scene` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['scenes', i, 'provider'],
+            message: `"${scene.provider}" is not in providers ${listed}; add it there or unpin the scene`,
+          });
         }
       });
-      if (spec.providers.length !== new Set(spec.providers).size) ctx.addIssue({ code: 'custom', path: ['providers'], message: 'lists a provider twice' });
+      if (spec.providers.length !== new Set(spec.providers).size)
+        ctx.addIssue({ code: 'custom', path: ['providers'], message: 'lists a provider twice' });
       const extract = spec.character.extract;
       if (extract && !spec.providers.includes(extract.provider)) {
-        ctx.addIssue({ code: 'custom', path: ['character', 'extract', 'provider'], message: `"${extract.provider}" is not in providers ${listed}; add it there` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['character', 'extract', 'provider'],
+          message: `"${extract.provider}" is not in providers ${listed}; add it there`,
+        });
       }
       for (const provider of Object.keys(spec.character.adopt ?? {})) {
         if (!spec.providers.includes(provider)) {
-          ctx.addIssue({ code: 'custom', path: ['character', 'adopt', provider], message: `"${provider}" is not in providers ${listed}; add it there or remove this id` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['character', 'adopt', provider],
+            message: `"${provider}" is not in providers ${listed}; add it there or remove this id`,
+          });
         }
       }
     });
@@ -179,7 +247,10 @@ export type SeriesSpec = z.infer<typeof seriesSpecSchema>;
 
 /** A spec that cannot run; `issues` name each field (`scenes[2].prompt: must not be empty`). */
 export class SpecError extends Error {
-  constructor(readonly issues: string[], source?: string) {
+  constructor(
+    readonly issues: string[],
+    source?: string,
+  ) {
     super(`invalid series spec${source ? ` ${source}` : ''}:\n  - ${issues.join('\n  - ')}`);
     this.name = 'SpecError';
   }
@@ -195,12 +266,18 @@ const KNOWN_FIELDS: KnownFields = {
   'scenes[]': Object.keys(sceneSchema.shape),
 };
 
-
 export function parseSpec(value: unknown, source?: string, options: SpecOptions = {}): SeriesSpec {
   const policy = options.urlPolicy ?? urlPolicyFromEnv(process.env);
   const parsed = specSchema(policy).safeParse(value, { reportInput: true });
-  if (!parsed.success) throw new SpecError(parsed.error.issues.flatMap((issue) => formatIssue(issue, KNOWN_FIELDS)), source);
-  const issues = [...(options.profiles ? capabilityIssues(parsed.data, options.profiles) : []), ...inputSizeIssues(parsed.data)];
+  if (!parsed.success)
+    throw new SpecError(
+      parsed.error.issues.flatMap((issue) => formatIssue(issue, KNOWN_FIELDS)),
+      source,
+    );
+  const issues = [
+    ...(options.profiles ? capabilityIssues(parsed.data, options.profiles) : []),
+    ...inputSizeIssues(parsed.data),
+  ];
   if (issues.length) throw new SpecError(issues, source);
   return parsed.data;
 }
@@ -213,9 +290,12 @@ export async function loadSpec(file: string, options: SpecOptions = {}): Promise
       throw new SpecError([`${file}: ${unreadable(err)}`]);
     },
   );
-  if (size === 'directory') throw new SpecError([`${file}: is a directory; give the path of the spec file (.yaml or .json)`]);
+  if (size === 'directory')
+    throw new SpecError([`${file}: is a directory; give the path of the spec file (.yaml or .json)`]);
   if (size > MAX_SPEC_FILE_BYTES) {
-    throw new SpecError([`${file}: is ${(size / 1024 / 1024).toFixed(1)} MB; a spec is at most ${MAX_SPEC_FILE_BYTES / 1024 / 1024} MB: split the series into several specs`]);
+    throw new SpecError([
+      `${file}: is ${(size / 1024 / 1024).toFixed(1)} MB; a spec is at most ${MAX_SPEC_FILE_BYTES / 1024 / 1024} MB: split the series into several specs`,
+    ]);
   }
   const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
     throw new SpecError([`${file}: ${unreadable(err)}`]);
@@ -225,7 +305,9 @@ export async function loadSpec(file: string, options: SpecOptions = {}): Promise
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     if (text.includes('\u0000')) throw new TypeError('NUL');
   } catch {
-    throw new SpecError([`${file}: not a YAML or JSON text file (it holds binary data, or text that is not UTF-8); give the spec, not a clip or video`]);
+    throw new SpecError([
+      `${file}: not a YAML or JSON text file (it holds binary data, or text that is not UTF-8); give the spec, not a clip or video`,
+    ]);
   }
   const isJson = extname(file).toLowerCase() === '.json';
   let value: unknown;
@@ -259,7 +341,7 @@ export function toSeriesInput(spec: SeriesSpec): SeriesInput {
     prompt: s.prompt,
     seconds: s.seconds ?? spec.defaults.seconds,
     size: s.size ?? spec.defaults.size,
-    ...(s.model ?? spec.defaults.model ? { model: s.model ?? spec.defaults.model } : {}),
+    ...((s.model ?? spec.defaults.model) ? { model: s.model ?? spec.defaults.model } : {}),
     ...(s.provider ? { provider: s.provider } : {}),
   }));
   return {
@@ -275,7 +357,11 @@ export function toSeriesInput(spec: SeriesSpec): SeriesInput {
     ...(spec.onRejection ? { onRejection: spec.onRejection } : {}),
     ...(spec.streaming ? { streaming: true } : {}),
     ...(spec.approval === 'required' ? { approval: 'required' as const } : {}),
-    defaults: { seconds: spec.defaults.seconds, size: spec.defaults.size, ...(spec.defaults.model ? { model: spec.defaults.model } : {}) },
+    defaults: {
+      seconds: spec.defaults.seconds,
+      size: spec.defaults.size,
+      ...(spec.defaults.model ? { model: spec.defaults.model } : {}),
+    },
   };
 }
 

@@ -86,7 +86,16 @@ export function devServerArgs(options: {
   searchAttributes: readonly SearchAttributeSpec[];
   dynamicConfig?: Record<string, string | number | boolean>;
 }): string[] {
-  const args = ['server', 'start-dev', '--ip', LOOPBACK, '--port', String(options.port), '--namespace', options.namespace];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    LOOPBACK,
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace,
+  ];
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
@@ -140,13 +149,23 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // With neither a log file nor a db file there is no folder of the caller's to log into: use a
   // temp folder of ours, removed again by stop() (but kept when the start fails, for the log).
   const ownedLogDir = options.logFile || dbFile ? undefined : await mkdtemp(join(tmpdir(), 'temporal-dev-'));
-  const logFile = options.logFile ? resolve(options.logFile) : join(ownedLogDir ?? dirname(dbFile as string), 'temporal.log');
+  const logFile = options.logFile
+    ? resolve(options.logFile)
+    : join(ownedLogDir ?? dirname(dbFile as string), 'temporal.log');
   await mkdir(dirname(logFile), { recursive: true });
 
   const port = options.port ?? (await freePort());
   const uiPort = ui ? (options.uiPort ?? (await freePort())) : undefined;
   const searchAttributes = options.searchAttributes ?? allSearchAttributes;
-  const args = devServerArgs({ port, uiPort, dbFile, namespace, codecEndpoint: options.codecEndpoint, searchAttributes, dynamicConfig: options.dynamicConfig });
+  const args = devServerArgs({
+    port,
+    uiPort,
+    dbFile,
+    namespace,
+    codecEndpoint: options.codecEndpoint,
+    searchAttributes,
+    dynamicConfig: options.dynamicConfig,
+  });
   const address = `${LOOPBACK}:${port}`;
 
   const out = openSync(logFile, 'a');
@@ -205,17 +224,29 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     if (outcome === 'ready') break;
     if (outcome === 'exited' || exit) {
       await terminate();
-      const how = exit?.error ? `could not be started (${exit.error.message})` : `exited with ${exit?.signal ?? `code ${exit?.code}`}`;
-      throw new DevServerStartError(`temporal server start-dev ${how} before it was ready`, logFile, await readTail(logFile, logStart), {
-        cause: exit?.error,
-      });
+      const how = exit?.error
+        ? `could not be started (${exit.error.message})`
+        : `exited with ${exit?.signal ?? `code ${exit?.code}`}`;
+      throw new DevServerStartError(
+        `temporal server start-dev ${how} before it was ready`,
+        logFile,
+        await readTail(logFile, logStart),
+        {
+          cause: exit?.error,
+        },
+      );
     }
     if (Date.now() > deadline) {
       await terminate();
       const why = lastError instanceof Error ? lastError.message : String(lastError);
-      throw new DevServerStartError(`temporal server start-dev at ${address} not ready after ${options.readyTimeoutMs ?? 30_000} ms (${why})`, logFile, await readTail(logFile, logStart), {
-        cause: lastError,
-      });
+      throw new DevServerStartError(
+        `temporal server start-dev at ${address} not ready after ${options.readyTimeoutMs ?? 30_000} ms (${why})`,
+        logFile,
+        await readTail(logFile, logStart),
+        {
+          cause: lastError,
+        },
+      );
     }
     await Promise.race([sleep(250), exited]);
   }

@@ -55,7 +55,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   await mkdir(dataDir, { recursive: true });
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
-    for (const step of stops.reverse()) await step().catch((err: Error) => options.logger.warn({ err: err.message }, 'stop step failed'));
+    for (const step of stops.reverse())
+      await step().catch((err: Error) => options.logger.warn({ err: err.message }, 'stop step failed'));
   };
   try {
     const server: DevServer = await startDevServer({
@@ -67,7 +68,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     });
     stops.push(() => server.stop());
 
-    const env: NodeJS.ProcessEnv & typeof SIMULATOR_KEYS = { ...SIMULATOR_KEYS, ...process.env, SORA_SERIES_DATA_DIR: dataDir };
+    const env: NodeJS.ProcessEnv & typeof SIMULATOR_KEYS = {
+      ...SIMULATOR_KEYS,
+      ...process.env,
+      SORA_SERIES_DATA_DIR: dataDir,
+    };
     const simulator = await startSimulator({
       port: options.simulatorPort ?? 0,
       seed: options.seed ?? 1,
@@ -89,7 +94,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       const connection = await NativeConnection.connect({ address: server.address });
       const worker: Worker = await createSeriesWorker({ connection, namespace: 'default', taskQueue, deps });
       const running = worker.run();
-      await ensureProviderSlots(new Client({ connection, namespace: 'default' }), taskQueue, [...deps.providers.values()].map((p) => p.profile), options.logger);
+      await ensureProviderSlots(
+        new Client({ connection, namespace: 'default' }),
+        taskQueue,
+        [...deps.providers.values()].map((p) => p.profile),
+        options.logger,
+      );
       stops.push(async () => {
         worker.shutdown();
         await running;
@@ -98,11 +108,29 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     }
     let gateway: RunningGateway | undefined;
     if (options.gatewayPort !== undefined) {
-      const started = await startDevGateway({ temporalAddress: server.address, namespace: 'default', taskQueue, port: options.gatewayPort, logger: options.logger, config, simulator, env });
+      const started = await startDevGateway({
+        temporalAddress: server.address,
+        namespace: 'default',
+        taskQueue,
+        port: options.gatewayPort,
+        logger: options.logger,
+        config,
+        simulator,
+        env,
+      });
       stops.push(started.stop);
       gateway = started.gateway;
     }
-    return { temporalAddress: server.address, namespace: 'default', taskQueue, uiUrl: server.uiUrl, simulator, gateway, dataDir, stop };
+    return {
+      temporalAddress: server.address,
+      namespace: 'default',
+      taskQueue,
+      uiUrl: server.uiUrl,
+      simulator,
+      gateway,
+      dataDir,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

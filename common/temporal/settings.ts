@@ -69,14 +69,19 @@ const settingsSchema = z.object({
   TEMPORAL_ADDRESS: optional.pipe(
     z
       .string()
-      .regex(/^([^\s:/[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233')
+      .regex(
+        /^([^\s:/[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}$/,
+        'must be host:port, e.g. 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233',
+      )
       .default(DEFAULT_TEMPORAL_ADDRESS),
   ),
   TEMPORAL_NAMESPACE: optional.pipe(z.string().default('default')),
   SORA_SERIES_TASK_QUEUE: optional.pipe(z.string().default(DEFAULT_TASK_QUEUE)),
   TEMPORAL_TLS: optional.pipe(
     z
-      .enum(['true', 'false', '1', '0'], { error: 'must be true or false (or 1/0); unset: on when a certificate, CA, server name or API key is set' })
+      .enum(['true', 'false', '1', '0'], {
+        error: 'must be true or false (or 1/0); unset: on when a certificate, CA, server name or API key is set',
+      })
       .transform((v) => v === 'true' || v === '1')
       .optional(),
   ),
@@ -89,24 +94,32 @@ function pathSetting(env: NodeJS.ProcessEnv, name: string, problems: string[]): 
   const alias = TEMPORAL_ENV_ALIASES[name];
   const own = env[name]?.trim() || undefined;
   const aliased = alias ? env[alias]?.trim() || undefined : undefined;
-  if (own && aliased && own !== aliased) problems.push(`${name} and ${alias} name different files: set only one of them`);
+  if (own && aliased && own !== aliased)
+    problems.push(`${name} and ${alias} name different files: set only one of them`);
   return own ?? aliased;
 }
 
 /** Reads and checks the settings; every problem is named, with its fix, in one {@link SettingsError}. */
 export function temporalSettings(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
   const parsed = settingsSchema.safeParse(env);
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
   const clientCertPath = pathSetting(env, TEMPORAL_ENV.clientCert, problems);
   const clientKeyPath = pathSetting(env, TEMPORAL_ENV.clientKey, problems);
   const serverCaPath = pathSetting(env, TEMPORAL_ENV.serverCa, problems);
   if (clientCertPath && !clientKeyPath) {
-    problems.push(`${TEMPORAL_ENV.clientCert} is set but ${TEMPORAL_ENV.clientKey} is not: mTLS needs the client certificate and its private key; set ${TEMPORAL_ENV.clientKey} to the key's PEM file, or unset ${TEMPORAL_ENV.clientCert}`);
+    problems.push(
+      `${TEMPORAL_ENV.clientCert} is set but ${TEMPORAL_ENV.clientKey} is not: mTLS needs the client certificate and its private key; set ${TEMPORAL_ENV.clientKey} to the key's PEM file, or unset ${TEMPORAL_ENV.clientCert}`,
+    );
   }
   if (clientKeyPath && !clientCertPath) {
-    problems.push(`${TEMPORAL_ENV.clientKey} is set but ${TEMPORAL_ENV.clientCert} is not: mTLS needs the client certificate and its private key; set ${TEMPORAL_ENV.clientCert} to the certificate's PEM file, or unset ${TEMPORAL_ENV.clientKey}`);
+    problems.push(
+      `${TEMPORAL_ENV.clientKey} is set but ${TEMPORAL_ENV.clientCert} is not: mTLS needs the client certificate and its private key; set ${TEMPORAL_ENV.clientCert} to the certificate's PEM file, or unset ${TEMPORAL_ENV.clientKey}`,
+    );
   }
-  if (!parsed.success || problems.length > 0) throw new SettingsError(`invalid Temporal connection settings:\n  - ${problems.join('\n  - ')}`);
+  if (!parsed.success || problems.length > 0)
+    throw new SettingsError(`invalid Temporal connection settings:\n  - ${problems.join('\n  - ')}`);
 
   const data = parsed.data;
   const tlsOptions = { clientCertPath, clientKeyPath, serverCaPath, serverName: data.TEMPORAL_TLS_SERVER_NAME };
@@ -118,9 +131,15 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
       ...(serverCaPath ? [TEMPORAL_ENV.serverCa] : []),
       ...(data.TEMPORAL_TLS_SERVER_NAME ? [TEMPORAL_ENV.serverName] : []),
     ];
-    if (contradicted.length > 0) throw new SettingsError(`TEMPORAL_TLS=false contradicts ${contradicted.join(', ')}: unset TEMPORAL_TLS, or unset those`);
+    if (contradicted.length > 0)
+      throw new SettingsError(
+        `TEMPORAL_TLS=false contradicts ${contradicted.join(', ')}: unset TEMPORAL_TLS, or unset those`,
+      );
     // A key sent in clear could be read off the wire; Temporal Cloud refuses plaintext anyway.
-    if (data.TEMPORAL_API_KEY) throw new SettingsError('TEMPORAL_API_KEY is only sent over TLS: unset TEMPORAL_TLS=false (the API key turns TLS on by itself), or unset TEMPORAL_API_KEY');
+    if (data.TEMPORAL_API_KEY)
+      throw new SettingsError(
+        'TEMPORAL_API_KEY is only sent over TLS: unset TEMPORAL_TLS=false (the API key turns TLS on by itself), or unset TEMPORAL_API_KEY',
+      );
   }
   const tlsOn = data.TEMPORAL_TLS ?? (tlsNamed.length > 0 || data.TEMPORAL_API_KEY !== undefined);
   return {

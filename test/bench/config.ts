@@ -30,7 +30,14 @@ export interface BenchConfig {
     /** Unset: the product's own continue-as-new threshold; the smoke run sets a small one to reach it. */
     scenesPerRun?: number;
   };
-  notice: { scenes: number; concurrency: number; jobSeconds: number; jitter: number; pollMs: number; webhookWorkerPollMs: number };
+  notice: {
+    scenes: number;
+    concurrency: number;
+    jobSeconds: number;
+    jitter: number;
+    pollMs: number;
+    webhookWorkerPollMs: number;
+  };
   memory: { series: number; scenesPerSeries: number; holdSeconds: number; rampTimeoutSeconds: number };
   recovery: { scenes: number; jobSeconds: number };
 }
@@ -45,7 +52,14 @@ export const FULL: BenchConfig = {
   latency: { scenes: 24, concurrency: 4, jobSeconds: 10, jitter: 0.2, realJobSeconds: 120 },
   overhead: { series: 10, scenesPerSeries: 10, concurrency: 4, rounds: 2 },
   history: { shortSeconds: 1, longSeconds: 30, smallSeries: 40, largeSeries: 1000, largeConcurrency: 20 },
-  notice: { scenes: 24, concurrency: 4, jobSeconds: 2, jitter: 0.5, pollMs: PRODUCT_DEFAULT_POLL_MS, webhookWorkerPollMs: 60_000 },
+  notice: {
+    scenes: 24,
+    concurrency: 4,
+    jobSeconds: 2,
+    jitter: 0.5,
+    pollMs: PRODUCT_DEFAULT_POLL_MS,
+    webhookWorkerPollMs: 60_000,
+  },
   memory: { series: 10, scenesPerSeries: 50, holdSeconds: 10, rampTimeoutSeconds: 300 },
   recovery: { scenes: 8, jobSeconds: 25 },
 };
@@ -63,7 +77,10 @@ export const SMOKE: BenchConfig = {
 
 /** The worker's poll interval for the latency case: the product default, scaled like L. */
 export function latencyPollMs(config: BenchConfig): number {
-  return Math.max(50, Math.round(PRODUCT_DEFAULT_POLL_MS * (config.latency.jobSeconds / config.latency.realJobSeconds)));
+  return Math.max(
+    50,
+    Math.round(PRODUCT_DEFAULT_POLL_MS * (config.latency.jobSeconds / config.latency.realJobSeconds)),
+  );
 }
 
 /** The plain script's poll interval: the founding client's 5 s, scaled like L. */

@@ -40,25 +40,39 @@ export function activitiesScheduled(events: HistoryEvent[]): number {
 export function activityCompletions(events: HistoryEvent[], activityType: string): number[] {
   const scheduled = new Set(
     events
-      .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
+      .filter(
+        (e) =>
+          e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+          e.activityTaskScheduledEventAttributes?.activityType?.name === activityType,
+      )
       .map((e) => String(e.eventId)),
   );
   return events
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && scheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)))
+    .filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
+        scheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)),
+    )
     .map(eventTimeMs);
 }
 
 /** When a signal of this name reached the workflow, server time. */
 export function signalsReceived(events: HistoryEvent[], signalName: string): number[] {
   return events
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && e.workflowExecutionSignaledEventAttributes?.signalName === signalName)
+    .filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED &&
+        e.workflowExecutionSignaledEventAttributes?.signalName === signalName,
+    )
     .map(eventTimeMs);
 }
 
 /** The heartbeat timeout of the first activity of this type, in seconds (what the recovery target is built on). */
 export function heartbeatTimeoutSeconds(events: HistoryEvent[], activityType: string): number {
   const attrs = events.find(
-    (e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === activityType,
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+      e.activityTaskScheduledEventAttributes?.activityType?.name === activityType,
   )?.activityTaskScheduledEventAttributes;
   const timeout = attrs?.heartbeatTimeout;
   if (!timeout) return NaN;

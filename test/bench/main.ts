@@ -51,7 +51,14 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, smoke: false, cases: [...CASES], keep: false, skipPlain: false, withoutSharedLimits: false };
+  const args: Args = {
+    json: false,
+    smoke: false,
+    cases: [...CASES],
+    keep: false,
+    skipPlain: false,
+    withoutSharedLimits: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') args.json = true;
@@ -64,9 +71,15 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--cases') {
       const wanted = (argv[++i] ?? '').split(',').filter(Boolean);
       const unknown = wanted.filter((c) => !(CASES as readonly string[]).includes(c));
-      if (unknown.length || !wanted.length) throw new Error(`--cases: give some of ${CASES.join(',')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+      if (unknown.length || !wanted.length)
+        throw new Error(
+          `--cases: give some of ${CASES.join(',')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
+        );
       args.cases = CASES.filter((c) => wanted.includes(c));
-    } else throw new Error(`unknown argument ${arg}; use --json, --out FILE, --smoke, --keep, --skip-plain, --without-shared-limits, --temporal-address HOST:PORT, --cases ${CASES.join(',')}`);
+    } else
+      throw new Error(
+        `unknown argument ${arg}; use --json, --out FILE, --smoke, --keep, --skip-plain, --without-shared-limits, --temporal-address HOST:PORT, --cases ${CASES.join(',')}`,
+      );
   }
   return args;
 }
@@ -74,13 +87,37 @@ function parseArgs(argv: string[]): Args {
 function simulatorPlans(c: BenchConfig): SimulatorPlan[] {
   const steady = { seed: c.seed, jitter: 0 };
   return [
-    { name: LATENCY_SIMULATOR, options: { seed: c.seed, jobSeconds: c.latency.jobSeconds, jitter: c.latency.jitter }, provider: { name: LATENCY_PROVIDER, contract: 'relay-v1', maxConcurrency: c.latency.concurrency } },
+    {
+      name: LATENCY_SIMULATOR,
+      options: { seed: c.seed, jobSeconds: c.latency.jobSeconds, jitter: c.latency.jitter },
+      provider: { name: LATENCY_PROVIDER, contract: 'relay-v1', maxConcurrency: c.latency.concurrency },
+    },
     // Same seed and settings: the plain script draws exactly the job durations the series draws.
     { name: PLAIN_SIMULATOR, options: { seed: c.seed, jobSeconds: c.latency.jobSeconds, jitter: c.latency.jitter } },
-    { name: OVERHEAD_SIMULATOR, options: { ...steady, jobSeconds: 0 }, provider: { name: OVERHEAD_PROVIDER, contract: 'relay-v1', maxConcurrency: c.overhead.concurrency * c.overhead.series } },
-    { name: HISTORY_SIMULATORS.short, options: { ...steady, jobSeconds: c.history.shortSeconds }, provider: { name: HISTORY_PROVIDERS.short, contract: 'relay-v1', maxConcurrency: 4 } },
-    { name: HISTORY_SIMULATORS.long, options: { ...steady, jobSeconds: c.history.longSeconds }, provider: { name: HISTORY_PROVIDERS.long, contract: 'relay-v1', maxConcurrency: 4 } },
-    { name: HISTORY_SIMULATORS.bulk, options: { ...steady, jobSeconds: 0 }, provider: { name: HISTORY_PROVIDERS.bulk, contract: 'relay-v1', maxConcurrency: c.history.largeConcurrency } },
+    {
+      name: OVERHEAD_SIMULATOR,
+      options: { ...steady, jobSeconds: 0 },
+      provider: {
+        name: OVERHEAD_PROVIDER,
+        contract: 'relay-v1',
+        maxConcurrency: c.overhead.concurrency * c.overhead.series,
+      },
+    },
+    {
+      name: HISTORY_SIMULATORS.short,
+      options: { ...steady, jobSeconds: c.history.shortSeconds },
+      provider: { name: HISTORY_PROVIDERS.short, contract: 'relay-v1', maxConcurrency: 4 },
+    },
+    {
+      name: HISTORY_SIMULATORS.long,
+      options: { ...steady, jobSeconds: c.history.longSeconds },
+      provider: { name: HISTORY_PROVIDERS.long, contract: 'relay-v1', maxConcurrency: 4 },
+    },
+    {
+      name: HISTORY_SIMULATORS.bulk,
+      options: { ...steady, jobSeconds: 0 },
+      provider: { name: HISTORY_PROVIDERS.bulk, contract: 'relay-v1', maxConcurrency: c.history.largeConcurrency },
+    },
     {
       name: NOTICE_SIMULATORS.polled,
       options: { seed: c.seed, jobSeconds: c.notice.jobSeconds, jitter: c.notice.jitter },
@@ -91,8 +128,20 @@ function simulatorPlans(c: BenchConfig): SimulatorPlan[] {
       options: { seed: c.seed, jobSeconds: c.notice.jobSeconds, jitter: c.notice.jitter },
       provider: { name: NOTICE_PROVIDERS.webhook, contract: 'official', maxConcurrency: c.notice.concurrency },
     },
-    { name: MEMORY_SIMULATOR, options: { ...steady, jobSeconds: 3600 }, provider: { name: MEMORY_PROVIDER, contract: 'relay-v1', maxConcurrency: c.memory.scenesPerSeries * c.memory.series } },
-    { name: RECOVERY_SIMULATOR, options: { seed: c.seed, jobSeconds: c.recovery.jobSeconds, jitter: 0.1 }, provider: { name: RECOVERY_PROVIDER, contract: 'relay-v1', maxConcurrency: c.recovery.scenes } },
+    {
+      name: MEMORY_SIMULATOR,
+      options: { ...steady, jobSeconds: 3600 },
+      provider: {
+        name: MEMORY_PROVIDER,
+        contract: 'relay-v1',
+        maxConcurrency: c.memory.scenesPerSeries * c.memory.series,
+      },
+    },
+    {
+      name: RECOVERY_SIMULATOR,
+      options: { seed: c.seed, jobSeconds: c.recovery.jobSeconds, jitter: 0.1 },
+      provider: { name: RECOVERY_PROVIDER, contract: 'relay-v1', maxConcurrency: c.recovery.scenes },
+    },
   ];
 }
 
@@ -104,7 +153,11 @@ function simulatorPlans(c: BenchConfig): SimulatorPlan[] {
 function workerPlans(c: BenchConfig, roles: Set<string>): StackOptions['workers'] {
   const plans: StackOptions['workers'] = c.smoke
     ? [
-        { name: 'product', pollMs: c.notice.pollMs, roles: ['latency', 'history', 'overhead', 'notice-polling', 'memory', 'recovery'] },
+        {
+          name: 'product',
+          pollMs: c.notice.pollMs,
+          roles: ['latency', 'history', 'overhead', 'notice-polling', 'memory', 'recovery'],
+        },
         { name: 'webhook', pollMs: c.notice.webhookWorkerPollMs, roles: ['notice-webhook'] },
         { name: 'noop', pollMs: 0, noop: true, roles: ['noop'] },
       ]
@@ -132,7 +185,13 @@ async function main(): Promise<number> {
   const results: BenchResults = {
     latency: nanCase(['idealSeconds', 'measuredSeconds', 'ratioToIdeal', 'plainScriptSeconds', 'speedupVsPlainScript']),
     overhead: nanCase(['scenesPerSecond', 'noopScenesPerSecond', 'ratioToNoop']),
-    history: nanCase(['eventsPerSceneShort', 'eventsPerSceneLong', 'parentEventsPerScene', 'parentEventsPerSceneSmall', 'maxEventsPerRun']),
+    history: nanCase([
+      'eventsPerSceneShort',
+      'eventsPerSceneLong',
+      'parentEventsPerScene',
+      'parentEventsPerSceneSmall',
+      'maxEventsPerRun',
+    ]),
     notice: nanCase(['webhookMedianMs', 'pollingMedianMs']),
     memory: nanCase(['inflightScenes', 'workerRssMb']),
     recovery: nanCase(['secondsToResume']),
@@ -141,16 +200,28 @@ async function main(): Promise<number> {
   const notes: string[] = [];
   let failed = false;
 
-  const stack: BenchStack = await startBenchStack({ temporalAddress: args.temporalAddress, simulators: simulatorPlans(config), workers: workerPlans(config, roles), log, keep: args.keep });
+  const stack: BenchStack = await startBenchStack({
+    temporalAddress: args.temporalAddress,
+    simulators: simulatorPlans(config),
+    workers: workerPlans(config, roles),
+    log,
+    keep: args.keep,
+  });
   const workerStarts: Record<string, number> = {};
   try {
     if (args.withoutSharedLimits) {
       await stack.stopSharedLimits();
-      notes.push('EXPERIMENT --without-shared-limits: provider-slots limiters stopped, series used their own windows only; not the product as shipped');
+      notes.push(
+        'EXPERIMENT --without-shared-limits: provider-slots limiters stopped, series used their own windows only; not the product as shipped',
+      );
     }
-    for (const name of new Set([...roles].map((r) => stack.worker(r)))) workerStarts[name.name] = (name.startMs ?? NaN) / 1000;
+    for (const name of new Set([...roles].map((r) => stack.worker(r))))
+      workerStarts[name.name] = (name.startMs ?? NaN) / 1000;
     details.workerStartSeconds = workerStarts;
-    const run = async <K extends keyof BenchResults>(name: K, body: () => Promise<{ result: BenchResults[K]; info: Record<string, number>; notes?: string[] }>) => {
+    const run = async <K extends keyof BenchResults>(
+      name: K,
+      body: () => Promise<{ result: BenchResults[K]; info: Record<string, number>; notes?: string[] }>,
+    ) => {
       if (!args.cases.includes(name)) {
         notes.push(`${name}: not run (--cases)`);
         return;
@@ -195,7 +266,14 @@ async function main(): Promise<number> {
   };
   const report = table(rows(results, ctx), m);
   const seconds = (performance.now() - started) / 1000;
-  const document = { ...results, machine: { ...m, loadAverage1mAtStart: loadAtStart, loadAverage1mAtEnd: loadavg()[0] }, mode: config.smoke ? 'smoke' : 'full', seconds, details, notes };
+  const document = {
+    ...results,
+    machine: { ...m, loadAverage1mAtStart: loadAtStart, loadAverage1mAtEnd: loadavg()[0] },
+    mode: config.smoke ? 'smoke' : 'full',
+    seconds,
+    details,
+    notes,
+  };
   if (args.out) writeFileSync(args.out, `${toJson(document)}\n`);
   if (args.json) {
     process.stderr.write(`${report}\n`);
@@ -203,7 +281,11 @@ async function main(): Promise<number> {
   } else {
     out(report);
     for (const [name, values] of Object.entries(details)) {
-      out(`${name}: ${Object.entries(values).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(2)}`).join(' ')}`);
+      out(
+        `${name}: ${Object.entries(values)
+          .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(2)}`)
+          .join(' ')}`,
+      );
     }
     for (const note of notes) out(`note: ${note}`);
     out(`(${config.smoke ? 'smoke' : 'full'} run, ${seconds.toFixed(0)} s; --json for the JSON object)`);

@@ -32,7 +32,10 @@ export async function noopSeriesWorkflow(input: NoopSeriesInput): Promise<number
     await condition(() => running < input.window);
     running++;
     scenes.push(
-      executeChild(noopSceneWorkflow, { workflowId: `${selfId}/scene-${index}`, args: [input.sceneActivities] }).finally(() => {
+      executeChild(noopSceneWorkflow, {
+        workflowId: `${selfId}/scene-${index}`,
+        args: [input.sceneActivities],
+      }).finally(() => {
         running--;
       }),
     );

@@ -22,7 +22,13 @@ async function call<T>(url: string, key: string, init: { method: 'GET' | 'POST';
   return (await response.json()) as T;
 }
 
-export async function runPlainScript(options: { relayBaseUrl: string; key: string; clipUrl: string; scenes: number; pollMs: number }): Promise<PlainScriptRun> {
+export async function runPlainScript(options: {
+  relayBaseUrl: string;
+  key: string;
+  clipUrl: string;
+  scenes: number;
+  pollMs: number;
+}): Promise<PlainScriptRun> {
   const started = performance.now();
   const { relayBaseUrl: base, key } = options;
   const { character_id } = await call<{ character_id: string }>(`${base}/sora/characters`, key, {
@@ -38,7 +44,11 @@ export async function runPlainScript(options: { relayBaseUrl: string; key: strin
     });
     for (;;) {
       await sleep(options.pollMs);
-      const task = await call<{ status: string; video_url?: string; error?: string }>(`${base}/sora/tasks/${task_id}`, key, { method: 'GET' });
+      const task = await call<{ status: string; video_url?: string; error?: string }>(
+        `${base}/sora/tasks/${task_id}`,
+        key,
+        { method: 'GET' },
+      );
       if (task.status === 'failed') throw new Error(`task ${task_id} failed: ${task.error}`);
       if (task.status !== 'completed' || !task.video_url) continue;
       const video = await fetch(task.video_url);

@@ -84,7 +84,10 @@ process.once('exit', () => {
 });
 
 export function spawnWorkerProcess(options: SpawnOptions): WorkerProcess {
-  if (!existsSync(options.entry)) throw new Error(`${options.entry} is missing: run the bench through \`npm run bench\` (its prebench step builds it)`);
+  if (!existsSync(options.entry))
+    throw new Error(
+      `${options.entry} is missing: run the bench through \`npm run bench\` (its prebench step builds it)`,
+    );
   const logFile = join(options.logDir, `${options.name}-${Date.now()}.log`);
   const out = openSync(logFile, 'a');
   const started = Date.now();
@@ -111,8 +114,10 @@ export function spawnWorkerProcess(options: SpawnOptions): WorkerProcess {
           worker.startMs ??= Date.now() - started;
           return;
         }
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`worker ${options.name} exited before it was ready:\n${tail(logFile)}`);
-        if (Date.now() > deadline) throw new Error(`worker ${options.name} not ready after ${timeoutMs} ms:\n${tail(logFile)}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`worker ${options.name} exited before it was ready:\n${tail(logFile)}`);
+        if (Date.now() > deadline)
+          throw new Error(`worker ${options.name} not ready after ${timeoutMs} ms:\n${tail(logFile)}`);
         await sleep(50);
       }
     },

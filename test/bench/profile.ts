@@ -22,13 +22,31 @@ const EventType = temporal.api.enums.v1.EventType;
 
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
 
-export async function profileSeries(client: Client, seriesId: string, sim: RunningSimulator, concurrency: number): Promise<Record<string, number>> {
+export async function profileSeries(
+  client: Client,
+  seriesId: string,
+  sim: RunningSimulator,
+  concurrency: number,
+): Promise<Record<string, number>> {
   const parent = await historyOf(client, seriesId);
-  const acceptedAt = new Map(sim.ledger().flatMap((e) => (e.idempotencyKey ? [[e.idempotencyKey.replace(/\/take-\d+$/, ''), Date.parse(e.at)] as const] : [])));
+  const acceptedAt = new Map(
+    sim
+      .ledger()
+      .flatMap((e) =>
+        e.idempotencyKey ? [[e.idempotencyKey.replace(/\/take-\d+$/, ''), Date.parse(e.at)] as const] : [],
+      ),
+  );
   const initiated = parent.filter((e) => e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
   const started = parent.filter((e) => e.eventType === EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED);
-  const done = parent.filter((e) => e.eventType === EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED).map(eventTimeMs);
-  const startedById = new Map(started.map((e) => [e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId ?? '', eventTimeMs(e)]));
+  const done = parent
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED)
+    .map(eventTimeMs);
+  const startedById = new Map(
+    started.map((e) => [
+      e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId ?? '',
+      eventTimeMs(e),
+    ]),
+  );
 
   const turnaround: number[] = [];
   const childStart: number[] = [];
@@ -73,4 +91,5 @@ export async function profileSeries(client: Client, seriesId: string, sim: Runni
   };
 }
 
-export const prefixed = (prefix: string, values: Record<string, number>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v]));
+export const prefixed = (prefix: string, values: Record<string, number>) =>
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v]));

@@ -5,9 +5,21 @@
 import { cpus } from 'node:os';
 
 export interface BenchResults {
-  latency: { idealSeconds: number; measuredSeconds: number; ratioToIdeal: number; plainScriptSeconds: number; speedupVsPlainScript: number };
+  latency: {
+    idealSeconds: number;
+    measuredSeconds: number;
+    ratioToIdeal: number;
+    plainScriptSeconds: number;
+    speedupVsPlainScript: number;
+  };
   overhead: { scenesPerSecond: number; noopScenesPerSecond: number; ratioToNoop: number };
-  history: { eventsPerSceneShort: number; eventsPerSceneLong: number; parentEventsPerScene: number; parentEventsPerSceneSmall: number; maxEventsPerRun: number };
+  history: {
+    eventsPerSceneShort: number;
+    eventsPerSceneLong: number;
+    parentEventsPerScene: number;
+    parentEventsPerSceneSmall: number;
+    maxEventsPerRun: number;
+  };
   notice: { webhookMedianMs: number; pollingMedianMs: number };
   memory: { inflightScenes: number; workerRssMb: number };
   recovery: { secondsToResume: number };
@@ -17,7 +29,13 @@ export interface BenchResults {
 export const REQUIRED_FIELDS: { [K in keyof BenchResults]: Array<keyof BenchResults[K]> } = {
   latency: ['idealSeconds', 'measuredSeconds', 'ratioToIdeal', 'plainScriptSeconds', 'speedupVsPlainScript'],
   overhead: ['scenesPerSecond', 'noopScenesPerSecond', 'ratioToNoop'],
-  history: ['eventsPerSceneShort', 'eventsPerSceneLong', 'parentEventsPerScene', 'parentEventsPerSceneSmall', 'maxEventsPerRun'],
+  history: [
+    'eventsPerSceneShort',
+    'eventsPerSceneLong',
+    'parentEventsPerScene',
+    'parentEventsPerSceneSmall',
+    'maxEventsPerRun',
+  ],
   notice: ['webhookMedianMs', 'pollingMedianMs'],
   memory: ['inflightScenes', 'workerRssMb'],
   recovery: ['secondsToResume'],
@@ -32,7 +50,12 @@ export interface Machine {
 
 export function machine(): Machine {
   const list = cpus();
-  return { cores: list.length, cpuModel: list[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
+  return {
+    cores: list.length,
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
 }
 
 /** What the targets depend on, as measured in the run (provider concurrency, poll interval, heartbeat timeout). */
@@ -56,9 +79,20 @@ const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
 export function rows(r: BenchResults, ctx: TargetContext): Row[] {
   const h = r.history;
   return [
-    { field: 'latency.idealSeconds', value: r.latency.idealSeconds, unit: 's', target: 'character + ceil(scenes/C) x L' },
+    {
+      field: 'latency.idealSeconds',
+      value: r.latency.idealSeconds,
+      unit: 's',
+      target: 'character + ceil(scenes/C) x L',
+    },
     { field: 'latency.measuredSeconds', value: r.latency.measuredSeconds, unit: 's', target: '' },
-    { field: 'latency.ratioToIdeal', value: r.latency.ratioToIdeal, unit: 'x', target: '<= 1.10', pass: r.latency.ratioToIdeal <= 1.1 },
+    {
+      field: 'latency.ratioToIdeal',
+      value: r.latency.ratioToIdeal,
+      unit: 'x',
+      target: '<= 1.10',
+      pass: r.latency.ratioToIdeal <= 1.1,
+    },
     { field: 'latency.plainScriptSeconds', value: r.latency.plainScriptSeconds, unit: 's', target: '' },
     {
       field: 'latency.speedupVsPlainScript',
@@ -69,7 +103,13 @@ export function rows(r: BenchResults, ctx: TargetContext): Row[] {
     },
     { field: 'overhead.scenesPerSecond', value: r.overhead.scenesPerSecond, unit: '/s', target: '' },
     { field: 'overhead.noopScenesPerSecond', value: r.overhead.noopScenesPerSecond, unit: '/s', target: '' },
-    { field: 'overhead.ratioToNoop', value: r.overhead.ratioToNoop, unit: 'x', target: '>= 0.70', pass: r.overhead.ratioToNoop >= 0.7 },
+    {
+      field: 'overhead.ratioToNoop',
+      value: r.overhead.ratioToNoop,
+      unit: 'x',
+      target: '>= 0.70',
+      pass: r.overhead.ratioToNoop >= 0.7,
+    },
     {
       field: 'history.eventsPerSceneShort',
       value: h.eventsPerSceneShort,
@@ -77,7 +117,13 @@ export function rows(r: BenchResults, ctx: TargetContext): Row[] {
       target: '<= 30, = long',
       pass: h.eventsPerSceneShort <= 30 && near(h.eventsPerSceneShort, h.eventsPerSceneLong),
     },
-    { field: 'history.eventsPerSceneLong', value: h.eventsPerSceneLong, unit: 'events', target: '<= 30, = short', pass: h.eventsPerSceneLong <= 30 && near(h.eventsPerSceneShort, h.eventsPerSceneLong) },
+    {
+      field: 'history.eventsPerSceneLong',
+      value: h.eventsPerSceneLong,
+      unit: 'events',
+      target: '<= 30, = short',
+      pass: h.eventsPerSceneLong <= 30 && near(h.eventsPerSceneShort, h.eventsPerSceneLong),
+    },
     {
       field: 'history.parentEventsPerScene',
       value: h.parentEventsPerScene,
@@ -86,11 +132,41 @@ export function rows(r: BenchResults, ctx: TargetContext): Row[] {
       pass: h.parentEventsPerScene <= 1.05 * h.parentEventsPerSceneSmall,
     },
     { field: 'history.parentEventsPerSceneSmall', value: h.parentEventsPerSceneSmall, unit: 'events', target: '' },
-    { field: 'history.maxEventsPerRun', value: h.maxEventsPerRun, unit: 'events', target: '< 10000', pass: h.maxEventsPerRun < 10_000 },
-    { field: 'notice.webhookMedianMs', value: r.notice.webhookMedianMs, unit: 'ms', target: '<= 500', pass: r.notice.webhookMedianMs <= 500 },
-    { field: 'notice.pollingMedianMs', value: r.notice.pollingMedianMs, unit: 'ms', target: `<= poll interval ${ctx.pollMs} ms`, pass: r.notice.pollingMedianMs <= ctx.pollMs },
-    { field: 'memory.inflightScenes', value: r.memory.inflightScenes, unit: 'scenes', target: '>= 500', pass: r.memory.inflightScenes >= 500 },
-    { field: 'memory.workerRssMb', value: r.memory.workerRssMb, unit: 'MB', target: '<= 400', pass: r.memory.workerRssMb <= 400 },
+    {
+      field: 'history.maxEventsPerRun',
+      value: h.maxEventsPerRun,
+      unit: 'events',
+      target: '< 10000',
+      pass: h.maxEventsPerRun < 10_000,
+    },
+    {
+      field: 'notice.webhookMedianMs',
+      value: r.notice.webhookMedianMs,
+      unit: 'ms',
+      target: '<= 500',
+      pass: r.notice.webhookMedianMs <= 500,
+    },
+    {
+      field: 'notice.pollingMedianMs',
+      value: r.notice.pollingMedianMs,
+      unit: 'ms',
+      target: `<= poll interval ${ctx.pollMs} ms`,
+      pass: r.notice.pollingMedianMs <= ctx.pollMs,
+    },
+    {
+      field: 'memory.inflightScenes',
+      value: r.memory.inflightScenes,
+      unit: 'scenes',
+      target: '>= 500',
+      pass: r.memory.inflightScenes >= 500,
+    },
+    {
+      field: 'memory.workerRssMb',
+      value: r.memory.workerRssMb,
+      unit: 'MB',
+      target: '<= 400',
+      pass: r.memory.workerRssMb <= 400,
+    },
     {
       field: 'recovery.secondsToResume',
       value: r.recovery.secondsToResume,
@@ -108,10 +184,19 @@ function format(value: number): string {
 }
 
 export function table(list: Row[], m: Machine): string {
-  const cells = list.map((r) => [r.field, `${format(r.value)} ${r.unit}`, r.target, r.pass === undefined ? '' : Number.isNaN(r.value) ? 'n/a' : r.pass ? 'pass' : 'MISS']);
+  const cells = list.map((r) => [
+    r.field,
+    `${format(r.value)} ${r.unit}`,
+    r.target,
+    r.pass === undefined ? '' : Number.isNaN(r.value) ? 'n/a' : r.pass ? 'pass' : 'MISS',
+  ]);
   const header = ['measure', 'value', 'target', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [
     `machine: ${m.cores} cores, ${m.cpuModel}, node ${m.node}, ${m.platform}`,
     line(header),

@@ -33,7 +33,9 @@ export function benchSeriesInput(options: {
       character: { name: 'Mira', description: 'a red-haired courier in a yellow raincoat', clip: options.clipUrl },
       providers: [options.provider],
       ...(options.maxParallel ? { maxParallel: options.maxParallel } : {}),
-      scenes: Array.from({ length: options.scenes }, (_, i) => ({ prompt: `@character walks the harbor wall, shot ${i + 1}` })),
+      scenes: Array.from({ length: options.scenes }, (_, i) => ({
+        prompt: `@character walks the harbor wall, shot ${i + 1}`,
+      })),
     },
     `bench ${options.label}`,
     { urlPolicy: parseAllowance('1') },
@@ -52,7 +54,9 @@ export async function completed(series: BenchSeries): Promise<SeriesResult> {
   const result = await series.handle.result();
   const bad = result.scenes.filter((s) => s.status !== 'completed');
   if (result.status !== 'completed' || bad.length) {
-    throw new Error(`series ${series.workflowId} ended ${result.status}: ${bad.map((s) => `scene ${s.index} ${s.status} (${s.reason ?? ''})`).join('; ')}`);
+    throw new Error(
+      `series ${series.workflowId} ended ${result.status}: ${bad.map((s) => `scene ${s.index} ${s.status} (${s.reason ?? ''})`).join('; ')}`,
+    );
   }
   return result;
 }

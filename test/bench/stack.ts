@@ -98,7 +98,11 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
     let serverPid: number | undefined;
     if (!address) {
       options.log('starting the Temporal dev server (SQLite in a temp folder)');
-      const server: DevServer = await startDevServer({ ui: false, dbFile: join(dir, 'temporal.sqlite'), logFile: join(dir, 'temporal.log') });
+      const server: DevServer = await startDevServer({
+        ui: false,
+        dbFile: join(dir, 'temporal.sqlite'),
+        logFile: join(dir, 'temporal.log'),
+      });
       stops.push(() => server.stop());
       address = server.address;
       serverPid = server.pid;
@@ -113,14 +117,25 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
     const simulators = new Map<string, RunningSimulator>();
     const providers: ProviderEntry[] = [];
     for (const plan of options.simulators) {
-      const sim = await startSimulator({ port: 0, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY }, ...plan.options });
+      const sim = await startSimulator({
+        port: 0,
+        keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+        ...plan.options,
+      });
       stops.push(() => sim.close());
       simulators.set(plan.name, sim);
       if (!plan.provider) continue;
       const { name, contract, maxConcurrency } = plan.provider;
       providers.push(
         contract === 'official'
-          ? { name, contract, baseUrl: sim.officialBaseUrl, keyEnv: 'SORA_OFFICIAL_KEY', model: 'sora-2', maxConcurrency }
+          ? {
+              name,
+              contract,
+              baseUrl: sim.officialBaseUrl,
+              keyEnv: 'SORA_OFFICIAL_KEY',
+              model: 'sora-2',
+              maxConcurrency,
+            }
           : { name, contract, baseUrl: sim.relayBaseUrl, keyEnv: 'SORA_RELAY_KEY', maxConcurrency },
       );
     }
@@ -129,7 +144,12 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
     const stopLimiters = async (reason: string) => {
       await Promise.all(
         queues.flatMap((queue) =>
-          providers.map((p) => client.workflow.getHandle(providerSlotsWorkflowId(queue, p.name)).terminate(reason).catch(() => undefined)),
+          providers.map((p) =>
+            client.workflow
+              .getHandle(providerSlotsWorkflowId(queue, p.name))
+              .terminate(reason)
+              .catch(() => undefined),
+          ),
         ),
       );
     };

@@ -24,7 +24,12 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Polls `check` until it returns a value other than undefined, or throws naming `what` at the deadline. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -53,12 +58,19 @@ export async function isClosed(handle: WorkflowHandle): Promise<boolean> {
 
 /** Waits for the series to close by polling describe (survives a server restart), then reads its result. */
 export async function seriesOutcome(handle: WorkflowHandle, timeoutMs: number): Promise<SeriesResult> {
-  await waitFor(`series ${handle.workflowId} to close`, async () => ((await isClosed(handle)) ? true : undefined), timeoutMs, 500);
+  await waitFor(
+    `series ${handle.workflowId} to close`,
+    async () => ((await isClosed(handle)) ? true : undefined),
+    timeoutMs,
+    500,
+  );
   return (await handle.result()) as SeriesResult;
 }
 
 export async function sha256Of(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /** Rejects when `promise` takes longer than `ms` (the promise itself keeps running). */

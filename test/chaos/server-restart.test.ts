@@ -48,7 +48,13 @@ describe('chaos: the Temporal server restarts mid-series', () => {
     servers.push(await startDevServer(serverOptions));
     const address = servers[0].address;
 
-    sim = await startSimulator({ port: 0, seed: 23, jobSeconds: 3, jitter: 0.5, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY } });
+    sim = await startSimulator({
+      port: 0,
+      seed: 23,
+      jobSeconds: 3,
+      jitter: 0.5,
+      keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+    });
     const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
     const env = {
       ...SIMULATOR_KEYS,

@@ -47,7 +47,13 @@ describe('chaos: worker processes killed during a series', () => {
 
   beforeAll(async () => {
     // Jobs of ~3 s with a wide spread, so scenes overlap and finish at different moments.
-    sim = await startSimulator({ port: 0, seed: 17, jobSeconds: 3, jitter: 0.5, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY } });
+    sim = await startSimulator({
+      port: 0,
+      seed: 17,
+      jobSeconds: 3,
+      jitter: 0.5,
+      keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+    });
     dir = await mkdtemp(join(tmpdir(), 'sora-chaos-kills-'));
     env = {
       ...SIMULATOR_KEYS,
@@ -81,7 +87,8 @@ describe('chaos: worker processes killed during a series', () => {
 
   /** A worker that crashed on its own is a failure of its own, not chaos: stop with its output. */
   function expectAlive(child: WorkerProcess): void {
-    if (hasExited(child)) throw new Error(`worker exited on its own (${child.exitCode ?? child.signalCode}):\n${child.output()}`);
+    if (hasExited(child))
+      throw new Error(`worker exited on its own (${child.exitCode ?? child.signalCode}):\n${child.output()}`);
   }
 
   async function kill(child: WorkerProcess): Promise<void> {
@@ -106,12 +113,16 @@ describe('chaos: worker processes killed during a series', () => {
       const runningOn = async (pid: number): Promise<string[]> => {
         const series = await handle.describe();
         const onKilled = (activities: typeof series.raw.pendingActivities) =>
-          (activities ?? []).filter((a) => Number(a.state) === PENDING_ACTIVITY_STATE_STARTED && a.lastWorkerIdentity?.startsWith(`${pid}@`));
+          (activities ?? []).filter(
+            (a) => Number(a.state) === PENDING_ACTIVITY_STATE_STARTED && a.lastWorkerIdentity?.startsWith(`${pid}@`),
+          );
         const own = onKilled(series.raw.pendingActivities).map((a) => `${a.activityType?.name}@series`);
         const found = await Promise.all(
           (series.raw.pendingChildren ?? []).map(async (child) => {
             const scene = await client.workflow.getHandle(child.workflowId!).describe();
-            return onKilled(scene.raw.pendingActivities).map((a) => `${a.activityType?.name}@${child.workflowId!.replace(/.*scene-/, '')}`);
+            return onKilled(scene.raw.pendingActivities).map(
+              (a) => `${a.activityType?.name}@${child.workflowId!.replace(/.*scene-/, '')}`,
+            );
           }),
         );
         return [...own, ...found.flat()];
@@ -147,14 +158,21 @@ describe('chaos: worker processes killed during a series', () => {
         }
         const ready = isReady(worker);
         if (!ready) killedBeforeReady++;
-        interrupted.push(ready ? await withTimeout(runningOn(worker.pid!), 5_000).catch(() => ['unknown']) : ['startup']);
+        interrupted.push(
+          ready ? await withTimeout(runningOn(worker.pid!), 5_000).catch(() => ['unknown']) : ['startup'],
+        );
         await kill(worker);
         kills++;
       }
       const killsDone = Date.now();
 
       const last = spawn();
-      await waitFor('the last worker to start', () => (expectAlive(last), isReady(last) ? true : undefined), WORKER_READY_MS, 100);
+      await waitFor(
+        'the last worker to start',
+        () => (expectAlive(last), isReady(last) ? true : undefined),
+        WORKER_READY_MS,
+        100,
+      );
       const result = await seriesOutcome(handle, FINISH_MS);
       const seconds = (Date.now() - began) / 1000;
       const finishSeconds = (Date.now() - killsDone) / 1000;

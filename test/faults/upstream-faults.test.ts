@@ -28,13 +28,15 @@ describe('upstream faults, series outcomes', () => {
     h.sim.setScenario({});
     return result;
   }
-  const jobsOf = (input: SeriesInput) => h.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`series/${input.name}/`));
+  const jobsOf = (input: SeriesInput) =>
+    h.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`series/${input.name}/`));
 
   const expectOneJobPerTake = (input: SeriesInput, result: SeriesResult) =>
     expectPaidOncePerTake(h.sim.ledger(), result, `series/${input.name}`);
 
   const relayOnly = (n = 2) => seriesInput(h.sim.url, { providers: ['relay'] }, n);
-  const officialOnly = (n = 2) => seriesInput(h.sim.url, { providers: ['official'], defaults: { seconds: 4, size: '720x1280' } }, n);
+  const officialOnly = (n = 2) =>
+    seriesInput(h.sim.url, { providers: ['official'], defaults: { seconds: 4, size: '720x1280' } }, n);
 
   test('latency with jitter: slower, same result', async () => {
     const input = relayOnly();
@@ -46,7 +48,10 @@ describe('upstream faults, series outcomes', () => {
   test('429 with Retry-After: retried after the delay the upstream asked for, billed once', async () => {
     const input = relayOnly(1);
     const started = Date.now();
-    const result = await runUnder({ contracts: { 'relay-v1': { endpoints: { generate: { rateLimit: { retryAfterSeconds: 2, burst: 1 } } } } } }, input);
+    const result = await runUnder(
+      { contracts: { 'relay-v1': { endpoints: { generate: { rateLimit: { retryAfterSeconds: 2, burst: 1 } } } } } },
+      input,
+    );
     expect(result.status).toBe('completed');
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     expect(result.scenes[0].takes).toHaveLength(1);
@@ -64,14 +69,20 @@ describe('upstream faults, series outcomes', () => {
 
   test('a burst of 5xx while polling: the wait resumes, one job per take', async () => {
     const input = relayOnly();
-    const result = await runUnder({ contracts: { 'relay-v1': { endpoints: { task: { serverErrors: { status: 502, burst: 3 } } } } } }, input);
+    const result = await runUnder(
+      { contracts: { 'relay-v1': { endpoints: { task: { serverErrors: { status: 502, burst: 3 } } } } } },
+      input,
+    );
     expect(result.status).toBe('completed');
     expectOneJobPerTake(input, result);
   });
 
   test('a connection reset after the upstream accepted the job: the retry gets the same job (idempotency key)', async () => {
     const input = relayOnly(1);
-    const result = await runUnder({ contracts: { 'relay-v1': { endpoints: { generate: { reset: { burst: 1, afterHandling: true } } } } } }, input);
+    const result = await runUnder(
+      { contracts: { 'relay-v1': { endpoints: { generate: { reset: { burst: 1, afterHandling: true } } } } } },
+      input,
+    );
     expect(result.status).toBe('completed');
     expect(jobsOf(input)).toHaveLength(1);
     expectOneJobPerTake(input, result);
@@ -80,7 +91,14 @@ describe('upstream faults, series outcomes', () => {
   test('an upstream that ignores idempotency keys and loses the answer: reconciliation finds the job (official)', async () => {
     const input = officialOnly(1);
     const result = await runUnder(
-      { contracts: { official: { ignoreIdempotencyKeys: true, endpoints: { create: { reset: { burst: 1, afterHandling: true } } } } } },
+      {
+        contracts: {
+          official: {
+            ignoreIdempotencyKeys: true,
+            endpoints: { create: { reset: { burst: 1, afterHandling: true } } },
+          },
+        },
+      },
       input,
     );
     expect(result.status).toBe('completed');
@@ -96,7 +114,10 @@ describe('upstream faults, series outcomes', () => {
     );
     expect(result.status).toBe('completed');
     const official = officialOnly(1);
-    const broken = await runUnder({ contracts: { official: { endpoints: { retrieve: { contractBreak: { burst: 2 } } } } } }, official);
+    const broken = await runUnder(
+      { contracts: { official: { endpoints: { retrieve: { contractBreak: { burst: 2 } } } } } },
+      official,
+    );
     expect(broken.status).toBe('completed');
     expectOneJobPerTake(official, broken);
   });
@@ -135,7 +156,10 @@ describe('upstream faults, series outcomes', () => {
 
   test('processing_error (heavy load) fails a take, not billed; a new take finishes the scene', async () => {
     const input = relayOnly(1);
-    const result = await runUnder({ contracts: { 'relay-v1': { failJobs: { code: 'processing_error', burst: 1 } } } }, input);
+    const result = await runUnder(
+      { contracts: { 'relay-v1': { failJobs: { code: 'processing_error', burst: 1 } } } },
+      input,
+    );
     expect(result.status).toBe('completed');
     expect(result.scenes[0].takes.map((t) => [t.outcome, t.costUsd])).toEqual([
       ['failed', 0],

@@ -19,11 +19,21 @@ export interface CliStack {
   /** Writes JSON into the stack's folder; returns the path. */
   file(name: string, value: unknown): Promise<string>;
   /** A spec for the simulator; `extra` adds spec fields. */
-  spec(name: string, character: string, scenes: Array<Record<string, unknown>>, extra?: Record<string, unknown>): Record<string, unknown>;
+  spec(
+    name: string,
+    character: string,
+    scenes: Array<Record<string, unknown>>,
+    extra?: Record<string, unknown>,
+  ): Record<string, unknown>;
   /** `status --json` of a series. */
   status(id: string): Promise<Record<string, unknown> & { status: string }>;
   /** Polls `status --json` until `check` holds. */
-  statusUntil(id: string, what: string, check: (s: Record<string, unknown> & { status: string }) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  statusUntil(
+    id: string,
+    what: string,
+    check: (s: Record<string, unknown> & { status: string }) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** Upstream jobs the simulator accepted for a series (its idempotency keys name the scene workflow). */
   submitted(id: string): number;
   stop(): Promise<void>;
@@ -31,7 +41,13 @@ export interface CliStack {
 
 /** `extraEnv` reaches the worker and every CLI run (e.g. codec keys). */
 export async function startCliStack(prefix: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliStack> {
-  const sim = await startSimulator({ port: 0, seed: 5, jobSeconds: 1, jitter: 0, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY } });
+  const sim = await startSimulator({
+    port: 0,
+    seed: 5,
+    jobSeconds: 1,
+    jitter: 0,
+    keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+  });
   const dir = await mkdtemp(join(tmpdir(), `sora-${prefix}-`));
   const env: NodeJS.ProcessEnv = {
     ...SIMULATOR_KEYS,
@@ -68,10 +84,15 @@ export async function startCliStack(prefix: string, extraEnv: NodeJS.ProcessEnv 
     }),
     status,
     statusUntil: (id, what, check, timeoutMs = 30_000) =>
-      waitFor(`${id}: ${what}`, async () => {
-        const s = await status(id);
-        return check(s) ? s : undefined;
-      }, timeoutMs, 300),
+      waitFor(
+        `${id}: ${what}`,
+        async () => {
+          const s = await status(id);
+          return check(s) ? s : undefined;
+        },
+        timeoutMs,
+        300,
+      ),
     submitted: (id) => sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`${id}/`)).length,
     async stop() {
       worker.kill('SIGTERM');

@@ -2,7 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import pino from 'pino';
 import { defaultProviderConfig } from '../../activities/providers/config';
 import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
@@ -44,7 +51,10 @@ const quietBundlerLogger = {
 
 export function temporalAddress(): string {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
-  if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (its global setup starts the dev server)');
+  if (!address)
+    throw new Error(
+      'TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (its global setup starts the dev server)',
+    );
   return address;
 }
 
@@ -88,10 +98,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     SORA_SERIES_POLL_MS: String(options.pollIntervalMs ?? 100),
     SORA_SERIES_ALLOW_PRIVATE_URLS: '1', // the simulator is on loopback
   };
-  const deps = activityDepsFromEnv(logger, env, defaultProviderConfig(sim.url, { timeoutMs: options.providerTimeoutMs }));
+  const deps = activityDepsFromEnv(
+    logger,
+    env,
+    defaultProviderConfig(sim.url, { timeoutMs: options.providerTimeoutMs }),
+  );
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const taskQueue = `test-${process.pid}-${++queues}-${Date.now()}`;
-  const worker = await createSeriesWorker({ connection, namespace: 'default', taskQueue, deps, workflowBundle: await workflowBundle() });
+  const worker = await createSeriesWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    deps,
+    workflowBundle: await workflowBundle(),
+  });
   const running = worker.run();
   const clientConnection = await Connection.connect({ address: temporalAddress() });
   const client = new Client({ connection: clientConnection, namespace: 'default' });

@@ -30,7 +30,13 @@ export function recordMeasurement(name: string, value: number | string, unit?: s
   if (!out) return;
   const file = resolve(out);
   const source = currentTestFile();
-  const line: Measurement = { name, value, ...(unit ? { unit } : {}), ...(source ? { source } : {}), at: new Date().toISOString() };
+  const line: Measurement = {
+    name,
+    value,
+    ...(unit ? { unit } : {}),
+    ...(source ? { source } : {}),
+    at: new Date().toISOString(),
+  };
   mkdirSync(dirname(file), { recursive: true });
   appendFileSync(file, `${JSON.stringify(line)}\n`);
 }

@@ -47,7 +47,11 @@ export function auditPayments(ledger: LedgerEntry[], result: SeriesResult, serie
 }
 
 /** Every take's key billed once, every billed job a recorded take, and the series' cost is what was billed. */
-export function expectPaidOncePerTake(ledger: LedgerEntry[], result: SeriesResult, seriesWorkflowId: string): PaymentAudit {
+export function expectPaidOncePerTake(
+  ledger: LedgerEntry[],
+  result: SeriesResult,
+  seriesWorkflowId: string,
+): PaymentAudit {
   const audit = auditPayments(ledger, result, seriesWorkflowId);
   expect(audit.entries.every((e) => e.idempotencyKey)).toBe(true);
   expect(audit.repeatedKeys).toEqual([]);

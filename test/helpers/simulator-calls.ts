@@ -22,9 +22,18 @@ export interface CallOptions {
 }
 
 /** One raw HTTP call to a simulator, authorised for the contract its path belongs to. */
-export async function callSimulator(sim: RunningSimulator, method: string, path: string, opts: CallOptions = {}): Promise<SimReply> {
-  const key = opts.key === undefined ? (path.startsWith('/v1') ? SIM_TEST_KEYS.official : SIM_TEST_KEYS.relay) : opts.key;
-  const headers: Record<string, string> = { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...opts.headers };
+export async function callSimulator(
+  sim: RunningSimulator,
+  method: string,
+  path: string,
+  opts: CallOptions = {},
+): Promise<SimReply> {
+  const key =
+    opts.key === undefined ? (path.startsWith('/v1') ? SIM_TEST_KEYS.official : SIM_TEST_KEYS.relay) : opts.key;
+  const headers: Record<string, string> = {
+    ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+    ...opts.headers,
+  };
   let body: string | FormData | undefined;
   if (opts.body instanceof FormData) body = opts.body;
   else if (opts.body !== undefined) {
@@ -49,7 +58,9 @@ export async function callSimulator(sim: RunningSimulator, method: string, path:
 export const errorCodeOf = (reply: SimReply): unknown => (reply.json.error as { code?: unknown } | undefined)?.code;
 
 /** Starts simulators for one test file and closes them after each test, even a failing one. */
-export function simulatorsPerTest(defaults: Partial<SimulatorOptions> = {}): (options?: Partial<SimulatorOptions>) => Promise<RunningSimulator> {
+export function simulatorsPerTest(
+  defaults: Partial<SimulatorOptions> = {},
+): (options?: Partial<SimulatorOptions>) => Promise<RunningSimulator> {
   const started: RunningSimulator[] = [];
   afterEach(async () => {
     await Promise.all(started.splice(0).map((sim) => sim.close()));

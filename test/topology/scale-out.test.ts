@@ -56,8 +56,21 @@ const tsMs = (ts: { seconds?: unknown; nanos?: number | null } | null | undefine
 describe('maxInFlight (the measure the scale-out suite relies on)', () => {
   test('counts overlaps; a job ending as another starts does not overlap it', () => {
     expect(maxInFlight([])).toBe(0);
-    expect(maxInFlight([{ start: 0, end: 10 }, { start: 10, end: 20 }, { start: 20, end: 30 }])).toBe(1);
-    expect(maxInFlight([{ start: 0, end: 10 }, { start: 5, end: 15 }, { start: 9, end: 12 }, { start: 14, end: 20 }])).toBe(3);
+    expect(
+      maxInFlight([
+        { start: 0, end: 10 },
+        { start: 10, end: 20 },
+        { start: 20, end: 30 },
+      ]),
+    ).toBe(1);
+    expect(
+      maxInFlight([
+        { start: 0, end: 10 },
+        { start: 5, end: 15 },
+        { start: 9, end: 12 },
+        { start: 14, end: 20 },
+      ]),
+    ).toBe(3);
   });
 });
 
@@ -71,7 +84,13 @@ describe('scale-out: three worker processes on one task queue', () => {
   let relayLimit: number;
 
   beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 23, jobSeconds: JOB_SECONDS, jitter: 0, keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY } });
+    sim = await startSimulator({
+      port: 0,
+      seed: 23,
+      jobSeconds: JOB_SECONDS,
+      jitter: 0,
+      keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+    });
     dir = await mkdtemp(join(tmpdir(), 'sora-scale-out-'));
     // The limit under test comes from the provider config the workers read, as in production.
     const providersFile = join(dir, 'providers.json');
@@ -79,12 +98,27 @@ describe('scale-out: three worker processes on one task queue', () => {
       providersFile,
       JSON.stringify({
         providers: [
-          { name: 'relay', contract: 'relay-v1', baseUrl: sim.relayBaseUrl, keyEnv: 'SORA_RELAY_KEY', maxConcurrency: 3 },
-          { name: 'official', contract: 'official', baseUrl: sim.officialBaseUrl, keyEnv: 'SORA_OFFICIAL_KEY', model: 'sora-2', maxConcurrency: 4 },
+          {
+            name: 'relay',
+            contract: 'relay-v1',
+            baseUrl: sim.relayBaseUrl,
+            keyEnv: 'SORA_RELAY_KEY',
+            maxConcurrency: 3,
+          },
+          {
+            name: 'official',
+            contract: 'official',
+            baseUrl: sim.officialBaseUrl,
+            keyEnv: 'SORA_OFFICIAL_KEY',
+            model: 'sora-2',
+            maxConcurrency: 4,
+          },
         ],
       }),
     );
-    relayLimit = loadProviderConfig({ SORA_SERIES_PROVIDERS: providersFile }).providers.find((p) => p.name === 'relay')!.maxConcurrency;
+    relayLimit = loadProviderConfig({ SORA_SERIES_PROVIDERS: providersFile }).providers.find(
+      (p) => p.name === 'relay',
+    )!.maxConcurrency;
     taskQueue = `scale-out-${process.pid}-${Date.now()}`;
     group = new WorkerGroup({
       ...SIMULATOR_KEYS,
@@ -113,7 +147,8 @@ describe('scale-out: three worker processes on one task queue', () => {
     return [...live, ...(await group.start(WORKERS - live.length))];
   }
 
-  const entriesOf = (seriesId: string): LedgerEntry[] => sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`${seriesId}/`));
+  const entriesOf = (seriesId: string): LedgerEntry[] =>
+    sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`${seriesId}/`));
 
   async function expectEveryScene(result: SeriesResult, scenes: number): Promise<void> {
     expect(result.status).toBe('completed');
@@ -127,14 +162,20 @@ describe('scale-out: three worker processes on one task queue', () => {
   }
 
   /** `awaitJob` attempts running right now on scene workflows of the series: scene, worker, start time. */
-  async function jobsBeingAwaited(handle: WorkflowHandle): Promise<Array<{ workflowId: string; identity: string; startedMs: number }>> {
+  async function jobsBeingAwaited(
+    handle: WorkflowHandle,
+  ): Promise<Array<{ workflowId: string; identity: string; startedMs: number }>> {
     const series = await handle.describe();
     const found = await Promise.all(
       (series.raw.pendingChildren ?? []).map(async (child) => {
         const scene = await client.workflow.getHandle(child.workflowId!).describe();
         return (scene.raw.pendingActivities ?? [])
           .filter((a) => a.state === STARTED && a.activityType?.name === 'awaitJob' && a.lastWorkerIdentity)
-          .map((a) => ({ workflowId: child.workflowId!, identity: a.lastWorkerIdentity!, startedMs: tsMs(a.lastStartedTime) ?? 0 }));
+          .map((a) => ({
+            workflowId: child.workflowId!,
+            identity: a.lastWorkerIdentity!,
+            startedMs: tsMs(a.lastStartedTime) ?? 0,
+          }));
       }),
     );
     return found.flat();
@@ -159,7 +200,12 @@ describe('scale-out: three worker processes on one task queue', () => {
           if ([...per.values()].some((scenes) => scenes.size === 0)) return undefined;
           const fresh = (await jobsBeingAwaited(handle)).filter((j) => Date.now() - j.startedMs < 1500);
           const chosen = workers.find((w) => fresh.some((j) => j.identity.startsWith(identityPrefix(w))));
-          return chosen && { victim: chosen, cut: fresh.filter((j) => j.identity.startsWith(identityPrefix(chosen))).map((j) => j.workflowId) };
+          return (
+            chosen && {
+              victim: chosen,
+              cut: fresh.filter((j) => j.identity.startsWith(identityPrefix(chosen))).map((j) => j.workflowId),
+            }
+          );
         },
         120_000,
         200,
@@ -183,7 +229,9 @@ describe('scale-out: three worker processes on one task queue', () => {
       // The job the killed worker was waiting on: a later attempt on a survivor finished it, after
       // the killed attempt timed out; the scene kept its one take (same job, not paid again).
       for (const sceneId of cut) {
-        const finished = runs.find((r) => r.workflowId === sceneId && r.activity === 'awaitJob' && r.outcome === 'completed');
+        const finished = runs.find(
+          (r) => r.workflowId === sceneId && r.activity === 'awaitJob' && r.outcome === 'completed',
+        );
         expect(finished).toBeDefined();
         expect(survivors.some((w) => finished!.identity.startsWith(identityPrefix(w)))).toBe(true);
         expect(finished!.attempt).toBeGreaterThan(1);
@@ -197,13 +245,20 @@ describe('scale-out: three worker processes on one task queue', () => {
       expect(inFlight).toBeLessThanOrEqual(relayLimit);
       expect(inFlight).toBe(relayLimit); // reached, so the bound above was tested, not idle
 
-      const counts = workers.map((w) => `${w.pid}${w === victim ? ' (killed)' : ''}: ${per.get(w)!.size} scenes, ${runs.filter((r) => r.identity.startsWith(identityPrefix(w))).length} activities`);
+      const counts = workers.map(
+        (w) =>
+          `${w.pid}${w === victim ? ' (killed)' : ''}: ${per.get(w)!.size} scenes, ${runs.filter((r) => r.identity.startsWith(identityPrefix(w))).length} activities`,
+      );
       console.log(
         `scale-out, one series: ${SCENES} scenes on ${WORKERS} workers [${counts.join('; ')}]; ` +
           `max ${inFlight} relay jobs in flight (limit ${relayLimit}); killed with ${submittedAtKill} of ${SCENES} submitted, ` +
           `job of ${cut.map((id) => id.replace(/.*\//, '')).join(', ')} cut off and finished by a survivor; ${audit.billed.length} billed for ${SCENES} scenes`,
       );
-      recordMeasurement('scale_out.max_in_flight_one_series', inFlight, `relay jobs (limit ${relayLimit}, ${WORKERS} workers)`);
+      recordMeasurement(
+        'scale_out.max_in_flight_one_series',
+        inFlight,
+        `relay jobs (limit ${relayLimit}, ${WORKERS} workers)`,
+      );
       recordMeasurement('scale_out.duplicate_payments', audit.duplicatePayments, 'billed jobs');
     },
     10 * 60_000,
@@ -211,7 +266,9 @@ describe('scale-out: three worker processes on one task queue', () => {
 
   /** Runs `count` series of `scenes` scenes at once; returns the most relay jobs in flight per series and together. */
   async function seriesAtOnce(count: number, scenes: number): Promise<{ perSeries: number[]; together: number }> {
-    const handles = await Promise.all(Array.from({ length: count }, () => startSeries(client, seriesInput(sim.url, {}, scenes), { taskQueue })));
+    const handles = await Promise.all(
+      Array.from({ length: count }, () => startSeries(client, seriesInput(sim.url, {}, scenes), { taskQueue })),
+    );
     const results = await Promise.all(handles.map((h) => seriesOutcome(h, FINISH_MS)));
     const perSeries: number[] = [];
     const all: LedgerEntry[] = [];
@@ -238,8 +295,14 @@ describe('scale-out: three worker processes on one task queue', () => {
       for (const n of perSeries) expect(n).toBeLessThanOrEqual(relayLimit);
       expect(together).toBeLessThanOrEqual(relayLimit);
       expect(together).toBe(relayLimit); // reached: the two series really competed for it
-      console.log(`scale-out, two series at once with the shared limiter: max relay jobs in flight per series [${perSeries.join(', ')}], together ${together} (provider maxConcurrency ${relayLimit})`);
-      recordMeasurement('scale_out.max_in_flight_two_series', together, `relay jobs (limit ${relayLimit} per provider)`);
+      console.log(
+        `scale-out, two series at once with the shared limiter: max relay jobs in flight per series [${perSeries.join(', ')}], together ${together} (provider maxConcurrency ${relayLimit})`,
+      );
+      recordMeasurement(
+        'scale_out.max_in_flight_two_series',
+        together,
+        `relay jobs (limit ${relayLimit} per provider)`,
+      );
     },
     10 * 60_000,
   );
@@ -250,7 +313,9 @@ describe('scale-out: three worker processes on one task queue', () => {
       const workers = await threeWorkers();
       expect(workers).toHaveLength(WORKERS);
       // Workers start the limiter at boot only: with it gone, series find no limiter and use their window.
-      await client.workflow.getHandle(providerSlotsWorkflowId(taskQueue, 'relay')).terminate('scale-out test: series without a shared limiter');
+      await client.workflow
+        .getHandle(providerSlotsWorkflowId(taskQueue, 'relay'))
+        .terminate('scale-out test: series without a shared limiter');
 
       const { perSeries, together } = await seriesAtOnce(2, 6);
       // What still holds: each series' window (the provider's maxConcurrency) bounds that series,
@@ -261,7 +326,11 @@ describe('scale-out: three worker processes on one task queue', () => {
         `scale-out, two series at once WITHOUT the limiter: max relay jobs in flight per series [${perSeries.join(', ')}], together ${together} ` +
           `(provider maxConcurrency ${relayLimit}${together > relayLimit ? ': exceeded across series' : ''})`,
       );
-      recordMeasurement('scale_out.max_in_flight_two_series_without_limiter', together, `relay jobs (limit ${relayLimit} per provider)`);
+      recordMeasurement(
+        'scale_out.max_in_flight_two_series_without_limiter',
+        together,
+        `relay jobs (limit ${relayLimit} per provider)`,
+      );
     },
     10 * 60_000,
   );

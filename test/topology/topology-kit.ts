@@ -43,7 +43,10 @@ export class WorkerGroup {
 
   /** A worker that exited on its own is a failure of its own: stop with its output. */
   expectAlive(child: WorkerProcess): void {
-    if (hasExited(child)) throw new Error(`worker ${child.pid} exited on its own (${child.exitCode ?? child.signalCode}):\n${child.output()}`);
+    if (hasExited(child))
+      throw new Error(
+        `worker ${child.pid} exited on its own (${child.exitCode ?? child.signalCode}):\n${child.output()}`,
+      );
   }
 
   async kill(child: WorkerProcess): Promise<void> {
@@ -108,9 +111,11 @@ export async function activityRuns(client: Client, workflowIds: string[]): Promi
         runs.push(run);
       }
       const ended =
-        (event.activityTaskCompletedEventAttributes && (['completed', event.activityTaskCompletedEventAttributes] as const)) ||
+        (event.activityTaskCompletedEventAttributes &&
+          (['completed', event.activityTaskCompletedEventAttributes] as const)) ||
         (event.activityTaskFailedEventAttributes && (['failed', event.activityTaskFailedEventAttributes] as const)) ||
-        (event.activityTaskTimedOutEventAttributes && (['timed_out', event.activityTaskTimedOutEventAttributes] as const));
+        (event.activityTaskTimedOutEventAttributes &&
+          (['timed_out', event.activityTaskTimedOutEventAttributes] as const));
       if (ended) {
         const run = started.get(Number(ended[1].startedEventId));
         if (run) run.outcome = ended[0];
@@ -121,13 +126,17 @@ export async function activityRuns(client: Client, workflowIds: string[]): Promi
 }
 
 /** Scene workflow ids of a series (`<series id>/scene-<n>`, n from 1). */
-export const sceneIds = (seriesWorkflowId: string, scenes: number) => Array.from({ length: scenes }, (_, i) => `${seriesWorkflowId}/scene-${i + 1}`);
+export const sceneIds = (seriesWorkflowId: string, scenes: number) =>
+  Array.from({ length: scenes }, (_, i) => `${seriesWorkflowId}/scene-${i + 1}`);
 
 /** For each worker: the scenes (workflow ids) whose activities it ran. */
 export function scenesPerWorker(runs: ActivityRun[], workers: WorkerProcess[]): Map<WorkerProcess, Set<string>> {
   const result = new Map<WorkerProcess, Set<string>>();
   for (const worker of workers) {
-    result.set(worker, new Set(runs.filter((r) => r.identity.startsWith(identityPrefix(worker))).map((r) => r.workflowId)));
+    result.set(
+      worker,
+      new Set(runs.filter((r) => r.identity.startsWith(identityPrefix(worker))).map((r) => r.workflowId)),
+    );
   }
   return result;
 }
@@ -146,7 +155,8 @@ export interface JobInterval {
  */
 export function jobIntervals(entries: LedgerEntry[], jobMs: number): JobInterval[] {
   return entries.map((e) => {
-    if (e.finalStatus !== 'completed') throw new Error(`job ${e.jobId} (${e.idempotencyKey}) did not complete (${e.status}): its interval is not known`);
+    if (e.finalStatus !== 'completed')
+      throw new Error(`job ${e.jobId} (${e.idempotencyKey}) did not complete (${e.status}): its interval is not known`);
     const start = Date.parse(e.at);
     return { start, end: start + jobMs, idempotencyKey: e.idempotencyKey };
   });

@@ -115,16 +115,27 @@ async function clusterOwner(env: NodeJS.ProcessEnv): Promise<RunAs | undefined> 
   return { name, uid: Number(entry[2]), gid: Number(entry[3]) };
 }
 
-function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; owner?: RunAs; cwd?: string; timeoutMs?: number }): Promise<{ code: number; output: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; owner?: RunAs; cwd?: string; timeoutMs?: number },
+): Promise<{ code: number; output: string }> {
   return new Promise((done) => {
     execFile(
       command,
       args,
-      { env: options.env, cwd: options.cwd, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024, ...(options.owner ? { uid: options.owner.uid, gid: options.owner.gid } : {}) },
+      {
+        env: options.env,
+        cwd: options.cwd,
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+        ...(options.owner ? { uid: options.owner.uid, gid: options.owner.gid } : {}),
+      },
       (err, stdout, stderr) => {
         const output = `${stdout}${stderr}`;
         if (!err) return done({ code: 0, output });
-        const code = typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : -1;
+        const code =
+          typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : -1;
         done({ code, output: output || err.message });
       },
     );
@@ -170,25 +181,47 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     if (owner) await chown(pwFile, owner.uid, owner.gid);
     const init = await run(
       join(binDir, 'initdb'),
-      ['-D', dataDir, '-U', user, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'],
+      [
+        '-D',
+        dataDir,
+        '-U',
+        user,
+        `--pwfile=${pwFile}`,
+        '--auth=scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-sync',
+      ],
       { env: quietEnv, owner, cwd: dir },
     );
     await rm(pwFile, { force: true });
-    if (init.code !== 0) throw new PostgresNotAvailable(`initdb failed (exit ${init.code}${owner ? `, as user ${owner.name}` : ''}):\n${init.output.trim().split('\n').slice(-15).join('\n')}`);
+    if (init.code !== 0)
+      throw new PostgresNotAvailable(
+        `initdb failed (exit ${init.code}${owner ? `, as user ${owner.name}` : ''}):\n${init.output.trim().split('\n').slice(-15).join('\n')}`,
+      );
 
     const out = openSync(logFile, 'a', 0o644);
     try {
       child = spawn(
         join(binDir, 'postgres'),
         [
-          '-D', dataDir,
-          '-p', String(port),
-          '-c', `listen_addresses=${HOST}`,
-          '-c', `unix_socket_directories=${dir}`,
-          '-c', 'fsync=off',
-          '-c', 'synchronous_commit=off',
-          '-c', 'full_page_writes=off',
-          '-c', 'max_connections=200',
+          '-D',
+          dataDir,
+          '-p',
+          String(port),
+          '-c',
+          `listen_addresses=${HOST}`,
+          '-c',
+          `unix_socket_directories=${dir}`,
+          '-c',
+          'fsync=off',
+          '-c',
+          'synchronous_commit=off',
+          '-c',
+          'full_page_writes=off',
+          '-c',
+          'max_connections=200',
         ],
         { env: quietEnv, cwd: dir, stdio: ['ignore', out, out], ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) },
       );
@@ -206,9 +239,16 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
     for (;;) {
       if (exit) throw new PostgresNotAvailable(`postgres ${exit} during start:\n${await readTail(logFile, 0)}`);
-      const ready = await run(join(binDir, 'pg_isready'), ['-h', HOST, '-p', String(port), '-d', 'postgres', '-t', '2'], { env: quietEnv, timeoutMs: 5_000 });
+      const ready = await run(
+        join(binDir, 'pg_isready'),
+        ['-h', HOST, '-p', String(port), '-d', 'postgres', '-t', '2'],
+        { env: quietEnv, timeoutMs: 5_000 },
+      );
       if (ready.code === 0) break;
-      if (Date.now() > deadline) throw new PostgresNotAvailable(`postgres on ${HOST}:${port} not ready after ${options.readyTimeoutMs ?? 30_000} ms:\n${await readTail(logFile, 0)}`);
+      if (Date.now() > deadline)
+        throw new PostgresNotAvailable(
+          `postgres on ${HOST}:${port} not ready after ${options.readyTimeoutMs ?? 30_000} ms:\n${await readTail(logFile, 0)}`,
+        );
       await sleep(200);
     }
     await chmod(logFile, 0o644).catch(() => undefined);
@@ -228,8 +268,13 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     logFile,
     pid: child.pid as number,
     async query(database, sql) {
-      const result = await run(join(binDir, 'psql'), ['-h', HOST, '-p', String(port), '-U', user, '-d', database, '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env: psqlEnv });
-      if (result.code !== 0) throw new Error(`psql on ${database} failed (exit ${result.code}): ${result.output.trim()}`);
+      const result = await run(
+        join(binDir, 'psql'),
+        ['-h', HOST, '-p', String(port), '-U', user, '-d', database, '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+        { env: psqlEnv },
+      );
+      if (result.code !== 0)
+        throw new Error(`psql on ${database} failed (exit ${result.code}): ${result.output.trim()}`);
       return result.output.trim();
     },
     stop,

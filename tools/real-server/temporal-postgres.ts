@@ -76,7 +76,11 @@ export class TemporalOnPostgresError extends Error {
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const since = (began: number) => Math.round((Date.now() - began) / 100) / 10;
 
-function runTool(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+function runTool(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -91,7 +95,15 @@ function runTool(command: string, args: string[], env: NodeJS.ProcessEnv): Promi
 export async function setupSchemas(binaries: TemporalServerBinaries, pg: RunningPostgres): Promise<void> {
   for (const db of DATABASES) {
     // temporal-sql-tool reads connection and password from SQL_* variables: nothing secret in argv.
-    const env = { PATH: process.env.PATH, SQL_PLUGIN: 'postgres12', SQL_HOST: pg.host, SQL_PORT: String(pg.port), SQL_USER: pg.user, SQL_PASSWORD: pg.password, SQL_DATABASE: db.name };
+    const env = {
+      PATH: process.env.PATH,
+      SQL_PLUGIN: 'postgres12',
+      SQL_HOST: pg.host,
+      SQL_PORT: String(pg.port),
+      SQL_USER: pg.user,
+      SQL_PASSWORD: pg.password,
+      SQL_DATABASE: db.name,
+    };
     const steps: Array<{ args: string[]; tolerate?: RegExp }> = [
       { args: ['create-database', '--defaultdb', 'postgres'], tolerate: /already exists/ },
       { args: ['setup-schema', '-v', '0.0'] },
@@ -100,7 +112,9 @@ export async function setupSchemas(binaries: TemporalServerBinaries, pg: Running
     for (const step of steps) {
       const result = await runTool(binaries.sqlTool, step.args, env);
       if (result.code !== 0 && !step.tolerate?.test(result.output)) {
-        throw new TemporalOnPostgresError(`temporal-sql-tool ${step.args.join(' ')} on ${db.name} failed (exit ${result.code}):\n${result.output.trim().split('\n').slice(-15).join('\n')}`);
+        throw new TemporalOnPostgresError(
+          `temporal-sql-tool ${step.args.join(' ')} on ${db.name} failed (exit ${result.code}):\n${result.output.trim().split('\n').slice(-15).join('\n')}`,
+        );
       }
     }
   }
@@ -133,7 +147,17 @@ function canBind(port: number): Promise<boolean> {
  * (cluster_membership.rpc_port), so the kernel's ephemeral ports (32768 and up) would fail its start.
  */
 async function freePorts(): Promise<Ports> {
-  const names: Array<keyof Ports> = ['frontend', 'frontendHttp', 'frontendMembership', 'history', 'historyMembership', 'matching', 'matchingMembership', 'worker', 'workerMembership'];
+  const names: Array<keyof Ports> = [
+    'frontend',
+    'frontendHttp',
+    'frontendMembership',
+    'history',
+    'historyMembership',
+    'matching',
+    'matchingMembership',
+    'worker',
+    'workerMembership',
+  ];
   const ports = new Set<number>();
   for (let tries = 0; ports.size < names.length; tries++) {
     if (tries > 1000) throw new TemporalOnPostgresError('no free ports between 20000 and 32767 on loopback');
@@ -145,7 +169,11 @@ async function freePorts(): Promise<Ports> {
 }
 
 /** The server's static config: one process, all services, PostgreSQL for history and visibility. */
-export function serverConfig(pg: Pick<RunningPostgres, 'host' | 'port' | 'user'>, ports: Ports, dynamicConfigFile: string): string {
+export function serverConfig(
+  pg: Pick<RunningPostgres, 'host' | 'port' | 'user'>,
+  ports: Ports,
+  dynamicConfigFile: string,
+): string {
   const datastore = (database: string, maxConns: number) => `
       sql:
         pluginName: postgres12
@@ -230,7 +258,12 @@ const DYNAMIC_CONFIG = `system.forceSearchAttributesCacheRefreshOnRead:
 `;
 
 /** Resolves when `attempt` does, retrying until the deadline (a starting server refuses for a while). */
-async function retry<T>(what: string, attempt: () => Promise<T>, deadline: number, alive: () => string | undefined): Promise<T> {
+async function retry<T>(
+  what: string,
+  attempt: () => Promise<T>,
+  deadline: number,
+  alive: () => string | undefined,
+): Promise<T> {
   let last: unknown;
   for (;;) {
     const gone = alive();
@@ -240,7 +273,10 @@ async function retry<T>(what: string, attempt: () => Promise<T>, deadline: numbe
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new TemporalOnPostgresError(`timed out waiting for ${what}: ${last instanceof Error ? last.message : String(last)}`);
+    if (Date.now() > deadline)
+      throw new TemporalOnPostgresError(
+        `timed out waiting for ${what}: ${last instanceof Error ? last.message : String(last)}`,
+      );
     await sleep(300);
   }
 }
@@ -299,11 +335,15 @@ export async function startTemporalOnPostgres(options: TemporalOnPostgresOptions
     try {
       writeSync(out, `\n--- ${new Date().toISOString()} temporal-server ${binaries.version} on ${address}\n`);
       exit = undefined;
-      child = spawn(binaries.server, ['--root', dir, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'], {
-        cwd: dir,
-        env: serverEnv(),
-        stdio: ['ignore', out, out],
-      });
+      child = spawn(
+        binaries.server,
+        ['--root', dir, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'],
+        {
+          cwd: dir,
+          env: serverEnv(),
+          stdio: ['ignore', out, out],
+        },
+      );
     } finally {
       closeSync(out);
     }
@@ -385,16 +425,27 @@ export async function registerNamespace(
       () => false,
     );
     if (!exists) {
-      await workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') }).catch((err: Error) => {
-        if (!/already exists/i.test(err.message)) throw err;
-      });
+      await workflowService
+        .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') })
+        .catch((err: Error) => {
+          if (!/already exists/i.test(err.message)) throw err;
+        });
     }
-    const present = await retry(`namespace ${namespace}`, () => operatorService.listSearchAttributes({ namespace }), deadline, alive);
+    const present = await retry(
+      `namespace ${namespace}`,
+      () => operatorService.listSearchAttributes({ namespace }),
+      deadline,
+      alive,
+    );
     const missing = searchAttributes.filter((key) => !(key.name in (present.customAttributes ?? {})));
     if (missing.length > 0) {
       await retry(
         `search attributes ${missing.map((k) => k.name).join(', ')}`,
-        () => operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((k) => [k.name, INDEXED_VALUE_TYPES[k.type]])) }),
+        () =>
+          operatorService.addSearchAttributes({
+            namespace,
+            searchAttributes: Object.fromEntries(missing.map((k) => [k.name, INDEXED_VALUE_TYPES[k.type]])),
+          }),
         deadline,
         alive,
       );
@@ -417,7 +468,9 @@ export async function registerNamespace(
 if (require.main === module) {
   (async () => {
     const server = await startTemporalOnPostgres({ log: (line) => console.log(line) });
-    console.log(`ready: TEMPORAL_ADDRESS=${server.address} TEMPORAL_NAMESPACE=${server.namespace} (Ctrl-C stops server and database)`);
+    console.log(
+      `ready: TEMPORAL_ADDRESS=${server.address} TEMPORAL_NAMESPACE=${server.namespace} (Ctrl-C stops server and database)`,
+    );
     await new Promise<void>((done) => {
       process.once('SIGINT', done);
       process.once('SIGTERM', done);

@@ -57,7 +57,10 @@ export class TemporalServerBuildError extends Error {
   override readonly name = 'TemporalServerBuildError';
 }
 
-export function temporalServerDir(version: string = TEMPORAL_SERVER_VERSION, projectRoot: string = findProjectRoot()): string {
+export function temporalServerDir(
+  version: string = TEMPORAL_SERVER_VERSION,
+  projectRoot: string = findProjectRoot(),
+): string {
   return join(projectRoot, '.tools', 'temporal-server', version);
 }
 
@@ -72,7 +75,9 @@ const executable = (path: string) =>
   );
 
 /** The cached build of `version`, if complete (both binaries and build.json, which is written last). */
-export async function findTemporalServer(options: Pick<TemporalServerBuildOptions, 'version' | 'projectRoot'> = {}): Promise<(TemporalServerBinaries & { info: BuildInfo }) | undefined> {
+export async function findTemporalServer(
+  options: Pick<TemporalServerBuildOptions, 'version' | 'projectRoot'> = {},
+): Promise<(TemporalServerBinaries & { info: BuildInfo }) | undefined> {
   const version = options.version ?? TEMPORAL_SERVER_VERSION;
   const found = binariesIn(temporalServerDir(version, options.projectRoot), version);
   try {
@@ -119,7 +124,9 @@ function goInstall(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): P
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) return done();
-      const why = signal ? `was stopped (${signal}${signal === 'SIGKILL' ? `, over ${Math.round(timeoutMs / 60_000)} min` : ''})` : `exited with ${code}`;
+      const why = signal
+        ? `was stopped (${signal}${signal === 'SIGKILL' ? `, over ${Math.round(timeoutMs / 60_000)} min` : ''})`
+        : `exited with ${code}`;
       const tail = output.trim().split('\n').slice(-25).join('\n');
       fail(new TemporalServerBuildError(`go install ${args.join(' ')} ${why}:\n${tail}`));
     });
@@ -132,7 +139,9 @@ function goInstall(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): P
  * are warm). Concurrent callers may both build; the first finished build wins, the other's is
  * discarded.
  */
-export async function ensureTemporalServer(options: TemporalServerBuildOptions = {}): Promise<TemporalServerBinaries & { info: BuildInfo; built: boolean }> {
+export async function ensureTemporalServer(
+  options: TemporalServerBuildOptions = {},
+): Promise<TemporalServerBinaries & { info: BuildInfo; built: boolean }> {
   const version = options.version ?? TEMPORAL_SERVER_VERSION;
   const projectRoot = options.projectRoot ?? findProjectRoot();
   const cached = await findTemporalServer({ version, projectRoot });
@@ -147,10 +156,19 @@ export async function ensureTemporalServer(options: TemporalServerBuildOptions =
   const staging = await mkdtemp(join(parent, `.build-${version}-`));
   try {
     // Static binaries (no C toolchain needed), no local paths or symbol tables in them.
-    const env = { ...baseEnv, GOBIN: staging, CGO_ENABLED: '0', GOFLAGS: [baseEnv.GOFLAGS, '-trimpath'].filter(Boolean).join(' ') };
+    const env = {
+      ...baseEnv,
+      GOBIN: staging,
+      CGO_ENABLED: '0',
+      GOFLAGS: [baseEnv.GOFLAGS, '-trimpath'].filter(Boolean).join(' '),
+    };
     log(`building ${MODULE} ${version} with ${go} into ${finalDir} (first time only; takes minutes)`);
     const began = Date.now();
-    await goInstall(['-ldflags=-s -w', `${PACKAGES.server}@${version}`, `${PACKAGES.sqlTool}@${version}`], env, options.timeoutMs ?? 60 * 60_000);
+    await goInstall(
+      ['-ldflags=-s -w', `${PACKAGES.server}@${version}`, `${PACKAGES.sqlTool}@${version}`],
+      env,
+      options.timeoutMs ?? 60 * 60_000,
+    );
     const seconds = Math.round((Date.now() - began) / 100) / 10;
     const staged = binariesIn(staging, version);
     await rename(join(staging, 'server'), staged.server);
@@ -173,7 +191,9 @@ export async function ensureTemporalServer(options: TemporalServerBuildOptions =
       await rm(finalDir, { recursive: true, force: true });
       await rename(staging, finalDir);
     }
-    log(`built temporal-server ${version} in ${seconds} s (${mb(info.bytes.server)} MB, temporal-sql-tool ${mb(info.bytes.sqlTool)} MB)`);
+    log(
+      `built temporal-server ${version} in ${seconds} s (${mb(info.bytes.server)} MB, temporal-sql-tool ${mb(info.bytes.sqlTool)} MB)`,
+    );
     return { ...binariesIn(finalDir, version), info, built: true };
   } finally {
     await rm(staging, { recursive: true, force: true });

@@ -21,11 +21,18 @@ export interface HistoryResult {
 export const HISTORY_SIMULATORS = { short: 'history-short', long: 'history-long', bulk: 'history-bulk' } as const;
 export const HISTORY_PROVIDERS = { short: 'short', long: 'long', bulk: 'bulk' } as const;
 
-export async function historyCase(stack: BenchStack, config: BenchConfig): Promise<{ result: HistoryResult; info: Record<string, number> }> {
+export async function historyCase(
+  stack: BenchStack,
+  config: BenchConfig,
+): Promise<{ result: HistoryResult; info: Record<string, number> }> {
   const queue = stack.worker('history').taskQueue;
   const clip = (sim: string) => `${stack.simulators.get(sim)!.url}/clips/mira.mp4`;
   const start = (label: string, provider: string, sim: string, scenes: number) =>
-    startBenchSeries(stack.client, queue, benchSeriesInput({ label, provider, scenes, clipUrl: clip(sim), scenesPerRun: config.history.scenesPerRun }));
+    startBenchSeries(
+      stack.client,
+      queue,
+      benchSeriesInput({ label, provider, scenes, clipUrl: clip(sim), scenesPerRun: config.history.scenesPerRun }),
+    );
 
   const started = performance.now();
   const [short, long, small, large] = await Promise.all([
@@ -37,9 +44,13 @@ export async function historyCase(stack: BenchStack, config: BenchConfig): Promi
   await Promise.all([short, long, small, large].map(completed));
   const seconds = (performance.now() - started) / 1000;
 
-  const sceneEvents = async (s: BenchSeries) => (await historyOf(stack.client, sceneWorkflowId(s.workflowId, 1))).length;
+  const sceneEvents = async (s: BenchSeries) =>
+    (await historyOf(stack.client, sceneWorkflowId(s.workflowId, 1))).length;
   const [eventsPerSceneShort, eventsPerSceneLong] = await Promise.all([sceneEvents(short), sceneEvents(long)]);
-  const [smallRuns, largeRuns] = await Promise.all([eventsPerRun(stack.client, small.workflowId), eventsPerRun(stack.client, large.workflowId)]);
+  const [smallRuns, largeRuns] = await Promise.all([
+    eventsPerRun(stack.client, small.workflowId),
+    eventsPerRun(stack.client, large.workflowId),
+  ]);
   const total = (runs: number[]) => runs.reduce((a, b) => a + b, 0);
   return {
     result: {

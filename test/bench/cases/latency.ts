@@ -23,12 +23,21 @@ export const LATENCY_SIMULATOR = 'latency';
 export const PLAIN_SIMULATOR = 'plain';
 export const LATENCY_PROVIDER = 'relay';
 
-export async function latencyCase(stack: BenchStack, config: BenchConfig, options: { plain: boolean } = { plain: true }): Promise<{ result: LatencyResult; info: Record<string, number> }> {
+export async function latencyCase(
+  stack: BenchStack,
+  config: BenchConfig,
+  options: { plain: boolean } = { plain: true },
+): Promise<{ result: LatencyResult; info: Record<string, number> }> {
   const { scenes, concurrency, jobSeconds } = config.latency;
   const sim = stack.simulators.get(LATENCY_SIMULATOR)!;
   const plainSim = stack.simulators.get(PLAIN_SIMULATOR)!;
   const worker = stack.worker('latency');
-  const input = benchSeriesInput({ label: 'latency', provider: LATENCY_PROVIDER, scenes, clipUrl: `${sim.url}/clips/mira.mp4` });
+  const input = benchSeriesInput({
+    label: 'latency',
+    provider: LATENCY_PROVIDER,
+    scenes,
+    clipUrl: `${sim.url}/clips/mira.mp4`,
+  });
 
   const seriesRun = (async () => {
     const started = performance.now();
@@ -39,12 +48,12 @@ export async function latencyCase(stack: BenchStack, config: BenchConfig, option
   const plainRun = !options.plain
     ? Promise.resolve({ seconds: NaN, characterSeconds: 0, videos: scenes })
     : runPlainScript({
-    relayBaseUrl: plainSim.relayBaseUrl,
-    key: SIMULATOR_KEYS.SORA_RELAY_KEY,
-    clipUrl: `${plainSim.url}/clips/mira.mp4`,
-    scenes,
-    pollMs: plainPollMs(config),
-  });
+        relayBaseUrl: plainSim.relayBaseUrl,
+        key: SIMULATOR_KEYS.SORA_RELAY_KEY,
+        clipUrl: `${plainSim.url}/clips/mira.mp4`,
+        scenes,
+        pollMs: plainPollMs(config),
+      });
   const [{ seconds: measuredSeconds, series }, plain] = await Promise.all([seriesRun, plainRun]);
   if (plain.videos !== scenes) throw new Error(`the plain script made ${plain.videos} of ${scenes} videos`);
 

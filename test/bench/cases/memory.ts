@@ -20,7 +20,10 @@ const SAMPLE_MS = 500;
 /** The ramp has stalled when no further scene got in flight for this long: the worker holds no more. */
 const STALL_MS = 30_000;
 
-export async function memoryCase(stack: BenchStack, config: BenchConfig): Promise<{ result: MemoryResult; info: Record<string, number>; notes: string[] }> {
+export async function memoryCase(
+  stack: BenchStack,
+  config: BenchConfig,
+): Promise<{ result: MemoryResult; info: Record<string, number>; notes: string[] }> {
   const { series: count, scenesPerSeries, holdSeconds, rampTimeoutSeconds } = config.memory;
   const target = count * scenesPerSeries;
   const sim = stack.simulators.get(MEMORY_SIMULATOR)!;
@@ -38,7 +41,17 @@ export async function memoryCase(stack: BenchStack, config: BenchConfig): Promis
   const started = performance.now();
   const runs = await Promise.all(
     Array.from({ length: count }, () =>
-      startBenchSeries(stack.client, worker.taskQueue, benchSeriesInput({ label: 'memory', provider: MEMORY_PROVIDER, scenes: scenesPerSeries, maxParallel: scenesPerSeries, clipUrl: `${sim.url}/clips/mira.mp4` })),
+      startBenchSeries(
+        stack.client,
+        worker.taskQueue,
+        benchSeriesInput({
+          label: 'memory',
+          provider: MEMORY_PROVIDER,
+          scenes: scenesPerSeries,
+          maxParallel: scenesPerSeries,
+          clipUrl: `${sim.url}/clips/mira.mp4`,
+        }),
+      ),
     ),
   );
   const deadline = started + rampTimeoutSeconds * 1000;
@@ -62,7 +75,11 @@ export async function memoryCase(stack: BenchStack, config: BenchConfig): Promis
   }
   sample();
   await Promise.all(runs.map((r) => r.handle.terminate('bench: memory measured').catch(() => undefined)));
-  const notes = stalled ? [`memory: scenes in flight stopped growing at ${peakInflight} of ${target} (nothing new for ${STALL_MS / 1000} s): the worker takes no more`] : [];
+  const notes = stalled
+    ? [
+        `memory: scenes in flight stopped growing at ${peakInflight} of ${target} (nothing new for ${STALL_MS / 1000} s): the worker takes no more`,
+      ]
+    : [];
   return {
     notes,
     result: { inflightScenes: peakInflight, workerRssMb: peakRss },

@@ -39,7 +39,12 @@ async function noticeDelays(
   const series = await startBenchSeries(
     stack.client,
     stack.worker(role).taskQueue,
-    benchSeriesInput({ label: `notice-${provider}`, provider, scenes: config.notice.scenes, clipUrl: `${sim.url}/clips/mira.mp4` }),
+    benchSeriesInput({
+      label: `notice-${provider}`,
+      provider,
+      scenes: config.notice.scenes,
+      clipUrl: `${sim.url}/clips/mira.mp4`,
+    }),
   );
   const result = await completed(series);
   const finishedAt = new Map(sim.webhookDeliveries().map((d) => [d.videoId, d.finishedAtMs]));
@@ -48,10 +53,12 @@ async function noticeDelays(
   for (const scene of result.scenes) {
     const take = scene.takes.find((t) => t.outcome === 'completed');
     const ended = take?.jobId ? finishedAt.get(take.jobId) : undefined;
-    if (ended === undefined) throw new Error(`scene ${scene.index}: the simulator has no end time for job ${take?.jobId}`);
+    if (ended === undefined)
+      throw new Error(`scene ${scene.index}: the simulator has no end time for job ${take?.jobId}`);
     const events = await historyOf(stack.client, sceneWorkflowId(series.workflowId, scene.index));
     const knew = [...knewAt(events), ...activityCompletions(events, 'awaitJob')].filter((t) => t >= ended);
-    if (!knew.length) throw new Error(`scene ${scene.index}: its history does not show when it learnt that job ${take?.jobId} ended`);
+    if (!knew.length)
+      throw new Error(`scene ${scene.index}: its history does not show when it learnt that job ${take?.jobId} ended`);
     const first = Math.min(...knew);
     if (!knewAt(events).includes(first)) otherPath++;
     delays.push(first - ended);
@@ -59,10 +66,20 @@ async function noticeDelays(
   return { delays, otherPath };
 }
 
-export async function noticeCase(stack: BenchStack, config: BenchConfig): Promise<{ result: NoticeResult; info: Record<string, number> }> {
+export async function noticeCase(
+  stack: BenchStack,
+  config: BenchConfig,
+): Promise<{ result: NoticeResult; info: Record<string, number> }> {
   // Polling: webhooks go to a sink that does nothing, so only the worker's polls can tell the scene.
   stack.simulators.get(NOTICE_SIMULATORS.polled)!.setWebhook({ url: stack.sinkUrl, secret: WEBHOOK_SECRET });
-  const { delays: polled } = await noticeDelays(stack, config, 'notice-polling', NOTICE_SIMULATORS.polled, NOTICE_PROVIDERS.polled, (events) => activityCompletions(events, 'awaitJob'));
+  const { delays: polled } = await noticeDelays(
+    stack,
+    config,
+    'notice-polling',
+    NOTICE_SIMULATORS.polled,
+    NOTICE_PROVIDERS.polled,
+    (events) => activityCompletions(events, 'awaitJob'),
+  );
 
   // Webhooks: the simulator signs them, the product's gateway verifies them and signals the waiting scene.
   const gateway = await startGateway({
@@ -76,9 +93,16 @@ export async function noticeCase(stack: BenchStack, config: BenchConfig): Promis
   let hooked: number[];
   let pollFirst: number;
   try {
-    stack.simulators.get(NOTICE_SIMULATORS.webhook)!.setWebhook({ url: `${gateway.url}/webhooks/${NOTICE_PROVIDERS.webhook}`, secret: WEBHOOK_SECRET });
-    ({ delays: hooked, otherPath: pollFirst } = await noticeDelays(stack, config, 'notice-webhook', NOTICE_SIMULATORS.webhook, NOTICE_PROVIDERS.webhook, (events) =>
-      signalsReceived(events, 'jobFinished'),
+    stack.simulators
+      .get(NOTICE_SIMULATORS.webhook)!
+      .setWebhook({ url: `${gateway.url}/webhooks/${NOTICE_PROVIDERS.webhook}`, secret: WEBHOOK_SECRET });
+    ({ delays: hooked, otherPath: pollFirst } = await noticeDelays(
+      stack,
+      config,
+      'notice-webhook',
+      NOTICE_SIMULATORS.webhook,
+      NOTICE_PROVIDERS.webhook,
+      (events) => signalsReceived(events, 'jobFinished'),
     ));
   } finally {
     await gateway.close();

@@ -26,7 +26,9 @@ const EventType = temporal.api.enums.v1.EventType;
 /** How many activities a real series runs before its first scene and after its last one. */
 async function activityShape(stack: BenchStack, seriesId: string): Promise<Omit<NoopSeriesInput, 'scenes' | 'window'>> {
   const events = await historyOf(stack.client, seriesId);
-  const firstChild = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
+  const firstChild = events.findIndex(
+    (e) => e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+  );
   let lastChild = -1;
   events.forEach((e, i) => {
     if (e.eventType === EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED) lastChild = i;
@@ -39,7 +41,10 @@ async function activityShape(stack: BenchStack, seriesId: string): Promise<Omit<
   };
 }
 
-export async function overheadCase(stack: BenchStack, config: BenchConfig): Promise<{ result: OverheadResult; info: Record<string, number> }> {
+export async function overheadCase(
+  stack: BenchStack,
+  config: BenchConfig,
+): Promise<{ result: OverheadResult; info: Record<string, number> }> {
   const { series: count, scenesPerSeries, concurrency, rounds } = config.overhead;
   const sim = stack.simulators.get(OVERHEAD_SIMULATOR)!;
   const chunk = count * scenesPerSeries;
@@ -64,7 +69,13 @@ export async function overheadCase(stack: BenchStack, config: BenchConfig): Prom
         startBenchSeries(
           stack.client,
           stack.worker('overhead').taskQueue,
-          benchSeriesInput({ label: 'overhead', provider: OVERHEAD_PROVIDER, scenes: scenesPerSeries, maxParallel: concurrency, clipUrl: `${sim.url}/clips/mira.mp4` }),
+          benchSeriesInput({
+            label: 'overhead',
+            provider: OVERHEAD_PROVIDER,
+            scenes: scenesPerSeries,
+            maxParallel: concurrency,
+            clipUrl: `${sim.url}/clips/mira.mp4`,
+          }),
         ),
       ),
     );
@@ -84,12 +95,15 @@ export async function overheadCase(stack: BenchStack, config: BenchConfig): Prom
       ),
     );
     const done = await Promise.all(handles.map((h) => h.result() as Promise<number>));
-    if (done.some((n) => n !== scenesPerSeries)) throw new Error(`no-op series ran ${done.join(', ')} scenes, expected ${scenesPerSeries} each`);
+    if (done.some((n) => n !== scenesPerSeries))
+      throw new Error(`no-op series ran ${done.join(', ')} scenes, expected ${scenesPerSeries} each`);
   };
 
   // Alternating halves (real, noop, noop, real, ...): a machine whose load drifts during the case
   // weighs on both sides alike. The first half is real: the no-op shape is counted from its histories.
-  const order = Array.from({ length: rounds }, (_, r) => (r % 2 === 0 ? (['real', 'noop'] as const) : (['noop', 'real'] as const))).flat();
+  const order = Array.from({ length: rounds }, (_, r) =>
+    r % 2 === 0 ? (['real', 'noop'] as const) : (['noop', 'real'] as const),
+  ).flat();
   for (const kind of order) {
     const before = cpu();
     const started = performance.now();

@@ -29,7 +29,9 @@ interface Waiting {
 /** The scene's awaitJob while it runs (attempt and start time, server clock), else undefined. */
 async function waitingJob(client: Client, workflowId: string): Promise<Waiting | undefined> {
   const description = await client.workflow.getHandle(workflowId).describe();
-  const pending = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'awaitJob' && a.state === STARTED);
+  const pending = description.raw.pendingActivities?.find(
+    (a) => a.activityType?.name === 'awaitJob' && a.state === STARTED,
+  );
   if (!pending?.lastStartedTime) return undefined;
   return { attempt: pending.attempt ?? 1, startedMs: eventTimeMs({ eventTime: pending.lastStartedTime }) };
 }
@@ -37,15 +39,26 @@ async function waitingJob(client: Client, workflowId: string): Promise<Waiting |
 /** A retried awaitJob that already finished shows up in history only: its started event carries the attempt. */
 async function resumedInHistory(client: Client, workflowId: string, afterAttempt: number): Promise<number | undefined> {
   const events = await historyOf(client, workflowId);
-  const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && (e.activityTaskStartedEventAttributes?.attempt ?? 1) > afterAttempt);
+  const started = events.find(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
+      (e.activityTaskStartedEventAttributes?.attempt ?? 1) > afterAttempt,
+  );
   return started ? eventTimeMs(started) : undefined;
 }
 
-export async function recoveryCase(stack: BenchStack, config: BenchConfig): Promise<{ result: RecoveryResult; info: Record<string, number> }> {
+export async function recoveryCase(
+  stack: BenchStack,
+  config: BenchConfig,
+): Promise<{ result: RecoveryResult; info: Record<string, number> }> {
   const { scenes } = config.recovery;
   const sim = stack.simulators.get(RECOVERY_SIMULATOR)!;
   const worker = stack.worker('recovery');
-  const series = await startBenchSeries(stack.client, worker.taskQueue, benchSeriesInput({ label: 'recovery', provider: RECOVERY_PROVIDER, scenes, clipUrl: `${sim.url}/clips/mira.mp4` }));
+  const series = await startBenchSeries(
+    stack.client,
+    worker.taskQueue,
+    benchSeriesInput({ label: 'recovery', provider: RECOVERY_PROVIDER, scenes, clipUrl: `${sim.url}/clips/mira.mp4` }),
+  );
   const ids = Array.from({ length: scenes }, (_, i) => sceneWorkflowId(series.workflowId, i + 1));
 
   // Every scene waiting on its job before the kill.
@@ -69,7 +82,8 @@ export async function recoveryCase(stack: BenchStack, config: BenchConfig): Prom
   const resumedAt = new Map<string, number>();
   const resumeDeadline = killedAt + 180_000;
   while (resumedAt.size < scenes) {
-    if (Date.now() > resumeDeadline) throw new Error(`only ${resumedAt.size} of ${scenes} scenes resumed within 180 s of the kill`);
+    if (Date.now() > resumeDeadline)
+      throw new Error(`only ${resumedAt.size} of ${scenes} scenes resumed within 180 s of the kill`);
     for (const id of ids) {
       if (resumedAt.has(id)) continue;
       const attempt = before.get(id)!.attempt;
