@@ -5,6 +5,7 @@
  */
 import { asyncLocalStorage, type Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { parseSceneWorkflowId, parseTakeIdempotencyKey } from '../workflows/ids';
 
 export interface ActivityLogFields {
   /** The series workflow id (`series/<name>`). */
@@ -16,10 +17,6 @@ export interface ActivityLogFields {
   jobId?: string;
 }
 
-/** Scene workflows are `<series id>/scene-<n>`; idempotency keys `<scene workflow id>/take-<n>`. */
-const SCENE_WORKFLOW_ID = /^(.+)\/scene-(\d+)$/;
-const TAKE_KEY = /\/take-(\d+)$/;
-
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 ? value : undefined;
 
@@ -27,15 +24,15 @@ const text = (value: unknown): string | undefined =>
 export function activityLogFields(workflowId: string | undefined, input: unknown): ActivityLogFields {
   const fields: ActivityLogFields = {};
   if (workflowId) {
-    const scene = SCENE_WORKFLOW_ID.exec(workflowId);
-    fields.seriesId = scene ? scene[1] : workflowId;
-    if (scene) fields.scene = Number(scene[2]);
+    const scene = parseSceneWorkflowId(workflowId);
+    fields.seriesId = scene ? scene.seriesId : workflowId;
+    if (scene) fields.scene = scene.index;
   }
   if (input && typeof input === 'object') {
     const { idempotencyKey, take, provider, jobId } = input as Record<string, unknown>;
     const key = text(idempotencyKey);
-    const fromKey = key ? TAKE_KEY.exec(key) : null;
-    if (fromKey) fields.take = Number(fromKey[1]);
+    const fromKey = key ? parseTakeIdempotencyKey(key) : undefined;
+    if (fromKey) fields.take = fromKey.take;
     else if (typeof take === 'number') fields.take = take;
     if (text(provider)) fields.provider = provider as string;
     if (text(jobId)) fields.jobId = jobId as string;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { activityLogger, type ActivityDeps } from './deps';
 import { writeJsonAtomically } from './storage';
+import { seriesWorkflowId } from '../workflows/ids';
 import type { SeriesResult } from '../workflows/types';
 
 export type ManifestInput = Omit<SeriesResult, 'manifestPath'>;
@@ -18,7 +19,7 @@ export function manifestActivities(deps: ActivityDeps) {
   /** The series' deliverable: every scene's asset, hash, provider, takes and cost, plus totals. */
   async function writeManifest(input: ManifestInput): Promise<string> {
     await mkdir(dir, { recursive: true });
-    const workflowId = Context.current().info.workflowExecution?.workflowId ?? `series/${input.name}`;
+    const workflowId = Context.current().info.workflowExecution?.workflowId ?? seriesWorkflowId(input.name);
     const path = join(dir, manifestFileName(workflowId));
     const totals = {
       scenes: input.scenes.length,

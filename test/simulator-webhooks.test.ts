@@ -18,9 +18,7 @@ interface Received {
 }
 
 /** A real HTTP receiver; answers each request with the next status of `statuses` (then 200). */
-async function receiver(
-  statuses: number[] = [],
-): Promise<{
+async function receiver(statuses: number[] = []): Promise<{
   url: string;
   got: Received[];
   next(count: number, ms?: number): Promise<Received[]>;

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { providerSlotsWorkflowId, setSlotLimitSignal, type providerSlotsWorkflow } from '../workflows/provider-slots';
+import { providerSlotsWorkflowId } from '../workflows/ids';
+import { setSlotLimitSignal, type providerSlotsWorkflow } from '../workflows/provider-slots';
 import type { ProviderProfile } from '../workflows/types';
 
 /**

@@ -18,10 +18,6 @@ import { describeFailure } from './failure-info';
  * series fall back to their own window.
  */
 
-/** Per task queue: deployments sharing a namespace keep their own limits. */
-export const providerSlotsWorkflowId = (taskQueue: string, provider: string) =>
-  `provider-slots/${taskQueue}/${provider}`;
-
 export interface SlotClaim {
   /** The asking series' workflow id: grants are signalled there. */
   holder: string;

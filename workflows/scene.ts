@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import { upstream, transfers, waiting } from './activities';
 import { describeFailure } from './failure-info';
+import { takeIdempotencyKey } from './ids';
 import {
   characterNeededSignal,
   characterReadySignal,
@@ -173,7 +174,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
             size: scene.size,
             model: scene.model,
             characterId: ref?.id,
-            idempotencyKey: `${workflowInfo().workflowId}/take-${take.take}`,
+            idempotencyKey: takeIdempotencyKey(workflowInfo().workflowId, take.take),
           },
         ]);
       } catch (err) {

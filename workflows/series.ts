@@ -43,7 +43,8 @@ import {
 import { buildPassport } from './passport';
 import { roundUsd, takePriceUsd } from './pricing';
 import { healthAt, routeScene, windowSize, type OpenCircuit } from './routing';
-import { providerSlotsWorkflowId, slotAskSignal, slotGrantedSignal, slotReleaseSignal } from './provider-slots';
+import { providerSlotsWorkflowId, sceneSlotKey, sceneWorkflowId } from './ids';
+import { slotAskSignal, slotGrantedSignal, slotReleaseSignal } from './provider-slots';
 import { sceneWorkflow } from './scene';
 import { awaitsReview, mergeRetake, withChosenTake } from './scene-results';
 import { MAX_PROMPT_CHARS, promptProblems, resolveNewScene, resolveNewScenes, type SceneContext } from './scene-rules';
@@ -506,7 +507,7 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
         chain = route(scene); // the head may have just been found down
       }
       const prices = Object.fromEntries(chain.map((p) => [p, priceOn(p, scene)]));
-      slot = chain[0] ? await acquireSlot(chain[0], `scene-${scene.index}`) : 'unshared';
+      slot = chain[0] ? await acquireSlot(chain[0], sceneSlotKey(scene.index)) : 'unshared';
       if (slot === 'cancelled') {
         // Cancelled before it could start: nothing was submitted, nothing to record.
         delete ledger.held[scene.index];
@@ -515,7 +516,7 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       }
       // Scenes run outside the series' cancellation scope: a cancelled series lets running jobs finish.
       result = await executeChild(sceneWorkflow, {
-        workflowId: `${selfId}/scene-${scene.index}`,
+        workflowId: sceneWorkflowId(selfId, scene.index),
         args: [
           {
             seriesWorkflowId: selfId,
@@ -538,7 +539,7 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       // A child that fails must still report back, or the window would wait forever.
       result = { index: scene.index, status: 'failed', costUsd: 0, takes: [], reason: describeFailure(err).message };
     }
-    if (slot === 'granted') await releaseSlot(chain[0], `scene-${scene.index}`);
+    if (slot === 'granted') await releaseSlot(chain[0], sceneSlotKey(scene.index));
     for (const provider of result.providersDown ?? [])
       openCircuit(provider, `scene ${scene.index}: ${lastReasonOn(result, provider)}`);
     const { providersDown: _down, ...settled } = result;

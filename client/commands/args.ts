@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import YAML from 'yaml';
 import type { NewScene } from '../../workflows/messages';
 import type { RoutingPolicy } from '../../workflows/types';
-import { seriesWorkflowId } from '../series/series-client';
+import { seriesIdOf } from '../../workflows/ids';
 import { syntaxProblem, unreadable } from '../spec/problems';
 
 /** Arguments of the watch and steering commands, checked before anything reaches Temporal. */
@@ -23,7 +23,7 @@ export function resolveSeriesId(raw: string): string {
     throw new ArgumentError(
       '<id>: must not be empty; give a series name (my-series) or a workflow id (series/my-series)',
     );
-  return id.includes('/') ? id : seriesWorkflowId(id);
+  return seriesIdOf(id);
 }
 
 /** A whole number from 1 (scene indexes and take numbers start at 1); `what` names it as typed: `<scene>`, `--limit`. */

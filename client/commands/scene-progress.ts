@@ -1,5 +1,6 @@
 import { fromPayloadsAtIndex } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
+import { sceneWorkflowId } from '../../workflows/ids';
 import { sceneStatusQuery, type SceneStatusView } from '../../workflows/messages';
 
 /** Where a running scene is: its own status query plus the upstream's progress from the awaitJob heartbeat. */
@@ -12,7 +13,6 @@ export interface SceneProgress extends Partial<Omit<SceneStatusView, 'index'>> {
 }
 
 /** Scene workflows are children named after their series (workflows/series.ts). */
-export const sceneWorkflowId = (seriesId: string, index: number) => `${seriesId}/scene-${index}`;
 
 const AWAIT_JOB = 'awaitJob';
 

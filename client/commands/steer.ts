@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { NewScene } from '../../workflows/messages';
 import type { ProviderProfile, SeriesInput } from '../../workflows/types';
 import { appendScenes } from '../series/steering';
-import { seriesWorkflowId } from '../series/series-client';
+import { seriesWorkflowId } from '../../workflows/ids';
 
 /**
  * What the message commands print, built on client/series-messages.ts (the one place messages are

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ProviderProfile } from '../../workflows/types';
 import { checkBudget } from '../spec/estimate';
 import { plannedEstimate } from '../commands/validate';
+import { seriesIdOf } from '../../workflows/ids';
 import { SeriesNotFoundError, seriesReport, startSeries } from '../series/series-client';
 import {
   addScenes,
@@ -89,14 +90,7 @@ const MESSAGE_BODY_BYTES = 1024 * 1024;
 const WEBHOOK_BODY_BYTES = 64 * 1024;
 const HEALTH_DEADLINE_MS = 3000;
 
-/**
- * Series ids contain a slash (`series/<name>`). In a path, `{id}` is either the series name
- * (`/series/harbor-tales` means `series/harbor-tales`) or the whole id URL-encoded
- * (`/series/series%2Fharbor-tales`): a decoded segment with a slash is taken as the id itself.
- */
-export function seriesIdOf(segment: string): string {
-  return segment.includes('/') ? segment : `series/${segment}`;
-}
+/** In a path, `{id}` is the series name (`/series/harbor-tales`) or the whole id URL-encoded (`/series/series%2Fharbor-tales`). */
 
 const idParam = 'id';
 

@@ -12,12 +12,11 @@ import {
   SeriesName,
   SeriesStatusKey,
 } from '../../workflows/search-attributes';
+import { seriesWorkflowId } from '../../workflows/ids';
 import type { seriesWorkflow } from '../../workflows/series';
 import type { SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
 
 /** The library other services import: start a series, read its status, wait for it. */
-
-export const seriesWorkflowId = (name: string) => `series/${name}`;
 
 export class SeriesAlreadyRunningError extends Error {
   constructor(readonly workflowId: string) {

@@ -61,4 +61,4 @@ export async function completed(series: BenchSeries): Promise<SeriesResult> {
   return result;
 }
 
-export const sceneWorkflowId = (seriesId: string, index: number) => `${seriesId}/scene-${index}`;
+export { sceneWorkflowId } from '../../workflows/ids';

@@ -11,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { ProviderConfigInput } from '../../activities/providers/config';
 import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
 import { startDevServer, type DevServer } from '../../client/stack/dev-server';
-import { providerSlotsWorkflowId } from '../../workflows/provider-slots';
+import { providerSlotsWorkflowId } from '../../workflows/ids';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/server';
 import { NOOP_WORKER, PRODUCT_WORKER, spawnWorkerProcess, type WorkerProcess } from './processes';
 
