@@ -9,6 +9,8 @@ import type { ProviderProfile, SceneSpec } from './types';
 
 export const SIZES = ['720x1280', '1280x720', '1024x1792', '1792x1024', '1920x1080', '1080x1920'] as const;
 export const MAX_PROMPT_CHARS = 4000;
+/** A review note: a sentence or a paragraph for whoever retakes the scene. */
+export const MAX_REVIEW_NOTE_CHARS = 2000;
 export const MAX_SECONDS = 20;
 /** Scenes one message may add; larger batches go in several messages. */
 export const MAX_SCENES_PER_MESSAGE = 500;
@@ -40,6 +42,25 @@ export function promptProblems(text: string): string[] {
   return problems;
 }
 
+/** Every problem of a scene's prompt as written (`prompt: ...; fix`): type, emptiness, length, content. */
+export function scenePromptProblems(raw: unknown): string[] {
+  if (typeof raw !== 'string')
+    return ['prompt: must be a string describing what happens (write @character where the character appears)'];
+  const prompt = raw.trim();
+  if (!prompt) return ['prompt: must not be empty; describe what happens in the scene'];
+  if (prompt.length > MAX_PROMPT_CHARS)
+    return [`prompt: must be at most ${MAX_PROMPT_CHARS} characters; split the scene or shorten the prompt`];
+  return promptProblems(prompt).map((p) => `prompt: ${p}`);
+}
+
+/** Problems of a review note, or none. */
+export function reviewNoteProblems(note: unknown): string[] {
+  if (note === undefined) return [];
+  return typeof note === 'string' && note.length <= MAX_REVIEW_NOTE_CHARS
+    ? []
+    : [`note: must be text of at most ${MAX_REVIEW_NOTE_CHARS} characters`];
+}
+
 export interface SceneContext {
   /** The series' providers, in order. */
   providers: string[];
@@ -61,12 +82,7 @@ export function resolveNewScene(
   for (const key of Object.keys(scene))
     if (!known.includes(key)) problems.push(`${key}: unknown field; a scene has ${known.join(', ')}`);
   const prompt = typeof scene.prompt === 'string' ? scene.prompt.trim() : '';
-  if (typeof scene.prompt !== 'string')
-    problems.push('prompt: must be a string describing what happens (write @character where the character appears)');
-  else if (!prompt) problems.push('prompt: must not be empty; describe what happens in the scene');
-  else if (prompt.length > MAX_PROMPT_CHARS)
-    problems.push(`prompt: must be at most ${MAX_PROMPT_CHARS} characters; split the scene or shorten the prompt`);
-  else problems.push(...promptProblems(prompt).map((p) => `prompt: ${p}`));
+  problems.push(...scenePromptProblems(scene.prompt));
 
   const seconds = scene.seconds ?? ctx.defaults.seconds;
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_SECONDS) {

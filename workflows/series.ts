@@ -47,7 +47,13 @@ import { providerSlotsWorkflowId, sceneSlotKey, sceneWorkflowId } from './ids';
 import { slotAskSignal, slotGrantedSignal, slotReleaseSignal } from './provider-slots';
 import { sceneWorkflow } from './scene';
 import { awaitsReview, mergeRetake, withChosenTake } from './scene-results';
-import { MAX_PROMPT_CHARS, promptProblems, resolveNewScene, resolveNewScenes, type SceneContext } from './scene-rules';
+import {
+  resolveNewScene,
+  resolveNewScenes,
+  reviewNoteProblems,
+  scenePromptProblems,
+  type SceneContext,
+} from './scene-rules';
 import {
   ProvidersUsed,
   SceneIndex,
@@ -321,13 +327,8 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
       );
     }
     if (request.prompt !== undefined) {
-      const prompt = typeof request.prompt === 'string' ? request.prompt.trim() : '';
-      const problems = !prompt
-        ? ['must not be empty']
-        : prompt.length > MAX_PROMPT_CHARS
-          ? [`must be at most ${MAX_PROMPT_CHARS} characters`]
-          : promptProblems(prompt);
-      if (problems.length) throw new Error(`prompt: ${problems.join('; ')}`);
+      const problems = scenePromptProblems(request.prompt);
+      if (problems.length) throw new Error(problems.join('; '));
     }
     if (request.provider !== undefined) {
       const resolved = resolveNewScene(
@@ -382,8 +383,8 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
           throw new Error(
             `take: take ${request.take} of scene ${request.index} ended ${take.outcome}; only completed takes can be reviewed`,
           );
-        if (request.note !== undefined && (typeof request.note !== 'string' || request.note.length > 1000))
-          throw new Error('note: must be text of at most 1000 characters');
+        const noteProblems = reviewNoteProblems(request.note);
+        if (noteProblems.length) throw new Error(noteProblems.join('; '));
       },
     },
   );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_PROMPT_CHARS, MAX_SCENES_PER_MESSAGE } from '../../workflows/scene-rules';
+import { MAX_PROMPT_CHARS, MAX_REVIEW_NOTE_CHARS, MAX_SCENES_PER_MESSAGE } from '../../workflows/scene-rules';
 import { seriesSpecSchema } from '../spec/spec';
 
 /**
@@ -68,7 +68,7 @@ export const reviewBody = z.strictObject({
   index: z.number().int('must be a whole number').positive('scene indexes start at 1'),
   take: z.number().int('must be a whole number').positive('takes start at 1'),
   verdict: z.enum(['approve', 'reject']),
-  note: z.string().max(2000).optional(),
+  note: z.string().max(MAX_REVIEW_NOTE_CHARS).optional(),
 });
 export const routingSchema = z.enum(['character', 'cost', 'stability']);
 export const routingBody = z.strictObject({ routing: routingSchema });
