@@ -3,7 +3,7 @@ import type { CharacterRef, RoutingPolicy, SceneResult, SeriesStatus } from './t
 
 /**
  * Every message a series or scene understands. Names and payloads are the public contract
- * (README "Steering a running series"): services in any language send them with their own
+ * (docs/messages.md): services in any language send them with their own
  * Temporal SDK or `temporal workflow signal|update|query`.
  */
 

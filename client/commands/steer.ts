@@ -5,7 +5,7 @@ import { appendScenes } from '../series/steering';
 import { seriesWorkflowId } from '../../workflows/ids';
 
 /**
- * What the message commands print, built on client/series-messages.ts (the one place messages are
+ * What the message commands print, built on client/series/steering.ts (the one place messages are
  * sent). Signals are fire-and-forget, so their lines say what was sent and what follows;
  * updates answer, so theirs show the answer.
  */

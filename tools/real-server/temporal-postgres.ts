@@ -8,8 +8,9 @@
  * loopback ports picked at start. The database password reaches the server only through its
  * environment (the config file is a template that reads it), never through arguments or files.
  *
- * `node dist/tools/real-server/temporal-postgres.js` runs it until Ctrl-C (building the server first
- * if needed) and prints the address: `TEMPORAL_ADDRESS=<it> node dist/workers/main.js` joins it.
+ * `npm run real-server` (node dist/tools/real-server/temporal-postgres.js) runs it until Ctrl-C
+ * (building the server first if needed) and prints the address: `TEMPORAL_ADDRESS=<it> node
+ * dist/workers/main.js` joins it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
