@@ -56,7 +56,10 @@ export interface ListOptions extends ListFilter {
   limit?: number;
 }
 
-/** A series id is its name (`harbor-tales`) or its workflow id (`series/harbor-tales`), wherever one is asked. */
+/**
+ * A series id is its name (`harbor-tales`) or its workflow id (`series/harbor-tales`), wherever one
+ * is asked. Every method answers with a promise, refusals included.
+ */
 export class SeriesClient {
   constructor(
     /** The Temporal client underneath, for what this API does not cover. */
@@ -75,47 +78,47 @@ export class SeriesClient {
   }
 
   /** What `sora-series status --json` prints: live status of a running series, or the result of a finished one. */
-  status(id: string): Promise<SeriesReport> {
+  async status(id: string): Promise<SeriesReport> {
     return seriesReport(this.temporal, resolveSeriesId(id));
   }
 
   /** Resolves when the series ends, however it ends (check `status`), with its report. */
-  wait(id: string, options: WaitOptions = {}): Promise<SeriesReport> {
+  async wait(id: string, options: WaitOptions = {}): Promise<SeriesReport> {
     return waitForSeries(this.temporal, resolveSeriesId(id), options);
   }
 
   /** Series from the visibility query `sora-series list` runs. */
-  list(options: ListOptions = {}): Promise<{ rows: SeriesRow[]; more: boolean }> {
+  async list(options: ListOptions = {}): Promise<{ rows: SeriesRow[]; more: boolean }> {
     const { limit = 200, ...filter } = options;
     return listSeries(this.temporal, seriesQuery(filter), limit);
   }
 
   /** No new scenes or takes start until resumed; running jobs go on. */
-  pause(id: string, reason?: string): Promise<void> {
+  async pause(id: string, reason?: string): Promise<void> {
     return steering.pauseSeries(this.temporal, resolveSeriesId(id), reason);
   }
 
-  resume(id: string): Promise<void> {
+  async resume(id: string): Promise<void> {
     return steering.resumeSeries(this.temporal, resolveSeriesId(id));
   }
 
   /** Graceful: nothing new is submitted; running jobs finish, are stored and paid; the series ends `cancelled`. */
-  cancel(id: string, reason?: string): Promise<void> {
+  async cancel(id: string, reason?: string): Promise<void> {
     return steering.cancelSeries(this.temporal, resolveSeriesId(id), reason);
   }
 
   /** Validated by the series: a bad scene refuses the batch (MessageRefusedError naming `scenes[i].field`). */
-  addScenes(id: string, scenes: NewScene[]): Promise<{ indexes: number[] }> {
+  async addScenes(id: string, scenes: NewScene[]): Promise<{ indexes: number[] }> {
     return steering.addScenes(this.temporal, resolveSeriesId(id), scenes);
   }
 
   /** A new take of a finished scene; earlier takes are kept. */
-  retryScene(id: string, request: RetryRequest): Promise<{ index: number; queued: true }> {
+  async retryScene(id: string, request: RetryRequest): Promise<{ index: number; queued: true }> {
     return steering.retryScene(this.temporal, resolveSeriesId(id), request);
   }
 
   /** Approves or rejects a completed take; the approved take is the one the scene delivers. */
-  reviewTake(
+  async reviewTake(
     id: string,
     request: ReviewRequest,
   ): Promise<{ index: number; take: number; verdict: ReviewRequest['verdict'] }> {
@@ -123,12 +126,12 @@ export class SeriesClient {
   }
 
   /** Routing for scenes not yet started; answers with the previous policy. */
-  setRouting(id: string, routing: RoutingPolicy): Promise<{ routing: RoutingPolicy; previous: RoutingPolicy }> {
+  async setRouting(id: string, routing: RoutingPolicy): Promise<{ routing: RoutingPolicy; previous: RoutingPolicy }> {
     return steering.setRouting(this.temporal, resolveSeriesId(id), routing);
   }
 
   /** Must be above the current budget; a series paused by its budget goes on. */
-  raiseBudget(id: string, budgetUsd: number): Promise<BudgetView> {
+  async raiseBudget(id: string, budgetUsd: number): Promise<BudgetView> {
     return steering.raiseBudget(this.temporal, resolveSeriesId(id), budgetUsd);
   }
 
