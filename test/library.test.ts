@@ -87,18 +87,26 @@ describe('the library: SeriesClient', () => {
     );
     expect(await series.setRouting(name, 'cost')).toEqual({ routing: 'cost', previous: 'character' });
     expect(await series.raiseBudget(name, 6)).toMatchObject({ budgetUsd: 6 });
-    await series.resume(name);
-
+    // Waiting on a paused series follows it through the pause until it ends.
     const lines: string[] = [];
     const views: SeriesStatusView[] = [];
-    const report = await series.wait(name, {
+    const waited = series.wait(name, {
       onProgress: (line, view) => {
         lines.push(line);
         views.push(view);
       },
     });
+    for (let i = 0; i < 50 && !lines.some((l) => l.startsWith('paused')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    await series.resume(name);
+    const report = await waited;
     expect(report).toMatchObject({ id: `series/${name}`, status: 'completed', scenesTotal: 3, scenesDone: 3 });
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^scene 3: completed on /)]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'paused (user: library check); running jobs go on',
+        expect.stringMatching(/^scene 3: completed on /),
+      ]),
+    );
     expect(views.every((v) => v.name === name)).toBe(true);
     expect(await series.status(`series/${name}`)).toEqual(report);
 

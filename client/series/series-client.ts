@@ -178,8 +178,9 @@ export async function waitForSeries(
   options: WaitOptions = {},
 ): Promise<SeriesReport> {
   const { handle } = await describeSeries(client, workflowId);
-  if (options.onProgress) await followProgress(client, workflowId, options.onProgress);
-  await handle.result().catch(() => undefined);
+  const ended = handle.result().catch(() => undefined);
+  if (options.onProgress) await followProgress(client, workflowId, options.onProgress, ended);
+  await ended;
   return seriesReport(client, workflowId);
 }
 
