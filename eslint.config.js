@@ -17,6 +17,11 @@ module.exports = tseslint.config(
       ],
     },
   },
+  // Examples are plain Node scripts users copy: Node's globals, no TypeScript.
+  {
+    files: ['examples/**/*.{mjs,cjs}'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
   // Arrows run one way: client -> workers -> activities -> common; workflows and common import no layer above them.
   {
     files: ['common/**/*.ts'],

@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { connectClient } from './series/connect';
-import { formatEstimate, validateSpecFile } from './commands/validate';
-import { checkBudget } from './spec/estimate';
+import { formatEstimate } from './commands/validate';
+import { validateSpecFile } from './spec/validate';
 import { resolveSeriesId } from './commands/args';
 import { formatReport, runSeries } from './commands/run';
 import { seriesReport } from './series/series-client';
@@ -95,8 +95,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'start': {
       // Validate before connecting: a bad spec is refused even when Temporal is unreachable.
-      const { input, estimate } = await validateSpecFile(needArg('spec'));
-      if (!values['allow-budget-pause']) checkBudget(input, estimate);
+      const { input } = await validateSpecFile(needArg('spec'), { checkBudget: !values['allow-budget-pause'] });
       const { client, settings, close } = await connectClient();
       try {
         const { workflowId, report } = await runSeries(client, {

@@ -8,7 +8,7 @@ import { installTelemetry } from '../../workers/telemetry';
 import { DEFAULT_GATEWAY_PORT } from '../gateway/settings';
 import { startDevStack, type DevStack } from '../stack/dev-stack';
 import { formatReport, runSeries } from './run';
-import { validateSpecFile } from './validate';
+import { validateSpecFile } from '../spec/validate';
 
 /** The example series the demo runs; its clip URL points at the simulator's default port. */
 export const DEMO_SPEC = join(__dirname, '..', '..', '..', 'examples', 'harbor-tales.yaml');

@@ -1,5 +1,4 @@
 import type { Client } from '@temporalio/client';
-import { followProgress } from '../series/progress';
 import { startSeries, waitForSeries, type SeriesReport } from '../series/series-client';
 import type { SeriesInput } from '../../workflows/types';
 
@@ -20,8 +19,10 @@ export async function runSeries(
 ): Promise<{ workflowId: string; report?: SeriesReport }> {
   const handle = await startSeries(client, options.input, { taskQueue: options.taskQueue, workflowId: options.id });
   if (!options.wait) return { workflowId: handle.workflowId };
-  if (options.progress) await followProgress(client, handle.workflowId, options.progress);
-  return { workflowId: handle.workflowId, report: await waitForSeries(client, handle.workflowId) };
+  return {
+    workflowId: handle.workflowId,
+    report: await waitForSeries(client, handle.workflowId, { onProgress: options.progress }),
+  };
 }
 
 export function formatReport(report: SeriesReport): string {

@@ -16,10 +16,11 @@ import {
 } from '../series/steering';
 import { temporalSettings, type TemporalSettings } from '../../common/temporal/settings';
 import { ArgumentError, positiveInt, positiveNumber, readScenesFile, resolveSeriesId, routingPolicy } from './args';
-import { formatTable, listSeries, seriesQuery } from './list';
+import { formatTable } from './list';
+import { ListFilterError, listSeries, seriesQuery, type ListFilter } from '../series/list';
 import { appendToSeries, formatAppended, signalSent } from './steer';
 import { formatTakes, sceneTakes } from './takes';
-import { validateSpecFile } from './validate';
+import { validateSpecFile } from '../spec/validate';
 import { endedWell, watchSeries } from './watch';
 
 /**
@@ -84,7 +85,7 @@ const COMMANDS: Record<string, Command> = {
     options: { status: { type: 'string' }, character: { type: 'string' }, limit: { type: 'string' } },
     async run(ctx) {
       const limit = ctx.values.limit === undefined ? 200 : positiveInt('--limit', str(ctx.values, 'limit')!);
-      const query = seriesQuery({ status: str(ctx.values, 'status'), character: str(ctx.values, 'character') });
+      const query = listQuery(ctx.values); // before connecting: a bad filter never reaches Temporal
       const { rows, more } = await listSeries(await ctx.connect(), query, limit);
       if (ctx.json) return done(ctx, rows, '');
       ctx.print(rows.length ? formatTable(rows) : 'no series match');
@@ -225,6 +226,17 @@ const COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+/** The visibility query of the list flags; a bad filter is a usage error naming its flag. */
+function listQuery(values: Values): string {
+  const filter: ListFilter = { status: str(values, 'status'), character: str(values, 'character') };
+  try {
+    return seriesQuery(filter);
+  } catch (err) {
+    if (err instanceof ListFilterError) throw new ArgumentError(`--${err.field}: ${err.problem}`);
+    throw err;
+  }
+}
 
 function review(verdict: 'approve' | 'reject', does: string): Command {
   return {

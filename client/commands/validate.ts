@@ -1,32 +1,7 @@
-import { estimateCost, type CostEstimate } from '../spec/estimate';
-import { clientProviderProfiles } from '../spec/provider-profiles';
-import { loadSpec, toSeriesInput } from '../spec/spec';
-import type { ProviderProfile, SeriesInput } from '../../workflows/types';
+import type { CostEstimate } from '../spec/estimate';
+import type { SeriesInput } from '../../workflows/types';
 
-export class UnroutableScenesError extends Error {
-  constructor(readonly scenes: number[]) {
-    super(
-      `scenes ${scenes.join(', ')}: no allowed provider supports their size; change the scene size or add a provider`,
-    );
-    this.name = 'UnroutableScenesError';
-  }
-}
-
-/** The estimate of a parsed series; scenes no allowed provider can make refuse it. One check for files and requests. */
-export function plannedEstimate(input: SeriesInput, profiles: ProviderProfile[]): CostEstimate {
-  const estimate = estimateCost(input, profiles);
-  if (estimate.unroutable.length) throw new UnroutableScenesError(estimate.unroutable);
-  return estimate;
-}
-
-/** Everything checked before a series may start: the spec, its providers, its cost. */
-export async function validateSpecFile(
-  file: string,
-): Promise<{ input: SeriesInput; estimate: CostEstimate; pricesFrom: string; profiles: ProviderProfile[] }> {
-  const { profiles, source } = clientProviderProfiles();
-  const input = toSeriesInput(await loadSpec(file, { profiles }));
-  return { input, estimate: plannedEstimate(input, profiles), pricesFrom: source, profiles };
-}
+/** What `sora-series validate` prints (the checks are client/spec/validate.ts). */
 
 export function formatEstimate(input: SeriesInput, estimate: CostEstimate, pricesFrom: string): string {
   const lines = [

@@ -1,5 +1,5 @@
 import { BudgetBelowEstimateError, UnknownProvidersError } from '../spec/estimate';
-import { UnroutableScenesError } from '../commands/validate';
+import { UnroutableScenesError } from '../spec/validate';
 import { MessageRefusedError, ScenesRefusedError } from '../series/steering';
 import { SeriesAlreadyRunningError, SeriesNotFoundError } from '../series/series-client';
 import { SpecError } from '../spec/spec';

@@ -2,8 +2,6 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { ProviderProfile } from '../../workflows/types';
-import { checkBudget } from '../spec/estimate';
-import { plannedEstimate } from '../commands/validate';
 import { seriesIdOf } from '../../workflows/ids';
 import { SeriesNotFoundError, seriesReport, startSeries } from '../series/series-client';
 import {
@@ -18,7 +16,7 @@ import {
   reviewTake,
   setRouting,
 } from '../series/steering';
-import { parseSpec, toSeriesInput } from '../spec/spec';
+import { validateSpec } from '../spec/validate';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from './errors';
 import * as s from './schemas';
 import type { WebhookReceiver } from './webhook-receiver';
@@ -96,10 +94,8 @@ const idParam = 'id';
 
 /** The spec of a request, checked exactly as `sora-series start` checks a file (the budget check on request). */
 function validatedInput(spec: unknown, ctx: GatewayContext, options: { budget: boolean }) {
-  const input = toSeriesInput(parseSpec(spec, 'in the request body', { profiles: ctx.profiles }));
-  const estimate = plannedEstimate(input, ctx.profiles);
-  if (options.budget) checkBudget(input, estimate);
-  return input;
+  return validateSpec(spec, { source: 'in the request body', profiles: ctx.profiles, checkBudget: options.budget })
+    .input;
 }
 
 /** Temporal answers "not found" for a series that ended too: that one is a 409, not a 404. */

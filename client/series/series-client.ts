@@ -13,6 +13,7 @@ import {
   SeriesStatusKey,
 } from '../../workflows/search-attributes';
 import { seriesWorkflowId } from '../../workflows/ids';
+import { followProgress, type ProgressListener } from './progress';
 import type { seriesWorkflow } from '../../workflows/series';
 import type { SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
 
@@ -165,11 +166,21 @@ export async function seriesReport(client: Client, workflowId: string): Promise<
   }
 }
 
-export async function waitForSeries(client: Client, workflowId: string): Promise<SeriesReport> {
-  await client.workflow
-    .getHandle(workflowId)
-    .result()
-    .catch(() => undefined);
+export interface WaitOptions {
+  /** Called with a line per finished scene and per change of the running set, and the status it comes from. */
+  onProgress?: ProgressListener;
+}
+
+/** Waits until the series ends (however it ends) and returns its report; an unknown id is a SeriesNotFoundError. */
+export async function waitForSeries(
+  client: Client,
+  workflowId: string,
+  options: WaitOptions = {},
+): Promise<SeriesReport> {
+  const { handle } = await describeSeries(client, workflowId);
+  const ended = handle.result().catch(() => undefined);
+  if (options.onProgress) await followProgress(client, workflowId, options.onProgress, ended);
+  await ended;
   return seriesReport(client, workflowId);
 }
 

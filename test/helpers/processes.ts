@@ -13,8 +13,19 @@ export interface RunResult {
 
 /** Runs the built CLI (as users do) and collects its output. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
+  return runProcess(process.execPath, [CLI, ...args], { env, timeoutMs });
+}
+
+/** Runs a program to its end and collects its output; `env` adds to this process's environment. */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  const { env = {}, cwd, timeoutMs = 60_000 } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(command, args, {
+      cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -24,8 +35,12 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_00
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`sora-series ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+      reject(new Error(`${command} ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
@@ -33,9 +48,12 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_00
   });
 }
 
-/** A worker process joining the stack, its output kept for inspection. */
-export function spawnWorker(env: NodeJS.ProcessEnv): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [WORKER], {
+/** A worker process joining the stack, its output kept for inspection; `command` runs another build's worker. */
+export function spawnWorker(
+  env: NodeJS.ProcessEnv,
+  command: [string, ...string[]] = [process.execPath, WORKER],
+): ChildProcess & { output: () => string } {
+  const child = spawn(command[0], command.slice(1), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,44 @@
+/**
+ * `sora-series` as a library (docs/library.md): connect, start from a spec, read, steer, wait,
+ * list. The Temporal message definitions for services on the Temporal SDK are `sora-series/messages`.
+ * Nothing here loads @temporalio/worker: a client process stays a client.
+ */
+
+export {
+  connect,
+  validate,
+  SeriesClient,
+  type ConnectOptions,
+  type ListOptions,
+  type SeriesClientOptions,
+  type SeriesSpecDocument,
+  type SpecSource,
+  type StartedSeries,
+  type StartOptions,
+} from './series/library';
+export type { ValidatedSpec } from './spec/validate';
+export type { SeriesReport, WaitOptions } from './series/series-client';
+export type { ProgressListener } from './series/progress';
+export { SERIES_STATUSES, type ListFilter, type SeriesRow } from './series/list';
+export type { CostEstimate } from './spec/estimate';
+export type { TemporalSettings, TlsSettings } from '../common/temporal/settings';
+export type {
+  RoutingPolicy,
+  SceneResult,
+  SceneSpec,
+  SeriesInput,
+  SeriesResult,
+  SeriesStatus,
+  TakeRecord,
+} from '../workflows/types';
+export type { BudgetView, NewScene, RetryRequest, ReviewRequest, SeriesStatusView } from '../workflows/messages';
+
+// Errors, by name: each message names the field and the fix.
+export { SpecError } from './spec/spec';
+export { BudgetBelowEstimateError, UnknownProvidersError } from './spec/estimate';
+export { UnroutableScenesError } from './spec/validate';
+export { SeriesAlreadyRunningError, SeriesNotFoundError } from './series/series-client';
+export { MessageRefusedError } from './series/steering';
+export { ListFilterError } from './series/list';
+export { ArgumentError } from './commands/args';
+export { SettingsError } from '../common/temporal/settings';
