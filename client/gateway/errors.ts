@@ -1,3 +1,4 @@
+import { HttpError, type FieldProblem } from '../http-error';
 import { BudgetBelowEstimateError, UnknownProvidersError } from '../spec/estimate';
 import { UnroutableScenesError } from '../commands/validate';
 import { MessageRefusedError, ScenesRefusedError } from '../series/steering';
@@ -5,34 +6,9 @@ import { SeriesAlreadyRunningError, SeriesNotFoundError } from '../series/series
 import { SpecError } from '../spec/spec';
 
 /**
- * What the gateway answers when it cannot do what was asked: a status and
- * `{error: {message, fields?: [{field, message}]}}`, the message naming what is wrong and the fix.
+ * What the gateway answers when it cannot do what was asked: an HttpError (client/http-error.ts)
+ * per status, and the HTTP answer for each error of the library the gateway calls.
  */
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-export interface ErrorBody {
-  error: { message: string; fields?: FieldProblem[] };
-}
-
-export class HttpError extends Error {
-  override name = 'HttpError';
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly fields?: FieldProblem[],
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-
-  body(): ErrorBody {
-    return { error: { message: this.message, ...(this.fields?.length ? { fields: this.fields } : {}) } };
-  }
-}
 
 export class BadRequestError extends HttpError {
   override name = 'BadRequestError';
