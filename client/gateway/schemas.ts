@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERIES_WORKFLOW_ID } from '../../workflows/ids';
 import { MAX_PROMPT_CHARS, MAX_REVIEW_NOTE_CHARS, MAX_SCENES_PER_MESSAGE } from '../../workflows/scene-rules';
 import { seriesSpecSchema } from '../spec/spec';
 
@@ -13,7 +14,7 @@ export const seriesIdSchema = z
   .string()
   .max(400, 'must be at most 400 characters')
   .regex(
-    /^series\/[^\s]+$/,
+    SERIES_WORKFLOW_ID,
     'must be series/<name>, e.g. series/harbor-tales-2 (the path names a series by its name or its URL-encoded id)',
   )
   .describe('Workflow id of the series; default series/<spec name>.');
