@@ -1,5 +1,6 @@
 import { HttpError, type FieldProblem } from '../http-error';
-import { BudgetBelowEstimateError, UnknownProvidersError } from '../spec/estimate';
+import { BudgetBelowEstimateError } from '../spec/estimate';
+import { UnknownProviderError } from '../../workflows/provider-rules';
 import { UnroutableScenesError } from '../commands/validate';
 import { MessageRefusedError, ScenesRefusedError } from '../series/steering';
 import { SeriesAlreadyRunningError, SeriesNotFoundError } from '../series/series-client';
@@ -95,8 +96,8 @@ export function httpErrorOf(err: unknown): HttpError | undefined {
       .replace('`sora-series budget`', 'POST /series/{id}/budget');
     return new BadRequestError(message, fieldsOf([message], 'spec'));
   }
-  if (err instanceof UnroutableScenesError || err instanceof UnknownProvidersError)
-    return new BadRequestError(err.message, fieldsOf([err.message], 'spec'));
+  if (err instanceof UnknownProviderError) return new BadRequestError(err.message, fieldsOf(err.problems, 'spec'));
+  if (err instanceof UnroutableScenesError) return new BadRequestError(err.message, fieldsOf([err.message], 'spec'));
   if (err instanceof SeriesNotFoundError)
     return new NotFoundError(
       `${err.message}; check the id (in the path: the series name, or the URL-encoded id), or start it with POST /series`,
