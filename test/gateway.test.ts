@@ -122,7 +122,9 @@ describe('gateway', () => {
   });
 
   test('POST /series starts a series, GET /series/{id} reads it by name or by encoded id, a second start is 409', async () => {
-    const body = spec();
+    const body = spec({
+      scenes: [{ id: 'opening', prompt: '@character opens the show by the harbor' }, { prompt: '@character waves' }],
+    });
     const started = await call('POST', '/series', { spec: body });
     expect(started).toMatchObject({ status: 201, json: { id: `series/${body.name}` } });
     expect(started.headers.get('location')).toBe(`/series/${encodeURIComponent(`series/${body.name}`)}`);
@@ -146,10 +148,11 @@ describe('gateway', () => {
       status: 'completed',
       scenesDone: 2,
       scenes: [
-        { index: 1, status: 'completed' },
+        { index: 1, id: 'opening', status: 'completed' },
         { index: 2, status: 'completed' },
       ],
     });
+    expect((done.json.scenes as object[])[1]).not.toHaveProperty('id');
     expect(validates('getSeries', 200, done.json)).toEqual([]);
 
     const customId = `series/custom-${Date.now()}`;

@@ -117,6 +117,16 @@ describe('series spec', () => {
       /providers\[0\]: "nope" is not configured \(configured: none\)/,
     );
   });
+
+  test('scenes[].id is carried into the workflow input; scenes without one get none', () => {
+    const input = toSeriesInput(
+      parseSpec({ ...valid, scenes: [{ id: 'dawn', prompt: '@character wakes' }, { prompt: '@character sleeps' }] }),
+    );
+    expect(input.scenes).toEqual([
+      { index: 1, id: 'dawn', prompt: '@character wakes', seconds: 10, size: '720x1280' },
+      { index: 2, prompt: '@character sleeps', seconds: 10, size: '720x1280' },
+    ]);
+  });
 });
 
 /** A gateway body's problems as the gateway names them (`field: message`, client/gateway/server.ts). */

@@ -119,6 +119,7 @@ export const seriesReportSchema = z.object({
   scenes: z.array(
     z.object({
       index: z.number().int(),
+      id: z.string().optional().describe("The scene's id from the spec (scenes[].id), when it has one."),
       status: z.string(),
       provider: z.string().optional(),
       continuity: z.string().optional(),

@@ -67,7 +67,7 @@ const sceneSchema = z.strictObject({
     .min(1, 'must not be empty')
     .max(80, 'must be at most 80 characters')
     .optional()
-    .describe('Optional stable scene id; unique within the series.'),
+    .describe('Optional stable scene id; unique within the series, reported with the scene (status, takes, manifest).'),
   ...newSceneSchema.shape,
 });
 
@@ -318,6 +318,7 @@ export function toSeriesInput(spec: SeriesSpec): SeriesInput {
       : { kind: 'clip', url: character.clip! };
   const scenes: SceneSpec[] = spec.scenes.map((s, i) => ({
     index: i + 1,
+    ...(s.id !== undefined ? { id: s.id } : {}),
     prompt: s.prompt,
     seconds: s.seconds ?? spec.defaults.seconds,
     size: s.size ?? spec.defaults.size,
