@@ -47,9 +47,7 @@ export const sizeSchema = z.enum(SIZES, { error: typeError(sizeProblems) });
 export const modelSchema = z
   .string({ error: typeError(modelProblems) })
   .superRefine(refinedBy(modelProblems))
-  .meta({
-    minLength: 1,
-  });
+  .meta({ minLength: 1 });
 
 export const providerNameSchema = z.string().min(1, 'must not be empty');
 

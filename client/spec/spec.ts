@@ -17,7 +17,7 @@ import { modelSchema, newSceneSchema, secondsSchema, sizeSchema } from './scene-
  * called, with one line per problem naming the field and the fix:
  *  - shape and types (unknown fields are errors, with a "did you mean" where one fits);
  *  - URLs: http(s) only, no credentials, no private or loopback hosts unless allowed
- *    (client/url-policy.ts; the worker re-checks after DNS);
+ *    (common/url-policy.ts; the worker re-checks after DNS);
  *  - against the provider profiles (loadSpec; parseSpec when given `profiles`): providers that are
  *    not configured, sizes and durations no allowed provider renders, extraction where the
  *    contract has none;
