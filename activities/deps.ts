@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import type { UrlPolicy } from '../common/url-policy';
 import type { HostLookup } from './url-guard';
 import { currentLogFields } from './log-context';
+import { unknownProviderProblem, UnknownProviderError } from '../workflows/provider-rules';
 
 /** What activities need from the worker: built once per worker process, never from workflow input. */
 export interface ActivityDeps {
@@ -21,17 +22,11 @@ export interface ActivityDeps {
   lookupHost?: HostLookup;
 }
 
-export class UnknownProviderError extends Error {
-  constructor(name: string, known: string[]) {
-    super(`provider "${name}" is not configured on this worker (configured: ${known.join(', ') || 'none'})`);
-    this.name = 'UnknownProviderError';
-  }
-}
-
+/** The worker's provider called `name`; a worker without it says so as the spec would. */
 export function providerOf(deps: ActivityDeps, name: string): VideoProvider {
   const provider = deps.providers.get(name);
-  if (!provider) throw new UnknownProviderError(name, [...deps.providers.keys()]);
-  return provider;
+  if (provider) return provider;
+  throw new UnknownProviderError([`provider: ${unknownProviderProblem(name, [...deps.providers.keys()])}`]);
 }
 
 /**

@@ -35,7 +35,8 @@ export type { BudgetView, NewScene, RetryRequest, ReviewRequest, SeriesStatusVie
 
 // Errors, by name: each message names the field and the fix.
 export { SpecError } from './spec/spec';
-export { BudgetBelowEstimateError, UnknownProvidersError } from './spec/estimate';
+export { BudgetBelowEstimateError } from './spec/estimate';
+export { UnknownProviderError } from '../workflows/provider-rules';
 export { UnroutableScenesError } from './spec/validate';
 export { SeriesAlreadyRunningError, SeriesNotFoundError } from './series/series-client';
 export { MessageRefusedError } from './series/steering';

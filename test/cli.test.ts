@@ -69,7 +69,11 @@ describe('sora-series CLI with a worker process', () => {
     await writeFile(
       file,
       JSON.stringify(
-        spec(name, [{ prompt: '@character waves' }, { prompt: '@character runs' }, { prompt: '@character jumps' }]),
+        spec(name, [
+          { id: 'wave', prompt: '@character waves' },
+          { prompt: '@character runs' },
+          { id: 'jump', prompt: '@character jumps' },
+        ]),
       ),
     );
     const run = await runCli(['start', file, '--wait', '--json'], env);
@@ -87,6 +91,14 @@ describe('sora-series CLI with a worker process', () => {
     }
     const manifest = JSON.parse(await readFile(report.manifestPath, 'utf8'));
     expect(manifest.totals).toMatchObject({ scenes: 3, completed: 3, costUsd: 0.36 });
+    // The spec's scene ids are carried to the report and the manifest; a scene without one has none.
+    expect(report.scenes.map((s: { id?: string }) => s.id)).toEqual(['wave', undefined, 'jump']);
+    expect(manifest.scenes.map((s: { id?: string }) => s.id)).toEqual(['wave', undefined, 'jump']);
+    const takes = await runCli(['takes', name, '3', '--json'], env);
+    expect(JSON.parse(takes.stdout)).toMatchObject({ id: `series/${name}`, index: 3, sceneId: 'jump' });
+    expect((await runCli(['takes', name, '3'], env)).stdout).toMatch(
+      new RegExp(`^series/${name} scene 3 "jump": completed`),
+    );
 
     const status = await runCli(['status', `series/${name}`, '--json'], env);
     expect(JSON.parse(status.stdout)).toEqual(report);

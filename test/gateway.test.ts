@@ -9,6 +9,7 @@ import pino from 'pino';
 import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { startGateway, type RunningGateway } from '../client/gateway/server';
+import { addScenes, MessageRefusedError } from '../client/series/steering';
 import { parseSpec, SpecError } from '../client/spec/spec';
 import { seriesStatusQuery } from '../workflows/messages';
 import type { SeriesResult } from '../workflows/types';
@@ -91,6 +92,15 @@ describe('gateway', () => {
     ...overrides,
   });
   const result = (id: string) => h.client.workflow.getHandle(id).result() as Promise<SeriesResult>;
+  /** What `validate` says about a spec, line by line. */
+  const specIssues = (value: unknown): string[] => {
+    try {
+      parseSpec(value, undefined, { profiles: profilesOf(defaultProviderConfig(h.sim.url)) });
+    } catch (err) {
+      return (err as SpecError).issues;
+    }
+    throw new Error('expected the spec to be refused');
+  };
   async function until<T>(
     what: string,
     read: () => Promise<T>,
@@ -112,7 +122,9 @@ describe('gateway', () => {
   });
 
   test('POST /series starts a series, GET /series/{id} reads it by name or by encoded id, a second start is 409', async () => {
-    const body = spec();
+    const body = spec({
+      scenes: [{ id: 'opening', prompt: '@character opens the show by the harbor' }, { prompt: '@character waves' }],
+    });
     const started = await call('POST', '/series', { spec: body });
     expect(started).toMatchObject({ status: 201, json: { id: `series/${body.name}` } });
     expect(started.headers.get('location')).toBe(`/series/${encodeURIComponent(`series/${body.name}`)}`);
@@ -136,10 +148,11 @@ describe('gateway', () => {
       status: 'completed',
       scenesDone: 2,
       scenes: [
-        { index: 1, status: 'completed' },
+        { index: 1, id: 'opening', status: 'completed' },
         { index: 2, status: 'completed' },
       ],
     });
+    expect((done.json.scenes as object[])[1]).not.toHaveProperty('id');
     expect(validates('getSeries', 200, done.json)).toEqual([]);
 
     const customId = `series/custom-${Date.now()}`;
@@ -157,14 +170,7 @@ describe('gateway', () => {
       colour: 'red',
       scenes: [{ prompt: '' }, { prompt: '@character and @bob', seconds: 99 }],
     });
-    const lines = (() => {
-      try {
-        parseSpec(bad, undefined, { profiles: profilesOf(defaultProviderConfig(h.sim.url)) });
-      } catch (err) {
-        return (err as SpecError).issues;
-      }
-      throw new Error('expected the spec to be refused');
-    })();
+    const lines = specIssues(bad);
     expect(lines.length).toBeGreaterThanOrEqual(4);
     const refused = await call('POST', '/series', { spec: bad });
     expect(refused.status).toBe(400);
@@ -187,9 +193,19 @@ describe('gateway', () => {
     ]);
     const noSpec = await call('POST', '/series', {});
     expect(noSpec.status).toBe(400);
-    const unknownProvider = await call('POST', '/series', { spec: spec({ providers: ['relay', 'nowhere'] }) });
+    // One provider-name rule: the gateway names the field as `validate` does.
+    const nowhere = spec({ providers: ['relay', 'nowhere'] });
+    const unknownProvider = await call('POST', '/series', { spec: nowhere });
     expect(unknownProvider.status).toBe(400);
-    expect(error(unknownProvider).message).toMatch(/nowhere/);
+    expect(specIssues(nowhere)).toEqual([
+      'providers[1]: "nowhere" is not configured (configured: relay, official); remove it or add it to the provider config (SORA_SERIES_PROVIDERS)',
+    ]);
+    expect(error(unknownProvider).fields).toEqual(
+      specIssues(nowhere).map((line) => ({
+        field: 'spec.providers[1]',
+        message: line.replace(/^providers\[1\]: /, ''),
+      })),
+    );
     await expect(h.client.workflow.getHandle(`series/${bad.name}`).describe()).rejects.toThrow();
 
     // As `start`: a budget below the planned cost (2 relay scenes, $0.24) is refused unless the pause is wanted.
@@ -297,11 +313,19 @@ describe('gateway', () => {
       scenes: [{ prompt: '@character waves goodbye' }],
     });
     expect(added).toMatchObject({ status: 200, json: { indexes: [4] } });
-    const refusedScene = await call('POST', `/series/${body.name}/scenes`, {
-      scenes: [{ prompt: '@character and @bob meet' }],
-    });
-    expect(refusedScene.status).toBe(422);
-    expect(error(refusedScene).message).toMatch(/scenes\[0\]\.prompt: mentions @bob/);
+    // One prompt rule: the gateway refuses at the door (400) in the words the spec and the series' own
+    // addScenes validator use for the same scene.
+    const bob = { prompt: '@character and @bob meet' };
+    const refusedScene = await call('POST', `/series/${body.name}/scenes`, { scenes: [bob] });
+    expect(refusedScene.status).toBe(400);
+    expect(error(refusedScene).fields).toEqual([
+      { field: 'scenes[0].prompt', message: expect.stringMatching(/^mentions @bob: a series has one character/) },
+    ]);
+    const line = `scenes[0].prompt: ${error(refusedScene).fields![0].message}`;
+    expect(specIssues(spec({ scenes: [bob] }))).toEqual([line]);
+    await expect(addScenes(h.client, id, [bob])).rejects.toThrow(
+      new MessageRefusedError(id, 'addScenes', `addScenes refused by ${id}: ${line}`),
+    );
     const noScenes = await call('POST', `/series/${body.name}/scenes`, { scenes: [] });
     expect(noScenes.status).toBe(400);
     expect(error(noScenes).fields).toEqual([{ field: 'scenes', message: expect.stringMatching(/at least one scene/) }]);

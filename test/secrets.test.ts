@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { ALLOW_PRIVATE_URLS_ENV } from '../common/url-policy';
-import { scrubLine } from '../workers/logger';
+import { classifyHttpFailure, classifyThrown } from '../activities/providers/errors';
+import { scrubSecrets } from '../common/secrets';
 import { temporalAddress } from './helpers/harness';
 import { exited, runCli, spawnWorker, type RunResult } from './helpers/processes';
 
@@ -72,7 +73,34 @@ describe('the scan can fail', () => {
   test("the logger's last pass blanks all five keys, prefixed or not", () => {
     const line = JSON.stringify({ msg: `echo ${Object.values(KEYS).join(' ')}` });
     expect(findSecrets(line)).toHaveLength(5);
-    expect(findSecrets(scrubLine(line, [KEYS.leaky]))).toEqual([]);
+    expect(findSecrets(scrubSecrets(line, [KEYS.leaky]))).toEqual([]);
+  });
+});
+
+describe('one scrubber (common/secrets.ts) for log lines and upstream errors', () => {
+  test('blanks the given values, bearer and basic credentials and sk- keys; values too short to be keys stay', () => {
+    expect(scrubSecrets('auth Bearer abc.def and sk-proj-123456789 and mykey1234', ['mykey1234'])).toBe(
+      'auth Bearer [redacted] and sk-[redacted] and [redacted]',
+    );
+    expect(scrubSecrets('Authorization: Basic dXNlcjpwdw== at the door', ['at'])).toBe(
+      'Authorization: Basic [redacted] at the door',
+    );
+    // longest first: a key that contains another is blanked whole
+    expect(scrubSecrets('x leaky-SECRET-long-one x', ['leaky-SECRET', 'leaky-SECRET-long-one'])).toBe('x [redacted] x');
+  });
+
+  test('an upstream error that echoes a key, plain, JSON-escaped or in Basic credentials, loses it as a log line would', () => {
+    // A key with a quote in it reads differently once an upstream embeds it in a JSON body.
+    const key = `q"uoted-SECRET-${unique()}`;
+    const basic = Buffer.from(`user:${key}`).toString('base64');
+    const echoed = `key ${key} refused; body {"key":${JSON.stringify(key)}}; proxy said Basic ${basic}`;
+    const http = classifyHttpFailure({ provider: 'relay', status: 401, message: echoed, secrets: [key] });
+    const thrown = classifyThrown('relay', new Error(echoed), [key]);
+    for (const message of [http.message, thrown.message]) {
+      expect(message).toBe(`relay: ${scrubSecrets(echoed, [key])}`);
+      expect(message).not.toContain(key.slice(-16));
+      expect(message).not.toContain(basic);
+    }
   });
 });
 

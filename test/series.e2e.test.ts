@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { startSeries } from '../client/series/series-client';
-import type { SeriesResult } from '../workflows/types';
+import { sceneTakes } from '../client/commands/takes';
+import { seriesReport, startSeries } from '../client/series/series-client';
+import { sceneWorkflowId } from '../workflows/ids';
+import { sceneStatusQuery, seriesStatusQuery } from '../workflows/messages';
+import { mergeRetake } from '../workflows/scene-results';
+import type { SceneResult, SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
 import { seriesInput } from './helpers/specs';
 
@@ -128,10 +132,45 @@ describe('a character series end to end', () => {
     await expectAssetsIntact(result);
   });
 
+  test('scenes[].id travels with its scene: status query, report, scene status, takes and manifest', async () => {
+    const input = seriesInput(h.sim.url, {
+      scenes: [
+        { id: 'dawn', prompt: '@character wakes at dawn' },
+        { prompt: '@character has lunch' },
+        { id: 'dusk', prompt: '@character sleeps at dusk' },
+      ],
+    });
+    const handle = await startSeries(h.client, input, { taskQueue: h.taskQueue });
+    const result = await handle.result();
+    const ids = ['dawn', undefined, 'dusk'];
+    /** Ids by index (the status query lists scenes in the order they finished). */
+    const idsOf = (scenes: Array<{ index: number; id?: string }>) =>
+      [...scenes].sort((a, b) => a.index - b.index).map((s) => s.id);
+    expect(idsOf(result.scenes)).toEqual(ids);
+    expect(result.scenes.find((s) => s.index === 2)).not.toHaveProperty('id');
+    expect(idsOf((await handle.query(seriesStatusQuery)).scenes)).toEqual(ids);
+    expect(idsOf((await seriesReport(h.client, handle.workflowId)).scenes)).toEqual(ids);
+    const scene3 = h.client.workflow.getHandle(sceneWorkflowId(handle.workflowId, 3));
+    expect(await scene3.query(sceneStatusQuery)).toMatchObject({ index: 3, id: 'dusk' });
+    expect(await sceneTakes(h.client, handle.workflowId, 1)).toMatchObject({ index: 1, sceneId: 'dawn' });
+    expect(await sceneTakes(h.client, handle.workflowId, 2)).not.toHaveProperty('sceneId');
+    const manifest = JSON.parse(await readFile(result.manifestPath, 'utf8')) as SeriesResult;
+    expect(idsOf(manifest.scenes)).toEqual(ids);
+  });
+
   test('starting the same series twice is refused, not duplicated', async () => {
     const input = seriesInput(h.sim.url, {}, 1);
     const handle = await startSeries(h.client, input, { taskQueue: h.taskQueue });
     await expect(startSeries(h.client, input, { taskQueue: h.taskQueue })).rejects.toThrow(/already exists/);
     await handle.result();
+  });
+});
+
+describe('a scene id across retakes', () => {
+  test('a retake whose child failed before reporting keeps the scene id', () => {
+    const done: SceneResult = { index: 1, id: 'dawn', status: 'completed', costUsd: 0.12, takes: [] };
+    const failed: SceneResult = { index: 1, status: 'failed', costUsd: 0, takes: [], reason: 'child failed' };
+    expect(mergeRetake(done, failed).id).toBe('dawn');
+    expect(mergeRetake({ ...done, id: undefined }, failed)).not.toHaveProperty('id');
   });
 });

@@ -1,7 +1,20 @@
-import { parseSpec, SpecError, toSeriesInput } from '../client/spec/spec';
+import { formatPath, parseSpec, SpecError, toSeriesInput } from '../client/spec/spec';
 import { estimateCost } from '../client/spec/estimate';
+import { addScenesBody, retryBody, reviewBody } from '../client/gateway/schemas';
 import { profilesOf } from '../activities/providers/registry';
 import { defaultProviderConfig } from '../activities/providers/config';
+import { providerOf, type ActivityDeps } from '../activities/deps';
+import type { NewScene } from '../workflows/messages';
+import { UnknownProviderError } from '../workflows/provider-rules';
+import {
+  MAX_PROMPT_CHARS,
+  MAX_REVIEW_NOTE_CHARS,
+  resolveNewScenes,
+  reviewNoteProblems,
+  SCENE_DEFAULTS,
+  scenePromptProblems,
+} from '../workflows/scene-rules';
+import type { ZodSafeParseResult } from 'zod';
 
 const valid = {
   name: 'harbor',
@@ -9,9 +22,9 @@ const valid = {
   scenes: [{ prompt: '@character waves' }],
 };
 
-function issuesOf(spec: unknown): string[] {
+function issuesOf(spec: unknown, options?: Parameters<typeof parseSpec>[2]): string[] {
   try {
-    parseSpec(spec);
+    parseSpec(spec, undefined, options);
   } catch (err) {
     if (err instanceof SpecError) return err.issues;
     throw err;
@@ -100,6 +113,82 @@ describe('series spec', () => {
     expect(estimate.plannedUsd).toBeCloseTo(0.24, 6); // two relay videos
     expect(estimate.byProvider.official.usd).toBeCloseTo(1.6, 6); // 12 s + 4 s at $0.10
     expect(estimate.worstCaseUsd).toBeCloseTo(1.6, 6);
-    expect(() => estimateCost({ ...input, providers: ['nope'] }, [])).toThrow(/providers: "nope" not configured/);
+    expect(() => estimateCost({ ...input, providers: ['nope'] }, [])).toThrow(
+      /providers\[0\]: "nope" is not configured \(configured: none\)/,
+    );
+  });
+
+  test('scenes[].id is carried into the workflow input; scenes without one get none', () => {
+    const input = toSeriesInput(
+      parseSpec({ ...valid, scenes: [{ id: 'dawn', prompt: '@character wakes' }, { prompt: '@character sleeps' }] }),
+    );
+    expect(input.scenes).toEqual([
+      { index: 1, id: 'dawn', prompt: '@character wakes', seconds: 10, size: '720x1280' },
+      { index: 2, prompt: '@character sleeps', seconds: 10, size: '720x1280' },
+    ]);
+  });
+});
+
+/** A gateway body's problems as the gateway names them (`field: message`, client/gateway/server.ts). */
+const bodyProblems = (parsed: ZodSafeParseResult<unknown>): string[] =>
+  parsed.error?.issues.map((i) => `${formatPath(i.path)}: ${i.message}`) ?? [];
+
+describe('one definition per rule: the spec, the gateway and the series refuse alike, in the same words', () => {
+  const profiles = profilesOf(defaultProviderConfig('http://127.0.0.1:7070'));
+  const seriesContext = { providers: ['relay', 'official'], profiles, defaults: SCENE_DEFAULTS };
+
+  // [case, the field refused, the scene]
+  const badScenes: Array<[string, string, Record<string, unknown>]> = [
+    ['a second character', 'prompt', { prompt: '@character meets @bob at the pier' }],
+    ['a blank prompt', 'prompt', { prompt: '   ' }],
+    ['a prompt over the limit', 'prompt', { prompt: `@character ${'y'.repeat(MAX_PROMPT_CHARS)}` }],
+    ['@Character in the wrong case', 'prompt', { prompt: '@Character waves' }],
+    ['a control character', 'prompt', { prompt: '@character waves\u0007' }],
+    ['fractional seconds', 'seconds', { prompt: '@character waves', seconds: 2.5 }],
+    ['zero seconds', 'seconds', { prompt: '@character waves', seconds: 0 }],
+    ['seconds over the limit', 'seconds', { prompt: '@character waves', seconds: 99 }],
+    ['a size no series renders', 'size', { prompt: '@character waves', size: '640x480' }],
+    ['an empty model', 'model', { prompt: '@character waves', model: '' }],
+  ];
+
+  test.each(badScenes)('%s', (_label, field, scene) => {
+    const bySeries = resolveNewScenes([scene as unknown as NewScene], 1, seriesContext);
+    const problems = 'problems' in bySeries ? bySeries.problems : [];
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`^scenes\\[0\\]\\.${field}: `))]);
+    // validate / start: the same line
+    expect(issuesOf({ ...valid, scenes: [scene] })).toEqual(problems);
+    // the gateway's addScenes body: the same field and words, before the series is asked
+    expect(bodyProblems(addScenesBody.safeParse({ scenes: [scene] }))).toEqual(problems);
+  });
+
+  test("a retake's prompt and a review's note: the gateway's bodies use the series' own rules", () => {
+    const prompt = '@character and @zed';
+    expect(bodyProblems(retryBody.safeParse({ index: 1, prompt }))).toEqual(scenePromptProblems(prompt));
+    const note = 'n'.repeat(MAX_REVIEW_NOTE_CHARS + 1);
+    expect(bodyProblems(reviewBody.safeParse({ index: 1, take: 1, verdict: 'reject', note }))).toEqual(
+      reviewNoteProblems(note),
+    );
+    expect(
+      reviewBody.safeParse({ index: 1, take: 1, verdict: 'reject', note: 'n'.repeat(MAX_REVIEW_NOTE_CHARS) }).success,
+    ).toBe(true);
+  });
+
+  test('a provider the config lacks: the spec, the estimate and a worker activity say the same', () => {
+    const problem =
+      '"runway" is not configured (configured: relay, official); remove it or add it to the provider config (SORA_SERIES_PROVIDERS)';
+    const spec = { ...valid, providers: ['relay', 'runway'] };
+    expect(issuesOf(spec, { profiles })).toEqual([`providers[1]: ${problem}`]);
+    const estimate = (() => {
+      try {
+        estimateCost(toSeriesInput(parseSpec(spec)), profiles);
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(estimate).toBeInstanceOf(UnknownProviderError);
+    expect((estimate as UnknownProviderError).problems).toEqual([`providers[1]: ${problem}`]);
+
+    const worker = { providers: new Map(profiles.map((p) => [p.name, {}])) } as unknown as ActivityDeps;
+    expect(() => providerOf(worker, 'runway')).toThrow(new UnknownProviderError([`provider: ${problem}`]));
   });
 });

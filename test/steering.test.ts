@@ -134,7 +134,7 @@ describe('steering a running series', () => {
     expect(refusals[1]).toMatch(/scenes\[0\]\.prompt: must not be empty/);
     expect(refusals[2]).toMatch(/scenes\[0\]\.prompt: mentions @bob/);
     expect(refusals[3]).toMatch(/scenes\[0\]\.size: must be one of/);
-    expect(refusals[4]).toMatch(/scenes\[0\]\.seconds: must be a whole number from 1 to 20/);
+    expect(refusals[4]).toMatch(/scenes\[0\]\.seconds: must be at most 20 seconds, got 99; split a longer scene/);
     expect(refusals[5]).toMatch(/scenes\[0\]\.provider: "nowhere" is not one of the series' providers/);
     expect(refusals[6]).toMatch(/scenes\[0\]\.colour: unknown field/);
 

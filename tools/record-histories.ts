@@ -19,6 +19,7 @@ import {
   setRouting,
 } from '../client/series/steering';
 import { startSeries } from '../client/series/series-client';
+import { sceneWorkflowId } from '../workflows/ids';
 import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
 import type { SeriesInput } from '../workflows/types';
 import { startHarness, temporalAddress, type Harness } from '../test/helpers/harness';
@@ -64,7 +65,7 @@ describe('record workflow histories', () => {
     const handle = await startSeries(h.client, input, { taskQueue: h.taskQueue });
     await handle.result();
     await save(handle.workflowId, `${label}.series.json`);
-    await save(`${handle.workflowId}/scene-1`, `${label}.scene.json`);
+    await save(sceneWorkflowId(handle.workflowId, 1), `${label}.scene.json`);
   }
 
   /** A series driven by messages while it runs; `scene` names the scene history to keep. */
@@ -88,7 +89,7 @@ describe('record workflow histories', () => {
     await steer(handle.workflowId, until);
     await handle.result().catch(() => undefined);
     await save(handle.workflowId, `${label}.series.json`);
-    await save(`${handle.workflowId}/scene-${scene}`, `${label}.scene.json`);
+    await save(sceneWorkflowId(handle.workflowId, scene), `${label}.scene.json`);
   }
 
   test('happy path, relay down (fallback with character signals), rejected scene', async () => {

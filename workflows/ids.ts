@@ -10,6 +10,9 @@ const TAKE_KEY = /^(.+)\/take-(\d+)$/;
 
 export const seriesWorkflowId = (name: string): string => `${SERIES_PREFIX}${name}`;
 
+/** What a series workflow id looks like: `series/` and a name without whitespace. */
+export const SERIES_WORKFLOW_ID = new RegExp(`^${SERIES_PREFIX}\\S+$`);
+
 /** A series name (`harbor-tales`) or a whole workflow id (`series/harbor-tales`): ids contain a slash. */
 export const seriesIdOf = (nameOrId: string): string =>
   nameOrId.includes('/') ? nameOrId : seriesWorkflowId(nameOrId);

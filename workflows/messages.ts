@@ -118,6 +118,8 @@ export interface SeriesStatusView {
 
 export interface SceneStatusView {
   index: number;
+  /** The scene's id from the spec, when it has one. */
+  id?: string;
   provider?: string;
   take: number;
   jobId?: string;

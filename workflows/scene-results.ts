@@ -15,7 +15,13 @@ export function chosenTake(takes: TakeRecord[]): TakeRecord | undefined {
 /** The scene after a retake: both runs' takes and costs; the delivered video is the chosen take's. */
 export function mergeRetake(previous: SceneResult, retake: SceneResult): SceneResult {
   const takes = [...previous.takes, ...retake.takes];
-  const merged: SceneResult = { ...retake, takes, costUsd: roundUsd(previous.costUsd + retake.costUsd) };
+  const merged: SceneResult = {
+    ...retake,
+    // A retake whose child failed before it could report comes back without the scene's id.
+    ...(previous.id !== undefined ? { id: previous.id } : {}),
+    takes,
+    costUsd: roundUsd(previous.costUsd + retake.costUsd),
+  };
   return withChosenTake(
     merged,
     retake.status === 'completed'

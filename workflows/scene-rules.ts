@@ -3,15 +3,23 @@ import type { NewScene } from './messages';
 import type { ProviderProfile, SceneSpec } from './types';
 
 /**
- * What makes a scene runnable, as pure checks: the spec (client/spec/spec.ts) and the series' update
- * validators share them, so a scene refused by `validate` is refused by `addScenes` too.
+ * What makes a scene runnable, as pure checks, defined once: the spec and the gateway build their
+ * zod schemas from them (client/spec/scene-schema.ts) and the series' message validators call them,
+ * so a scene refused by `validate` is refused by the gateway and by `addScenes` with the same words.
+ * Each `...Problems(value)` returns `problem; fix` lines without the field name; callers add it.
  */
 
 export const SIZES = ['720x1280', '1280x720', '1024x1792', '1792x1024', '1920x1080', '1080x1920'] as const;
 export const MAX_PROMPT_CHARS = 4000;
 /** A review note: a sentence or a paragraph for whoever retakes the scene. */
 export const MAX_REVIEW_NOTE_CHARS = 2000;
+export const MIN_SECONDS = 1;
 export const MAX_SECONDS = 20;
+/** What a scene gets for a field neither it nor the spec's `defaults` sets. */
+export const SCENE_DEFAULTS = { seconds: 10, size: '720x1280' } as const satisfies {
+  seconds: number;
+  size: (typeof SIZES)[number];
+};
 /** Scenes one message may add; larger batches go in several messages. */
 export const MAX_SCENES_PER_MESSAGE = 500;
 
@@ -22,8 +30,14 @@ const CHARACTER_HANDLE = CHARACTER_TOKEN.slice(1);
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
-/** Problems of a prompt's content (length is checked by the caller's schema or sceneProblems). */
-export function promptProblems(text: string): string[] {
+/** Every problem of a prompt as written: type, emptiness, length (after trimming), content. */
+export function promptProblems(raw: unknown): string[] {
+  if (typeof raw !== 'string')
+    return ['must be a string describing what happens (write @character where the character appears)'];
+  const text = raw.trim();
+  if (!text) return ['must not be empty; describe what happens in the scene'];
+  if (text.length > MAX_PROMPT_CHARS)
+    return [`must be at most ${MAX_PROMPT_CHARS} characters; split the scene or shorten the prompt`];
   const problems: string[] = [];
   if (CONTROL_CHARS.test(text)) problems.push('contains control characters (e.g. NUL); remove them');
   const others = new Set<string>();
@@ -42,24 +56,42 @@ export function promptProblems(text: string): string[] {
   return problems;
 }
 
-/** Every problem of a scene's prompt as written (`prompt: ...; fix`): type, emptiness, length, content. */
-export function scenePromptProblems(raw: unknown): string[] {
-  if (typeof raw !== 'string')
-    return ['prompt: must be a string describing what happens (write @character where the character appears)'];
-  const prompt = raw.trim();
-  if (!prompt) return ['prompt: must not be empty; describe what happens in the scene'];
-  if (prompt.length > MAX_PROMPT_CHARS)
-    return [`prompt: must be at most ${MAX_PROMPT_CHARS} characters; split the scene or shorten the prompt`];
-  return promptProblems(prompt).map((p) => `prompt: ${p}`);
+/** A scene's length as asked; providers round it up to what they render. */
+export function secondsProblems(raw: unknown): string[] {
+  if (typeof raw !== 'number' || !Number.isInteger(raw))
+    return [`must be a whole number of seconds from ${MIN_SECONDS} to ${MAX_SECONDS}, got ${JSON.stringify(raw)}`];
+  if (raw < MIN_SECONDS) return [`must be more than 0 seconds, got ${raw}`];
+  if (raw > MAX_SECONDS)
+    return [`must be at most ${MAX_SECONDS} seconds, got ${raw}; split a longer scene into several`];
+  return [];
 }
 
-/** Problems of a review note, or none. */
-export function reviewNoteProblems(note: unknown): string[] {
-  if (note === undefined) return [];
-  return typeof note === 'string' && note.length <= MAX_REVIEW_NOTE_CHARS
+export function sizeProblems(raw: unknown): string[] {
+  return (SIZES as readonly unknown[]).includes(raw)
     ? []
-    : [`note: must be text of at most ${MAX_REVIEW_NOTE_CHARS} characters`];
+    : [`must be one of ${SIZES.join(', ')} (got ${JSON.stringify(raw)})`];
 }
+
+/** A model name, when given (unset: the provider's default). */
+export function modelProblems(raw: unknown): string[] {
+  return typeof raw === 'string' && raw.length > 0 ? [] : ['must be a non-empty string, or left out'];
+}
+
+/** A review note, when given. */
+export function noteProblems(raw: unknown): string[] {
+  return typeof raw === 'string' && raw.length <= MAX_REVIEW_NOTE_CHARS
+    ? []
+    : [`must be text of at most ${MAX_REVIEW_NOTE_CHARS} characters`];
+}
+
+const inField = (field: string, problems: string[]) => problems.map((p) => `${field}: ${p}`);
+
+/** The prompt's problems as the series reports them (`prompt: ...`). */
+export const scenePromptProblems = (raw: unknown): string[] => inField('prompt', promptProblems(raw));
+
+/** The note's problems as the series reports them (`note: ...`); a missing note is fine. */
+export const reviewNoteProblems = (note: unknown): string[] =>
+  note === undefined ? [] : inField('note', noteProblems(note));
 
 export interface SceneContext {
   /** The series' providers, in order. */
@@ -83,16 +115,11 @@ export function resolveNewScene(
     if (!known.includes(key)) problems.push(`${key}: unknown field; a scene has ${known.join(', ')}`);
   const prompt = typeof scene.prompt === 'string' ? scene.prompt.trim() : '';
   problems.push(...scenePromptProblems(scene.prompt));
-
   const seconds = scene.seconds ?? ctx.defaults.seconds;
-  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_SECONDS) {
-    problems.push(`seconds: must be a whole number from 1 to ${MAX_SECONDS}, got ${JSON.stringify(scene.seconds)}`);
-  }
+  problems.push(...inField('seconds', secondsProblems(seconds)));
   const size = scene.size ?? ctx.defaults.size;
-  if (!(SIZES as readonly string[]).includes(size))
-    problems.push(`size: must be one of ${SIZES.join(', ')}, got ${JSON.stringify(scene.size)}`);
-  if (scene.model !== undefined && (typeof scene.model !== 'string' || !scene.model))
-    problems.push('model: must be a non-empty string, or left out');
+  problems.push(...inField('size', sizeProblems(size)));
+  if (scene.model !== undefined) problems.push(...inField('model', modelProblems(scene.model)));
 
   const allowed = (ctx.profiles ?? []).filter((p) => ctx.providers.includes(p.name));
   if (scene.provider !== undefined && !ctx.providers.includes(scene.provider)) {

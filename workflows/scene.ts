@@ -65,7 +65,8 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   const answers: Record<string, CharacterAnswer> = {};
   const notices: Record<string, JobFinished> = {};
   const budget: { granted: number; answer?: TakeBudgetAnswer } = { granted: input.grantedUsd ?? Infinity };
-  const view: SceneStatusView = { index: scene.index, take: 0, phase: 'routing' };
+  const sceneId = scene.id !== undefined ? { id: scene.id } : {};
+  const view: SceneStatusView = { index: scene.index, ...sceneId, take: 0, phase: 'routing' };
   const { awaitJob } = waiting(input.jobDeadlineSeconds ?? 1800);
   // One patch for everything scenes gained with steering (budget asks, job ids, job notices):
   // each patch id costs a marker and a search attribute upsert in every new scene's history.
@@ -86,6 +87,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   const result = (status: SceneResult['status'], extra: Partial<SceneResult> = {}): SceneResult => {
     const ended: SceneResult = {
       index: scene.index,
+      ...sceneId,
       status,
       costUsd: spent(),
       takes,

@@ -65,6 +65,8 @@ export interface CharacterPassport {
 
 export interface SceneSpec {
   index: number;
+  /** The spec's optional stable scene id (`scenes[].id`), reported with the scene's result. */
+  id?: string;
   /** Scene prompt; `@character` marks where the character is named. */
   prompt: string;
   seconds: number;
@@ -124,6 +126,8 @@ export type SceneStatus = 'completed' | 'rejected' | 'failed' | 'cancelled';
 
 export interface SceneResult {
   index: number;
+  /** The scene's id from the spec, when it has one. */
+  id?: string;
   status: SceneStatus;
   provider?: string;
   continuity?: Continuity;

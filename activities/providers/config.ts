@@ -6,11 +6,11 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { PROVIDERS_FILE_ENV } from '../../workflows/provider-rules';
 import type { ContractKind, PriceRule } from '../../workflows/types';
 import { officialPriceFor, RELAY_PRICE } from './pricing';
 
-/** Env var holding the path of a providers file (JSON or YAML). */
-export const PROVIDERS_FILE_ENV = 'SORA_SERIES_PROVIDERS';
+export { PROVIDERS_FILE_ENV };
 
 export class ProviderConfigError extends Error {
   constructor(message: string) {

@@ -5,6 +5,7 @@
  * `ApplicationFailure` types instead of upstream status words.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { scrubSecrets } from '../../common/secrets';
 import { failureTypeOf } from '../../workflows/failures';
 import type { ErrorKind } from '../../workflows/types';
 
@@ -225,15 +226,6 @@ export function parseRetryAfterMs(
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
-}
-
-/** Removes the given secrets and anything that looks like a bearer token or API key. */
-export function scrubSecrets(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  return out.replace(/Bearer\s+\S+/gi, 'Bearer [redacted]').replace(/\bsk-[A-Za-z0-9_*-]{6,}/g, 'sk-[redacted]');
 }
 
 /** Turns a classified error into the failure workflows route on. No cause: it may hold headers. */

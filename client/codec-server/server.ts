@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
+import { HttpError } from '../http-error';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
@@ -53,15 +54,6 @@ const toJson = (p: Payload) => ({
   ),
   data: Buffer.from(p.data ?? []).toString('base64'),
 });
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

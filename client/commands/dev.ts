@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { seriesWorkflowId } from '../../workflows/ids';
 import { createLogger, installRuntimeLogger } from '../../workers/logger';
 import { installTelemetry } from '../../workers/telemetry';
 import { DEFAULT_GATEWAY_PORT } from '../gateway/settings';
@@ -80,7 +81,7 @@ export async function runDemo(options: {
       const client = new Client({ connection, namespace: stack.namespace });
       const { report } = await runSeries(client, {
         input: (await validateSpecFile(DEMO_SPEC)).input,
-        id: `series/harbor-tales-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+        id: seriesWorkflowId(`harbor-tales-${new Date().toISOString().replace(/[:.]/g, '-')}`),
         wait: true,
         taskQueue: stack.taskQueue,
         progress: options.print,

@@ -25,12 +25,16 @@ export async function runSeries(
   };
 }
 
+/** `3`, or `3 "harbor-dawn"` for a scene the spec gave an id. */
+export const sceneLabel = (scene: { index: number; id?: string }): string =>
+  scene.id !== undefined ? `${scene.index} ${JSON.stringify(scene.id)}` : String(scene.index);
+
 export function formatReport(report: SeriesReport): string {
   const lines = [`series ${report.id}: ${report.status}, $${report.costUsd.toFixed(2)}`];
   if (report.scenesTotal !== undefined) lines.push(`scenes: ${report.scenesDone}/${report.scenesTotal} done`);
   for (const s of report.scenes) {
     lines.push(
-      `  scene ${s.index}: ${s.status}${s.provider ? ` on ${s.provider}` : ''}${s.continuity ? ` (${s.continuity})` : ''} $${s.costUsd.toFixed(2)}${s.assetPath ? ` ${s.assetPath}` : ''}${s.reason ? ` - ${s.reason}` : ''}`,
+      `  scene ${sceneLabel(s)}: ${s.status}${s.provider ? ` on ${s.provider}` : ''}${s.continuity ? ` (${s.continuity})` : ''} $${s.costUsd.toFixed(2)}${s.assetPath ? ` ${s.assetPath}` : ''}${s.reason ? ` - ${s.reason}` : ''}`,
     );
   }
   if (report.error) lines.push(`error: ${report.error}`);

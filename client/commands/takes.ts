@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { seriesStatusQuery } from '../../workflows/messages';
 import type { SceneResult, TakeRecord } from '../../workflows/types';
 import { describeSeries } from '../series/series-client';
+import { sceneLabel } from './run';
 import { sceneProgress } from './scene-progress';
 
 /** `sora-series takes`: every take of one scene, finished ones and the one in flight. */
@@ -42,8 +43,11 @@ export interface TakeInFlight {
 }
 
 export interface SceneTakes {
+  /** The series. */
   id: string;
   index: number;
+  /** The scene's id from the spec, when it has one. */
+  sceneId?: string;
   status: SceneResult['status'] | 'running';
   takes: Array<TakeRecord | TakeInFlight>;
 }
@@ -68,9 +72,11 @@ export async function sceneTakes(client: Client, id: string, index: number): Pro
       ? { ...t, assetPath: scene.assetPath, sha256: scene.sha256 }
       : t,
   );
+  let sceneId = scene?.id;
   if (running.includes(index)) {
     // A retake or a first run in flight: its earlier takes are above, this one has no outcome yet.
     const now = await sceneProgress(client, id, index);
+    sceneId ??= now.id;
     if (now.take && !takes.some((t) => t.take === now.take)) {
       takes.push({
         take: now.take,
@@ -88,13 +94,21 @@ export async function sceneTakes(client: Client, id: string, index: number): Pro
       index,
       scenes.map((s) => s.index).sort((a, b) => a - b),
     );
-  return { id, index, status: running.includes(index) ? 'running' : scene!.status, takes };
+  return {
+    id,
+    index,
+    ...(sceneId !== undefined ? { sceneId } : {}),
+    status: running.includes(index) ? 'running' : scene!.status,
+    takes,
+  };
 }
 
 const lastCompleted = (scene: SceneResult) => [...scene.takes].reverse().find((t) => t.outcome === 'completed');
 
 export function formatTakes(s: SceneTakes): string {
-  const lines = [`${s.id} scene ${s.index}: ${s.status}, ${s.takes.length} take(s)`];
+  const lines = [
+    `${s.id} scene ${sceneLabel({ index: s.index, id: s.sceneId })}: ${s.status}, ${s.takes.length} take(s)`,
+  ];
   for (const t of s.takes) {
     if (t.outcome === 'in_flight') {
       lines.push(

@@ -1,38 +1,15 @@
-import { BudgetBelowEstimateError, UnknownProvidersError } from '../spec/estimate';
+import { HttpError, type FieldProblem } from '../http-error';
+import { BudgetBelowEstimateError } from '../spec/estimate';
+import { UnknownProviderError } from '../../workflows/provider-rules';
 import { UnroutableScenesError } from '../spec/validate';
 import { MessageRefusedError, ScenesRefusedError } from '../series/steering';
 import { SeriesAlreadyRunningError, SeriesNotFoundError } from '../series/series-client';
 import { SpecError } from '../spec/spec';
 
 /**
- * What the gateway answers when it cannot do what was asked: a status and
- * `{error: {message, fields?: [{field, message}]}}`, the message naming what is wrong and the fix.
+ * What the gateway answers when it cannot do what was asked: an HttpError (client/http-error.ts)
+ * per status, and the HTTP answer for each error of the library the gateway calls.
  */
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-export interface ErrorBody {
-  error: { message: string; fields?: FieldProblem[] };
-}
-
-export class HttpError extends Error {
-  override name = 'HttpError';
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly fields?: FieldProblem[],
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-
-  body(): ErrorBody {
-    return { error: { message: this.message, ...(this.fields?.length ? { fields: this.fields } : {}) } };
-  }
-}
 
 export class BadRequestError extends HttpError {
   override name = 'BadRequestError';
@@ -119,8 +96,8 @@ export function httpErrorOf(err: unknown): HttpError | undefined {
       .replace('`sora-series budget`', 'POST /series/{id}/budget');
     return new BadRequestError(message, fieldsOf([message], 'spec'));
   }
-  if (err instanceof UnroutableScenesError || err instanceof UnknownProvidersError)
-    return new BadRequestError(err.message, fieldsOf([err.message], 'spec'));
+  if (err instanceof UnknownProviderError) return new BadRequestError(err.message, fieldsOf(err.problems, 'spec'));
+  if (err instanceof UnroutableScenesError) return new BadRequestError(err.message, fieldsOf([err.message], 'spec'));
   if (err instanceof SeriesNotFoundError)
     return new NotFoundError(
       `${err.message}; check the id (in the path: the series name, or the URL-encoded id), or start it with POST /series`,

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { MAX_PROMPT_CHARS, MAX_REVIEW_NOTE_CHARS, MAX_SCENES_PER_MESSAGE } from '../../workflows/scene-rules';
+import { SERIES_WORKFLOW_ID } from '../../workflows/ids';
+import { MAX_SCENES_PER_MESSAGE } from '../../workflows/scene-rules';
+import {
+  newSceneSchema as sceneFields,
+  promptSchema,
+  providerNameSchema,
+  reviewNoteSchema,
+} from '../spec/scene-schema';
 import { seriesSpecSchema } from '../spec/spec';
 
 /**
@@ -13,24 +20,12 @@ export const seriesIdSchema = z
   .string()
   .max(400, 'must be at most 400 characters')
   .regex(
-    /^series\/[^\s]+$/,
+    SERIES_WORKFLOW_ID,
     'must be series/<name>, e.g. series/harbor-tales-2 (the path names a series by its name or its URL-encoded id)',
   )
   .describe('Workflow id of the series; default series/<spec name>.');
 
-export const newSceneSchema = z
-  .strictObject({
-    prompt: z
-      .string()
-      .min(1, 'must not be empty')
-      .max(MAX_PROMPT_CHARS)
-      .describe('What happens; write @character where the character appears.'),
-    seconds: z.number().int('must be a whole number of seconds').positive().optional(),
-    size: z.string().optional(),
-    model: z.string().min(1).optional(),
-    provider: z.string().min(1).optional().describe("Pin the scene to one of the series' providers."),
-  })
-  .describe("A scene to add; unset fields take the series' defaults.");
+export const newSceneSchema = sceneFields.describe("A scene to add; unset fields take the series' defaults.");
 
 const scenesSchema = z
   .array(newSceneSchema)
@@ -56,19 +51,14 @@ export const appendScenesBody = z.strictObject({
 export const reasonBody = z.strictObject({ reason: z.string().max(1000).optional() });
 export const retryBody = z.strictObject({
   index: z.number().int('must be a whole number').positive('scene indexes start at 1'),
-  prompt: z
-    .string()
-    .min(1)
-    .max(MAX_PROMPT_CHARS)
-    .optional()
-    .describe("A new prompt for the new take; the scene's prompt when unset."),
-  provider: z.string().min(1).optional().describe('Pin the new take to this provider; routing decides when unset.'),
+  prompt: promptSchema.optional().describe("A new prompt for the new take; the scene's prompt when unset."),
+  provider: providerNameSchema.optional().describe('Pin the new take to this provider; routing decides when unset.'),
 });
 export const reviewBody = z.strictObject({
   index: z.number().int('must be a whole number').positive('scene indexes start at 1'),
   take: z.number().int('must be a whole number').positive('takes start at 1'),
   verdict: z.enum(['approve', 'reject']),
-  note: z.string().max(MAX_REVIEW_NOTE_CHARS).optional(),
+  note: reviewNoteSchema.optional(),
 });
 export const routingSchema = z.enum(['character', 'cost', 'stability']);
 export const routingBody = z.strictObject({ routing: routingSchema });
@@ -129,6 +119,7 @@ export const seriesReportSchema = z.object({
   scenes: z.array(
     z.object({
       index: z.number().int(),
+      id: z.string().optional().describe("The scene's id from the spec (scenes[].id), when it has one."),
       status: z.string(),
       provider: z.string().optional(),
       continuity: z.string().optional(),

@@ -6,9 +6,9 @@ import type { ProviderProfile } from '../../workflows/types';
 import { clientProviderProfiles } from '../spec/provider-profiles';
 import { formatPath } from '../spec/spec';
 import { authorized } from '../codec-server/server';
+import { HttpError } from '../http-error';
 import {
   BadRequestError,
-  HttpError,
   httpErrorOf,
   MethodNotAllowedError,
   NotFoundError,

@@ -86,6 +86,8 @@ export interface SeriesReport {
   scenesDone?: number;
   scenes: Array<{
     index: number;
+    /** The scene's id from the spec, when it has one. */
+    id?: string;
     status: string;
     provider?: string;
     continuity?: string;
@@ -112,6 +114,7 @@ function reportOf(id: string, view: ReportSource): SeriesReport {
       .sort((a, b) => a.index - b.index)
       .map((s) => ({
         index: s.index,
+        ...(s.id !== undefined ? { id: s.id } : {}),
         status: s.status,
         provider: s.provider,
         continuity: s.continuity,

@@ -15,7 +15,7 @@ import {
   type RetryRequest,
   type ReviewRequest,
 } from '../../workflows/messages';
-import { resolveNewScenes } from '../../workflows/scene-rules';
+import { resolveNewScenes, SCENE_DEFAULTS } from '../../workflows/scene-rules';
 import type { seriesWorkflow } from '../../workflows/series';
 import type { ProviderProfile, RoutingPolicy, SeriesInput } from '../../workflows/types';
 import { SeriesNotFoundError, startOptions } from './series-client';
@@ -106,7 +106,7 @@ export async function appendScenes(
   const checked = resolveNewScenes(options.scenes, 1, {
     providers: input.providers,
     profiles: options.profiles,
-    defaults: input.defaults ?? { seconds: 10, size: '720x1280' },
+    defaults: input.defaults ?? SCENE_DEFAULTS,
   });
   if ('problems' in checked) throw new ScenesRefusedError(checked.problems);
   const started = await client.workflow.signalWithStart<typeof seriesWorkflow, [NewScene[]]>('seriesWorkflow', {

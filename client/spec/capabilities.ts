@@ -1,3 +1,4 @@
+import { unknownProviderProblems } from '../../workflows/provider-rules';
 import type { ProviderProfile } from '../../workflows/types';
 import type { SeriesSpec } from './spec';
 
@@ -12,16 +13,8 @@ const EXTRACTING_CONTRACTS: ReadonlySet<string> = new Set(['relay-v1']);
  * Identical problems of many scenes are folded into one line.
  */
 export function capabilityIssues(spec: SeriesSpec, profiles: ProviderProfile[]): string[] {
-  const issues: string[] = [];
   const configured = new Map(profiles.map((p) => [p.name, p]));
-  const configuredNames = [...configured.keys()].join(', ') || 'none';
-  spec.providers.forEach((provider, i) => {
-    if (!configured.has(provider)) {
-      issues.push(
-        `providers[${i}]: "${provider}" is not configured (configured: ${configuredNames}); remove it or add it to the provider config (SORA_SERIES_PROVIDERS)`,
-      );
-    }
-  });
+  const issues = unknownProviderProblems(spec.providers, [...configured.keys()]);
   const allowed = spec.providers.flatMap((n) => configured.get(n) ?? []);
   if (allowed.length === 0) return issues;
 

@@ -1,4 +1,5 @@
 import { roundUsd, takePriceUsd } from '../../workflows/pricing';
+import { unknownProviderProblems, UnknownProviderError } from '../../workflows/provider-rules';
 import { routeScene } from '../../workflows/routing';
 import type { ProviderProfile, SeriesInput } from '../../workflows/types';
 
@@ -13,26 +14,13 @@ export interface CostEstimate {
   unroutable: number[];
 }
 
-export class UnknownProvidersError extends Error {
-  constructor(
-    readonly missing: string[],
-    known: string[],
-  ) {
-    super(
-      `providers: ${missing.map((m) => `"${m}"`).join(', ')} not configured (configured: ${known.join(', ')}); fix the spec's providers or the provider config`,
-    );
-    this.name = 'UnknownProvidersError';
-  }
-}
-
 /** The estimate printed before anything starts; uses the same routing the workflow will. */
 export function estimateCost(input: SeriesInput, available: ProviderProfile[]): CostEstimate {
-  const missing = input.providers.filter((name) => !available.some((p) => p.name === name));
-  if (missing.length)
-    throw new UnknownProvidersError(
-      missing,
-      available.map((p) => p.name),
-    );
+  const unknown = unknownProviderProblems(
+    input.providers,
+    available.map((p) => p.name),
+  );
+  if (unknown.length) throw new UnknownProviderError(unknown);
   const profiles = input.providers.map((name) => available.find((p) => p.name === name)!);
   const passport = { name: input.character.name, description: input.character.description, refs: {}, refused: {} };
 

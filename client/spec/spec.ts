@@ -2,11 +2,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { MAX_PROMPT_CHARS, MAX_SECONDS, promptProblems, SIZES } from '../../workflows/scene-rules';
+import { SCENE_DEFAULTS } from '../../workflows/scene-rules';
 import type { ProviderProfile, SceneSpec, SeriesInput } from '../../workflows/types';
 import { checkUrl, PUBLIC_ONLY, urlPolicyFromEnv, type UrlPolicy } from '../../common/url-policy';
 import { capabilityIssues } from './capabilities';
 import { formatIssue, formatPath, syntaxProblem, unreadable, type KnownFields } from './problems';
+import { modelSchema, newSceneSchema, secondsSchema, sizeSchema } from './scene-schema';
 
 /**
  * The series spec users write (YAML or JSON). One schema: it validates, converts to the
@@ -59,36 +60,15 @@ const name = z
     'use letters, digits, dot, dash or underscore (it becomes the workflow id series/<name>)',
   );
 
-const seconds = z
-  .number()
-  .int('must be a whole number of seconds')
-  .positive('must be more than 0 seconds')
-  .max(MAX_SECONDS, `must be at most ${MAX_SECONDS} seconds; split a longer scene into several`);
-
-const size = z.enum(SIZES);
-
-const prompt = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty; describe what happens in the scene')
-  .max(MAX_PROMPT_CHARS, `must be at most ${MAX_PROMPT_CHARS} characters; split the scene or shorten the prompt`)
-  .superRefine((text, ctx) => {
-    for (const message of promptProblems(text)) ctx.addIssue({ code: 'custom', message });
-  })
-  .describe('What happens; write @character where the character appears.');
-
+/** A scene of the spec: a scene as messages add it, plus an optional id the results carry. */
 const sceneSchema = z.strictObject({
   id: z
     .string()
     .min(1, 'must not be empty')
     .max(80, 'must be at most 80 characters')
     .optional()
-    .describe('Optional stable scene id; unique within the series.'),
-  prompt,
-  seconds: seconds.optional().describe('Requested length; providers round up to what they support.'),
-  size: size.optional(),
-  model: z.string().min(1, 'must not be empty').optional(),
-  provider: z.string().min(1, 'must not be empty').optional().describe('Pin this scene to one provider.'),
+    .describe('Optional stable scene id; unique within the series, reported with the scene (status, takes, manifest).'),
+  ...newSceneSchema.shape,
 });
 
 const adoptedId = z
@@ -138,11 +118,11 @@ const characterSchema = (policy: UrlPolicy) =>
 
 const defaultsSchema = z
   .strictObject({
-    seconds: seconds.default(10),
-    size: size.default('720x1280'),
-    model: z.string().min(1, 'must not be empty').optional(),
+    seconds: secondsSchema.default(SCENE_DEFAULTS.seconds),
+    size: sizeSchema.default(SCENE_DEFAULTS.size),
+    model: modelSchema.optional(),
   })
-  .default({ seconds: 10, size: '720x1280' });
+  .default({ ...SCENE_DEFAULTS });
 
 function specSchema(policy: UrlPolicy) {
   return z
@@ -338,6 +318,7 @@ export function toSeriesInput(spec: SeriesSpec): SeriesInput {
       : { kind: 'clip', url: character.clip! };
   const scenes: SceneSpec[] = spec.scenes.map((s, i) => ({
     index: i + 1,
+    ...(s.id !== undefined ? { id: s.id } : {}),
     prompt: s.prompt,
     seconds: s.seconds ?? spec.defaults.seconds,
     size: s.size ?? spec.defaults.size,
