@@ -97,14 +97,27 @@ export class Frame {
     );
   }
 
-  /** Crop-free nearest-neighbour resize (thumbnails and spritesheet tiles). */
+  /** Downscale by averaging each output pixel's source box: small text turns grey, not broken. */
   resized(width: number, height: number): Frame {
     const out = new Frame(width, height);
     for (let row = 0; row < height; row++) {
-      const from = Math.floor((row * this.height) / height);
+      const y0 = Math.floor((row * this.height) / height);
+      const y1 = Math.max(y0 + 1, Math.floor(((row + 1) * this.height) / height));
       for (let col = 0; col < width; col++) {
-        const src = (from * this.width + Math.floor((col * this.width) / width)) * 3;
-        this.data.copy(out.data, (row * width + col) * 3, src, src + 3);
+        const x0 = Math.floor((col * this.width) / width);
+        const x1 = Math.max(x0 + 1, Math.floor(((col + 1) * this.width) / width));
+        const sum = [0, 0, 0];
+        for (let y = y0; y < y1; y++) {
+          for (let x = x0; x < x1; x++) {
+            const i = (y * this.width + x) * 3;
+            sum[0] += this.data[i];
+            sum[1] += this.data[i + 1];
+            sum[2] += this.data[i + 2];
+          }
+        }
+        const n = (y1 - y0) * (x1 - x0);
+        const o = (row * width + col) * 3;
+        for (let c = 0; c < 3; c++) out.data[o + c] = Math.round(sum[c] / n);
       }
     }
     return out;

@@ -27,7 +27,7 @@ const CLIP_SIZE = '720x1280';
 const CACHE_BYTES = 64 * 1024 * 1024;
 const PARALLEL_RENDERS = 2;
 /** Bump when the picture changes, so no cache serves an older drawing. */
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 
 const WHITE: Rgb = [240, 240, 240];
 const ACCENT: Rgb = [255, 210, 90];
