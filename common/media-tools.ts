@@ -24,11 +24,10 @@ export class MediaToolNotFoundError extends Error {
   constructor(
     readonly tool: MediaTool,
     readonly tried: string[],
+    fix = `Run \`npm install\` (the ${PACKAGE[tool]} package ships ${tool} for linux-x64 and other platforms), ` +
+      `or set ${ENV_VAR[tool]} to a ${tool} binary, or put ${tool} on PATH.`,
   ) {
-    super(
-      `${tool} not found (tried ${tried.join('; ')}). Run \`npm install\` (the ${PACKAGE[tool]} package ships ` +
-        `${tool} for this platform), or set ${ENV_VAR[tool]} to a ${tool} binary, or put ${tool} on PATH.`,
-    );
+    super(`${tool} not found (tried ${tried.join('; ')}). ${fix}`);
     this.name = 'MediaToolNotFoundError';
   }
 }
@@ -61,7 +60,11 @@ export function resolveMediaTool(tool: MediaTool, env: NodeJS.ProcessEnv = proce
   if (fromEnv) {
     if (executable(fromEnv)) return fromEnv;
     // A set variable that points nowhere is a mistake to report, not to paper over.
-    throw new MediaToolNotFoundError(tool, [`${ENV_VAR[tool]}=${fromEnv} (not an executable file)`]);
+    throw new MediaToolNotFoundError(
+      tool,
+      [`${ENV_VAR[tool]}=${fromEnv} (not an executable file)`],
+      `Point ${ENV_VAR[tool]} at a ${tool} binary, or unset it to use the one \`npm install\` brings (${PACKAGE[tool]}).`,
+    );
   }
   try {
     // Loaded lazily: the installer packages throw (a string, in one of them) on platforms they have no binary for.
