@@ -18,6 +18,14 @@ export class FileTooLargeError extends Error {
   }
 }
 
+export interface StoreOptions {
+  ext?: string;
+  maxBytes?: number;
+  onChunk?: () => void;
+  /** Checks the complete temp file; a throw discards it, so nothing unverified gets a hash name. */
+  verify?: (tempPath: string) => Promise<void>;
+}
+
 /**
  * Stores bytes content-addressed (`<dir>/<sha256><ext>`): the same video stored twice is one
  * file, and a path in a manifest proves its own content. Written to a temp name first, so a
@@ -26,7 +34,7 @@ export class FileTooLargeError extends Error {
 export async function storeContentAddressed(
   dir: string,
   body: AsyncIterable<Uint8Array>,
-  options: { ext?: string; maxBytes?: number; onChunk?: () => void } = {},
+  options: StoreOptions = {},
 ): Promise<StoredFile> {
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.incoming-${randomUUID()}`);
@@ -44,6 +52,7 @@ export async function storeContentAddressed(
   });
   try {
     await pipeline(Readable.from(body), meter, createWriteStream(temp));
+    await options.verify?.(temp);
   } catch (err) {
     await rm(temp, { force: true });
     throw err;

@@ -4,7 +4,16 @@ import type { Logger } from 'pino';
 import { activityLogger, providerOf, type ActivityDeps } from './deps';
 import { callProvider, recordProviderError } from './provider-failures';
 import type { SubmitRequest, VideoProvider } from './providers/provider';
+import {
+  INVALID_MEDIA,
+  InvalidMediaError,
+  MEDIA_DOWNLOAD_ATTEMPTS,
+  verifyMedia,
+  type MediaOrder,
+  type VerifiedMedia,
+} from './media-check';
 import { storeContentAddressed, type StoredFile } from './storage';
+import { mediaToolPath } from '../common/media-tools';
 import { failureTypeOf, JOB_FAILED } from '../workflows/failures';
 import { fitSeconds, takePriceUsd } from '../workflows/pricing';
 
@@ -25,6 +34,12 @@ export interface JobRef {
   take?: number;
 }
 
+/** A job's finished video, to be stored; `seconds`/`size` are what the take ordered (checked by ffprobe). */
+export type AssetRequest = JobRef & MediaOrder;
+
+/** ffprobe decodes the whole file: keep the heartbeat going meanwhile. */
+const PROBE_HEARTBEAT_MS = 5_000;
+
 /** Clock skew allowed between the upstream's `created_at` and Temporal's schedule time. */
 const RECONCILE_SLACK_MS = 5_000;
 
@@ -42,6 +57,7 @@ async function reconcile(provider: VideoProvider, request: SubmitRequest, log: L
 
 export function takeActivities(deps: ActivityDeps) {
   const assetsDir = join(deps.dataDir, 'assets');
+  mediaToolPath('ffprobe'); // a worker that cannot verify media says so at start, not at the first take
 
   /** The only spending step. Retried attempts reuse the idempotency key, so the upstream returns the same job. */
   async function submitTake(take: TakeRequest): Promise<SubmittedTake> {
@@ -93,19 +109,46 @@ export function takeActivities(deps: ActivityDeps) {
     }
   }
 
-  /** Downloads the finished video into content-addressed storage; bytes never cross Temporal payloads. */
-  async function storeAsset(input: { provider: string; jobId: string; take?: number }): Promise<StoredFile> {
+  /**
+   * Downloads the finished video into content-addressed storage; bytes never cross Temporal payloads.
+   * It is stored only once ffprobe has verified it against the order: a bad download is
+   * `InvalidMedia`, fetched again by the retry policy, and after MEDIA_DOWNLOAD_ATTEMPTS given up
+   * (non-retryable), so the scene makes a new take.
+   */
+  async function storeAsset(input: AssetRequest): Promise<StoredFile> {
     const provider = providerOf(deps, input.provider);
-    const stored = await callProvider(async () =>
-      storeContentAddressed(assetsDir, await provider.download(input.jobId), {
-        ext: '.mp4',
-        onChunk: () => Context.current().heartbeat(),
-      }),
-    );
-    activityLogger(deps, { provider: input.provider, jobId: input.jobId }).info(
-      { sha256: stored.sha256, bytes: stored.bytes },
-      'asset stored',
-    );
+    const context = Context.current();
+    const log = activityLogger(deps, { provider: input.provider, jobId: input.jobId });
+    let media: VerifiedMedia | undefined;
+    const verify = async (path: string) => {
+      const beat = setInterval(() => context.heartbeat(), PROBE_HEARTBEAT_MS);
+      try {
+        media = await verifyMedia(path, { seconds: input.seconds, size: input.size });
+      } finally {
+        clearInterval(beat);
+      }
+    };
+    let stored: StoredFile;
+    try {
+      stored = await callProvider(async () =>
+        storeContentAddressed(assetsDir, await provider.download(input.jobId), {
+          ext: '.mp4',
+          onChunk: () => context.heartbeat(),
+          verify,
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof InvalidMediaError)) throw err;
+      const lastTry = context.info.attempt >= MEDIA_DOWNLOAD_ATTEMPTS;
+      log.warn({ problems: err.problems, lastTry }, 'downloaded media is invalid');
+      throw ApplicationFailure.create({
+        type: INVALID_MEDIA,
+        message: `invalid media from ${input.provider} (job ${input.jobId}): ${err.message}`,
+        nonRetryable: lastTry,
+        details: [{ provider: input.provider, jobId: input.jobId, problems: err.problems }],
+      });
+    }
+    log.info({ sha256: stored.sha256, bytes: stored.bytes, media }, 'asset stored');
     return stored;
   }
 

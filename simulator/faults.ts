@@ -9,11 +9,13 @@ import { ApiError, AuthenticationError } from './errors';
 import type { JobOutcome, JobStuck } from './jobs';
 import type { SeededRandom } from './prng';
 import {
+  MEDIA_ENDPOINTS,
   SUBMISSION_ENDPOINTS,
   type Cadence,
   type Contract,
   type DownFault,
   type FaultKind,
+  type MediaDamage,
   type ScenarioState,
 } from './scenario';
 
@@ -44,6 +46,8 @@ export interface CallPlan {
   transportAfter?: TransportFault;
   /** Applied to a 2xx answer only. */
   corruption?: Corruption;
+  /** Applied to a 2xx media answer only (after `corruption`). */
+  media?: MediaDamage;
 }
 
 /** Does a counted fault fire on the `n`-th call (1-based) of its scope? */
@@ -151,6 +155,12 @@ export class FaultPlanner {
     const malformed = counted('malformed');
     const contractBreak = counted('contractBreak');
     plan.corruption = malformed ? 'malformed' : contractBreak ? 'contractBreak' : undefined;
+
+    // Set on the contract, `media` reaches the relay's file endpoint too: it is about files.
+    const media = MEDIA_ENDPOINTS[contract].includes(endpoint)
+      ? this.scenario.fault(contract, endpoint, 'media')
+      : undefined;
+    if (media && fires(media.value, this.scenario.tick(`${media.scope}:media`))) plan.media = media.value.kind;
     return plan;
   }
 

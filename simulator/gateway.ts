@@ -20,7 +20,7 @@ import { officialRoutes } from './official-routes';
 import { relayRoutes, serveRelayFile } from './relay-routes';
 import type { Contract } from './scenario';
 import type { SimulatorState } from './state';
-import { corrupt } from './transport';
+import { corrupt, damageMedia } from './transport';
 
 export interface ContractGateway {
   contract: Contract;
@@ -84,7 +84,8 @@ async function underFaults(
     throw error;
   }
   if (plan.transportAfter) return { ...CLOSED, transport: plan.transportAfter };
-  return plan.corruption ? corrupt(response, plan.corruption) : response;
+  if (plan.corruption) response = corrupt(response, plan.corruption);
+  return plan.media ? damageMedia(response, plan.media) : response;
 }
 
 /** Serve one request to a contract; `subPath` is the path below its mount point. */

@@ -3,7 +3,6 @@
  * every read, never by timers: nothing runs between requests, a closed simulator leaves nothing
  * behind, and a test clock can step through a job exactly.
  */
-import type { MediaSubject } from './media';
 import type { IdMinter, SeededRandom } from './prng';
 import type { Contract } from './scenario';
 
@@ -13,8 +12,17 @@ export type JobOutcome = 'succeed' | 'moderation_blocked' | 'processing_error';
 /** A job that never finishes (scenario `stuck`): in progress at 99 %, or queued forever. */
 export type JobStuck = 99 | 'queued';
 
-export interface Job extends MediaSubject {
+export interface Job {
+  id: string;
   contract: Contract;
+  prompt: string;
+  /** Seconds of output the job was asked for. */
+  seconds: number;
+  /** `WIDTHxHEIGHT`. */
+  size: string;
+  createdAtMs: number;
+  /** The key it was submitted with, if any (its video shows the scene a sora-series key names). */
+  idempotencyKey?: string;
   /** Official model id as requested (snapshots kept verbatim); undefined on relays. */
   model?: string;
   characterIds: string[];
@@ -105,7 +113,14 @@ export class JobStore {
   create(
     contract: Contract,
     draft: JobDraft,
-    opts: { nowMs: number; jobSeconds: number; jitter: number; outcome: JobOutcome; stuck?: JobStuck },
+    opts: {
+      nowMs: number;
+      jobSeconds: number;
+      jitter: number;
+      outcome: JobOutcome;
+      stuck?: JobStuck;
+      idempotencyKey?: string;
+    },
   ): Job {
     const id = this.ids.mint(contract === 'official' ? 'video' : 'task');
     const durationMs = Math.max(
@@ -122,6 +137,7 @@ export class JobStore {
       characterIds: [...draft.characterIds],
       remixedFromId: draft.remixedFromId ?? null,
       createdAtMs: opts.nowMs,
+      ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
       durationMs,
       outcome: opts.outcome,
       ...(opts.stuck !== undefined ? { stuck: opts.stuck } : {}),

@@ -15,8 +15,7 @@ import {
   type SimResponse,
 } from './http';
 import { viewJob, type Job } from './jobs';
-import { containsHumanLikeness, spritesheetFor, thumbnailFor, videoFor } from './media';
-import { looksLikeMp4 } from './mp4';
+import { containsHumanLikeness, looksLikeMp4 } from './media';
 import { parseCreateCharacter, parseCreateVideo, parseRemix } from './official-input';
 import { officialPriceUsd } from './pricing';
 import type { SimulatorState } from './state';
@@ -173,7 +172,7 @@ function remixVideo(state: SimulatorState, req: SimRequest): SimResponse {
   return jsonResponse(200, videoResource(state, job));
 }
 
-function downloadContent(state: SimulatorState, req: SimRequest): SimResponse {
+async function downloadContent(state: SimulatorState, req: SimRequest): Promise<SimResponse> {
   const variant = req.url.searchParams.get('variant') ?? 'video';
   if (!(CONTENT_VARIANTS as readonly string[]).includes(variant)) {
     throw new InvalidRequestError(`Invalid 'variant': expected one of ${CONTENT_VARIANTS.join(', ')}.`, 'variant');
@@ -184,9 +183,10 @@ function downloadContent(state: SimulatorState, req: SimRequest): SimResponse {
   if (view.finishedAtMs !== null && state.now() >= state.expiresAtMs(view.finishedAtMs, 'official', 'content')) {
     throw new NotFoundError('content_expired', `The content of video '${job.id}' has expired.`, 'video_id');
   }
-  if (variant === 'thumbnail') return bytesResponse(thumbnailFor(job), 'image/webp');
-  if (variant === 'spritesheet') return bytesResponse(spritesheetFor(job), 'image/webp');
-  return bytesResponse(videoFor(job), 'video/mp4');
+  const subject = state.mediaSubject(job);
+  if (variant === 'thumbnail') return bytesResponse(await state.media.thumbnail(subject), 'image/webp');
+  if (variant === 'spritesheet') return bytesResponse(await state.media.spritesheet(subject), 'image/webp');
+  return bytesResponse(await state.media.video(subject), 'video/mp4');
 }
 
 function characterResource(character: { id: string; name: string; createdAtMs: number }): Record<string, unknown> {
@@ -235,7 +235,8 @@ function getCharacter(state: SimulatorState, req: SimRequest): SimResponse {
 
 /** Routes below `/v1`. More specific patterns first: `/videos/characters` is not a video id. */
 export function officialRoutes(state: SimulatorState): Route[] {
-  const on = (handler: (s: SimulatorState, r: SimRequest) => SimResponse) => (req: SimRequest) => handler(state, req);
+  const on = (handler: (s: SimulatorState, r: SimRequest) => SimResponse | Promise<SimResponse>) => (req: SimRequest) =>
+    handler(state, req);
   return [
     { name: 'createCharacter', method: 'POST', pattern: /^\/videos\/characters$/, handle: on(createCharacter) },
     { name: 'getCharacter', method: 'GET', pattern: /^\/videos\/characters\/(?<id>[^/]+)$/, handle: on(getCharacter) },

@@ -14,7 +14,6 @@ import {
   type SimResponse,
 } from './http';
 import { viewJob, type Job } from './jobs';
-import { videoFor } from './media';
 import type { FormObject } from './multipart';
 import { RELAY_PRICE_PER_VIDEO_USD } from './pricing';
 import type { SimulatorState } from './state';
@@ -149,7 +148,7 @@ export function relayRoutes(state: SimulatorState): Route[] {
  * `GET /relay/files/{task_id}.mp4`: no auth, like the CDN URLs relays hand out, but like them it
  * expires (contentTtlSeconds after completion).
  */
-export function serveRelayFile(state: SimulatorState, taskId: string): SimResponse {
+export async function serveRelayFile(state: SimulatorState, taskId: string): Promise<SimResponse> {
   const job = state.jobs.get('relay-v1', taskId);
   const view = job ? viewJob(job, state.now()) : undefined;
   if (!job || !view || view.phase !== 'completed' || view.finishedAtMs === null) {
@@ -157,5 +156,5 @@ export function serveRelayFile(state: SimulatorState, taskId: string): SimRespon
   }
   if (state.now() >= state.expiresAtMs(view.finishedAtMs, 'relay-v1', 'file'))
     throw new NotFoundError('file_expired', `The file for ${taskId} has expired.`);
-  return bytesResponse(videoFor(job), 'video/mp4');
+  return bytesResponse(await state.media.video(state.mediaSubject(job)), 'video/mp4');
 }

@@ -18,6 +18,12 @@ export const ENDPOINTS = {
 } as const satisfies Record<Contract, readonly string[]>;
 export type EndpointName = (typeof ENDPOINTS)[Contract][number];
 
+/** Endpoints that serve a job's media (video or images): the `media` fault acts there only. */
+export const MEDIA_ENDPOINTS: Readonly<Record<Contract, readonly string[]>> = {
+  official: ['content'],
+  'relay-v1': ['file'],
+};
+
 /** Endpoints that accept a generation job: the job-level faults act there only. */
 export const SUBMISSION_ENDPOINTS: Readonly<Record<Contract, readonly string[]>> = {
   official: ['create', 'remix'],
@@ -66,6 +72,11 @@ const faultSetShape = {
   malformed: cadenceSchema.optional(),
   /** A successful answer with required fields missing and others of the wrong type. */
   contractBreak: cadenceSchema.optional(),
+  /**
+   * A 200 whose media is broken: `truncated` (the first half of the bytes), `corrupt` (same length,
+   * the second half scrambled), `html` (a CDN challenge page), `empty` (no bytes). Media endpoints only.
+   */
+  media: z.strictObject({ kind: z.enum(['truncated', 'corrupt', 'html', 'empty']), ...cadence }).optional(),
   /** 400 `sentinel_block` on submissions, before generation (not billed). */
   sentinelBlock: cadenceSchema.optional(),
   /** Accepted jobs fail half-way with this code (`processing_error` is billed 0). */
@@ -135,6 +146,7 @@ export type FaultSet = z.infer<typeof faultSetSchema>;
 export type FaultKind = keyof FaultSet;
 export type DownFault = NonNullable<FaultSet['down']>;
 export type Cadence = z.infer<typeof cadenceSchema>;
+export type MediaDamage = NonNullable<FaultSet['media']>['kind'];
 
 export function parseScenario(input: unknown): Scenario {
   const result = scenarioSchema.safeParse(input);

@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { adminRoutes } from './admin-routes';
+import { mediaToolPath } from '../common/media-tools';
 import {
   ApiError,
   NotFoundError,
@@ -23,7 +24,7 @@ import {
 import { errorResponse, officialGateway, relayGateway, serveContract, serveFile } from './gateway';
 import { bytesResponse, decodePathSegment, findRoute, readBody, type SimRequest, type SimResponse } from './http';
 import type { CallsByEndpoint, LedgerEntry } from './ledger';
-import { clipFor } from './media';
+import type { MediaStats } from './media';
 import type { Contract, Scenario } from './scenario';
 import { SimulatorState } from './state';
 import { applyTransportFault } from './transport';
@@ -39,7 +40,7 @@ export type { CallsByEndpoint, LedgerEntry, LedgerSnapshot } from './ledger';
 export type { Contract, EndpointName, FaultSet, Scenario } from './scenario';
 export { CONTRACTS, ENDPOINTS } from './scenario';
 export { DEMO_TASK_ID } from './state';
-export { HUMAN_LIKENESS_MARKER } from './media';
+export { HUMAN_LIKENESS_MARKER, type MediaStats } from './media';
 export { signWebhook, WebhookConfigError, type WebhookDelivery, type WebhookOptions } from './webhooks';
 
 export interface SimulatorOptions {
@@ -81,6 +82,8 @@ export interface RunningSimulator {
   setWebhook(options: WebhookOptions | undefined): void;
   /** Every webhook sent so far (the last 1000), with attempts and outcome. */
   webhookDeliveries(): WebhookDelivery[];
+  /** Media renders so far (count, wall time) and downloads answered from the render cache. */
+  mediaStats(): MediaStats;
   /** Forget jobs, characters, ledger and calls (keeps the seeded demo task and the scenario). */
   reset(): void;
   /** Stop listening and drop every connection (hanging ones included); repeated calls share one close. */
@@ -126,7 +129,8 @@ function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
     if (path === '/relay' || path.startsWith('/relay/'))
       return serveContract(relay, state, req, path.slice('/relay'.length));
     const clip = /^\/clips\/([^/]+)\.mp4$/.exec(path);
-    if (clip && req.method === 'GET') return bytesResponse(clipFor(decodePathSegment(clip[1])), 'video/mp4');
+    if (clip && req.method === 'GET')
+      return bytesResponse(await state.media.clip(decodePathSegment(clip[1])), 'video/mp4');
     if (path.startsWith('/admin/')) {
       if (!LOOPBACK.has(remoteAddress ?? ''))
         throw new ApiError(403, 'loopback_only', 'The admin API answers loopback callers only.');
@@ -174,6 +178,7 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
 
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   validateOptions(options);
+  mediaToolPath('ffmpeg'); // no ffmpeg, no media: say so at start (MediaToolNotFoundError names the fix)
   const state = new SimulatorState({
     seed: options.seed ?? 1,
     jobSeconds: options.jobSeconds ?? 2,
@@ -206,6 +211,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     scenario: () => state.scenario.current(),
     setWebhook: (webhook) => webhooks.configure(webhook),
     webhookDeliveries: () => webhooks.deliveries(),
+    mediaStats: () => state.media.stats(),
     reset: () => state.reset(),
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {

@@ -7,6 +7,7 @@ import { CharacterStore } from './characters';
 import { FaultPlanner } from './faults';
 import { JobStore, type Job, type JobDraft } from './jobs';
 import { Ledger } from './ledger';
+import { MediaRenderer, videoSubject, type VideoSubject } from './media';
 import { deriveStream, IdMinter, type SeededRandom } from './prng';
 import { ScenarioState, type Contract } from './scenario';
 import { Holds } from './transport';
@@ -38,6 +39,8 @@ export class SimulatorState {
   readonly faults: FaultPlanner;
   /** Timers and sockets held by latency and hang faults; released by close(). */
   readonly holds = new Holds();
+  /** Rendered videos, thumbnails and clips, cached (the bytes depend on the job only, so reset keeps them). */
+  readonly media = new MediaRenderer();
   /** Public base URL (`http://127.0.0.1:PORT`), known once the server listens. */
   baseUrl = '';
   /** Told of every newly accepted job (replays excluded); the webhook sender schedules its event. */
@@ -112,12 +115,18 @@ export class SimulatorState {
       nowMs: this.now(),
       jobSeconds: this.scenario.jobSeconds(this.config.jobSeconds),
       jitter: this.config.jitter,
+      idempotencyKey,
       ...fate,
     });
     this.ledger.record(job, listPriceUsd, idempotencyKey);
     if (scopedKey !== undefined) this.idempotency.set(scopedKey, job.id);
     this.onJobAccepted?.(job);
     return { job, replayed: false };
+  }
+
+  /** What a job's media shows: its scene (from the key), prompt, contract and cast by name. */
+  mediaSubject(job: Job): VideoSubject {
+    return videoSubject(job, (id) => this.characters.get(job.contract, id)?.name);
   }
 
   /**

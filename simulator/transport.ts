@@ -3,10 +3,12 @@
  * cut short or break the contract's shape. Everything that holds a timer or a socket is tracked in
  * `Holds`, so close() ends promptly and leaves nothing that keeps the process (or jest) alive.
  */
+import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Corruption, TransportFault } from './faults';
 import { FAULT_HEADER } from './faults';
 import type { SimResponse } from './http';
+import type { MediaDamage } from './scenario';
 
 export class Holds {
   private readonly sleepers = new Map<NodeJS.Timeout, (completed: boolean) => void>();
@@ -80,13 +82,23 @@ export function applyTransportFault(socket: Socket, fault: TransportFault, holds
 
 const asBuffer = (body: Buffer | string): Buffer => (typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
 
-/** The same 200, its body cut to half its length: a JSON body no longer parses. */
-function truncated(response: SimResponse): SimResponse {
+/** The same 200, its body cut to half its length: a JSON body no longer parses, a video stops half-way. */
+function truncated(response: SimResponse, fault: string): SimResponse {
   const body = asBuffer(response.body);
   return {
     ...response,
     body: body.subarray(0, Math.floor(body.length / 2)),
-    headers: { ...response.headers, [FAULT_HEADER]: 'malformed' },
+    headers: { ...response.headers, [FAULT_HEADER]: fault },
+  };
+}
+
+/** What a CDN's bot wall answers instead of a file, with a 200. */
+function challengePage(headers: Record<string, string>): SimResponse {
+  return {
+    status: 200,
+    contentType: 'text/html',
+    body: '<!DOCTYPE html><html><title>Just a moment...</title></html>',
+    headers,
   };
 }
 
@@ -105,14 +117,7 @@ function wrongType(value: unknown): unknown {
  */
 function offContract(response: SimResponse): SimResponse {
   const headers = { ...response.headers, [FAULT_HEADER]: 'contractBreak' };
-  if (response.contentType !== 'application/json') {
-    return {
-      status: 200,
-      contentType: 'text/html',
-      body: '<!DOCTYPE html><html><title>Just a moment...</title></html>',
-      headers,
-    };
-  }
+  if (response.contentType !== 'application/json') return challengePage(headers);
   const value: unknown = JSON.parse(asBuffer(response.body).toString('utf8'));
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     return { ...response, body: '"unexpected"', headers };
@@ -126,5 +131,26 @@ function offContract(response: SimResponse): SimResponse {
 /** Corrupt a successful answer; errors and other statuses pass unchanged. */
 export function corrupt(response: SimResponse, corruption: Corruption): SimResponse {
   if (response.status < 200 || response.status >= 300) return response;
-  return corruption === 'malformed' ? truncated(response) : offContract(response);
+  return corruption === 'malformed' ? truncated(response, 'malformed') : offContract(response);
+}
+
+/** Same length, every byte from the middle on replaced by noise derived from the body (so repeatable). */
+function scrambled(body: Buffer): Buffer {
+  const out = Buffer.from(body);
+  let block = createHash('sha256').update(body).digest();
+  for (let i = Math.floor(out.length / 2); i < out.length; i++) {
+    if (i % block.length === 0) block = createHash('sha256').update(block).digest();
+    out[i] = block[i % block.length];
+  }
+  return out;
+}
+
+/** Break a successful media answer the way `media: {kind}` says; errors pass unchanged. */
+export function damageMedia(response: SimResponse, kind: MediaDamage): SimResponse {
+  if (response.status < 200 || response.status >= 300) return response;
+  const headers = { ...response.headers, [FAULT_HEADER]: 'media' };
+  if (kind === 'truncated') return truncated(response, 'media');
+  if (kind === 'html') return challengePage(headers);
+  const body = kind === 'empty' ? Buffer.alloc(0) : scrambled(asBuffer(response.body));
+  return { ...response, body, headers };
 }

@@ -1,7 +1,7 @@
 /**
  * Fault drills, call level, over real HTTP: latency, 429 with Retry-After, 5xx bursts, connection
  * resets, hangs past the client's timeout (and a close() that still ends promptly), malformed and
- * off-contract bodies, sentinel blocks, per-endpoint overrides, and the scenario format itself.
+ * off-contract bodies, sentinel blocks, broken media, per-endpoint overrides, and the scenario format itself.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,8 @@ import { FaultPlanner, fires } from '../simulator/faults';
 import { deriveStream } from '../simulator/prng';
 import { parseScenario, ScenarioState } from '../simulator/scenario';
 import { ScenarioError, type RunningSimulator } from '../simulator/server';
-import { callSimulator, errorCodeOf, simulatorsPerTest } from './helpers/simulator-calls';
+import { download, probeBytes } from './helpers/media';
+import { callSimulator, errorCodeOf, SIM_TEST_KEYS, simulatorsPerTest } from './helpers/simulator-calls';
 
 const call = callSimulator;
 
@@ -233,6 +234,64 @@ describe('per-endpoint overrides', () => {
   });
 });
 
+describe('media faults', () => {
+  const file = (sim: RunningSimulator) => `${sim.url}/relay/files/task_demo_origin.mp4`;
+
+  it('break a 200 media answer four ways: truncated, corrupt, html, empty; each decodes as no valid video', async () => {
+    const sim = await start();
+    const good = await download(file(sim));
+    expect((await probeBytes(good.bytes)).errors).toEqual([]);
+    const damaged: Record<string, { type: string | null; bytes: Buffer; fault: string | null }> = {};
+    for (const kind of ['truncated', 'corrupt', 'html', 'empty'] as const) {
+      sim.setScenario({ contracts: { 'relay-v1': { endpoints: { file: { media: { kind, burst: 1 } } } } } });
+      const response = await fetch(file(sim));
+      expect(response.status).toBe(200);
+      damaged[kind] = {
+        type: response.headers.get('content-type'),
+        bytes: Buffer.from(await response.arrayBuffer()),
+        fault: response.headers.get('x-simulator-fault'),
+      };
+      expect((await download(file(sim))).bytes.equals(good.bytes)).toBe(true); // burst: 1, then whole again
+      expect((await probeBytes(damaged[kind].bytes)).errors).not.toEqual([]);
+    }
+    expect(damaged.truncated.bytes.equals(good.bytes.subarray(0, Math.floor(good.bytes.length / 2)))).toBe(true);
+    expect(damaged.corrupt.bytes.length).toBe(good.bytes.length);
+    expect(damaged.corrupt.bytes.subarray(0, 100).equals(good.bytes.subarray(0, 100))).toBe(true); // header intact
+    expect(damaged.html.type).toBe('text/html');
+    expect(damaged.empty.bytes.length).toBe(0);
+    expect(Object.values(damaged).map((d) => d.fault)).toEqual(['media', 'media', 'media', 'media']);
+  });
+
+  it('set on a contract, reach its media endpoint (relay files included) and leave JSON endpoints alone', async () => {
+    const sim = await start({
+      scenario: {
+        contracts: { 'relay-v1': { media: { kind: 'empty' } }, official: { media: { kind: 'html', every: 2 } } },
+      },
+    });
+    expect((await download(file(sim))).bytes.length).toBe(0);
+    expect((await task(sim)).json.status).toBe('completed');
+    const created = await call(sim, 'POST', '/v1/videos', { body: { prompt: 'p', seconds: '4' } });
+    expect(created.status).toBe(200);
+    for (
+      let polls = 0;
+      (await call(sim, 'GET', `/v1/videos/${String(created.json.id)}`)).json.status !== 'completed';
+      polls++
+    ) {
+      if (polls > 100) throw new Error('video never completed');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const content = () =>
+      download(`${sim.url}/v1/videos/${String(created.json.id)}/content`, {
+        headers: { authorization: `Bearer ${SIM_TEST_KEYS.official}` },
+      });
+    expect([(await content()).type, (await content()).type, (await content()).type]).toEqual([
+      'video/mp4',
+      'text/html',
+      'video/mp4',
+    ]);
+  });
+});
+
 describe('scenario format', () => {
   it('rejects unknown endpoints and inconsistent values, and accepts every example in the README', () => {
     expect(() => parseScenario({ contracts: { official: { endpoints: { generate: {} } } } })).toThrow(ScenarioError);
@@ -243,6 +302,7 @@ describe('scenario format', () => {
       ScenarioError,
     );
     expect(() => parseScenario({ contracts: { 'relay-v1': { stuck: { at: 50 } } } })).toThrow(ScenarioError);
+    expect(() => parseScenario({ contracts: { official: { media: { kind: 'garbled' } } } })).toThrow(ScenarioError);
 
     const readme = readFileSync(join(__dirname, '..', 'simulator', 'README.md'), 'utf8');
     const examples = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]);

@@ -1,112 +1,164 @@
 /**
- * The simulator's building blocks without HTTP: the bytes it serves (checked by parsers written
- * here, independently of the writers), form parsing, billing rules, seeded randomness, CLI flags.
+ * The simulator's building blocks: the media it serves (decoded by the real ffprobe, over real
+ * HTTP), form parsing, billing rules, seeded randomness, CLI flags.
  */
-import { clipFor, containsHumanLikeness, spritesheetFor, thumbnailFor, videoFor } from '../simulator/media';
+import { FPS, renderSize, videoSubject } from '../simulator/media';
+import type { Job } from '../simulator/jobs';
 import { JobStore, viewJob } from '../simulator/jobs';
 import { Ledger } from '../simulator/ledger';
 import { parseCliOptions } from '../simulator/main';
 import { expandBracketFields, parseMultipart } from '../simulator/multipart';
 import { officialPriceUsd } from '../simulator/pricing';
 import { deriveStream, IdMinter, SeededRandom } from '../simulator/prng';
+import type { RunningSimulator } from '../simulator/server';
+import { download, probeBytes, sha256 } from './helpers/media';
+import { callSimulator, SIM_TEST_KEYS, simulatorsPerTest } from './helpers/simulator-calls';
 
-interface Mp4Box {
-  type: string;
-  start: number;
-  size: number;
-  children: Mp4Box[];
-}
+const start = simulatorsPerTest({ jobSeconds: 0.05, jitter: 0 });
+const officialAuth = { headers: { authorization: `Bearer ${SIM_TEST_KEYS.official}` } };
 
-/** Boxes whose payload is only child boxes, and full boxes holding children after a count. */
-const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'dinf', 'stbl']);
-const COUNTED_CONTAINERS: Record<string, number> = { dref: 8, stsd: 8 };
-
-/** Walk boxes in [start, end); every size must fit and the boxes must tile the range exactly. */
-function parseBoxes(data: Buffer, start: number, end: number): Mp4Box[] {
-  const boxes: Mp4Box[] = [];
-  let offset = start;
-  while (offset < end) {
-    const size = data.readUInt32BE(offset);
-    const type = data.toString('latin1', offset + 4, offset + 8);
-    expect(size).toBeGreaterThanOrEqual(8);
-    expect(offset + size).toBeLessThanOrEqual(end);
-    const childStart = CONTAINERS.has(type)
-      ? offset + 8
-      : type in COUNTED_CONTAINERS
-        ? offset + 8 + COUNTED_CONTAINERS[type]
-        : undefined;
-    const children = childStart === undefined ? [] : parseBoxes(data, childStart, offset + size);
-    boxes.push({ type, start: offset, size, children });
-    offset += size;
+/** Submits a job and waits for it; answers the URL its video downloads from. */
+async function finishedVideo(
+  sim: RunningSimulator,
+  order: { contract: 'official' | 'relay-v1'; seconds: number; size?: string; model?: string; prompt?: string },
+): Promise<{ id: string; url: string }> {
+  const prompt = order.prompt ?? `a lighthouse at night, ${order.size ?? ''} ${order.seconds}s`;
+  const official = order.contract === 'official';
+  const created = official
+    ? await callSimulator(sim, 'POST', '/v1/videos', {
+        body: { prompt, seconds: String(order.seconds), size: order.size, model: order.model },
+      })
+    : await callSimulator(sim, 'POST', '/relay/sora/generate', { body: { prompt, duration: order.seconds } });
+  expect(created.status).toBe(200);
+  const id = (official ? created.json.id : created.json.task_id) as string;
+  const statusPath = official ? `/v1/videos/${id}` : `/relay/sora/tasks/${id}`;
+  for (let polls = 0; ; polls++) {
+    const status = await callSimulator(sim, 'GET', statusPath);
+    if (status.json.status === 'completed') break;
+    if (polls > 200) throw new Error(`${id} still ${String(status.json.status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  expect(offset).toBe(end);
-  return boxes;
+  return { id, url: official ? `${sim.url}/v1/videos/${id}/content` : `${sim.url}/relay/files/${id}.mp4` };
 }
 
-function find(boxes: Mp4Box[], path: string[]): Mp4Box {
-  const [head, ...rest] = path;
-  const box = boxes.find((b) => b.type === head);
-  if (!box) throw new Error(`no ${head} box`);
-  return rest.length === 0 ? box : find(box.children, rest);
-}
-
-const subject = {
-  id: 'video_0001abcdef',
-  prompt: 'Mira walks by the sea',
-  seconds: 8,
-  size: '1280x720',
-  createdAtMs: 1_800_000_000_000,
-};
+const init = (url: string) => (url.includes('/v1/') ? officialAuth : undefined);
 
 describe('media', () => {
-  it('writes a structurally valid MP4: ftyp first, moov with mvhd and a video trak, sizes adding up', () => {
-    const mp4 = videoFor(subject);
-    const boxes = parseBoxes(mp4, 0, mp4.length);
-    expect(boxes.map((b) => b.type)).toEqual(['ftyp', 'moov', 'free', 'mdat']);
-    expect(mp4.toString('latin1', 8, 12)).toBe('isom');
+  const orders = [
+    { contract: 'official', model: 'sora-2', size: '720x1280', seconds: 4 },
+    { contract: 'official', model: 'sora-2', size: '1280x720', seconds: 8 },
+    { contract: 'official', model: 'sora-2-pro', size: '1024x1792', seconds: 12 },
+    { contract: 'official', model: 'sora-2-pro', size: '1792x1024', seconds: 4 },
+    { contract: 'official', model: 'sora-2-pro', size: '1920x1080', seconds: 8 },
+    { contract: 'official', model: 'sora-2-pro', size: '1080x1920', seconds: 4 },
+    { contract: 'relay-v1', size: '720x1280', seconds: 10 },
+    { contract: 'relay-v1', size: '720x1280', seconds: 15 },
+  ] as const;
 
-    const mvhd = find(boxes, ['moov', 'mvhd']);
-    const timescale = mp4.readUInt32BE(mvhd.start + 20);
-    expect(mp4.readUInt32BE(mvhd.start + 24) / timescale).toBe(8);
-    const tkhd = find(boxes, ['moov', 'trak', 'tkhd']);
-    expect([mp4.readUInt32BE(tkhd.start + 84) >>> 16, mp4.readUInt32BE(tkhd.start + 88) >>> 16]).toEqual([1280, 720]);
-    const hdlr = find(boxes, ['moov', 'trak', 'mdia', 'hdlr']);
-    expect(mp4.toString('latin1', hdlr.start + 16, hdlr.start + 20)).toBe('vide');
-    expect(find(boxes, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd', 'avc1']).size).toBe(86);
-    for (const table of ['stts', 'stsc', 'stsz', 'stco']) find(boxes, ['moov', 'trak', 'mdia', 'minf', 'stbl', table]);
-    find(boxes, ['moov', 'trak', 'mdia', 'minf', 'dinf', 'dref', 'url ']);
-
-    expect(mp4.length).toBeGreaterThan(2_000);
-    expect(mp4.length).toBeLessThan(16_000);
-  });
-
-  it('makes bytes unique per job and repeatable per job', () => {
-    expect(videoFor(subject).equals(videoFor({ ...subject }))).toBe(true);
-    expect(videoFor(subject).equals(videoFor({ ...subject, id: 'video_0002abcdef' }))).toBe(false);
-    expect(videoFor(subject).equals(videoFor({ ...subject, prompt: 'Mira runs' }))).toBe(false);
-  });
-
-  it('writes valid lossless WebP thumbnails and spritesheets', () => {
-    for (const [image, width, height] of [
-      [thumbnailFor(subject), 160, 90],
-      [spritesheetFor(subject), 320, 45],
-    ] as const) {
-      expect(image.toString('latin1', 0, 4)).toBe('RIFF');
-      expect(image.readUInt32LE(4)).toBe(image.length - 8);
-      expect(image.toString('latin1', 8, 16)).toBe('WEBPVP8L');
-      const chunkSize = image.readUInt32LE(16);
-      expect(20 + chunkSize + (chunkSize % 2)).toBe(image.length);
-      expect(image[20]).toBe(0x2f); // VP8L signature
-      const header = image.readUInt32LE(21);
-      expect([(header & 0x3fff) + 1, ((header >>> 14) & 0x3fff) + 1, header >>> 29]).toEqual([width, height, 0]);
+  it('serves, on every contract and size, an H.264 MP4 that decodes to the ordered duration and aspect', async () => {
+    const sim = await start();
+    for (const order of orders) {
+      const { url } = await finishedVideo(sim, order);
+      const { type, bytes } = await download(url, init(url));
+      expect(type).toBe('video/mp4');
+      const probe = await probeBytes(bytes);
+      const [w, h] = order.size.split('x').map(Number);
+      expect({ order, errors: probe.errors, codec: probe.video?.codec }).toEqual({ order, errors: [], codec: 'h264' });
+      expect(probe.durationSeconds).toBeCloseTo(order.seconds, 2);
+      expect(probe.video!.decodedFrames).toBe(order.seconds * FPS);
+      expect(Math.abs(probe.video!.displayAspect / (w / h) - 1)).toBeLessThan(0.02);
+      expect(Math.max(probe.video!.width, probe.video!.height)).toBe(320); // small: a low resolution
+      expect(bytes.length).toBeLessThan(100_000);
     }
   });
 
-  it('marks clips named human* with the likeness marker, and only those', () => {
-    expect(containsHumanLikeness(clipFor('human-anna'))).toBe(true);
-    expect(containsHumanLikeness(clipFor('hero'))).toBe(false);
-    const clip = clipFor('hero');
-    expect(parseBoxes(clip, 0, clip.length)[0].type).toBe('ftyp');
+  it('gives the same job the same bytes (a fresh simulator with the same seed too), and another job others', async () => {
+    const sims = [await start({ seed: 7 }), await start({ seed: 7 })];
+    const hashes: string[][] = [];
+    for (const sim of sims) {
+      const first = await finishedVideo(sim, { contract: 'official', size: '1280x720', seconds: 4, prompt: 'Mira' });
+      const second = await finishedVideo(sim, { contract: 'relay-v1', seconds: 10, prompt: 'Mira' });
+      const third = await finishedVideo(sim, { contract: 'official', size: '1280x720', seconds: 4, prompt: 'Mira' });
+      hashes.push(
+        await Promise.all(
+          [first, first, second, third].map(async ({ url }) => sha256((await download(url, init(url))).bytes)),
+        ),
+      );
+    }
+    const [a] = hashes;
+    expect(a[0]).toBe(a[1]);
+    expect(new Set([a[0], a[2], a[3]]).size).toBe(3); // same prompt, other job: other bytes
+    expect(hashes[1]).toEqual(a); // rendered again, not cached: the encoder is pinned
+    // The second download of a job came from the cache: one render per job.
+    expect(sims[0].mediaStats()).toMatchObject({ renders: 3, cacheHits: 1 });
+  });
+
+  it('makes thumbnails and spritesheets that decode as WebP images of the video’s shape', async () => {
+    const sim = await start();
+    const { url } = await finishedVideo(sim, { contract: 'official', size: '1280x720', seconds: 8 });
+    for (const [variant, width, height] of [
+      ['thumbnail', 160, 90],
+      ['spritesheet', 320, 45],
+    ] as const) {
+      const { type, bytes } = await download(`${url}?variant=${variant}`, officialAuth);
+      expect(type).toBe('image/webp'); // as the OpenAPI file documents
+      const probe = await probeBytes(bytes);
+      expect(probe.errors).toEqual([]);
+      expect(probe.video).toMatchObject({ codec: 'webp', width, height, decodedFrames: 1 });
+    }
+  });
+
+  it('serves source clips as real 3 s portrait clips; only human* names carry the likeness marker', async () => {
+    const sim = await start();
+    const hero = (await download(`${sim.url}/clips/hero.mp4`)).bytes;
+    const human = (await download(`${sim.url}/clips/human-anna.mp4`)).bytes;
+    for (const clip of [hero, human]) {
+      const probe = await probeBytes(clip);
+      expect([probe.errors, probe.video?.codec, probe.durationSeconds]).toEqual([[], 'h264', 3]);
+      expect(probe.video?.displayAspect).toBeCloseTo(9 / 16, 2);
+    }
+    expect(human.includes('HUMAN_LIKENESS')).toBe(true);
+    expect(hero.includes('HUMAN_LIKENESS')).toBe(false);
+  });
+
+  it('shows the scene and take a sora-series key names (else the job id), the contract and the cast by name', () => {
+    const job: Job = {
+      id: 'task_0007abcdef',
+      contract: 'relay-v1',
+      prompt: '@char_0001 waves',
+      seconds: 10,
+      size: '720x1280',
+      createdAtMs: 0,
+      idempotencyKey: 'series/harbor-tales/scene-3/take-2',
+      characterIds: ['char_0001', 'char_gone'],
+      remixedFromId: null,
+      durationMs: 1,
+      outcome: 'succeed',
+      deleted: false,
+    };
+    const names: Record<string, string> = { char_0001: 'Mira' };
+    expect(videoSubject(job, (id) => names[id])).toEqual({
+      title: 'SCENE 3 TAKE 2',
+      jobId: 'task_0007abcdef',
+      prompt: '@char_0001 waves',
+      source: 'relay-v1',
+      cast: ['Mira', 'char_gone'],
+      seconds: 10,
+      size: '720x1280',
+    });
+    const { idempotencyKey: _key, ...unkeyed } = job;
+    expect(videoSubject({ ...unkeyed, contract: 'official', model: 'sora-2-pro' }, () => undefined)).toMatchObject({
+      title: 'task_0007abcdef',
+      source: 'official sora-2-pro',
+    });
+  });
+
+  it('renders at a low resolution in the ordered aspect, both sides even', () => {
+    expect(renderSize('1280x720')).toEqual({ width: 320, height: 180 });
+    expect(renderSize('720x1280')).toEqual({ width: 180, height: 320 });
+    expect(renderSize('1024x1792')).toEqual({ width: 182, height: 320 });
+    expect(renderSize('1792x1024', 80)).toEqual({ width: 80, height: 46 });
+    expect(renderSize('1280x720', 80, 1)).toEqual({ width: 80, height: 45 }); // stills need no even sides
   });
 });
 
@@ -151,7 +203,7 @@ describe('multipart forms', () => {
 
   it('keeps binary file parts intact, even when they contain CRLF and dashes', () => {
     const data = Buffer.concat([
-      clipFor('hero'),
+      Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70]), // an MP4's first bytes
       Buffer.from('\r\n--sim-test-boundar\r\n'),
       Buffer.from([0, 255, 13, 10]),
     ]);

@@ -9,6 +9,7 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import OpenAI, { APIError, toFile } from 'openai';
 import type { Video, VideoCreateParams } from 'openai/resources/videos';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
+import { probeBytes } from './helpers/media';
 
 const KEYS = { official: 'sk-test-official', relay: 'sk-test-relay' };
 // A verbatim copy of the published contract (MIT, see the LICENSE beside it), so a clone tests on its own.
@@ -227,14 +228,15 @@ describe('official contract through the openai SDK', () => {
 
     const video = await client.videos.downloadContent(created.id);
     expect(video.headers.get('content-type')).toBe('video/mp4');
-    const mp4 = Buffer.from(await video.arrayBuffer());
-    expect(mp4.toString('latin1', 4, 8)).toBe('ftyp');
-    expect(mp4.toString('utf8')).toContain(created.id);
+    const mp4 = await probeBytes(Buffer.from(await video.arrayBuffer()));
+    expect([mp4.errors, mp4.video?.codec, mp4.durationSeconds]).toEqual([[], 'h264', 8]);
+    expect(mp4.video?.displayAspect).toBeCloseTo(16 / 9, 1);
     for (const variant of ['thumbnail', 'spritesheet'] as const) {
       const image = await client.videos.downloadContent(created.id, { variant });
       expect(image.headers.get('content-type')).toBe('image/webp');
       const bytes = Buffer.from(await image.arrayBuffer());
       expect(bytes.toString('latin1', 0, 4) + bytes.toString('latin1', 8, 12)).toBe('RIFFWEBP');
+      expect((await probeBytes(bytes)).video?.codec).toBe('webp');
     }
 
     const remix = await client.videos.remix(created.id, { prompt: 'Mira walks by the sea at dusk' });

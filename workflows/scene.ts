@@ -223,10 +223,11 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       try {
         asset = await transfers.storeAsset.executeWithOptions(
           { summary: `store ${submitted.jobId} from ${provider}` },
-          [{ provider, jobId: submitted.jobId, take: take.take }],
+          // What was ordered, so the stored copy is verified against it (duration and aspect).
+          [{ provider, jobId: submitted.jobId, take: take.take, seconds: submitted.seconds, size: scene.size }],
         );
       } catch (err) {
-        // Content gone (expired past every fresh URL the provider gives): regenerate as a new take.
+        // Content gone (expired past every fresh URL the provider gives) or never valid (InvalidMedia): a new take.
         if (!patched('store-failure-new-take')) throw err;
         take.reason = `stored copy failed: ${describeFailure(err).message}`;
         continue;
