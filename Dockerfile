@@ -29,7 +29,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
  && keep="$(uname -m)-unknown-linux-gnu" \
  && cd node_modules/@temporalio/core-bridge/releases \
  && test -d "$keep" \
- && for platform in *; do [ "$platform" = "$keep" ] || rm -rf "$platform"; done
+ && for platform in *; do [ "$platform" = "$keep" ] || rm -rf "$platform"; done \
+ && cd /app && chmod a+rx node_modules/@ffmpeg-installer/*/ffmpeg node_modules/@ffprobe-installer/*/ffprobe
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
