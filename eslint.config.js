@@ -4,6 +4,8 @@ const js = require('@eslint/js');
 const { builtinModules } = require('node:module');
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+// The SDK's lib/ paths are its internals: they change without notice between releases.
+const sdkInternals = { group: ['@temporalio/*/lib/**'], message: 'Public SDK API only: import from the package.' };
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.data/**', 'coverage/**', '*.js'] },
@@ -15,6 +17,7 @@ module.exports = tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
+      'no-restricted-imports': ['error', { patterns: [sdkInternals] }],
     },
   },
   // Arrows run one way: client -> workers -> activities -> common; workflows and common import no layer above them.
@@ -36,6 +39,7 @@ module.exports = tseslint.config(
               ],
               message: 'common/ imports nothing above it.',
             },
+            sdkInternals,
           ],
         },
       ],
@@ -49,6 +53,7 @@ module.exports = tseslint.config(
         {
           patterns: [
             { group: ['**/client/**', '**/tools/**', '**/test/**'], message: 'Nothing imports client/ (or tooling).' },
+            sdkInternals,
           ],
         },
       ],
@@ -75,6 +80,7 @@ module.exports = tseslint.config(
               group: ['**/client/**', '**/workers/**', '**/common/**', '**/simulator/**'],
               message: 'Workflows import no layer above them.',
             },
+            sdkInternals,
           ],
         },
       ],
