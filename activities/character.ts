@@ -218,8 +218,8 @@ export function characterActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Both steps in one upstream activity: what series scheduled before the download moved to
-   * the transfers queue (workflows/passport.ts) still find it when they are retried or replayed.
+   * Both steps in one upstream activity, for series whose history schedules it (the unpatched
+   * branch of workflows/passport.ts): their retries still find it.
    */
   async function extractCharacter(input: {
     provider: string;
