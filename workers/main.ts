@@ -10,7 +10,7 @@ import { loadProviderConfig } from '../activities/providers/config';
 import { dataConverterFromEnv } from '../common/codec/data-converter';
 import { CODEC_KEYS_ENV, codecKeyMaterial } from '../common/codec/keys';
 import { temporalConnectionOptions } from '../common/temporal/connection-options';
-import { temporalSettings } from '../common/temporal/settings';
+import { describeConnection, temporalSettings } from '../common/temporal/settings';
 import { activityDepsFromEnv } from './activity-deps';
 import { createLogger } from './logger';
 import { ensureProviderSlots } from './provider-slots';
@@ -47,6 +47,7 @@ export async function runWorkerProcess(): Promise<void> {
     {
       taskQueue: settings.taskQueue,
       address: settings.address,
+      connection: describeConnection(settings),
       providers: [...deps.providers.keys()],
       metrics: telemetry.metricsUrl ?? 'off',
     },
