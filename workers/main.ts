@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * A worker process that joins a running stack: `sora-series worker` or `node dist/workers/main.js`.
- * Settings come from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SORA_SERIES_*,
- * the providers' key variables, SORA_SERIES_METRICS_ADDRESS), so workers can be added and killed independently.
+ * Settings come from the environment (a temporal.toml profile and the TEMPORAL_* variables,
+ * SORA_SERIES_*, the providers' key variables, SORA_SERIES_METRICS_ADDRESS), so workers can be
+ * added and killed independently.
  */
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
