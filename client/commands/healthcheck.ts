@@ -80,7 +80,7 @@ export const healthcheckCommand: CommandSpec = {
   },
 };
 
-export async function healthcheck(
+async function healthcheck(
   urlOption: string | undefined,
   print: (line: string) => void,
   env: NodeJS.ProcessEnv = process.env,
