@@ -4,6 +4,8 @@ const js = require('@eslint/js');
 const { builtinModules } = require('node:module');
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+// The SDK's lib/ paths are its internals: they change without notice between releases.
+const sdkInternals = { group: ['@temporalio/*/lib/**'], message: 'Public SDK API only: import from the package.' };
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.data/**', 'coverage/**', '*.js'] },
@@ -15,6 +17,7 @@ module.exports = tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
+      'no-restricted-imports': ['error', { patterns: [sdkInternals] }],
     },
   },
   // Examples are plain Node scripts users copy: Node's globals, no TypeScript.
@@ -41,6 +44,7 @@ module.exports = tseslint.config(
               ],
               message: 'common/ imports nothing above it.',
             },
+            sdkInternals,
           ],
         },
       ],
@@ -54,6 +58,7 @@ module.exports = tseslint.config(
         {
           patterns: [
             { group: ['**/client/**', '**/tools/**', '**/test/**'], message: 'Nothing imports client/ (or tooling).' },
+            sdkInternals,
           ],
         },
       ],
@@ -80,6 +85,7 @@ module.exports = tseslint.config(
               group: ['**/client/**', '**/workers/**', '**/common/**', '**/simulator/**'],
               message: 'Workflows import no layer above them.',
             },
+            sdkInternals,
           ],
         },
       ],

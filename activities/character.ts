@@ -26,9 +26,10 @@ export class ClipDownloadError extends Error {
   }
 }
 
-/** The spec field every clip problem is about. */
+/** The spec fields source problems are about. */
 const CLIP_FIELD = 'character.clip';
-/** Headers must arrive within this; the whole download (max 50 MB by default) within the other, under the 2-minute activity timeout. */
+const EXTRACT_FIELD = 'character.extract';
+/** Headers must arrive within this; the whole download (max 50 MB by default) within the other, so a stalled host fails an attempt well inside the transfers timeout. */
 const CLIP_HEADERS_TIMEOUT_MS = 30_000;
 const CLIP_DOWNLOAD_TIMEOUT_MS = 100_000;
 const MAX_CLIP_REDIRECTS = 3;
@@ -36,16 +37,17 @@ const MAX_CLIP_REDIRECTS = 3;
 const NOT_VIDEO = /^(text\/|application\/(json|xml|xhtml))/i;
 
 /**
- * A clip the spec should not have named: a private host, too many redirects, too large, not a
- * video, gone. Retrying cannot fix it, so it is non-retryable and typed like any invalid request.
+ * A source the spec should not have named: a clip on a private host, behind too many redirects,
+ * too large, not a video, gone; a task whose video is too large. Retrying cannot fix it, so it
+ * is non-retryable and typed like any invalid request.
  */
-function invalidClip(code: string, problem: string): ApplicationFailure {
-  const message = `${CLIP_FIELD}: ${problem}`;
+function invalidSource(field: string, code: string, problem: string): ApplicationFailure {
+  const message = `${field}: ${problem}`;
   return ApplicationFailure.create({
     message,
     type: failureTypeOf.invalid,
     nonRetryable: true,
-    details: [{ kind: 'invalid', code, field: CLIP_FIELD, message }],
+    details: [{ kind: 'invalid', code, field, message }],
   });
 }
 
@@ -72,7 +74,7 @@ export function characterActivities(deps: ActivityDeps) {
     ]);
     const refuse = (code: string, problem: string) => {
       activityLogger(deps).warn({ code, url: describeUrl(input.url) }, 'source clip refused');
-      return invalidClip(code, problem);
+      return invalidSource(CLIP_FIELD, code, problem);
     };
     let response: GuardedResponse;
     try {
@@ -163,12 +165,8 @@ export function characterActivities(deps: ActivityDeps) {
     }
   }
 
-  /** Creates the character from an earlier generation and keeps that video as the source clip. */
-  async function extractCharacter(input: {
-    provider: string;
-    name: string;
-    taskId: string;
-  }): Promise<{ ref: CharacterRef; clip: StoredClip }> {
+  /** Creates the character on the provider from one of its earlier generations: one short upstream call. */
+  async function extractCharacterRef(input: { provider: string; name: string; taskId: string }): Promise<CharacterRef> {
     const provider = providerOf(deps, input.provider);
     const extract = provider.extractCharacter;
     if (!extract)
@@ -178,19 +176,58 @@ export function characterActivities(deps: ActivityDeps) {
         provider: input.provider,
         message: `provider "${input.provider}" cannot extract characters from a task`,
       });
-    return callProvider(async () => {
-      const ref = await extract.call(provider, { name: input.name, taskId: input.taskId });
-      const stored = await storeContentAddressed(clipsDir, await provider.download(input.taskId), {
-        ext: '.mp4',
-        maxBytes: deps.maxClipBytes,
-      });
-      activityLogger(deps, { provider: input.provider }).info(
-        { characterId: ref.id, taskId: input.taskId },
-        'character extracted',
-      );
-      return { ref, clip: { url: `task:${input.provider}/${input.taskId}`, sha256: stored.sha256, path: stored.path } };
-    });
+    const ref = await callProvider(() => extract.call(provider, { name: input.name, taskId: input.taskId }));
+    activityLogger(deps, { provider: input.provider }).info(
+      { characterId: ref.id, taskId: input.taskId },
+      'character extracted',
+    );
+    return ref;
   }
 
-  return { storeSourceClip, createCharacterRef, extractCharacter };
+  /**
+   * Keeps the video of that earlier generation as the character's source clip, for fallback
+   * providers. A whole video: it runs where transfers run, heartbeating per chunk.
+   */
+  async function storeTaskClip(input: { provider: string; taskId: string }): Promise<StoredClip> {
+    const provider = providerOf(deps, input.provider);
+    const limit = deps.maxClipBytes;
+    let stored: StoredFile;
+    try {
+      stored = await callProvider(async () =>
+        storeContentAddressed(clipsDir, await provider.download(input.taskId), {
+          ext: '.mp4',
+          maxBytes: limit,
+          onChunk: heartbeat,
+        }),
+      );
+    } catch (err) {
+      // The same task is as large on every attempt.
+      if (err instanceof FileTooLargeError)
+        throw invalidSource(
+          EXTRACT_FIELD,
+          'clip_too_large',
+          `the video of task ${input.taskId} on ${input.provider} is larger than the ${humanBytes(limit)} limit (SORA_SERIES_MAX_CLIP_BYTES=${limit}); extract from a shorter task or raise the worker's limit`,
+        );
+      throw err;
+    }
+    activityLogger(deps, { provider: input.provider }).info(
+      { sha256: stored.sha256, bytes: stored.bytes, taskId: input.taskId },
+      'task clip stored',
+    );
+    return { url: `task:${input.provider}/${input.taskId}`, sha256: stored.sha256, path: stored.path };
+  }
+
+  /**
+   * Both steps in one upstream activity, for series whose history schedules it (the unpatched
+   * branch of workflows/passport.ts): their retries still find it.
+   */
+  async function extractCharacter(input: {
+    provider: string;
+    name: string;
+    taskId: string;
+  }): Promise<{ ref: CharacterRef; clip: StoredClip }> {
+    return { ref: await extractCharacterRef(input), clip: await storeTaskClip(input) };
+  }
+
+  return { storeSourceClip, createCharacterRef, extractCharacterRef, storeTaskClip, extractCharacter };
 }

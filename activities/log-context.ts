@@ -3,9 +3,10 @@
  * job. Derived in this one place from the activity's workflow id and its input, so activities
  * need not pass them around, and the SDK's own activity lines (failures) carry them too.
  */
-import { asyncLocalStorage, type Context } from '@temporalio/activity';
+import type { Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { parseSceneWorkflowId, parseTakeIdempotencyKey } from '../workflows/ids';
+import { currentActivityContext } from './activity-context';
 
 export interface ActivityLogFields {
   /** The series workflow id (`series/<name>`). */
@@ -59,7 +60,7 @@ export const activityLogContext: ActivityInterceptorsFactory = (ctx) => ({
 
 /** The current activity's fields; without the interceptor (mock environments), those of its workflow id. */
 export function currentLogFields(): ActivityLogFields {
-  const ctx = asyncLocalStorage.getStore();
+  const ctx = currentActivityContext();
   if (!ctx) return {};
   return byContext.get(ctx) ?? fieldsOf(ctx);
 }

@@ -1,4 +1,4 @@
-import { asyncLocalStorage } from '@temporalio/activity';
+import { currentActivityContext } from './activity-context';
 import { ProviderError, toApplicationFailure } from './providers/errors';
 import { METRIC } from '../workflows/metric-names';
 import type { ErrorKind } from '../workflows/types';
@@ -8,8 +8,7 @@ import type { ErrorKind } from '../workflows/types';
  * the SDK). Outside an activity (unit tests of adapters) there is no meter and nothing to count.
  */
 export function recordProviderError(provider: string, kind: ErrorKind): void {
-  asyncLocalStorage
-    .getStore()
+  currentActivityContext()
     ?.metricMeter.createCounter(METRIC.providerErrors, undefined, 'upstream errors, by provider and kind')
     .add(1, { provider, kind });
 }

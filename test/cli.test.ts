@@ -103,6 +103,8 @@ describe('sora-series CLI with a worker process', () => {
     const status = await runCli(['status', `series/${name}`, '--json'], env);
     expect(JSON.parse(status.stdout)).toEqual(report);
     expect(worker.output()).toMatch(/"msg":"take submitted"/);
+    // how the worker connected, for whoever reads its log (no secret in it)
+    expect(worker.output()).toMatch(/"connection":"127\.0\.0\.1:\d+ namespace default \(plaintext\)"/);
   });
 
   test('an invalid spec is refused with the field and the fix, and nothing starts', async () => {

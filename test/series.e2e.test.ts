@@ -100,8 +100,18 @@ describe('a character series end to end', () => {
       },
       2,
     );
-    const result = await run(input);
+    const handle = await startSeries(h.client, input, { taskQueue: h.taskQueue });
+    const result = await handle.result();
     expect(result.status).toBe('completed');
+    // The extraction is a short upstream call; the task's video comes down as a heartbeating transfer.
+    const scheduled = ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
+      const a = e.activityTaskScheduledEventAttributes;
+      return a ? [{ type: a.activityType?.name, heartbeat: Number(a.heartbeatTimeout?.seconds ?? 0) }] : [];
+    });
+    expect(scheduled.filter((a) => /extract|TaskClip/.test(a.type ?? ''))).toEqual([
+      { type: 'extractCharacterRef', heartbeat: 0 },
+      { type: 'storeTaskClip', heartbeat: 15 },
+    ]);
     expect(result.scenes.every((s) => s.provider === 'relay' && s.continuity === 'kept')).toBe(true);
     const characterId = result.character.refs.relay.id;
     expect(ledgerFor(input.name).every((e) => e.prompt.includes(`@${characterId}`))).toBe(true);

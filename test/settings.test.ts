@@ -2,9 +2,11 @@
  * Connection settings from the environment: validation and option building (pure), then real
  * connections: plaintext to the jest dev server, and mTLS (+ API key) through a real TLS endpoint
  * (test/helpers/tls-proxy.ts: openssl-made certificates, an HTTP/2 TLS terminator in front of the
- * dev server), with both the client's Connection and the worker's NativeConnection.
+ * dev server), with both the client's Connection and the worker's NativeConnection; the same
+ * from a profile of a `temporal.toml` (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), as envconfig reads it.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -111,6 +113,153 @@ describe('settings from the environment', () => {
       '127.0.0.1:7233 namespace default (TLS, API key)',
     );
     expect(describeConnection(temporalSettings({}))).toBe('127.0.0.1:7233 namespace default (plaintext)');
+  });
+});
+
+describe('settings from a temporal.toml profile', () => {
+  let dir: string;
+  let file: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sora-series-envconfig-'));
+    file = join(dir, 'temporal.toml');
+    writeFileSync(
+      file,
+      [
+        '[profile.default]',
+        'address = "localhost:7233"',
+        '',
+        '[profile.cloud]',
+        'address = "ns.acct.tmprl.cloud:7233"',
+        'namespace = "ns.acct"',
+        `api_key = "${API_KEY}"`,
+        '[profile.cloud.tls]',
+        'client_cert_path = "/certs/client.pem"',
+        'client_key_path = "/certs/client.key"',
+        '[profile.cloud.grpc_meta]',
+        'x-team = "series"',
+        '',
+        '[profile.broken]',
+        'address = "http://temporal:7233"',
+        '[profile.broken.tls]',
+        'disabled = true',
+        'client_cert_path = "/certs/client.pem"',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('TEMPORAL_PROFILE picks a profile of TEMPORAL_CONFIG_FILE: address, namespace, API key, TLS files, gRPC headers', () => {
+    expect(temporalSettings({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' })).toEqual({
+      address: 'ns.acct.tmprl.cloud:7233',
+      namespace: 'ns.acct',
+      taskQueue: 'sora-series',
+      tls: { clientCertPath: '/certs/client.pem', clientKeyPath: '/certs/client.key' },
+      apiKey: API_KEY,
+      metadata: { 'x-team': 'series' },
+      profile: { name: 'cloud', file },
+      origins: { clientCert: '[profile.cloud] tls.client_cert_path', clientKey: '[profile.cloud] tls.client_key_path' },
+    });
+    // no TEMPORAL_PROFILE: the "default" profile
+    expect(temporalSettings({ TEMPORAL_CONFIG_FILE: file })).toMatchObject({ address: 'localhost:7233', tls: false });
+  });
+
+  test('variables override the profile value by value, under our names and the CLI names alike', () => {
+    const settings = temporalSettings({
+      TEMPORAL_CONFIG_FILE: file,
+      TEMPORAL_PROFILE: 'cloud',
+      TEMPORAL_NAMESPACE: 'other.acct',
+      TEMPORAL_TLS_CERT: '/elsewhere/client.pem',
+      TEMPORAL_TLS_CLIENT_KEY_PATH: '/elsewhere/client.key',
+      SORA_SERIES_TASK_QUEUE: 'q',
+    });
+    expect(settings).toMatchObject({
+      address: 'ns.acct.tmprl.cloud:7233',
+      namespace: 'other.acct',
+      taskQueue: 'q',
+      tls: { clientCertPath: '/elsewhere/client.pem', clientKeyPath: '/elsewhere/client.key' },
+      apiKey: API_KEY,
+      origins: { clientCert: 'TEMPORAL_TLS_CERT', clientKey: 'TEMPORAL_TLS_CLIENT_KEY_PATH' },
+    });
+    expect(describeConnection(settings)).toBe(
+      `ns.acct.tmprl.cloud:7233 namespace other.acct (mTLS, API key, profile cloud of ${file})`,
+    );
+  });
+
+  test('the default file ($XDG_CONFIG_HOME/temporalio/temporal.toml) is read when TEMPORAL_CONFIG_FILE is unset', () => {
+    const config = join(dir, 'xdg');
+    mkdirSync(join(config, 'temporalio'), { recursive: true });
+    writeFileSync(join(config, 'temporalio', 'temporal.toml'), readFileSync(file));
+    expect(temporalSettings({ XDG_CONFIG_HOME: config, TEMPORAL_PROFILE: 'cloud' }).namespace).toBe('ns.acct');
+    expect(temporalSettings({ XDG_CONFIG_HOME: join(dir, 'nothing-here') })).toMatchObject({
+      address: '127.0.0.1:7233',
+    });
+  });
+
+  test('a profile the file does not have is refused naming TEMPORAL_PROFILE, the file and the profiles it has', () => {
+    expect(settingsError({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod' })).toContain(
+      `TEMPORAL_PROFILE: ${file} has no profile "prod" (it has default, cloud, broken): set TEMPORAL_PROFILE to one of those, or add [profile.prod] to the file`,
+    );
+    expect(settingsError({ TEMPORAL_PROFILE: 'prod', HOME: join(dir, 'no-home') })).toMatch(
+      /TEMPORAL_PROFILE: profile "prod" is asked for but no config file was read: set TEMPORAL_CONFIG_FILE to the temporal.toml that has \[profile\.prod\], or unset TEMPORAL_PROFILE/,
+    );
+  });
+
+  test('a missing, unreadable, malformed or misspelt file is refused naming TEMPORAL_CONFIG_FILE', () => {
+    const missing = join(dir, 'nope.toml');
+    expect(settingsError({ TEMPORAL_CONFIG_FILE: missing })).toContain(
+      `TEMPORAL_CONFIG_FILE: ${missing}: cannot read it (ENOENT): point it at a readable temporal.toml, or unset it`,
+    );
+    expect(settingsError({ TEMPORAL_CONFIG_FILE: dir })).toContain(
+      `TEMPORAL_CONFIG_FILE: ${dir}: cannot read it (EISDIR)`,
+    );
+    const broken = join(dir, 'broken.toml');
+    writeFileSync(broken, '[profile.x\naddress = 1\n');
+    expect(settingsError({ TEMPORAL_CONFIG_FILE: broken })).toMatch(
+      new RegExp(
+        `TEMPORAL_CONFIG_FILE: ${broken}: not a valid Temporal config file \\(Invalid TOML document: .*\\): fix it`,
+      ),
+    );
+    const misspelt = join(dir, 'misspelt.toml');
+    writeFileSync(misspelt, '[profile.default]\nadress = "temporal:7233"\n');
+    expect(settingsError({ TEMPORAL_CONFIG_FILE: misspelt })).toMatch(
+      /not a valid Temporal config file \(.*unrecognized.*adress\)/,
+    );
+  });
+
+  test("a profile's own problems are named by profile and key, all at once, and the file is named once", () => {
+    const message = settingsError({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'broken' });
+    expect(message).toMatch(new RegExp(`^invalid Temporal connection settings \\(profile "broken" of ${file}, `));
+    expect(message).toContain('[profile.broken] address: must be host:port');
+    expect(message).toContain(
+      '[profile.broken] tls.client_cert_path is set but [profile.broken] tls.client_key_path is not',
+    );
+    expect(message).toContain(
+      '[profile.broken] tls.disabled = true contradicts [profile.broken] tls.client_cert_path: remove [profile.broken] tls.disabled',
+    );
+    // a variable fixes what it overrides
+    expect(
+      settingsError({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'broken', TEMPORAL_ADDRESS: 'ok:7233' }),
+    ).not.toContain('[profile.broken] address');
+  });
+
+  test('an API key in a profile is refused over plaintext without being shown', () => {
+    const message = settingsError({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud', TEMPORAL_TLS: 'false' });
+    expect(message).toContain('[profile.cloud] api_key is only sent over TLS: unset TEMPORAL_TLS=false');
+    expect(message).not.toContain(API_KEY);
+  });
+
+  test('inline PEM (TEMPORAL_TLS_*_DATA) is used as given; a path and inline PEM for one file are refused', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const options = temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_SERVER_CA_CERT_DATA: pem }));
+    expect(
+      Buffer.from((options.tls as { serverRootCACertificate: Uint8Array }).serverRootCACertificate).toString(),
+    ).toBe(pem.trim());
+    expect(settingsError({ TEMPORAL_TLS_CA: '/ca.pem', TEMPORAL_TLS_SERVER_CA_CERT_DATA: pem })).toContain(
+      'TEMPORAL_TLS_CA and TEMPORAL_TLS_SERVER_CA_CERT_DATA both give the server CA certificate: keep one of them',
+    );
+    expect(() => temporalConnectionOptions(temporalSettings({ TEMPORAL_TLS_SERVER_CA_CERT_DATA: 'hello' }))).toThrow(
+      'TEMPORAL_TLS_SERVER_CA_CERT_DATA: is not a PEM CA certificate: give the PEM text (-----BEGIN ...-----)',
+    );
   });
 });
 
@@ -229,6 +378,49 @@ describe('real connections built from settings', () => {
       const calls = proxy.seen.slice(before);
       expect(calls.length).toBeGreaterThan(0);
       expect(calls.every((h) => h.authorization === `Bearer ${API_KEY}`)).toBe(true);
+    });
+
+    test('a temporal.toml profile (TEMPORAL_CONFIG_FILE + TEMPORAL_PROFILE) connects the same way, with its gRPC headers', async () => {
+      const file = join(pki.dir, 'temporal.toml');
+      writeFileSync(
+        file,
+        [
+          '[profile.front]',
+          `address = "${proxy.address}"`,
+          `api_key = "${API_KEY}"`,
+          '[profile.front.tls]',
+          `client_cert_path = "${pki.clientCert}"`,
+          `client_key_path = "${pki.clientKey}"`,
+          `server_ca_cert_path = "${pki.caCert}"`,
+          `server_name = "${pki.serverName}"`,
+          '[profile.front.grpc_meta]',
+          'x-sora-series = "profile"',
+        ].join('\n'),
+      );
+      const before = proxy.seen.length;
+      const { client, settings, close } = await connectClient(
+        {},
+        { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'front' },
+      );
+      try {
+        expect(settings.profile).toEqual({ name: 'front', file });
+        await client.workflowService.describeNamespace({ namespace: 'default' });
+      } finally {
+        await close();
+      }
+      const native = await NativeConnection.connect(
+        temporalConnectionOptions(temporalSettings({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'front' })),
+      );
+      try {
+        await native.workflowService.describeNamespace({ namespace: 'default' });
+      } finally {
+        await native.close();
+      }
+      const calls = proxy.seen.slice(before);
+      expect(calls.length).toBeGreaterThan(1);
+      expect(calls.every((h) => h.authorization === `Bearer ${API_KEY}` && h['x-sora-series'] === 'profile')).toBe(
+        true,
+      );
     });
 
     test('refused: no client certificate, a CA that did not sign the server, the wrong server name, or plaintext', async () => {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { tsToMs } from '@temporalio/common/lib/time';
+import type { temporal } from '@temporalio/proto';
 import pino from 'pino';
 import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
@@ -113,6 +113,9 @@ describe('webhooks through the gateway', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+  /** A history event's time in ms since the epoch. */
+  const eventMs = (e: temporal.api.history.v1.IHistoryEvent) =>
+    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
   async function history(workflowId: string) {
     return (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   }
@@ -120,7 +123,7 @@ describe('webhooks through the gateway', () => {
     return (await history(workflowId))
       .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'jobFinished')
       .map((e) => ({
-        at: tsToMs(e.eventTime),
+        at: eventMs(e),
         notice: defaultPayloadConverter.fromPayload(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]),
       }));
   }
@@ -130,7 +133,7 @@ describe('webhooks through the gateway', () => {
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'storeAsset',
     );
     if (!scheduled) throw new Error(`${workflowId} never stored an asset`);
-    return tsToMs(scheduled.eventTime);
+    return eventMs(scheduled);
   }
   const sceneClosedAt = async (workflowId: string) =>
     (await h.client.workflow.getHandle(workflowId).describe()).closeTime!.getTime();

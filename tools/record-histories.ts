@@ -24,8 +24,9 @@ import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages'
 import type { SeriesInput } from '../workflows/types';
 import { startHarness, temporalAddress, type Harness } from '../test/helpers/harness';
 import { seriesInput } from '../test/helpers/specs';
+import { DEMO_TASK_ID } from '../simulator/state';
 
-const DIR = join(__dirname, '..', 'fixtures', 'histories');
+const DIR = join(__dirname, '..', 'test', 'fixtures', 'histories');
 
 describe('record workflow histories', () => {
   let h: Harness;
@@ -57,10 +58,16 @@ describe('record workflow histories', () => {
     await writeFile(join(DIR, file), JSON.stringify({ workflowId: id, history: JSON.parse(stdout) }) + '\n');
   }
 
-  async function record(label: string, prepare: () => void, scenes: number, reject?: number) {
+  async function record(
+    label: string,
+    prepare: () => void,
+    scenes: number,
+    reject?: number,
+    overrides: Parameters<typeof seriesInput>[1] = {},
+  ) {
     if (await recorded(label)) return;
     prepare();
-    const input = seriesInput(h.sim.url, {}, scenes);
+    const input = seriesInput(h.sim.url, overrides, scenes);
     if (reject) input.scenes[reject - 1].prompt = '@character does something FORBIDDEN';
     const handle = await startSeries(h.client, input, { taskQueue: h.taskQueue });
     await handle.result();
@@ -100,6 +107,16 @@ describe('record workflow histories', () => {
       4,
     );
     await record('rejected', () => h.sim.setScenario({ rejectWord: 'FORBIDDEN' }), 2, 1);
+  });
+
+  test('a character extracted from an earlier relay task', async () => {
+    await record('extracted', () => h.sim.setScenario({}), 1, undefined, {
+      character: {
+        name: 'Hero',
+        description: 'a figure in a grey coat',
+        extract: { provider: 'relay', task: DEMO_TASK_ID },
+      },
+    });
   });
 
   test('steering: pause, add scenes, routing, budget pause and raise, review and retake, cancel', async () => {

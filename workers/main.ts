@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * A worker process that joins a running stack: `sora-series worker` or `node dist/workers/main.js`.
- * Settings come from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SORA_SERIES_*,
- * the providers' key variables, SORA_SERIES_METRICS_ADDRESS), so workers can be added and killed independently.
+ * Settings come from the environment (a temporal.toml profile and the TEMPORAL_* variables,
+ * SORA_SERIES_*, the providers' key variables, SORA_SERIES_METRICS_ADDRESS), so workers can be
+ * added and killed independently.
  */
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -10,7 +11,7 @@ import { loadProviderConfig } from '../activities/providers/config';
 import { dataConverterFromEnv } from '../common/codec/data-converter';
 import { CODEC_KEYS_ENV, codecKeyMaterial } from '../common/codec/keys';
 import { temporalConnectionOptions } from '../common/temporal/connection-options';
-import { temporalSettings } from '../common/temporal/settings';
+import { describeConnection, temporalSettings } from '../common/temporal/settings';
 import { activityDepsFromEnv } from './activity-deps';
 import { createLogger } from './logger';
 import { ensureProviderSlots } from './provider-slots';
@@ -47,6 +48,7 @@ export async function runWorkerProcess(): Promise<void> {
     {
       taskQueue: settings.taskQueue,
       address: settings.address,
+      connection: describeConnection(settings),
       providers: [...deps.providers.keys()],
       metrics: telemetry.metricsUrl ?? 'off',
     },

@@ -1,6 +1,13 @@
+import { patched } from '@temporalio/workflow';
 import { transfers, upstream } from './activities';
 import { mentionFor } from './prompt';
 import type { CharacterPassport, CharacterSpec, ProviderProfile } from './types';
+
+/**
+ * Extraction's download of a whole video runs on the transfers queue, heartbeating, while the
+ * upstream call stays short; series that scheduled both in one upstream activity replay that.
+ */
+export const EXTRACT_CLIP_ON_TRANSFERS = 'extract-clip-on-transfers';
 
 /**
  * The character passport at series start: adopted ids, a stored source clip, or a character
@@ -21,13 +28,15 @@ export async function buildPassport(spec: CharacterSpec, profiles: ProviderProfi
       passport.sourceClip = await transfers.storeSourceClip({ url: source.url });
       break;
     case 'extract': {
-      const extracted = await upstream.extractCharacter({
-        provider: source.provider,
-        name: spec.name,
-        taskId: source.taskId,
-      });
-      passport.refs[source.provider] = extracted.ref;
-      passport.sourceClip = extracted.clip;
+      const task = { provider: source.provider, taskId: source.taskId };
+      if (patched(EXTRACT_CLIP_ON_TRANSFERS)) {
+        passport.refs[source.provider] = await upstream.extractCharacterRef({ ...task, name: spec.name });
+        passport.sourceClip = await transfers.storeTaskClip(task);
+      } else {
+        const extracted = await upstream.extractCharacter({ ...task, name: spec.name });
+        passport.refs[source.provider] = extracted.ref;
+        passport.sourceClip = extracted.clip;
+      }
       break;
     }
   }

@@ -39,7 +39,7 @@ export interface SceneInput {
   takesPerProvider?: number;
   /** A job not finished by then is given up and becomes a new take. */
   jobDeadlineSeconds?: number;
-  /** Price of one take per provider of the chain (absent in inputs from before budgets). */
+  /** Price of one take per provider of the chain; optional, as scene inputs in histories without budgets lack it. */
   prices?: Record<string, number>;
   /** What the series reserved for this scene when it started it: the first take needs no asking. */
   grantedUsd?: number;
@@ -68,8 +68,8 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   const sceneId = scene.id !== undefined ? { id: scene.id } : {};
   const view: SceneStatusView = { index: scene.index, ...sceneId, take: 0, phase: 'routing' };
   const { awaitJob } = waiting(input.jobDeadlineSeconds ?? 1800);
-  // One patch for everything scenes gained with steering (budget asks, job ids, job notices):
-  // each patch id costs a marker and a search attribute upsert in every new scene's history.
+  // One patch guards all of steering's behaviour (budget asks, job ids, job notices): each
+  // patch id costs a marker and a search attribute upsert in every scene's history.
   const steering = patched('scene-steering');
 
   setHandler(sceneStatusQuery, () => view);

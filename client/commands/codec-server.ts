@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { encryptionCodecFromEnv } from '../../common/codec/data-converter';
 import { CODEC_KEYS_ENV, CodecKeysError } from '../../common/codec/keys';
 import { startCodecServer, type RunningCodecServer } from '../codec-server/server';
-import { ArgumentError } from './args';
+import { portOption, type CommandSpec } from './command';
 
 export const DEFAULT_CODEC_PORT = 8081;
 
@@ -85,20 +84,23 @@ export async function startCodecServerFromEnv(
   return { ...server, summary };
 }
 
-/** `sora-series codec-server [--port N]`: serves until SIGINT/SIGTERM. */
-export async function runCodecServerCommand(args: string[], print: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' } } });
-  const port = values.port === undefined ? DEFAULT_CODEC_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ArgumentError(`--port: must be a port number (0-65535), got "${values.port}"`);
-  const server = await startCodecServerFromEnv(port, process.env, (line) =>
-    process.stderr.write(`codec-server: ${line}\n`),
-  );
-  print(server.summary);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await server.close();
-  return 0;
-}
+/** `sora-series codec-server`: serves until SIGINT/SIGTERM. */
+export const codecServerCommand: CommandSpec = {
+  summary: 'the payload codec endpoint for the Web UI and `temporal --codec-endpoint`',
+  details: `Decrypts payloads for whoever can reach it, with the workers' ${CODEC_KEYS_ENV}: keep it on loopback or a private network. Reads ${CODEC_SERVER_ENV.host}, ${CODEC_SERVER_ENV.corsOrigins} and ${CODEC_SERVER_ENV.authToken}.`,
+  args: [],
+  options: { port: { type: 'string', value: 'N', help: `the port to listen on (default ${DEFAULT_CODEC_PORT})` } },
+  async run({ values, print }) {
+    const port = portOption(values, 'port', DEFAULT_CODEC_PORT);
+    const server = await startCodecServerFromEnv(port, process.env, (line) =>
+      process.stderr.write(`codec-server: ${line}\n`),
+    );
+    print(server.summary);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await server.close();
+    return 0;
+  },
+};

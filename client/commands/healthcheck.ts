@@ -6,12 +6,12 @@
  *    proves the worker process, its connection settings (TLS, API key) and the server together.
  */
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { temporalConnectionOptions } from '../../common/temporal/connection-options';
 import { temporalSettings, type TemporalSettings } from '../../common/temporal/settings';
 import { ArgumentError } from './args';
+import type { CommandSpec } from './command';
 
 export const HEALTH_URL_ENV = 'SORA_SERIES_HEALTH_URL';
 /** A polling worker refreshes this at least every long poll (about a minute). */
@@ -66,13 +66,26 @@ export async function checkWorkerPolls(
   }
 }
 
-export async function runHealthcheckCommand(
-  args: string[],
+/** `sora-series healthcheck`: exit 0 healthy, 1 not. */
+export const healthcheckCommand: CommandSpec = {
+  summary: "exit 0 when the URL answers 2xx, or (no URL) when this host's worker polls its task queue",
+  details:
+    'For container health checks. Without a URL it asks the Temporal server (the connection settings of the environment) whether a worker of this host polls the task queue: that proves the worker process, its settings and the server together.',
+  args: [],
+  options: {
+    url: { type: 'string', value: 'URL', help: `an http(s) URL to check instead (default ${HEALTH_URL_ENV})` },
+  },
+  async run({ values, print }) {
+    return healthcheck(values.url as string | undefined, print);
+  },
+};
+
+async function healthcheck(
+  urlOption: string | undefined,
   print: (line: string) => void,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const { values } = parseArgs({ args, options: { url: { type: 'string' } } });
-  const url = values.url ?? (env[HEALTH_URL_ENV]?.trim() || undefined);
+  const url = urlOption ?? (env[HEALTH_URL_ENV]?.trim() || undefined);
   if (url !== undefined && !/^https?:\/\//.test(url))
     throw new ArgumentError(`--url / ${HEALTH_URL_ENV}: must be an http(s) URL, got "${url}"`);
   let result: HealthResult;

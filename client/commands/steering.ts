@@ -1,4 +1,3 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { connectClient, type ConnectedClient } from '../series/connect';
 import {
@@ -15,7 +14,9 @@ import {
   setRouting,
 } from '../series/steering';
 import { temporalSettings, type TemporalSettings } from '../../common/temporal/settings';
+import { MAX_REVIEW_NOTE_CHARS } from '../../workflows/scene-rules';
 import { ArgumentError, positiveInt, positiveNumber, readScenesFile, resolveSeriesId, routingPolicy } from './args';
+import type { CommandInput, CommandSpec, OptionSpec, OptionValues } from './command';
 import { formatTable } from './list';
 import { ListFilterError, listSeries, seriesQuery, type ListFilter } from '../series/list';
 import { appendToSeries, formatAppended, signalSent } from './steer';
@@ -24,13 +25,12 @@ import { validateSpecFile } from '../spec/validate';
 import { endedWell, watchSeries } from './watch';
 
 /**
- * The commands that watch and steer running series. Each parses its own arguments, so cli.ts
- * only routes to them. Exit codes: 0 done, 1 refused by the series (its words are printed) or a
- * watched series that did not complete, 2 usage (thrown, printed by cli.ts).
+ * The commands that watch and steer running series. Exit codes: 0 done, 1 refused by the series
+ * (its words are printed) or a watched series that did not complete, 2 usage (thrown, printed by
+ * cli.ts).
  */
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-type Values = Record<string, string | boolean | undefined>;
+type Values = OptionValues;
 
 interface Context {
   /** Connects on first use: arguments are checked before Temporal is reached. */
@@ -42,15 +42,8 @@ interface Context {
   print: (text: string) => void;
 }
 
-interface Command {
-  /** The command line, without `sora-series`. */
-  usage: string;
-  does: string;
-  /** Names of the positional arguments, all required. */
-  positionals: string[];
-  options?: Options;
-  run(ctx: Context): Promise<number>;
-}
+/** A steering command: a {@link CommandSpec} whose run gets a lazily connected client. */
+type Command = Omit<CommandSpec, 'run'> & { run(ctx: Context): Promise<number> };
 
 const str = (v: Values, name: string) => v[name] as string | undefined;
 const done = (ctx: Context, json: unknown, text: string) => {
@@ -60,10 +53,11 @@ const done = (ctx: Context, json: unknown, text: string) => {
 
 const COMMANDS: Record<string, Command> = {
   watch: {
-    usage: 'watch <id> [--interval S] [--json]',
-    does: 'live progress per scene until the series ends (exit 0 if it completed)',
-    positionals: ['id'],
-    options: { interval: { type: 'string' } },
+    summary: 'live progress per scene until the series ends',
+    details:
+      'A progress bar per running scene (phase, provider, take, job, upstream progress), done/total, cost and budget, pause and cancel reasons, scenes awaiting review. Redraws in place on a terminal, prints a line per change otherwise. Exit 0 when the series ends completed or completed_with_rejections, 1 otherwise.',
+    args: ['id'],
+    options: { interval: { type: 'string', value: 'S', help: 'seconds between looks (default 1)' } },
     async run(ctx) {
       const interval =
         ctx.values.interval === undefined ? 1 : positiveNumber('--interval', str(ctx.values, 'interval')!);
@@ -79,10 +73,14 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   list: {
-    usage: 'list [--status S] [--character NAME] [--limit N] [--json]',
-    does: 'series by status and character',
-    positionals: [],
-    options: { status: { type: 'string' }, character: { type: 'string' }, limit: { type: 'string' } },
+    summary: 'series by status and character',
+    details: 'One row per series: id, status, done/total, cost, character, providers used, start time.',
+    args: [],
+    options: {
+      status: { type: 'string', value: 'S', help: 'only series in this status (running, paused, completed, ...)' },
+      character: { type: 'string', value: 'NAME', help: 'only series with this character' },
+      limit: { type: 'string', value: 'N', help: 'at most N rows (default 200)' },
+    },
     async run(ctx) {
       const limit = ctx.values.limit === undefined ? 200 : positiveInt('--limit', str(ctx.values, 'limit')!);
       const query = listQuery(ctx.values); // before connecting: a bad filter never reaches Temporal
@@ -94,9 +92,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   takes: {
-    usage: 'takes <id> <scene> [--json]',
-    does: 'every take of a scene: provider, job, outcome, cost, asset, review',
-    positionals: ['id', 'scene'],
+    summary: 'every take of a scene: provider, job, outcome, cost, asset, review',
+    args: ['id', 'scene'],
     async run(ctx) {
       const [id, index] = [resolveSeriesId(ctx.args[0]), positiveInt('<scene>', ctx.args[1])];
       const takes = await sceneTakes(await ctx.connect(), id, index);
@@ -104,10 +101,9 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   pause: {
-    usage: 'pause <id> [--reason R]',
-    does: 'start no new scenes or takes',
-    positionals: ['id'],
-    options: { reason: { type: 'string' } },
+    summary: 'start no new scenes or takes until resumed; running jobs go on',
+    args: ['id'],
+    options: { reason: { type: 'string', value: 'R', help: 'why, shown by watch' } },
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
       await pauseSeries(await ctx.connect(), id, str(ctx.values, 'reason'));
@@ -115,9 +111,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   resume: {
-    usage: 'resume <id>',
-    does: 'undoes pause',
-    positionals: ['id'],
+    summary: 'undo pause',
+    args: ['id'],
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
       await resumeSeries(await ctx.connect(), id);
@@ -125,10 +120,10 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   cancel: {
-    usage: 'cancel <id> [--reason R]',
-    does: 'graceful: running jobs finish and are paid, the series ends cancelled',
-    positionals: ['id'],
-    options: { reason: { type: 'string' } },
+    summary: 'stop gracefully: nothing new is submitted, running jobs finish and are paid',
+    details: 'The series ends cancelled once its running jobs are stored.',
+    args: ['id'],
+    options: { reason: { type: 'string', value: 'R', help: 'why, shown by watch' } },
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
       await cancelSeries(await ctx.connect(), id, str(ctx.values, 'reason'));
@@ -136,9 +131,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'add-scenes': {
-    usage: 'add-scenes <id> <scenes.yaml|json>',
-    does: 'adds [{prompt, seconds?, size?, model?, provider?}]; prints the new indexes',
-    positionals: ['id', 'scenes file'],
+    summary: 'add scenes to a running series; prints their indexes',
+    args: ['id', 'scenes file'],
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
       const scenes = await readScenesFile(ctx.args[1]);
@@ -147,10 +141,10 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   append: {
-    usage: 'append <spec> <scenes file> [--id ID]',
-    does: 'appends scenes, starting the series from the spec (streaming) if it does not run',
-    positionals: ['spec', 'scenes file'],
-    options: { id: { type: 'string' } },
+    summary: 'append scenes, starting the series (streaming) from the spec if it does not run',
+    details: 'Signal-with-start: one call whether or not the series runs. A series that already ended is refused.',
+    args: ['spec', 'scenes file'],
+    options: { id: { type: 'string', value: 'ID', help: 'the workflow id (default series/<name of the spec>)' } },
     async run(ctx) {
       const { input, profiles } = await validateSpecFile(ctx.args[0]);
       const scenes = await readScenesFile(ctx.args[1]);
@@ -167,9 +161,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'end-scenes': {
-    usage: 'end-scenes <id>',
-    does: 'a streaming series gets no more scenes: it ends when they are done',
-    positionals: ['id'],
+    summary: 'a streaming series gets no more scenes: it ends when they are done',
+    args: ['id'],
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
       await endOfScenes(await ctx.connect(), id);
@@ -177,10 +170,12 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   retry: {
-    usage: 'retry <id> <scene> [--prompt P] [--provider NAME]',
-    does: 'a new take of a finished scene',
-    positionals: ['id', 'scene'],
-    options: { prompt: { type: 'string' }, provider: { type: 'string' } },
+    summary: 'a new take of a finished scene; earlier takes are kept',
+    args: ['id', 'scene'],
+    options: {
+      prompt: { type: 'string', value: 'P', help: 'a new prompt for this take' },
+      provider: { type: 'string', value: 'NAME', help: 'the provider for this take' },
+    },
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
       const [index, prompt, provider] = [
@@ -199,9 +194,8 @@ const COMMANDS: Record<string, Command> = {
   approve: review('approve', 'approve a completed take'),
   reject: review('reject', 'reject a completed take (retry the scene for another)'),
   routing: {
-    usage: 'routing <id> <character|cost|stability>',
-    does: 'routing policy for scenes not yet started',
-    positionals: ['id', 'policy'],
+    summary: 'the routing policy for scenes not yet started; prints the previous one',
+    args: ['id', 'policy'],
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
       const policy = routingPolicy(ctx.args[1]);
@@ -210,9 +204,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   budget: {
-    usage: 'budget <id> <usd>',
-    does: 'a higher budget; a series paused by its budget goes on',
-    positionals: ['id', 'usd'],
+    summary: 'raise the budget; a series paused by its budget goes on',
+    args: ['id', 'usd'],
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
       const budgetUsd = positiveNumber('<usd>', ctx.args[1]);
@@ -238,12 +231,17 @@ function listQuery(values: Values): string {
   }
 }
 
-function review(verdict: 'approve' | 'reject', does: string): Command {
+function review(verdict: 'approve' | 'reject', summary: string): Command {
   return {
-    usage: `${verdict} <id> <scene> <take> [--note N]`,
-    does,
-    positionals: ['id', 'scene', 'take'],
-    options: { note: { type: 'string' } },
+    summary,
+    args: ['id', 'scene', 'take'],
+    options: {
+      note: {
+        type: 'string',
+        value: 'N',
+        help: `a review note, kept with the take (up to ${MAX_REVIEW_NOTE_CHARS} characters)`,
+      },
+    },
     async run(ctx) {
       const id = resolveSeriesId(ctx.args[0]);
       const [index, take, note] = [
@@ -266,58 +264,42 @@ function review(verdict: 'approve' | 'reject', does: string): Command {
   };
 }
 
-export const STEERING_COMMANDS = Object.keys(COMMANDS);
+const JSON_OPTION: OptionSpec = { type: 'boolean', help: 'print JSON instead of text' };
 
-/** Usage lines for cli.ts's help. */
-export const STEERING_USAGE = Object.values(COMMANDS)
-  .map((c) => {
-    const line = `  sora-series ${c.usage}`;
-    if (!c.does) return line;
-    // Descriptions start in one column; a long command line puts its description below.
-    return line.length < 58 ? `${line.padEnd(58)}${c.does}` : `${line}\n${' '.repeat(58)}${c.does}`;
-  })
-  .join('\n');
-
-/** Runs one watch/steering command; returns the exit code. Usage errors are thrown (exit 2). */
-export async function runSteering(name: string, argv: string[], print: (text: string) => void): Promise<number> {
-  const command = COMMANDS[name];
-  const usageOf = `usage: sora-series ${command.usage}`;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, ...command.options },
-    });
-  } catch (err) {
-    throw new ArgumentError(`${name}: ${(err as Error).message}\n${usageOf}`);
-  }
-  const { values, positionals } = parsed;
-  const missing = command.positionals.slice(positionals.length);
-  if (missing.length) throw new ArgumentError(`${name}: missing <${missing[0]}>\n${usageOf}`);
-  if (positionals.length > command.positionals.length)
-    throw new ArgumentError(`${name}: unexpected argument "${positionals[command.positionals.length]}"\n${usageOf}`);
-
-  let connected: Promise<ConnectedClient> | undefined;
-  const settings = () => temporalSettings();
-  const connect = async () => (await (connected ??= connectClient())).client;
-  try {
-    return await command.run({
-      connect,
-      settings,
-      values: values as Values,
-      args: positionals,
-      json: Boolean(values.json),
-      print,
-    });
-  } catch (err) {
-    // The series' (or the scene checks') own words: which field, and the fix.
-    if (err instanceof MessageRefusedError || err instanceof ScenesRefusedError) {
-      process.stderr.write(`sora-series: ${err.name}: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  } finally {
-    if (connected) await (await connected.catch(() => undefined))?.close();
-  }
+/**
+ * A steering command as the CLI runs it: it connects on first use (arguments are checked first),
+ * and a refusal by the series exits 1 with the series' own words.
+ */
+function steering(command: Command): CommandSpec {
+  return {
+    ...command,
+    options: { ...command.options, json: JSON_OPTION },
+    async run({ args, values, print }: CommandInput) {
+      let connected: Promise<ConnectedClient> | undefined;
+      try {
+        return await command.run({
+          connect: async () => (await (connected ??= connectClient())).client,
+          settings: () => temporalSettings(),
+          values,
+          args,
+          json: Boolean(values.json),
+          print,
+        });
+      } catch (err) {
+        // The series' (or the scene checks') own words: which field, and the fix.
+        if (err instanceof MessageRefusedError || err instanceof ScenesRefusedError) {
+          process.stderr.write(`sora-series: ${err.name}: ${err.message}\n`);
+          return 1;
+        }
+        throw err;
+      } finally {
+        if (connected) await (await connected.catch(() => undefined))?.close();
+      }
+    },
+  };
 }
+
+/** Watching and steering running series, for the CLI's command table. */
+export const STEERING_COMMANDS: Record<string, CommandSpec> = Object.fromEntries(
+  Object.entries(COMMANDS).map(([name, command]) => [name, steering(command)]),
+);

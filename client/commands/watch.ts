@@ -37,7 +37,7 @@ export interface WatchSnapshot {
   error?: string;
 }
 
-/** Fields added with the steering messages; a series started by older code lacks them. */
+/** The steering fields are optional: series running workflow code without steering do not report them. */
 type StatusView = Omit<SeriesStatusView, 'paused' | 'cancelled' | 'budget' | 'queued' | 'awaitingReview'> &
   Partial<SeriesStatusView>;
 

@@ -1,19 +1,26 @@
-import { parseArgs } from 'node:util';
 import { createLogger, installRuntimeLogger } from '../../workers/logger';
-import { ArgumentError } from '../commands/args';
+import { portOption, type CommandSpec } from '../commands/command';
 import { connectClient } from '../series/connect';
 import { clientProviderProfiles } from '../spec/provider-profiles';
 import { startGateway } from './server';
-import { DEFAULT_GATEWAY_PORT, GATEWAY_TOKEN_ENV, webhookSecretsFromEnv } from './settings';
+import { DEFAULT_GATEWAY_PORT, GATEWAY_TOKEN_ENV, WEBHOOK_SECRET_ENV, webhookSecretsFromEnv } from './settings';
 
 export { DEFAULT_GATEWAY_PORT, WEBHOOK_SECRET_ENV, webhookSecretsFromEnv } from './settings';
 
-/** `sora-series gateway [--port N] [--host H]`: serves until SIGINT/SIGTERM. */
-export async function runGatewayCommand(args: string[], print: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' } } });
-  const port = values.port === undefined ? DEFAULT_GATEWAY_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ArgumentError(`--port: must be a port number (0-65535), got "${values.port}"`);
+/** `sora-series gateway`: serves until SIGINT/SIGTERM. */
+export const gatewayCommand: CommandSpec = {
+  summary: 'the HTTP door: start, steer and read series, provider webhooks (GET /openapi.json)',
+  details: `Set ${GATEWAY_TOKEN_ENV} (callers send Authorization: Bearer <token>) before exposing it beyond loopback; provider webhooks are verified with ${WEBHOOK_SECRET_ENV}.`,
+  args: [],
+  options: {
+    port: { type: 'string', value: 'N', help: `the port to listen on (default ${DEFAULT_GATEWAY_PORT})` },
+    host: { type: 'string', value: 'HOST', help: 'the address to bind (default 127.0.0.1)' },
+  },
+  run: ({ values, print }) =>
+    runGateway(portOption(values, 'port', DEFAULT_GATEWAY_PORT), values.host as string | undefined, print),
+};
+
+async function runGateway(port: number, host: string | undefined, print: (line: string) => void): Promise<number> {
   const logger = createLogger();
   installRuntimeLogger(logger);
   const { profiles } = clientProviderProfiles();
@@ -27,7 +34,7 @@ export async function runGatewayCommand(args: string[], print: (line: string) =>
       taskQueue: settings.taskQueue,
       logger,
       port,
-      host: values.host,
+      host,
       profiles,
       webhookSecrets,
       authToken,
@@ -36,7 +43,7 @@ export async function runGatewayCommand(args: string[], print: (line: string) =>
       `gateway: ${gateway.url} (OpenAPI at ${gateway.url}/openapi.json; temporal ${settings.address}, task queue ${settings.taskQueue})`,
     );
     print(
-      `webhooks: ${Object.keys(webhookSecrets).length ? `POST /webhooks/{${Object.keys(webhookSecrets).join('|')}}` : 'off (set SORA_SERIES_WEBHOOK_SECRET)'}`,
+      `webhooks: ${Object.keys(webhookSecrets).length ? `POST /webhooks/{${Object.keys(webhookSecrets).join('|')}}` : `off (set ${WEBHOOK_SECRET_ENV})`}`,
     );
     print(
       `auth: ${authToken ? 'Authorization: Bearer token required' : `none (set ${GATEWAY_TOKEN_ENV} before exposing it beyond loopback)`}`,

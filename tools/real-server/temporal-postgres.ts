@@ -20,8 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
-import { msToTs } from '@temporalio/common/lib/time';
-import { temporal } from '@temporalio/proto';
+import { google, temporal } from '@temporalio/proto';
 import { allSearchAttributes } from '../../workflows/search-attributes';
 import { readTail, startWatchdog, track } from '../../common/process';
 import type { SearchAttributeSpec } from '../../client/stack/dev-server';
@@ -427,7 +426,10 @@ export async function registerNamespace(
     );
     if (!exists) {
       await workflowService
-        .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') })
+        .registerNamespace({
+          namespace,
+          workflowExecutionRetentionPeriod: google.protobuf.Duration.fromObject({ seconds: 24 * 60 * 60 }),
+        })
         .catch((err: Error) => {
           if (!/already exists/i.test(err.message)) throw err;
         });

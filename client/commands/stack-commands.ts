@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+import { runWorkerProcess } from '../../workers/main';
+import { DEFAULT_GATEWAY_PORT } from '../gateway/settings';
+import { ArgumentError } from './args';
+import { portOption, type CommandSpec, type OptionSpec, type OptionValues } from './command';
+import { runDemo, runDev } from './dev';
+
+const DATA_DIR_ENV = 'SORA_SERIES_DATA_DIR';
+const dataDirOption: OptionSpec = {
+  type: 'string',
+  value: 'DIR',
+  help: `where the server's database, clips, assets and manifests go (default ${DATA_DIR_ENV}, else .data)`,
+};
+const gatewayPortOption: OptionSpec = {
+  type: 'string',
+  value: 'N',
+  help: `the gateway's port (default ${DEFAULT_GATEWAY_PORT}; 0: a free one)`,
+};
+const dataDir = (values: OptionValues) =>
+  resolve((values['data-dir'] as string | undefined) ?? process.env[DATA_DIR_ENV] ?? '.data');
+
+/** Running the stack: the embedded default, a worker joining one, and the services around it. */
+export const STACK_COMMANDS: Record<string, CommandSpec> = {
+  dev: {
+    summary: 'the embedded stack until Ctrl-C: dev server with Web UI, simulator, gateway and a worker',
+    args: [],
+    options: {
+      'temporal-port': { type: 'string', value: 'N', help: "the dev server's gRPC port (default 7233)" },
+      'ui-port': { type: 'string', value: 'N', help: "the Web UI's port (default 8233)" },
+      'simulator-port': { type: 'string', value: 'N', help: "the simulator's port (default 7070)" },
+      'gateway-port': gatewayPortOption,
+      'data-dir': dataDirOption,
+      'no-worker': { type: 'boolean', help: 'start no worker here (run `sora-series worker` elsewhere)' },
+      'job-seconds': { type: 'string', value: 'S', help: 'how long a simulated generation takes' },
+    },
+    async run({ values, print }) {
+      const raw = values['job-seconds'] as string | undefined;
+      const jobSeconds = raw === undefined ? undefined : Number(raw);
+      if (jobSeconds !== undefined && !(raw!.trim() && jobSeconds >= 0))
+        throw new ArgumentError(`--job-seconds: must be a number of seconds from 0, got "${raw}"`);
+      await runDev({
+        dataDir: dataDir(values),
+        temporalPort: portOption(values, 'temporal-port', 7233),
+        uiPort: portOption(values, 'ui-port', 8233),
+        simulatorPort: portOption(values, 'simulator-port', 7070),
+        gatewayPort: portOption(values, 'gateway-port'),
+        worker: !values['no-worker'],
+        jobSeconds,
+        print,
+      });
+      return 0;
+    },
+  },
+  demo: {
+    summary: 'the dev stack, the example series with progress, a check of every asset, then the manifest',
+    args: [],
+    options: { 'data-dir': dataDirOption, 'gateway-port': gatewayPortOption },
+    async run({ values, print }) {
+      await runDemo({ dataDir: dataDir(values), gatewayPort: portOption(values, 'gateway-port'), print });
+      return 0;
+    },
+  },
+  worker: {
+    summary: 'a worker joining a running stack (settings from the environment)',
+    details:
+      'Reads the Temporal connection settings, SORA_SERIES_TASK_QUEUE, the provider keys and SORA_SERIES_CODEC_KEYS from the environment. Stops cleanly on SIGINT or SIGTERM.',
+    args: [],
+    async run() {
+      await runWorkerProcess();
+      return 0;
+    },
+  },
+};
