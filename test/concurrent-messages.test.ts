@@ -14,7 +14,7 @@ import {
   retryScene,
   reviewTake,
 } from '../client/series/steering';
-import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
+import { sceneStatusQuery, seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
 import type { SeriesInput, SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
 import { seriesInput } from './helpers/specs';
@@ -257,6 +257,30 @@ describe('concurrent steering messages', () => {
     const done = await result(id);
     expect(done.status).toBe('completed');
     expect(done.scenes).toHaveLength(3);
+    expect(await taskFailures(id)).toEqual([]);
+  });
+
+  test('pause while a fallback take waits for its budget: once resumed, the series says it waits for budget', async () => {
+    // The relay refuses after 2 s; the official fallback ($0.40 for 4 s) does not fit a $0.30 budget.
+    h.sim.setScenario({
+      contracts: {
+        'relay-v1': { endpoints: { generate: { latencyMs: { min: 2000, max: 2000 }, down: { status: 403 } } } },
+      },
+    });
+    const id = await start(seriesInput(h.sim.url, { budgetUsd: 0.3, defaults: { seconds: 4 } }, 1));
+    await until(id, 'scene 1 running', (v) => v.running.includes(1));
+    await pauseSeries(h.client, id, 'hold on');
+    const scene = h.client.workflow.getHandle(`${id}/scene-1`);
+    for (let i = 0; (await scene.query(sceneStatusQuery).catch(() => undefined))?.phase !== 'waiting_for_budget'; i++) {
+      if (i > 100) throw new Error('scene 1 never asked for its fallback take budget');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await status(id)).paused).toMatchObject({ by: 'user' });
+    await resumeSeries(h.client, id);
+    const waiting = await until(id, 'paused by budget', (v) => v.paused?.by === 'budget', 5000);
+    expect(waiting.paused?.reason).toMatch(/^budget: scene 1 \(take on official\) needs \$0\.40/);
+    await raiseBudget(h.client, id, 1);
+    expect((await result(id)).scenes[0]).toMatchObject({ status: 'completed', provider: 'official' });
     expect(await taskFailures(id)).toEqual([]);
   });
 

@@ -13,7 +13,7 @@ import {
   SeriesStatusKey,
 } from '../../workflows/search-attributes';
 import { seriesWorkflowId } from '../../workflows/ids';
-import type { seriesWorkflow } from '../../workflows/series';
+import type { seriesWorkflow } from '../../workflows/series/workflow';
 import type { SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
 
 /** The library other services import: start a series, read its status, wait for it. */

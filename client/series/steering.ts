@@ -16,7 +16,7 @@ import {
   type ReviewRequest,
 } from '../../workflows/messages';
 import { resolveNewScenes } from '../../workflows/scene-rules';
-import type { seriesWorkflow } from '../../workflows/series';
+import type { seriesWorkflow } from '../../workflows/series/workflow';
 import type { ProviderProfile, RoutingPolicy, SeriesInput } from '../../workflows/types';
 import { SeriesNotFoundError, startOptions } from './series-client';
 
