@@ -228,7 +228,7 @@ describe('concurrent steering messages', () => {
     expect(await taskFailures(id)).toEqual([]);
   });
 
-  test('two addScenes at once get distinct indexes and both run', async () => {
+  test('two addScenes at once while the series prepares: distinct indexes, and every scene runs', async () => {
     const id = await start(seriesInput(h.sim.url, {}, 1));
     const answers = await inOneTask(
       () => addScenes(h.client, id, [{ prompt: '@character waves' }]),

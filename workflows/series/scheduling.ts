@@ -68,8 +68,8 @@ export async function scheduleScenes(parts: SceneRunnerParts): Promise<SeriesRes
     // Cancelled from Temporal (Web UI, CLI): the same graceful cancel as the message.
     if (!isCancellation(err)) throw err;
     cancellation = err;
-    state.cancelled ??= { reason: 'workflow cancellation requested' };
-    log.warn('series cancelled: no new submissions, running jobs finish', { reason: state.cancelled.reason });
+    const { reason } = run.cancel('workflow cancellation requested');
+    log.warn('series cancelled: no new submissions, running jobs finish', { reason });
   }
   // In the same step as the loop's last check: a message validated from now on is refused.
   run.finishing = true;

@@ -4,7 +4,15 @@ import { roundUsd } from '../pricing';
 import type { OpenCircuit } from '../routing';
 import { awaitsReview, mergeRetake, withChosenTake } from '../scene-results';
 import type { SceneContext } from '../scene-rules';
-import type { CharacterPassport, ProviderProfile, SceneResult, SceneSpec, SeriesInput, SeriesStatus } from '../types';
+import type {
+  CharacterPassport,
+  ProviderProfile,
+  RoutingPolicy,
+  SceneResult,
+  SceneSpec,
+  SeriesInput,
+  SeriesStatus,
+} from '../types';
 
 /** What a run hands to the next one on continue-as-new: plain objects and arrays only. */
 export interface SeriesState {
@@ -126,6 +134,38 @@ export class SeriesRun {
   takeWork(work: Work): void {
     if (work.retake) this.retries.shift();
     else this.state.next++;
+  }
+
+  pause(reason: string): Pause {
+    return (this.state.paused = { by: 'user', reason, since: Date.now() });
+  }
+
+  /** Whether a person's pause was lifted. */
+  resume(): boolean {
+    const was = !!this.state.paused;
+    this.state.paused = undefined;
+    return was;
+  }
+
+  /** The first cancel's reason stands. */
+  cancel(reason: string): { reason: string } {
+    return (this.state.cancelled ??= { reason });
+  }
+
+  endScenes(): void {
+    this.state.endOfScenes = true;
+  }
+
+  /** For scenes not started yet; the policy before. */
+  setRouting(routing: RoutingPolicy): RoutingPolicy {
+    const previous = this.series.routing;
+    this.series.routing = routing;
+    return previous;
+  }
+
+  /** A checked, higher budget: the next submission that fits it goes. */
+  raiseBudget(usd: number): void {
+    this.series.budgetUsd = this.ledger.budgetUsd = usd;
   }
 
   appendScenes(scenes: SceneSpec[]): number[] {

@@ -49,24 +49,20 @@ async function afterPreparation<T>(run: SeriesRun, apply: (waited: boolean) => T
 
 /** The steering messages (messages.ts): thin handlers over the series' state and the rules it keeps. */
 export function listenToSteering(run: SeriesRun, board: StatusBoard): void {
-  const { series, state, ledger } = run;
   setHandler(pauseSignal, (request) => {
-    state.paused = { by: 'user', reason: request?.reason ?? 'paused by request', since: Date.now() };
-    log.info('series paused', { reason: state.paused.reason });
+    const { reason } = run.pause(request?.reason ?? 'paused by request');
+    log.info('series paused', { reason });
     board.publish();
   });
   setHandler(resumeSignal, () => {
-    if (state.paused) log.info('series resumed');
-    state.paused = undefined;
+    if (run.resume()) log.info('series resumed');
     board.publish();
   });
   setHandler(cancelSignal, (request) => {
-    state.cancelled ??= { reason: request?.reason ?? 'cancelled by request' };
-    log.warn('series cancelled: no new submissions, running jobs finish', { reason: state.cancelled.reason });
+    const { reason } = run.cancel(request?.reason ?? 'cancelled by request');
+    log.warn('series cancelled: no new submissions, running jobs finish', { reason });
   });
-  setHandler(endOfScenesSignal, () => {
-    state.endOfScenes = true;
-  });
+  setHandler(endOfScenesSignal, () => run.endScenes());
   setHandler(
     addScenesUpdate,
     // Resolved again here: a validator hands nothing over, and after a wait the indexes and capabilities are final only now.
@@ -111,8 +107,7 @@ export function listenToSteering(run: SeriesRun, board: StatusBoard): void {
   setHandler(
     setRoutingUpdate,
     ({ routing }) => {
-      const previous = series.routing;
-      series.routing = routing;
+      const previous = run.setRouting(routing);
       log.info('routing changed', { routing, previous });
       return { routing, previous };
     },
@@ -121,9 +116,9 @@ export function listenToSteering(run: SeriesRun, board: StatusBoard): void {
   setHandler(
     raiseBudgetUpdate,
     ({ budgetUsd }) => {
-      series.budgetUsd = ledger.budgetUsd = budgetUsd;
+      run.raiseBudget(budgetUsd);
       log.info('budget raised', { budgetUsd });
-      return budgetView(ledger);
+      return budgetView(run.ledger);
     },
     { validator: (request) => checkBudget(run, request) },
   );
