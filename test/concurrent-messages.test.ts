@@ -58,14 +58,14 @@ describe('concurrent steering messages', () => {
   const submits = (id: string, index: number) =>
     h.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`${id}/scene-${index}/`)).length;
 
-  type Outcome<T> = { accepted: T } | { refused: string };
-  /** A message's answer: what the series returned, or its refusal's words (anything else fails the test). */
+  type Outcome<T> = { accepted: T } | { refused: string; type?: string };
+  /** A message's answer: what the series returned, or its refusal's words and type (anything else fails the test). */
   const outcome = <T>(sent: Promise<T>): Promise<Outcome<T>> =>
     sent.then(
       (accepted) => ({ accepted }),
       (err: Error) => {
         if (!(err instanceof MessageRefusedError)) throw err;
-        return { refused: err.message };
+        return { refused: err.message, type: err.refusal };
       },
     );
 
@@ -138,7 +138,10 @@ describe('concurrent steering messages', () => {
       () => outcome(retryScene(h.client, id, { index: 1, prompt: '@character at dusk' })),
     );
     expect(answers).toContainEqual({ accepted: { index: 1, queued: true } });
-    expect(answers).toContainEqual({ refused: expect.stringMatching(/index: scene 1 has not finished/) });
+    expect(answers).toContainEqual({
+      refused: expect.stringMatching(/index: scene 1 has not finished/),
+      type: 'SceneNotFinished',
+    });
     await until(id, 'the retake done', (v) => v.scenes[0].takes.length === 2 && !v.running.length);
     await reviewTake(h.client, id, { index: 1, take: 2, verdict: 'approve' });
     expect((await result(id)).scenes[0].takes).toHaveLength(2);
@@ -151,7 +154,11 @@ describe('concurrent steering messages', () => {
       () => outcome(retryScene(h.client, id, { index: 1 })),
       () => cancelSeries(h.client, id, 'stop'),
     );
-    if ('refused' in retry) expect(retry.refused).toMatch(/the series is cancelled \(stop\)/);
+    if ('refused' in retry)
+      expect(retry).toEqual({
+        refused: expect.stringMatching(/the series is cancelled \(stop\)/),
+        type: 'SeriesClosed',
+      });
     else expect(retry.accepted).toEqual({ index: 1, queued: true });
     const done = await result(id);
     expect(done.status).toBe('cancelled');
@@ -197,7 +204,11 @@ describe('concurrent steering messages', () => {
       () => outcome(addScenes(h.client, id, [{ prompt: '@character waves' }])),
       () => cancelSeries(h.client, id, 'stop'),
     );
-    if ('refused' in added) expect(added.refused).toMatch(/the series is cancelled \(stop\)/);
+    if ('refused' in added)
+      expect(added).toEqual({
+        refused: expect.stringMatching(/the series is cancelled \(stop\)/),
+        type: 'SeriesClosed',
+      });
     else expect(added.accepted).toEqual({ indexes: [2] });
     const done = await result(id);
     expect(done.status).toBe('cancelled');
@@ -294,6 +305,7 @@ describe('concurrent steering messages', () => {
     expect(answers).toContainEqual({ accepted: expect.objectContaining({ budgetUsd: 0.5 }) });
     expect(answers).toContainEqual({
       refused: expect.stringMatching(/budgetUsd: must be more than the current budget \$0\.5/),
+      type: 'InvalidBudget',
     });
     expect((await result(id)).status).toBe('completed');
     expect(await taskFailures(id)).toEqual([]);
