@@ -99,6 +99,15 @@ describe('record workflow histories', () => {
     await save(sceneWorkflowId(handle.workflowId, scene), `${label}.scene.json`);
   }
 
+  /** Sends both while no worker polls, so the series gets them in one workflow task. */
+  async function inOneTask(first: () => Promise<unknown>, second: () => Promise<unknown>) {
+    await h.stopWorker();
+    const both = Promise.allSettled([first(), second()]);
+    await new Promise((r) => setTimeout(r, 1000));
+    await h.startWorker();
+    await both;
+  }
+
   test('happy path, relay down (fallback with character signals), rejected scene', async () => {
     await record('happy', () => h.sim.setScenario({}), 3);
     await record(
@@ -119,7 +128,7 @@ describe('record workflow histories', () => {
     });
   });
 
-  test('steering: pause, add scenes, routing, budget pause and raise, review and retake, cancel', async () => {
+  test('steering: pause, add scenes, routing, budget pause and raise, review and retake, messages at once, cancel', async () => {
     await recordSteered(
       'steered',
       seriesInput(h.sim.url, { maxParallel: 1, budgetUsd: 0.3 }, 2),
@@ -146,6 +155,41 @@ describe('record workflow histories', () => {
         await reviewTake(h.client, id, { index: 2, take: 2, verdict: 'approve' });
       },
       2,
+    );
+    await recordSteered(
+      'concurrent',
+      seriesInput(h.sim.url, { approval: 'required' }, 1),
+      async (id, until) => {
+        await until((v) => v.status === 'awaiting_approval');
+        h.sim.setScenario({ jobSeconds: 3 });
+        await inOneTask(
+          () => retryScene(h.client, id, { index: 1 }),
+          () => retryScene(h.client, id, { index: 1 }),
+        );
+        await until((v) => v.running.includes(1));
+        await reviewTake(h.client, id, { index: 1, take: 1, verdict: 'reject' });
+        await until((v) => !v.running.length && v.scenes[0].takes.length === 2);
+        await reviewTake(h.client, id, { index: 1, take: 2, verdict: 'approve' });
+      },
+      1,
+    );
+    await recordSteered(
+      'paused-take-budget',
+      seriesInput(h.sim.url, { budgetUsd: 0.3, defaults: { seconds: 4 } }, 1),
+      async (id, until) => {
+        h.sim.setScenario({
+          contracts: {
+            'relay-v1': { endpoints: { generate: { latencyMs: { min: 2000, max: 2000 }, down: { status: 403 } } } },
+          },
+        });
+        await until((v) => v.running.includes(1));
+        await pauseSeries(h.client, id, 'look first');
+        await new Promise((r) => setTimeout(r, 3000)); // the fallback take asks for its budget meanwhile
+        await resumeSeries(h.client, id);
+        await until((v) => v.paused?.by === 'budget');
+        await raiseBudget(h.client, id, 1);
+      },
+      1,
     );
     await recordSteered(
       'cancelled',

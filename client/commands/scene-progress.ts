@@ -12,7 +12,7 @@ export interface SceneProgress extends Partial<Omit<SceneStatusView, 'index'>> {
   upstream?: string;
 }
 
-/** Scene workflows are children named after their series (workflows/series.ts). */
+/** Scene workflows are children named after their series (workflows/ids.ts). */
 
 const AWAIT_JOB = 'awaitJob';
 

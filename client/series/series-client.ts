@@ -14,7 +14,7 @@ import {
 } from '../../workflows/search-attributes';
 import { seriesWorkflowId } from '../../workflows/ids';
 import { followProgress, type ProgressListener } from './progress';
-import type { seriesWorkflow } from '../../workflows/series';
+import type { seriesWorkflow } from '../../workflows/series/workflow';
 import type { SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
 
 /** The library other services import: start a series, read its status, wait for it. */

@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import {
   addScenesUpdate,
   appendScenesSignal,
@@ -16,7 +16,7 @@ import {
   type ReviewRequest,
 } from '../../workflows/messages';
 import { resolveNewScenes, SCENE_DEFAULTS } from '../../workflows/scene-rules';
-import type { seriesWorkflow } from '../../workflows/series';
+import type { seriesWorkflow } from '../../workflows/series/workflow';
 import type { ProviderProfile, RoutingPolicy, SeriesInput } from '../../workflows/types';
 import { SeriesNotFoundError, startOptions } from './series-client';
 
@@ -31,6 +31,8 @@ export class MessageRefusedError extends Error {
     readonly workflowId: string,
     readonly messageName: string,
     message: string,
+    /** The refusal's `ApplicationFailure.type` (workflows/series/refusals.ts), e.g. `SceneNotFinished`. */
+    readonly refusal?: string,
   ) {
     super(message);
     this.name = 'MessageRefusedError';
@@ -44,7 +46,8 @@ async function send<T>(workflowId: string, what: string, act: () => Promise<T>):
     if (err instanceof WorkflowNotFoundError) throw new SeriesNotFoundError(workflowId);
     if (err instanceof WorkflowUpdateFailedError) {
       const cause = err.cause instanceof Error ? err.cause.message : err.message;
-      throw new MessageRefusedError(workflowId, what, `${what} refused by ${workflowId}: ${cause}`);
+      const refusal = err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+      throw new MessageRefusedError(workflowId, what, `${what} refused by ${workflowId}: ${cause}`, refusal);
     }
     throw err;
   }

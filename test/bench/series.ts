@@ -6,7 +6,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startSeries } from '../../client/series/series-client';
 import { parseSpec, toSeriesInput } from '../../client/spec/spec';
 import { parseAllowance } from '../../common/url-policy';
-import type { seriesWorkflow } from '../../workflows/series';
+import type { seriesWorkflow } from '../../workflows/series/workflow';
 import type { SeriesInput, SeriesResult } from '../../workflows/types';
 
 let serial = 0;

@@ -63,8 +63,13 @@ export interface Harness {
   sim: RunningSimulator;
   taskQueue: string;
   dataDir: string;
-  worker: Worker;
+  /** The worker polling now (startWorker replaces it). */
+  readonly worker: Worker;
   logLines: string[];
+  /** Stops the worker: workflow tasks wait on the queue, so messages sent meanwhile reach a workflow in one task. */
+  stopWorker(): Promise<void>;
+  /** A new worker on the same task queue, after stopWorker. */
+  startWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -105,14 +110,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   );
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const taskQueue = `test-${process.pid}-${++queues}-${Date.now()}`;
-  const worker = await createSeriesWorker({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    deps,
-    workflowBundle: await workflowBundle(),
-  });
-  const running = worker.run();
+  const createWorker = async () =>
+    createSeriesWorker({ connection, namespace: 'default', taskQueue, deps, workflowBundle: await workflowBundle() });
+  let worker = await createWorker();
+  let running: Promise<void> | undefined = worker.run();
+  const stopWorker = async () => {
+    if (!running) return;
+    worker.shutdown();
+    await running;
+    running = undefined;
+  };
   const clientConnection = await Connection.connect({ address: temporalAddress() });
   const client = new Client({ connection: clientConnection, namespace: 'default' });
   return {
@@ -120,11 +127,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sim,
     taskQueue,
     dataDir,
-    worker,
+    get worker() {
+      return worker;
+    },
     logLines,
+    stopWorker,
+    async startWorker() {
+      if (running) return;
+      worker = await createWorker();
+      running = worker.run();
+    },
     async stop() {
-      worker.shutdown();
-      await running;
+      await stopWorker();
       await connection.close();
       await clientConnection.close();
       await sim.close();

@@ -1,0 +1,43 @@
+import { allHandlersFinished, CancellationScope, condition, upsertSearchAttributes } from '@temporalio/workflow';
+import { local } from '../activities';
+import { SeriesStatusKey } from '../search-attributes';
+import type { SceneResult, SeriesInput, SeriesResult, SeriesStatus } from '../types';
+import type { SeriesRun } from './state';
+
+/**
+ * The end of a series, once its running scenes have settled: its status, the manifest (every scene's
+ * takes, asset, sha256, provider, cost), and the search attribute. Not cancellable: a cancelled series
+ * still writes its manifest. `cancellation` (Temporal cancelled the series) is rethrown at the end.
+ */
+export function finishSeries(run: SeriesRun, cancellation: unknown): Promise<SeriesResult> {
+  return CancellationScope.nonCancellable(async () => {
+    const { state } = run;
+    await condition(() => run.running.size === 0);
+    const ordered = [...state.results].sort((a, b) => a.index - b.index);
+    const ended = (run.ended = endStatus(ordered, run.series, !!state.cancelled));
+    const { sourceClip, ...character } = state.passport;
+    const summary = {
+      name: run.series.name,
+      status: ended,
+      costUsd: run.costUsd(),
+      character: {
+        ...character,
+        ...(sourceClip ? { sourceClip: { url: sourceClip.url, sha256: sourceClip.sha256 } } : {}),
+      },
+      scenes: ordered,
+      ...(state.cancelled ? { cancelled: state.cancelled } : {}),
+    };
+    const manifestPath = (run.manifestPath = await local.writeManifest(summary));
+    upsertSearchAttributes([{ key: SeriesStatusKey, value: ended }]);
+    await condition(allHandlersFinished);
+    if (cancellation) throw cancellation; // shown as Cancelled in the Web UI; the manifest is written
+    return { ...summary, manifestPath };
+  });
+}
+
+function endStatus(scenes: SceneResult[], series: SeriesInput, cancelled: boolean): SeriesStatus {
+  if (cancelled) return 'cancelled';
+  const rejected = scenes.some((s) => s.status === 'rejected');
+  if (scenes.some((s) => s.status === 'failed') || (rejected && series.onRejection === 'fail')) return 'failed';
+  return rejected ? 'completed_with_rejections' : 'completed';
+}
