@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gatewayCommand } from '../gateway/command';
-import { findProjectRoot } from '../stack/temporal-binaries';
+import { findProjectRoot } from '../../common/project-root';
 import { codecServerCommand } from './codec-server';
 import { columns, columnWidth, type CommandSpec } from './command';
 import { healthcheckCommand } from './healthcheck';
