@@ -1,6 +1,6 @@
 import { connectClient } from '../series/connect';
 import { seriesReport } from '../series/series-client';
-import { specJsonSchema } from '../spec/spec';
+import { specJsonSchema } from '../spec/spec-schema';
 import { resolveSeriesId } from './args';
 import type { CommandSpec } from './command';
 import { formatReport, runSeries } from './run';

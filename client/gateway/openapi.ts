@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { seriesSpecSchema } from '../spec/spec';
+import { seriesSpecSchema } from '../spec/spec-schema';
 import type { Route } from './routes';
 import * as s from './schemas';
 

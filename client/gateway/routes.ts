@@ -82,7 +82,7 @@ function route<B extends z.ZodType>(
   return def as Route;
 }
 
-/** Spec files may be 4 MB (client/spec/spec.ts); the same for bodies that carry a spec. */
+/** Spec files may be 4 MB (client/spec/load-spec.ts); the same for bodies that carry a spec. */
 const SPEC_BODY_BYTES = 4 * 1024 * 1024;
 const MESSAGE_BODY_BYTES = 1024 * 1024;
 const WEBHOOK_BODY_BYTES = 64 * 1024;

@@ -120,10 +120,10 @@ function describeValue(value: unknown): string {
   }
 }
 
-/** One zod issue as `field: problem; fix` lines. */
 /** Fields each part of the spec has, by where they are written (`''`, `character`, `scenes[]`). */
 export type KnownFields = Record<string, readonly string[]>;
 
+/** One zod issue as `field: problem; fix` lines. */
 export function formatIssue(issue: z.core.$ZodIssue, knownFields: KnownFields): string[] {
   const path = formatPath(issue.path);
   const field = path || '(spec)';
