@@ -1,5 +1,5 @@
 import { parseSpec } from '../client/spec/parse-spec';
-import { formatPath } from '../client/spec/problems';
+import { formatPath } from '../common/field-path';
 import { toSeriesInput } from '../client/spec/series-input';
 import { specIssues } from './helpers/specs';
 import { estimateCost } from '../client/spec/estimate';

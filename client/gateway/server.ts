@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ProviderProfile } from '../../workflows/types';
 import { clientProviderProfiles } from '../spec/provider-profiles';
-import { formatPath } from '../spec/problems';
+import { formatPath } from '../../common/field-path';
 import { authorized } from '../codec-server/server';
 import { HttpError } from '../http-error';
 import {
