@@ -34,7 +34,7 @@ export type {
 export type { BudgetView, NewScene, RetryRequest, ReviewRequest, SeriesStatusView } from '../workflows/messages';
 
 // Errors, by name: each message names the field and the fix.
-export { SpecError } from './spec/spec';
+export { SpecError } from './spec/parse-spec';
 export { BudgetBelowEstimateError } from './spec/estimate';
 export { UnknownProviderError } from '../workflows/provider-rules';
 export { UnroutableScenesError } from './spec/validate';

@@ -1,8 +1,8 @@
 /**
- * Process helpers every layer may use: free ports, children that never outlive their parent,
- * and log tails for error messages.
+ * Process helpers every layer may use: free ports, short commands run to their end, children
+ * that never outlive their parent, and log tails for error messages.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
@@ -20,6 +20,54 @@ export function freePort(host: string = LOOPBACK): Promise<number> {
       server.close(() => (address && typeof address === 'object' ? done(address.port) : fail(new Error('no port'))));
     });
   });
+}
+
+export interface CommandResult {
+  /** The exit code; -1 when the command could not start, timed out or was killed by a signal. */
+  code: number;
+  /** stdout and stderr together (the error's message when there was no output). */
+  output: string;
+}
+
+export interface RunCommandOptions {
+  /** Default: this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Killed after this long; default no limit. */
+  timeoutMs?: number;
+  /** Run as this user and group (the caller must be allowed to). */
+  uid?: number;
+  gid?: number;
+}
+
+/** Runs a short command to its end and answers with its exit code and output; never rejects. */
+export function runCommand(command: string, args: string[], options: RunCommandOptions = {}): Promise<CommandResult> {
+  return new Promise((done) => {
+    execFile(
+      command,
+      args,
+      {
+        env: options.env,
+        cwd: options.cwd,
+        timeout: options.timeoutMs ?? 0,
+        maxBuffer: 16 * 1024 * 1024,
+        ...(options.uid !== undefined ? { uid: options.uid } : {}),
+        ...(options.gid !== undefined ? { gid: options.gid } : {}),
+      },
+      (err, stdout, stderr) => {
+        const output = `${stdout}${stderr}`;
+        if (!err) return done({ code: 0, output });
+        const code =
+          typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : -1;
+        done({ code, output: output || err.message });
+      },
+    );
+  });
+}
+
+/** The last `count` lines of a command's output, for an error message. */
+export function lastLines(output: string, count = 15): string {
+  return output.trim().split('\n').slice(-count).join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------

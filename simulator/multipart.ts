@@ -106,45 +106,36 @@ function assign(
   const [head, ...rest] = segments;
   if (FORBIDDEN_KEYS.has(head))
     throw new InvalidRequestError(`Invalid field name ${fieldName}.`, fieldName, 'invalid_multipart');
-  if (Array.isArray(container)) {
-    let index: number;
-    if (head === '') {
-      // `a[][id]`: a key already set on the last element means the client started a new element.
-      const last = container[container.length - 1];
-      const reuse =
-        rest.length > 0 &&
-        last !== undefined &&
-        typeof last === 'object' &&
-        !Array.isArray(last) &&
-        !isUploadedFile(last) &&
-        last !== null &&
-        !(rest[0] in last);
-      index = reuse ? container.length - 1 : container.length;
-    } else if (/^\d+$/.test(head) && Number(head) < MAX_INDEX) {
-      index = Number(head);
-    } else {
-      throw new InvalidRequestError(`Invalid field name ${fieldName}.`, fieldName, 'invalid_multipart');
-    }
-    if (rest.length === 0) {
-      container[index] = value;
-      return;
-    }
-    const child = container[index] ?? emptyContainerFor(rest[0]);
-    if (typeof child !== 'object' || child === null || isUploadedFile(child))
-      throw new InvalidRequestError(`Conflicting field ${fieldName}.`, fieldName, 'invalid_multipart');
-    container[index] = child;
-    assign(child, rest, value, fieldName);
-    return;
-  }
+  const slots = container as Record<string | number, FormValue>;
+  const key = Array.isArray(container) ? arrayIndex(container, head, rest, fieldName) : head;
   if (rest.length === 0) {
-    container[head] = value;
+    slots[key] = value;
     return;
   }
-  const child = container[head] ?? emptyContainerFor(rest[0]);
+  const child = slots[key] ?? emptyContainerFor(rest[0]);
   if (typeof child !== 'object' || child === null || isUploadedFile(child))
     throw new InvalidRequestError(`Conflicting field ${fieldName}.`, fieldName, 'invalid_multipart');
-  container[head] = child;
+  slots[key] = child;
   assign(child, rest, value, fieldName);
+}
+
+/** Which element of an array `head` names: a number, or `[]` for the next element. */
+function arrayIndex(container: FormValue[], head: string, rest: string[], fieldName: string): number {
+  if (head === '') {
+    // `a[][id]`: a key already set on the last element means the client started a new element.
+    const last = container[container.length - 1];
+    const reuse =
+      rest.length > 0 &&
+      last !== undefined &&
+      typeof last === 'object' &&
+      !Array.isArray(last) &&
+      !isUploadedFile(last) &&
+      last !== null &&
+      !(rest[0] in last);
+    return reuse ? container.length - 1 : container.length;
+  }
+  if (/^\d+$/.test(head) && Number(head) < MAX_INDEX) return Number(head);
+  throw new InvalidRequestError(`Invalid field name ${fieldName}.`, fieldName, 'invalid_multipart');
 }
 
 /** Turn flat form entries into a nested field tree, e.g. `characters[0][id]=x` → `{characters:[{id:'x'}]}`. */

@@ -23,7 +23,9 @@ import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { guardedGet, systemLookup, UrlRefusedError, type HostLookup } from '../activities/url-guard';
 import { SIMULATOR_KEYS } from '../client/stack/dev-stack';
-import { loadSpec, parseSpec, SpecError, toSeriesInput, MAX_SPEC_FILE_BYTES } from '../client/spec/spec';
+import { loadSpec, MAX_SPEC_FILE_BYTES } from '../client/spec/load-spec';
+import { parseSpec, SpecError } from '../client/spec/parse-spec';
+import { toSeriesInput } from '../client/spec/series-input';
 import {
   ALLOW_ALL_PRIVATE,
   ALLOW_PRIVATE_URLS_ENV,
@@ -39,6 +41,7 @@ import { createSeriesWorker } from '../workers/series-worker';
 import { temporalAddress, workflowBundle } from './helpers/harness';
 import { runCli } from './helpers/processes';
 import { recordMeasurement } from './helpers/measurements';
+import { specIssues } from './helpers/specs';
 
 const profiles = profilesOf(defaultProviderConfig('http://127.0.0.1:7070'));
 
@@ -54,18 +57,8 @@ const withScene = (scene: Record<string, unknown>, rest: Record<string, unknown>
   scenes: [{ prompt: '@character waves', ...scene }],
 });
 
-function issuesOf(
-  spec: unknown,
-  options: Parameters<typeof parseSpec>[2] = { urlPolicy: PUBLIC_ONLY, profiles },
-): string[] {
-  try {
-    parseSpec(spec, undefined, options);
-  } catch (err) {
-    if (err instanceof SpecError) return err.issues;
-    throw err;
-  }
-  throw new Error('spec was accepted');
-}
+const issuesOf = (spec: unknown, options: Parameters<typeof parseSpec>[2] = { urlPolicy: PUBLIC_ONLY, profiles }) =>
+  specIssues(spec, options);
 
 /** One issue starts with the field and says how to fix it. */
 function expectIssue(issues: string[], field: string, fix: RegExp): void {

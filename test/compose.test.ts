@@ -13,7 +13,7 @@ import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import YAML from 'yaml';
-import { PROVIDERS_FILE_ENV } from '../activities/providers/config';
+import { PROVIDERS_FILE_ENV } from '../workflows/provider-rules';
 import { CODEC_KEYS_ENV } from '../common/codec/keys';
 import { CODEC_SERVER_ENV, DEFAULT_CODEC_PORT } from '../client/commands/codec-server';
 import { HEALTH_URL_ENV } from '../client/commands/healthcheck';

@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import YAML from 'yaml';
 import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
-import { parseSpec, SpecError } from '../client/spec/spec';
+import { parseSpec, SpecError } from '../client/spec/parse-spec';
 import { DEFAULT_SIMULATOR_URL } from '../client/spec/provider-profiles';
 import { PUBLIC_ONLY } from '../common/url-policy';
 import { COMMANDS } from '../client/commands/table';

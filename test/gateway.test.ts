@@ -10,7 +10,7 @@ import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { startGateway, type RunningGateway } from '../client/gateway/server';
 import { addScenes, MessageRefusedError } from '../client/series/steering';
-import { parseSpec, SpecError } from '../client/spec/spec';
+import { parseSpec, SpecError } from '../client/spec/parse-spec';
 import { seriesStatusQuery } from '../workflows/messages';
 import type { SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';

@@ -7,8 +7,8 @@ import {
   loadProviderConfig,
   parseProviderConfig,
   ProviderConfigError,
-  PROVIDERS_FILE_ENV,
 } from '../activities/providers/config';
+import { PROVIDERS_FILE_ENV } from '../workflows/provider-rules';
 import { OfficialProvider } from '../activities/providers/official';
 import { createProviders, profilesOf } from '../activities/providers/registry';
 import { RelayV1Provider } from '../activities/providers/relay-v1';

@@ -1,4 +1,7 @@
-import { formatPath, parseSpec, SpecError, toSeriesInput } from '../client/spec/spec';
+import { parseSpec } from '../client/spec/parse-spec';
+import { formatPath } from '../common/field-path';
+import { toSeriesInput } from '../client/spec/series-input';
+import { specIssues } from './helpers/specs';
 import { estimateCost } from '../client/spec/estimate';
 import { addScenesBody, retryBody, reviewBody } from '../client/gateway/schemas';
 import { profilesOf } from '../activities/providers/registry';
@@ -21,16 +24,6 @@ const valid = {
   character: { name: 'Mira', description: 'a courier', clip: 'https://cdn.example/clip.mp4' },
   scenes: [{ prompt: '@character waves' }],
 };
-
-function issuesOf(spec: unknown, options?: Parameters<typeof parseSpec>[2]): string[] {
-  try {
-    parseSpec(spec, undefined, options);
-  } catch (err) {
-    if (err instanceof SpecError) return err.issues;
-    throw err;
-  }
-  throw new Error('spec was accepted');
-}
 
 describe('series spec', () => {
   test('a valid spec gets defaults and numbered scenes', () => {
@@ -103,7 +96,7 @@ describe('series spec', () => {
     ],
     ['a provider listed twice', { ...valid, providers: ['relay', 'relay'] }, /^providers: lists a provider twice/],
   ])('refuses %s, naming the field', (_label, spec, expected) => {
-    const issues = issuesOf(spec);
+    const issues = specIssues(spec);
     expect(issues.some((i) => expected.test(i))).toBe(true);
   });
 
@@ -156,7 +149,7 @@ describe('one definition per rule: the spec, the gateway and the series refuse a
     const problems = 'problems' in bySeries ? bySeries.problems : [];
     expect(problems).toEqual([expect.stringMatching(new RegExp(`^scenes\\[0\\]\\.${field}: `))]);
     // validate / start: the same line
-    expect(issuesOf({ ...valid, scenes: [scene] })).toEqual(problems);
+    expect(specIssues({ ...valid, scenes: [scene] })).toEqual(problems);
     // the gateway's addScenes body: the same field and words, before the series is asked
     expect(bodyProblems(addScenesBody.safeParse({ scenes: [scene] }))).toEqual(problems);
   });
@@ -177,7 +170,7 @@ describe('one definition per rule: the spec, the gateway and the series refuse a
     const problem =
       '"runway" is not configured (configured: relay, official); remove it or add it to the provider config (SORA_SERIES_PROVIDERS)';
     const spec = { ...valid, providers: ['relay', 'runway'] };
-    expect(issuesOf(spec, { profiles })).toEqual([`providers[1]: ${problem}`]);
+    expect(specIssues(spec, { profiles })).toEqual([`providers[1]: ${problem}`]);
     const estimate = (() => {
       try {
         estimateCost(toSeriesInput(parseSpec(spec)), profiles);

@@ -12,15 +12,9 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { DevServerStartError, startDevServer } from '../client/stack/dev-server';
-import {
-  findProjectRoot,
-  locateBinary,
-  projectBinaryPath,
-  resolveTemporalCli,
-  TEMPORAL_CLI,
-  TemporalBinaryNotFound,
-  type BinarySpec,
-} from '../client/stack/temporal-binaries';
+import { findProjectRoot } from '../common/project-root';
+import { projectBinaryPath, TemporalBinaryNotFound, type BinarySpec } from '../client/stack/project-binaries';
+import { locateBinary, resolveTemporalCli, TEMPORAL_CLI } from '../client/stack/temporal-binaries';
 import { allSearchAttributes, SeriesName } from '../workflows/search-attributes';
 import { createTimeSkippingEnv } from './setup/time-skipping';
 

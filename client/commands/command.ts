@@ -49,6 +49,9 @@ export type ArgumentName = keyof typeof ARGUMENTS;
 
 const HELP: OptionSpec = { type: 'boolean', help: 'print this help and exit' };
 
+/** `--json` on every command that can answer in JSON. */
+export const JSON_OPTION: OptionSpec = { type: 'boolean', help: 'print JSON instead of text' };
+
 /** `--help` or `-h` anywhere before a `--`: help wins over any other argument, which is not checked. */
 export function asksForHelp(argv: string[]): boolean {
   const end = argv.indexOf('--');

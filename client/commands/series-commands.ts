@@ -1,13 +1,11 @@
 import { connectClient } from '../series/connect';
 import { seriesReport } from '../series/series-client';
-import { specJsonSchema } from '../spec/spec';
+import { specJsonSchema } from '../spec/spec-schema';
 import { resolveSeriesId } from './args';
-import type { CommandSpec } from './command';
+import { JSON_OPTION, type CommandSpec } from './command';
 import { formatReport, runSeries } from './run';
 import { formatEstimate } from './validate';
 import { validateSpecFile } from '../spec/validate';
-
-const JSON_OPTION = { type: 'boolean', help: 'print JSON instead of text' } as const;
 
 /** Checking, starting and reading series. */
 export const SERIES_COMMANDS: Record<string, CommandSpec> = {

@@ -1,20 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gatewayCommand } from '../gateway/command';
-import { findProjectRoot } from '../stack/temporal-binaries';
+import { findProjectRoot } from '../../common/project-root';
 import { codecServerCommand } from './codec-server';
 import { columns, columnWidth, type CommandSpec } from './command';
 import { healthcheckCommand } from './healthcheck';
 import { SERIES_COMMANDS } from './series-commands';
 import { STACK_COMMANDS } from './stack-commands';
-import { STEERING_COMMANDS } from './steering';
+import { MESSAGE_COMMANDS } from './message-commands';
+import { WATCHING_COMMANDS } from './watching-commands';
 
 /** The one table of commands: the CLI dispatches from it and its help lists it, in this order. */
 export const COMMAND_GROUPS: ReadonlyArray<{ title: string; commands: Record<string, CommandSpec> }> = [
   { title: 'series', commands: SERIES_COMMANDS },
   {
     title: 'watching and steering a running series (<id>: a series name or its workflow id series/<name>)',
-    commands: STEERING_COMMANDS,
+    commands: { ...WATCHING_COMMANDS, ...MESSAGE_COMMANDS },
   },
   {
     title: 'running the stack',

@@ -4,7 +4,7 @@ import { UnknownProviderError } from '../../workflows/provider-rules';
 import { UnroutableScenesError } from '../spec/validate';
 import { MessageRefusedError, ScenesRefusedError } from '../series/steering';
 import { SeriesAlreadyRunningError, SeriesNotFoundError } from '../series/series-client';
-import { SpecError } from '../spec/spec';
+import { SpecError } from '../spec/parse-spec';
 
 /**
  * What the gateway answers when it cannot do what was asked: an HttpError (client/http-error.ts)

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { seriesSpecSchema } from '../spec/spec';
-import type { Route } from './routes';
+import { seriesSpecSchema } from '../spec/spec-schema';
+import type { Route } from './route';
 import * as s from './schemas';
 
 /**

@@ -7,12 +7,12 @@ import {
   providerNameSchema,
   reviewNoteSchema,
 } from '../spec/scene-schema';
-import { seriesSpecSchema } from '../spec/spec';
+import { seriesSpecSchema } from '../spec/spec-schema';
 
 /**
  * Bodies the gateway takes and answers, as zod schemas: requests are validated with them and
  * the OpenAPI description is generated from them, so the two cannot drift. The spec itself is
- * checked by parseSpec (client/spec/spec.ts), which names every problem; here it is only described.
+ * checked by parseSpec (client/spec/parse-spec.ts), which names every problem; here it is only described.
  */
 
 /** A workflow id the gateway can address (series/<name>, as `start` gives them). */

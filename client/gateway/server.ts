@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ProviderProfile } from '../../workflows/types';
 import { clientProviderProfiles } from '../spec/provider-profiles';
-import { formatPath } from '../spec/spec';
+import { formatPath } from '../../common/field-path';
 import { authorized } from '../codec-server/server';
 import { HttpError } from '../http-error';
 import {
@@ -18,14 +18,15 @@ import {
 } from './errors';
 import { parseJsonBody, readBody, sendJson } from './http';
 import { openApiDocument } from './openapi';
-import { gatewayRoutes, matchPath, type GatewayContext, type Route } from './routes';
+import { matchPath, type GatewayContext, type Route } from './route';
+import { gatewayRoutes } from './routes';
 import { GATEWAY_TOKEN_ENV } from './settings';
 import { WebhookReceiver } from './webhook-receiver';
 
 /**
- * `sora-series gateway`: the HTTP door for other services (node:http, no framework). Routes and
- * their schemas are in routes.ts; this file matches, reads and validates bodies, and turns
- * errors into `{error: {message, fields?}}` with the right status.
+ * `sora-series gateway`: the HTTP door for other services (node:http, no framework). The route
+ * table is routes.ts (what a route is: route.ts); this file matches, reads and validates bodies,
+ * and turns errors into `{error: {message, fields?}}` with the right status.
  */
 
 export interface GatewayOptions {

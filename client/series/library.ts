@@ -4,7 +4,7 @@ import type { TemporalSettings } from '../../common/temporal/settings';
 import type { BudgetView, NewScene, RetryRequest, ReviewRequest } from '../../workflows/messages';
 import type { RoutingPolicy } from '../../workflows/types';
 import { resolveSeriesId } from '../commands/args';
-import type { seriesSpecSchema } from '../spec/spec';
+import type { seriesSpecSchema } from '../spec/spec-schema';
 import { validateSpec, validateSpecFile, type ValidatedSpec, type ValidateOptions } from '../spec/validate';
 import { connectClient } from './connect';
 import { listSeries, seriesQuery, type ListFilter, type SeriesRow } from './list';

@@ -90,6 +90,17 @@ export class ScenesRefusedError extends Error {
   }
 }
 
+export interface AppendOptions {
+  /** The series to start if it does not run yet. */
+  input: SeriesInput;
+  scenes: NewScene[];
+  taskQueue: string;
+  /** Default: series/<input.name>. */
+  workflowId?: string;
+  /** What the scenes are checked against. */
+  profiles: ProviderProfile[];
+}
+
 /**
  * Signal-with-start: appends scenes to the series, starting it from `input` if it does not run
  * yet (a streaming series, so it waits for more). Scenes are checked here first, since a signal
@@ -97,13 +108,7 @@ export class ScenesRefusedError extends Error {
  */
 export async function appendScenes(
   client: Client,
-  options: {
-    input: SeriesInput;
-    scenes: NewScene[];
-    taskQueue: string;
-    workflowId?: string;
-    profiles: ProviderProfile[];
-  },
+  options: AppendOptions,
 ): Promise<{ workflowId: string; runId: string }> {
   const { input } = options;
   const checked = resolveNewScenes(options.scenes, 1, {

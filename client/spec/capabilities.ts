@@ -1,6 +1,6 @@
 import { unknownProviderProblems } from '../../workflows/provider-rules';
 import type { ProviderProfile } from '../../workflows/types';
-import type { SeriesSpec } from './spec';
+import type { SeriesSpec } from './spec-schema';
 
 /** Only relay-v1 can make a character from an earlier task. */
 const EXTRACTING_CONTRACTS: ReadonlySet<string> = new Set(['relay-v1']);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatPath } from '../../common/field-path';
 
 /** How spec problems are worded: one line per problem, naming the field and the fix. */
 
@@ -120,10 +121,10 @@ function describeValue(value: unknown): string {
   }
 }
 
-/** One zod issue as `field: problem; fix` lines. */
 /** Fields each part of the spec has, by where they are written (`''`, `character`, `scenes[]`). */
 export type KnownFields = Record<string, readonly string[]>;
 
+/** One zod issue as `field: problem; fix` lines. */
 export function formatIssue(issue: z.core.$ZodIssue, knownFields: KnownFields): string[] {
   const path = formatPath(issue.path);
   const field = path || '(spec)';
@@ -157,13 +158,4 @@ export function formatIssue(issue: z.core.$ZodIssue, knownFields: KnownFields): 
     default:
       return [`${field}: ${issue.message}`];
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>(
-    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
-    '',
-  );
 }

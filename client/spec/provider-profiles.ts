@@ -1,4 +1,5 @@
-import { defaultProviderConfig, loadProviderConfig, PROVIDERS_FILE_ENV } from '../../activities/providers/config';
+import { defaultProviderConfig, loadProviderConfig } from '../../activities/providers/config';
+import { PROVIDERS_FILE_ENV } from '../../workflows/provider-rules';
 import { profilesOf } from '../../activities/providers/registry';
 import type { ProviderProfile } from '../../workflows/types';
 

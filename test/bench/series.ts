@@ -4,7 +4,8 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startSeries } from '../../client/series/series-client';
-import { parseSpec, toSeriesInput } from '../../client/spec/spec';
+import { parseSpec } from '../../client/spec/parse-spec';
+import { toSeriesInput } from '../../client/spec/series-input';
 import { parseAllowance } from '../../common/url-policy';
 import type { seriesWorkflow } from '../../workflows/series/workflow';
 import type { SeriesInput, SeriesResult } from '../../workflows/types';

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { ProviderConfigInput } from '../../activities/providers/config';
+import type { ProviderConfigInput } from '../../activities/providers/config-schema';
 import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
 import { startDevServer, type DevServer } from '../../client/stack/dev-server';
 import { providerSlotsWorkflowId } from '../../workflows/ids';

@@ -1,4 +1,6 @@
-import { parseSpec, toSeriesInput, type SeriesSpec } from '../../client/spec/spec';
+import { parseSpec, SpecError } from '../../client/spec/parse-spec';
+import { toSeriesInput } from '../../client/spec/series-input';
+import type { SeriesSpec } from '../../client/spec/spec-schema';
 import type { SeriesInput } from '../../workflows/types';
 
 let serial = 0;
@@ -22,4 +24,15 @@ export function seriesInput(
       ...overrides,
     }),
   );
+}
+
+/** The problems parseSpec names for a spec it refuses; a spec it accepts fails the test. */
+export function specIssues(spec: unknown, options?: Parameters<typeof parseSpec>[2]): string[] {
+  try {
+    parseSpec(spec, undefined, options);
+  } catch (err) {
+    if (err instanceof SpecError) return err.issues;
+    throw err;
+  }
+  throw new Error('spec was accepted');
 }

@@ -9,13 +9,13 @@
  * The cluster is disposable: fsync and full-page writes are off, which a crash of the machine
  * would not survive but a crash or restart of any process using it does.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants, closeSync, openSync } from 'node:fs';
 import { access, chmod, chown, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { freePort, readTail, startWatchdog, track } from '../../common/process';
+import { freePort, lastLines, readTail, runCommand, startWatchdog, track } from '../../common/process';
 
 export const PG_BIN_ENV = 'SORA_SERIES_PG_BIN';
 export const PG_USER_ENV = 'SORA_SERIES_PG_USER';
@@ -55,6 +55,7 @@ export interface RunningPostgres {
 }
 
 const HOST = '127.0.0.1';
+const COMMAND_TIMEOUT_MS = 60_000;
 const REQUIRED = ['initdb', 'postgres', 'pg_isready', 'psql'];
 
 async function isExecutable(path: string): Promise<boolean> {
@@ -115,33 +116,6 @@ async function clusterOwner(env: NodeJS.ProcessEnv): Promise<RunAs | undefined> 
   return { name, uid: Number(entry[2]), gid: Number(entry[3]) };
 }
 
-function run(
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; owner?: RunAs; cwd?: string; timeoutMs?: number },
-): Promise<{ code: number; output: string }> {
-  return new Promise((done) => {
-    execFile(
-      command,
-      args,
-      {
-        env: options.env,
-        cwd: options.cwd,
-        timeout: options.timeoutMs ?? 60_000,
-        maxBuffer: 16 * 1024 * 1024,
-        ...(options.owner ? { uid: options.owner.uid, gid: options.owner.gid } : {}),
-      },
-      (err, stdout, stderr) => {
-        const output = `${stdout}${stderr}`;
-        if (!err) return done({ code: 0, output });
-        const code =
-          typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : -1;
-        done({ code, output: output || err.message });
-      },
-    );
-  });
-}
-
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** initdb + postgres on a free loopback port; resolves once it accepts connections. */
@@ -157,6 +131,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
   const dataDir = join(dir, 'data');
   const logFile = join(dir, 'postgres.log');
   const quietEnv = { PATH: env.PATH, LANG: 'C', LC_ALL: 'C' };
+  const asOwner = owner ? { uid: owner.uid, gid: owner.gid } : {};
   let child: ChildProcess | undefined;
   let watchdog: ChildProcess | undefined;
   let stopping: Promise<void> | undefined;
@@ -179,7 +154,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     const pwFile = join(dir, 'pwfile');
     await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
     if (owner) await chown(pwFile, owner.uid, owner.gid);
-    const init = await run(
+    const init = await runCommand(
       join(binDir, 'initdb'),
       [
         '-D',
@@ -193,12 +168,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
         '--locale=C',
         '--no-sync',
       ],
-      { env: quietEnv, owner, cwd: dir },
+      { env: quietEnv, cwd: dir, timeoutMs: COMMAND_TIMEOUT_MS, ...asOwner },
     );
     await rm(pwFile, { force: true });
     if (init.code !== 0)
       throw new PostgresNotAvailable(
-        `initdb failed (exit ${init.code}${owner ? `, as user ${owner.name}` : ''}):\n${init.output.trim().split('\n').slice(-15).join('\n')}`,
+        `initdb failed (exit ${init.code}${owner ? `, as user ${owner.name}` : ''}):\n${lastLines(init.output)}`,
       );
 
     const out = openSync(logFile, 'a', 0o644);
@@ -223,7 +198,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
           '-c',
           'max_connections=200',
         ],
-        { env: quietEnv, cwd: dir, stdio: ['ignore', out, out], ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) },
+        { env: quietEnv, cwd: dir, stdio: ['ignore', out, out], ...asOwner },
       );
     } finally {
       closeSync(out);
@@ -239,7 +214,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
     for (;;) {
       if (exit) throw new PostgresNotAvailable(`postgres ${exit} during start:\n${await readTail(logFile, 0)}`);
-      const ready = await run(
+      const ready = await runCommand(
         join(binDir, 'pg_isready'),
         ['-h', HOST, '-p', String(port), '-d', 'postgres', '-t', '2'],
         { env: quietEnv, timeoutMs: 5_000 },
@@ -268,10 +243,10 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
     logFile,
     pid: child.pid as number,
     async query(database, sql) {
-      const result = await run(
+      const result = await runCommand(
         join(binDir, 'psql'),
         ['-h', HOST, '-p', String(port), '-U', user, '-d', database, '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql],
-        { env: psqlEnv },
+        { env: psqlEnv, timeoutMs: COMMAND_TIMEOUT_MS },
       );
       if (result.code !== 0)
         throw new Error(`psql on ${database} failed (exit ${result.code}): ${result.output.trim()}`);

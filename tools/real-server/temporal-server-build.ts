@@ -17,7 +17,8 @@ import { execFile, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findProjectRoot } from '../../client/stack/temporal-binaries';
+import { lastLines } from '../../common/process';
+import { findProjectRoot } from '../../common/project-root';
 
 /** Same release as the compose file's `temporalio/server` and `temporalio/admin-tools` images. */
 export const TEMPORAL_SERVER_VERSION = 'v1.30.1';
@@ -127,8 +128,7 @@ function goInstall(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): P
       const why = signal
         ? `was stopped (${signal}${signal === 'SIGKILL' ? `, over ${Math.round(timeoutMs / 60_000)} min` : ''})`
         : `exited with ${code}`;
-      const tail = output.trim().split('\n').slice(-25).join('\n');
-      fail(new TemporalServerBuildError(`go install ${args.join(' ')} ${why}:\n${tail}`));
+      fail(new TemporalServerBuildError(`go install ${args.join(' ')} ${why}:\n${lastLines(output, 25)}`));
     });
   });
 }

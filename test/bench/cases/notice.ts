@@ -5,7 +5,8 @@
  * (polling) or the jobFinished signal (webhook via the gateway). Same machine, same clock.
  */
 import pino from 'pino';
-import { loadProviderConfig, PROVIDERS_FILE_ENV } from '../../../activities/providers/config';
+import { loadProviderConfig } from '../../../activities/providers/config';
+import { PROVIDERS_FILE_ENV } from '../../../workflows/provider-rules';
 import { profilesOf } from '../../../activities/providers/registry';
 import { startGateway } from '../../../client/gateway/server';
 import type { BenchConfig } from '../config';

@@ -1,46 +1,21 @@
-import { readFile, stat } from 'node:fs/promises';
-import { extname } from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
 import { SCENE_DEFAULTS } from '../../workflows/scene-rules';
-import type { ProviderProfile, SceneSpec, SeriesInput } from '../../workflows/types';
-import { checkUrl, PUBLIC_ONLY, urlPolicyFromEnv, type UrlPolicy } from '../../common/url-policy';
-import { capabilityIssues } from './capabilities';
-import { formatIssue, formatPath, syntaxProblem, unreadable, type KnownFields } from './problems';
+import { checkUrl, PUBLIC_ONLY, type UrlPolicy } from '../../common/url-policy';
+import type { KnownFields } from './problems';
 import { modelSchema, newSceneSchema, secondsSchema, sizeSchema } from './scene-schema';
 
 /**
- * The series spec users write (YAML or JSON). One schema: it validates, converts to the
- * workflow input, and exports JSON Schema for editors (`sora-series schema`).
- *
- * Everything a spec can get wrong is refused here, before a workflow starts or an upstream is
- * called, with one line per problem naming the field and the fix:
+ * The series spec users write (YAML or JSON), as one zod schema: parseSpec validates with it, and
+ * it exports JSON Schema for editors (`sora-series schema`) and the gateway's OpenAPI. What the
+ * schema itself refuses, one line per problem naming the field and the fix:
  *  - shape and types (unknown fields are errors, with a "did you mean" where one fits);
  *  - URLs: http(s) only, no credentials, no private or loopback hosts unless allowed
  *    (common/url-policy.ts; the worker re-checks after DNS);
- *  - against the provider profiles (loadSpec; parseSpec when given `profiles`): providers that are
- *    not configured, sizes and durations no allowed provider renders, extraction where the
- *    contract has none;
  *  - characters: a series has exactly one. Prompts place it with `@character`; any other `@name`
  *    would be a second character the series does not carry across providers (relays answer
  *    `cameo_not_found`, the official contract takes at most 2 per video and only by id), so it is
  *    refused. `adopt` names one id per provider, only for providers the series uses.
  */
-
-/** Spec files larger than this are refused unread. */
-export const MAX_SPEC_FILE_BYTES = 4 * 1024 * 1024;
-/**
- * Temporal refuses workflow inputs over 2 MB (and warns from 512 KB); a series also carries its
- * results across continue-as-new, so its input stays well under the limit.
- */
-export const MAX_SERIES_INPUT_BYTES = 1024 * 1024;
-
-export interface SpecOptions {
-  /** Which private hosts URLs may name; default from SORA_SERIES_ALLOW_PRIVATE_URLS (none if unset). */
-  urlPolicy?: UrlPolicy;
-  /** Provider capabilities to check the spec against. parseSpec skips these checks without them; loadSpec uses the client's provider config. */
-  profiles?: ProviderProfile[];
-}
 
 const clipUrl = (policy: UrlPolicy) =>
   z
@@ -124,7 +99,7 @@ const defaultsSchema = z
   })
   .default({ ...SCENE_DEFAULTS });
 
-function specSchema(policy: UrlPolicy) {
+export function specSchema(policy: UrlPolicy) {
   return z
     .strictObject({
       name,
@@ -225,126 +200,14 @@ export const seriesSpecSchema = specSchema(PUBLIC_ONLY);
 
 export type SeriesSpec = z.infer<typeof seriesSpecSchema>;
 
-/** A spec that cannot run; `issues` name each field (`scenes[2].prompt: must not be empty`). */
-export class SpecError extends Error {
-  constructor(
-    readonly issues: string[],
-    source?: string,
-  ) {
-    super(`invalid series spec${source ? ` ${source}` : ''}:\n  - ${issues.join('\n  - ')}`);
-    this.name = 'SpecError';
-  }
-}
-
-export { formatPath };
-
-const KNOWN_FIELDS: KnownFields = {
+/** The fields each part of the spec has, for "did you mean" hints. */
+export const KNOWN_FIELDS: KnownFields = {
   '': Object.keys(seriesSpecSchema.shape),
   character: Object.keys(characterSchema(PUBLIC_ONLY).shape),
   'character.extract': Object.keys(extractSchema.shape),
   defaults: ['seconds', 'size', 'model'],
   'scenes[]': Object.keys(sceneSchema.shape),
 };
-
-export function parseSpec(value: unknown, source?: string, options: SpecOptions = {}): SeriesSpec {
-  const policy = options.urlPolicy ?? urlPolicyFromEnv(process.env);
-  const parsed = specSchema(policy).safeParse(value, { reportInput: true });
-  if (!parsed.success)
-    throw new SpecError(
-      parsed.error.issues.flatMap((issue) => formatIssue(issue, KNOWN_FIELDS)),
-      source,
-    );
-  const issues = [
-    ...(options.profiles ? capabilityIssues(parsed.data, options.profiles) : []),
-    ...inputSizeIssues(parsed.data),
-  ];
-  if (issues.length) throw new SpecError(issues, source);
-  return parsed.data;
-}
-
-/** Reads a YAML or JSON spec file; unreadable files and syntax errors are spec errors too. */
-export async function loadSpec(file: string, options: SpecOptions = {}): Promise<SeriesSpec> {
-  const size = await stat(file).then(
-    (s) => (s.isDirectory() ? 'directory' : s.size),
-    (err: NodeJS.ErrnoException) => {
-      throw new SpecError([`${file}: ${unreadable(err)}`]);
-    },
-  );
-  if (size === 'directory')
-    throw new SpecError([`${file}: is a directory; give the path of the spec file (.yaml or .json)`]);
-  if (size > MAX_SPEC_FILE_BYTES) {
-    throw new SpecError([
-      `${file}: is ${(size / 1024 / 1024).toFixed(1)} MB; a spec is at most ${MAX_SPEC_FILE_BYTES / 1024 / 1024} MB: split the series into several specs`,
-    ]);
-  }
-  const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
-    throw new SpecError([`${file}: ${unreadable(err)}`]);
-  });
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    if (text.includes('\u0000')) throw new TypeError('NUL');
-  } catch {
-    throw new SpecError([
-      `${file}: not a YAML or JSON text file (it holds binary data, or text that is not UTF-8); give the spec, not a clip or video`,
-    ]);
-  }
-  const isJson = extname(file).toLowerCase() === '.json';
-  let value: unknown;
-  try {
-    value = isJson ? JSON.parse(text) : YAML.parse(text);
-  } catch (err) {
-    throw new SpecError([`not valid ${isJson ? 'JSON' : 'YAML'}: ${syntaxProblem(err as Error, text, isJson)}`], file);
-  }
-  const profiles = options.profiles ?? (await import('./provider-profiles')).clientProviderProfiles().profiles;
-  return parseSpec(value, file, { ...options, profiles });
-}
-
-function inputSizeIssues(spec: SeriesSpec): string[] {
-  const bytes = Buffer.byteLength(JSON.stringify(toSeriesInput(spec)));
-  if (bytes <= MAX_SERIES_INPUT_BYTES) return [];
-  return [
-    `scenes: the series is ${(bytes / 1024 / 1024).toFixed(1)} MB as workflow input; at most ${MAX_SERIES_INPUT_BYTES / 1024 / 1024} MB fits Temporal's limits: split it into several series or shorten the prompts`,
-  ];
-}
-
-/** The workflow input: defaults applied, scenes numbered from 1. */
-export function toSeriesInput(spec: SeriesSpec): SeriesInput {
-  const { character } = spec;
-  const source: SeriesInput['character']['source'] = character.extract
-    ? { kind: 'extract', provider: character.extract.provider, taskId: character.extract.task }
-    : character.adopt
-      ? { kind: 'adopt', ids: character.adopt, ...(character.clip ? { clipUrl: character.clip } : {}) }
-      : { kind: 'clip', url: character.clip! };
-  const scenes: SceneSpec[] = spec.scenes.map((s, i) => ({
-    index: i + 1,
-    ...(s.id !== undefined ? { id: s.id } : {}),
-    prompt: s.prompt,
-    seconds: s.seconds ?? spec.defaults.seconds,
-    size: s.size ?? spec.defaults.size,
-    ...((s.model ?? spec.defaults.model) ? { model: s.model ?? spec.defaults.model } : {}),
-    ...(s.provider ? { provider: s.provider } : {}),
-  }));
-  return {
-    name: spec.name,
-    character: { name: character.name, description: character.description, source },
-    scenes,
-    routing: spec.routing,
-    providers: spec.providers,
-    ...(spec.maxParallel ? { maxParallel: spec.maxParallel } : {}),
-    ...(spec.budgetUsd ? { budgetUsd: spec.budgetUsd } : {}),
-    ...(spec.jobDeadlineSeconds ? { jobDeadlineSeconds: spec.jobDeadlineSeconds } : {}),
-    ...(spec.circuitCooldownSeconds ? { circuitCooldownSeconds: spec.circuitCooldownSeconds } : {}),
-    ...(spec.onRejection ? { onRejection: spec.onRejection } : {}),
-    ...(spec.streaming ? { streaming: true } : {}),
-    ...(spec.approval === 'required' ? { approval: 'required' as const } : {}),
-    defaults: {
-      seconds: spec.defaults.seconds,
-      size: spec.defaults.size,
-      ...(spec.defaults.model ? { model: spec.defaults.model } : {}),
-    },
-  };
-}
 
 /** JSON Schema of the spec, for editors. */
 export function specJsonSchema(): unknown {
