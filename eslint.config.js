@@ -6,6 +6,13 @@ const { builtinModules } = require('node:module');
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 // The SDK's lib/ paths are its internals: they change without notice between releases.
 const sdkInternals = { group: ['@temporalio/*/lib/**'], message: 'Public SDK API only: import from the package.' };
+// Relative imports of these top-level folders, their index included: `../client` as well as `../client/x`.
+const folders = (...names) => `^(\\.\\./)+(${names.join('|')})(/|$)`;
+// tools/ and test/ are left out of the package (package.json files) and the image (Dockerfile).
+const notShipped = {
+  regex: folders('tools', 'test'),
+  message: 'tools/ and test/ do not ship: product code imports neither.',
+};
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.data/**', 'coverage/**', '*.js'] },
@@ -34,16 +41,10 @@ module.exports = tseslint.config(
         {
           patterns: [
             {
-              group: [
-                '**/client/**',
-                '**/workers/**',
-                '**/activities/**',
-                '**/workflows/**',
-                '**/simulator/**',
-                '**/tools/**',
-              ],
+              regex: folders('client', 'workers', 'activities', 'workflows', 'simulator'),
               message: 'common/ imports nothing above it.',
             },
+            notShipped,
             sdkInternals,
           ],
         },
@@ -56,16 +57,31 @@ module.exports = tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            { group: ['**/client/**', '**/tools/**', '**/test/**'], message: 'Nothing imports client/ (or tooling).' },
-            sdkInternals,
-          ],
+          patterns: [{ regex: folders('client'), message: 'Nothing imports client/.' }, notShipped, sdkInternals],
         },
       ],
     },
   },
   {
-    files: ['workflows/**/*.ts'],
+    files: ['client/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [notShipped, sdkInternals] }] },
+  },
+  {
+    files: ['simulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: folders('client'), message: 'Nothing imports client/.' }, notShipped, sdkInternals] },
+      ],
+    },
+  },
+  // `up` leads from a workflow file to the top: there `activities` is the activities layer, while
+  // `../activities` in workflows/series/ is workflows/activities.ts, the activity proxies.
+  ...[
+    ['workflows/*.ts', '\\.\\./'],
+    ['workflows/*/**/*.ts', '(\\.\\./){2,}'],
+  ].map(([files, up]) => ({
+    files: [files],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -73,7 +89,7 @@ module.exports = tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows are deterministic: no Node built-ins.' })),
           patterns: [
             {
-              group: ['**/activities/*', '!**/activities/types'],
+              regex: `^${up}activities(/|$)`,
               message: 'Workflows import activity types only.',
               allowTypeImports: true,
             },
@@ -82,13 +98,19 @@ module.exports = tseslint.config(
               message: 'No I/O libraries in workflows.',
             },
             {
-              group: ['**/client/**', '**/workers/**', '**/common/**', '**/simulator/**'],
+              regex: folders('client', 'workers', 'common', 'simulator'),
               message: 'Workflows import no layer above them.',
             },
+            notShipped,
             sdkInternals,
           ],
         },
       ],
+    },
+  })),
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
       'no-restricted-globals': [
         'error',
         { name: 'process', message: 'No environment reads in workflows.' },
