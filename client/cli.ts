@@ -13,7 +13,8 @@ function commandNamed(name: string) {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
+  const helpAlone = name === 'help' && (rest.length === 0 || asksForHelp(rest.slice(0, 1)));
+  if (name === undefined || name === '--help' || name === '-h' || helpAlone) {
     print(mainHelp());
     return 0;
   }

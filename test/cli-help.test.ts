@@ -24,6 +24,8 @@ describe('sora-series --help and --version', () => {
     const short = await runCli(['-h'], env);
     expect(short).toEqual(long);
     expect((await runCli(['help'], env)).stdout).toBe(long.stdout);
+    expect(await runCli(['help', '--help'], env)).toEqual(long);
+    expect(await runCli(['help', '-h'], env)).toEqual(long);
   });
 
   test('<command> --help prints its usage line, what it does, its arguments and options, and exits 0 without running it', async () => {
