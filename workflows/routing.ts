@@ -1,6 +1,9 @@
 import { takePriceUsd } from './pricing';
 import type { CharacterPassport, ProviderProfile, RoutingPolicy, SceneSpec } from './types';
 
+/** Every routing policy: what the spec's `routing`, `setRouting` and `sora-series routing` accept. */
+export const ROUTING_POLICIES = ['character', 'cost', 'stability'] as const satisfies readonly RoutingPolicy[];
+
 export type ProviderHealth = Record<string, 'up' | 'down'>;
 
 /** A provider found unavailable: when and why. Plain data, carried across continue-as-new. */

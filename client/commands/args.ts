@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import type { NewScene } from '../../workflows/messages';
 import type { RoutingPolicy } from '../../workflows/types';
 import { seriesIdOf } from '../../workflows/ids';
+import { ROUTING_POLICIES } from '../../workflows/routing';
 import { syntaxProblem, unreadable } from '../spec/problems';
 
 /** Arguments of the watch and steering commands, checked before anything reaches Temporal. */
@@ -40,8 +41,6 @@ export function positiveNumber(what: string, raw: string): number {
     throw new ArgumentError(`${what}: must be a number above 0, got "${raw}"`);
   return n;
 }
-
-export const ROUTING_POLICIES: readonly RoutingPolicy[] = ['character', 'cost', 'stability'];
 
 export function routingPolicy(raw: string): RoutingPolicy {
   if (!(ROUTING_POLICIES as readonly string[]).includes(raw)) {

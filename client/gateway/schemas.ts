@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SERIES_WORKFLOW_ID } from '../../workflows/ids';
+import { ROUTING_POLICIES } from '../../workflows/routing';
 import { MAX_SCENES_PER_MESSAGE } from '../../workflows/scene-rules';
 import {
   newSceneSchema as sceneFields,
@@ -60,7 +61,7 @@ export const reviewBody = z.strictObject({
   verdict: z.enum(['approve', 'reject']),
   note: reviewNoteSchema.optional(),
 });
-export const routingSchema = z.enum(['character', 'cost', 'stability']);
+export const routingSchema = z.enum(ROUTING_POLICIES);
 export const routingBody = z.strictObject({ routing: routingSchema });
 export const budgetBody = z.strictObject({
   budgetUsd: z.number().positive('must be more than 0 (USD)').describe('The new limit in USD.'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROUTING_POLICIES } from '../../workflows/routing';
 import { SCENE_DEFAULTS } from '../../workflows/scene-rules';
 import { checkUrl, PUBLIC_ONLY, type UrlPolicy } from '../../common/url-policy';
 import type { KnownFields } from './problems';
@@ -104,7 +105,7 @@ export function specSchema(policy: UrlPolicy) {
     .strictObject({
       name,
       character: characterSchema(policy),
-      routing: z.enum(['character', 'cost', 'stability']).default('character'),
+      routing: z.enum(ROUTING_POLICIES).default('character'),
       providers: z
         .array(z.string().min(1, 'must not be empty'))
         .min(1, 'list at least one provider')

@@ -1,6 +1,7 @@
 import type { BudgetRequest, NewScene, RetryRequest, ReviewRequest, RoutingRequest } from '../messages';
 import { resolveNewScene, resolveNewScenes, reviewNoteProblems, scenePromptProblems } from '../scene-rules';
-import type { RoutingPolicy, SceneSpec } from '../types';
+import { ROUTING_POLICIES } from '../routing';
+import type { SceneSpec } from '../types';
 import { refuse, Refusal } from './refusals';
 import type { SeriesRun } from './state';
 
@@ -8,8 +9,6 @@ import type { SeriesRun } from './state';
  * What each steering message needs from the series' state to be accepted: the validators run these
  * checks, and a handler that had to wait runs them again. Each refuses with an ApplicationFailure.
  */
-
-const ROUTING_POLICIES: RoutingPolicy[] = ['character', 'cost', 'stability'];
 
 export function refuseIfCancelled(run: SeriesRun, what: string): void {
   const { cancelled } = run.state;
