@@ -41,10 +41,6 @@ export class ProviderError extends Error {
   }
 }
 
-export function isProviderError(err: unknown): err is ProviderError {
-  return err instanceof ProviderError;
-}
-
 /**
  * Upstream error codes whose meaning does not depend on the HTTP status they came with.
  * Codes not listed here fall back to the status (see `kindFromStatus`).
