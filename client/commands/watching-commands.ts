@@ -1,4 +1,4 @@
-import { ListFilterError, listSeries, seriesQuery, type ListFilter } from '../series/list';
+import { DEFAULT_LIST_LIMIT, ListFilterError, listSeries, seriesQuery, type ListFilter } from '../series/list';
 import { ArgumentError, positiveInt, positiveNumber, resolveSeriesId } from './args';
 import type { OptionValues } from './command';
 import { formatTable } from './list';
@@ -46,10 +46,13 @@ export const WATCHING_COMMANDS = steeringCommands({
     options: {
       status: { type: 'string', value: 'S', help: 'only series in this status (running, paused, completed, ...)' },
       character: { type: 'string', value: 'NAME', help: 'only series with this character' },
-      limit: { type: 'string', value: 'N', help: 'at most N rows (default 200)' },
+      limit: { type: 'string', value: 'N', help: `at most N rows (default ${DEFAULT_LIST_LIMIT})` },
     },
     async run(ctx) {
-      const limit = ctx.values.limit === undefined ? 200 : positiveInt('--limit', stringOption(ctx.values, 'limit')!);
+      const limit =
+        ctx.values.limit === undefined
+          ? DEFAULT_LIST_LIMIT
+          : positiveInt('--limit', stringOption(ctx.values, 'limit')!);
       const query = listQuery(ctx.values); // before connecting: a bad filter never reaches Temporal
       const { rows, more } = await listSeries(await ctx.connect(), query, limit);
       if (ctx.json) return printed(ctx, rows, '');

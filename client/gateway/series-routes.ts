@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { seriesIdOf } from '../../workflows/ids';
 import { seriesReport, startSeries } from '../series/series-client';
+import { MAX_SPEC_FILE_BYTES } from '../spec/load-spec';
 import { validateSpec } from '../spec/validate';
 import { ID_PARAM, route, type GatewayContext } from './route';
 import * as s from './schemas';
 
-/** Spec files may be 4 MB (client/spec/load-spec.ts); the same for bodies that carry a spec. */
-export const SPEC_BODY_BYTES = 4 * 1024 * 1024;
+/** Bodies that carry a spec may be as large as a spec file. */
+export const SPEC_BODY_BYTES = MAX_SPEC_FILE_BYTES;
 
 /** The spec of a request, checked exactly as `sora-series start` checks a file (the budget check on request). */
 export function validatedInput(spec: unknown, ctx: GatewayContext, options: { budget: boolean }) {

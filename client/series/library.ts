@@ -7,7 +7,7 @@ import { resolveSeriesId } from '../commands/args';
 import type { seriesSpecSchema } from '../spec/spec-schema';
 import { validateSpec, validateSpecFile, type ValidatedSpec, type ValidateOptions } from '../spec/validate';
 import { connectClient } from './connect';
-import { listSeries, seriesQuery, type ListFilter, type SeriesRow } from './list';
+import { DEFAULT_LIST_LIMIT, listSeries, seriesQuery, type ListFilter, type SeriesRow } from './list';
 import { seriesReport, startSeries, waitForSeries, type SeriesReport, type WaitOptions } from './series-client';
 import * as steering from './steering';
 
@@ -89,7 +89,7 @@ export class SeriesClient {
 
   /** Series from the visibility query `sora-series list` runs. */
   async list(options: ListOptions = {}): Promise<{ rows: SeriesRow[]; more: boolean }> {
-    const { limit = 200, ...filter } = options;
+    const { limit = DEFAULT_LIST_LIMIT, ...filter } = options;
     return listSeries(this.temporal, seriesQuery(filter), limit);
   }
 

@@ -101,6 +101,9 @@ function rowOf(info: WorkflowExecutionInfo): SeriesRow {
   };
 }
 
+/** Rows `sora-series list` and `SeriesClient.list` return unless given a limit. */
+export const DEFAULT_LIST_LIMIT = 200;
+
 /** Runs a query from seriesQuery; `more` says the limit cut the list. */
 export async function listSeries(
   client: Client,
