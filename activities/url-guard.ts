@@ -110,7 +110,8 @@ async function vet(
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   if (isIpLiteral(host)) return { url, addresses: [{ address: host, family: host.includes(':') ? 6 : 4 }] };
   const addresses = await lookup(host);
-  if (addresses.length === 0) throw new Error(`${url.hostname}: DNS returned no addresses`);
+  if (addresses.length === 0)
+    throw new Error(`${url.hostname}: DNS returned no addresses; check the host name in the URL`);
   for (const { address } of addresses) {
     const problem = checkResolvedAddress(url, address, policy);
     if (problem) throw new UrlRefusedError(problem.code, `${via}${problem.message}`);

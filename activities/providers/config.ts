@@ -184,9 +184,12 @@ function readConfigFile(path: string): unknown {
       `cannot read ${PROVIDERS_FILE_ENV}=${path} (${reason}): point it at a JSON or YAML providers file`,
     );
   }
+  const format = extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML';
   try {
-    return extname(path).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
+    return format === 'JSON' ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
-    throw new ProviderConfigError(`cannot parse ${path}: ${(err as Error).message}`);
+    throw new ProviderConfigError(
+      `cannot parse ${PROVIDERS_FILE_ENV}=${path} as ${format}: ${(err as Error).message}; fix the file's syntax`,
+    );
   }
 }

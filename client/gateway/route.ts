@@ -80,7 +80,7 @@ export function matchPath(template: string, path: string): Record<string, string
   try {
     names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1])));
   } catch {
-    throw new NotFoundError(`malformed escape in ${path}`);
+    throw new NotFoundError(`malformed escape in ${path}; percent-encode the id (encodeURIComponent)`);
   }
   return params;
 }
