@@ -6,7 +6,7 @@
 /** Upstream contracts the project speaks. */
 export type ContractKind = 'official' | 'relay-v1';
 
-/** How a scene picks its provider chain (the founding document's hybrid client). */
+/** How a scene picks its provider chain (routing.ts orders the chain for each policy). */
 export type RoutingPolicy = 'character' | 'cost' | 'stability';
 
 /** The classes every upstream error is sorted into, once, in `activities/providers`. */
