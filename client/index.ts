@@ -43,3 +43,4 @@ export { MessageRefusedError } from './series/steering';
 export { ListFilterError } from './series/list';
 export { ArgumentError } from './commands/args';
 export { SettingsError } from '../common/temporal/settings';
+export { TemporalConnectError } from '../common/temporal/connection-options';

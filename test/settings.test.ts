@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { connectClient } from '../client/series/connect';
-import { temporalConnectionOptions } from '../common/temporal/connection-options';
+import { TemporalConnectError, temporalConnectionOptions } from '../common/temporal/connection-options';
 import { describeConnection, SettingsError, temporalSettings } from '../common/temporal/settings';
 import { temporalAddress } from './helpers/harness';
 import { createTestPki, startTlsProxy, type TestPki, type TlsProxy } from './helpers/tls-proxy';
@@ -325,6 +325,14 @@ describe('real connections built from settings', () => {
     const native = await NativeConnection.connect(temporalConnectionOptions(temporalSettings(env)));
     await native.close();
   });
+
+  test('no server at the address: the error names the connection tried and the settings to check', async () => {
+    const refused = connectClient({}, { TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_NAMESPACE: 'ns-x' });
+    await expect(refused).rejects.toThrow(TemporalConnectError);
+    await expect(refused).rejects.toThrow(
+      /^cannot connect to Temporal at 127\.0\.0\.1:1 namespace ns-x \(plaintext\): .+; check that a server runs there .*TEMPORAL_ADDRESS/,
+    );
+  }, 30_000);
 
   describe('mTLS and an API key through a real TLS endpoint', () => {
     let pki: TestPki;

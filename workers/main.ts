@@ -10,7 +10,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadProviderConfig } from '../activities/providers/config';
 import { dataConverterFromEnv } from '../common/codec/data-converter';
 import { CODEC_KEYS_ENV, codecKeyMaterial } from '../common/codec/keys';
-import { temporalConnectionOptions } from '../common/temporal/connection-options';
+import { TemporalConnectError, temporalConnectionOptions } from '../common/temporal/connection-options';
 import { describeConnection, temporalSettings } from '../common/temporal/settings';
 import { activityDepsFromEnv } from './activity-deps';
 import { createLogger } from './logger';
@@ -28,7 +28,9 @@ export async function runWorkerProcess(): Promise<void> {
   const settings = temporalSettings();
   const deps = activityDepsFromEnv(logger, process.env, config);
   const dataConverter = dataConverterFromEnv(); // payload encryption when SORA_SERIES_CODEC_KEYS is set
-  const connection = await NativeConnection.connect(temporalConnectionOptions(settings));
+  const connection = await NativeConnection.connect(temporalConnectionOptions(settings)).catch((err: unknown) => {
+    throw new TemporalConnectError(settings, err);
+  });
   const worker = await createSeriesWorker({
     connection,
     namespace: settings.namespace,

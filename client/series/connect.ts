@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFromEnv } from '../../common/codec/data-converter';
-import { temporalConnectionOptions } from '../../common/temporal/connection-options';
+import { TemporalConnectError, temporalConnectionOptions } from '../../common/temporal/connection-options';
 import { temporalSettings, type TemporalSettings } from '../../common/temporal/settings';
 
 export interface ConnectedClient {
@@ -19,7 +19,10 @@ export async function connectClient(
 ): Promise<ConnectedClient> {
   const settings = { ...temporalSettings(env), ...overrides };
   const dataConverter = dataConverterFromEnv(env);
-  const connection = await Connection.connect(temporalConnectionOptions(settings));
+  const options = temporalConnectionOptions(settings);
+  const connection = await Connection.connect(options).catch((err: unknown) => {
+    throw new TemporalConnectError(settings, err);
+  });
   return {
     client: new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) }),
     settings,

@@ -1,6 +1,21 @@
 import { readFileSync } from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
-import { SettingsError, TEMPORAL_ENV, type TemporalSettings, type TlsPem } from './settings';
+import { describeConnection, SettingsError, TEMPORAL_ENV, type TemporalSettings, type TlsPem } from './settings';
+
+/**
+ * No connection to the Temporal server: the SDK's own words ("Failed to connect before the deadline")
+ * name neither the server tried nor the settings that chose it, so this does (never a key).
+ */
+export class TemporalConnectError extends Error {
+  override readonly name = 'TemporalConnectError';
+  constructor(settings: TemporalSettings, cause: unknown) {
+    super(
+      `cannot connect to Temporal at ${describeConnection(settings)}: ${cause instanceof Error ? cause.message : String(cause)}; ` +
+        'check that a server runs there (`sora-series dev` starts one) and the connection settings (TEMPORAL_ADDRESS, TEMPORAL_PROFILE, TLS, API key)',
+      { cause },
+    );
+  }
+}
 
 /** What both `Connection.connect` (client) and `NativeConnection.connect` (worker) take. */
 export interface TemporalConnectionOptions {
