@@ -30,7 +30,7 @@ export class SeriesAlreadyRunningError extends Error {
 
 export class SeriesNotFoundError extends Error {
   constructor(readonly workflowId: string) {
-    super(`no series with id ${workflowId}`);
+    super(`no series with id ${workflowId}; check the name or id (sora-series list shows the series there are)`);
     this.name = 'SeriesNotFoundError';
   }
 }
