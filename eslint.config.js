@@ -52,12 +52,27 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ['activities/**/*.ts', 'workers/**/*.ts'],
+    files: ['workers/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [{ regex: folders('client'), message: 'Nothing imports client/.' }, notShipped, sdkInternals],
+        },
+      ],
+    },
+  },
+  {
+    files: ['activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: folders('client', 'workers'), message: 'activities/ imports neither client/ nor workers/.' },
+            notShipped,
+            sdkInternals,
+          ],
         },
       ],
     },
