@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ArgumentError } from './commands/args';
+import { ArgumentError } from './series/series-id';
 import { asksForHelp, commandHelp, parseCommand } from './commands/command';
 import { COMMANDS, mainHelp, packageVersion } from './commands/table';
 

@@ -41,6 +41,6 @@ export { UnroutableScenesError } from './spec/validate';
 export { SeriesAlreadyRunningError, SeriesNotFoundError } from './series/series-client';
 export { MessageRefusedError } from './series/steering';
 export { ListFilterError } from './series/list';
-export { ArgumentError } from './commands/args';
+export { ArgumentError } from './series/series-id';
 export { SettingsError } from '../common/temporal/settings';
 export { TemporalConnectError } from '../common/temporal/connection-options';

@@ -3,29 +3,11 @@ import { extname } from 'node:path';
 import YAML from 'yaml';
 import type { NewScene } from '../../workflows/messages';
 import type { RoutingPolicy } from '../../workflows/types';
-import { seriesIdOf } from '../../workflows/ids';
+import { ArgumentError } from '../series/series-id';
 import { ROUTING_POLICIES } from '../../workflows/routing';
 import { syntaxProblem, unreadable } from '../spec/problems';
 
 /** Arguments of the watch and steering commands, checked before anything reaches Temporal. */
-
-/** A command-line argument that cannot be used; exits 2 like other usage errors. */
-export class ArgumentError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ArgumentError';
-  }
-}
-
-/** `my-series` means `series/my-series`; anything with a slash is taken as a full workflow id. */
-export function resolveSeriesId(raw: string): string {
-  const id = raw.trim();
-  if (!id)
-    throw new ArgumentError(
-      '<id>: must not be empty; give a series name (my-series) or a workflow id (series/my-series)',
-    );
-  return seriesIdOf(id);
-}
 
 /** A whole number from 1 (scene indexes and take numbers start at 1); `what` names it as typed: `<scene>`, `--limit`. */
 export function positiveInt(what: string, raw: string): number {

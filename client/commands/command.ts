@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ArgumentError } from './args';
+import { ArgumentError } from '../series/series-id';
 
 /**
  * What a CLI command is: its arguments and options (with the words its help prints), and how

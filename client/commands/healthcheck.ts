@@ -10,7 +10,7 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { temporalConnectionOptions } from '../../common/temporal/connection-options';
 import { temporalSettings, type TemporalSettings } from '../../common/temporal/settings';
-import { ArgumentError } from './args';
+import { ArgumentError } from '../series/series-id';
 import type { CommandSpec } from './command';
 
 export const HEALTH_URL_ENV = 'SORA_SERIES_HEALTH_URL';

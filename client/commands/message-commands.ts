@@ -13,7 +13,8 @@ import {
 import { validateSpecFile } from '../spec/validate';
 import { MAX_REVIEW_NOTE_CHARS } from '../../workflows/scene-rules';
 import { appendToSeries, formatAppended } from './append-to-series';
-import { positiveInt, positiveNumber, readScenesFile, resolveSeriesId, routingPolicy } from './args';
+import { positiveInt, positiveNumber, readScenesFile, routingPolicy } from './args';
+import { resolveSeriesId } from '../series/series-id';
 import type { OptionSpec } from './command';
 import { printed, steeringCommands, stringOption, type SteeringCommand } from './steering-command';
 

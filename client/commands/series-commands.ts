@@ -1,7 +1,7 @@
 import { connectClient } from '../series/connect';
 import { seriesReport } from '../series/series-client';
 import { specJsonSchema } from '../spec/spec-schema';
-import { resolveSeriesId } from './args';
+import { resolveSeriesId } from '../series/series-id';
 import { JSON_OPTION, type CommandSpec } from './command';
 import { formatReport, runSeries } from './run';
 import { formatEstimate } from './validate';

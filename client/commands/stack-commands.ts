@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { runWorkerProcess } from '../../workers/main';
 import { DEFAULT_GATEWAY_PORT } from '../gateway/settings';
-import { ArgumentError } from './args';
+import { ArgumentError } from '../series/series-id';
 import { portOption, type CommandSpec, type OptionSpec, type OptionValues } from './command';
 import { runDemo, runDev } from './dev';
 

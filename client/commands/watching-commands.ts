@@ -1,5 +1,6 @@
 import { DEFAULT_LIST_LIMIT, ListFilterError, listSeries, seriesQuery, type ListFilter } from '../series/list';
-import { ArgumentError, positiveInt, positiveNumber, resolveSeriesId } from './args';
+import { positiveInt, positiveNumber } from './args';
+import { ArgumentError, resolveSeriesId } from '../series/series-id';
 import type { OptionValues } from './command';
 import { formatTable } from './list';
 import { printed, steeringCommands, stringOption } from './steering-command';

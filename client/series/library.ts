@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { TemporalSettings } from '../../common/temporal/settings';
 import type { BudgetView, NewScene, RetryRequest, ReviewRequest } from '../../workflows/messages';
 import type { RoutingPolicy } from '../../workflows/types';
-import { resolveSeriesId } from '../commands/args';
+import { resolveSeriesId } from './series-id';
 import type { seriesSpecSchema } from '../spec/spec-schema';
 import { validateSpec, validateSpecFile, type ValidatedSpec, type ValidateOptions } from '../spec/validate';
 import { connectClient } from './connect';
