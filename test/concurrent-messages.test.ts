@@ -18,6 +18,7 @@ import { sceneStatusQuery, seriesStatusQuery, type SeriesStatusView } from '../w
 import type { SeriesInput, SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
 import { seriesInput } from './helpers/specs';
+import { DEMO_TASK_ID } from '../simulator/server';
 
 /**
  * Two steering messages sent at the same moment (both in flight before either is answered), against
@@ -214,6 +215,27 @@ describe('concurrent steering messages', () => {
     expect(done.status).toBe('cancelled');
     expect(done.scenes.map((s) => s.index)).toEqual([1]);
     expect(submits(id, 2)).toBe(0);
+    expect(await taskFailures(id)).toEqual([]);
+  });
+
+  test('addScenes, then cancel, while the series prepares: the scenes are refused, none gets an index that never runs', async () => {
+    // The character comes from a relay task that answers slowly: the series is still preparing.
+    await h.sim.setScenario({
+      contracts: { 'relay-v1': { endpoints: { extractCharacter: { latencyMs: { min: 3000, max: 3000 } } } } },
+    });
+    const input = seriesInput(h.sim.url, {}, 1);
+    input.character = { ...input.character, source: { kind: 'extract', provider: 'relay', taskId: DEMO_TASK_ID } };
+    const id = await start(input);
+    const added = outcome(addScenes(h.client, id, [{ prompt: '@character waves' }]));
+    await new Promise((r) => setTimeout(r, 500)); // accepted by its validator, waiting for the series to prepare
+    await cancelSeries(h.client, id, 'stop');
+    expect(await added).toEqual({
+      refused: expect.stringMatching(/addScenes: the series is cancelled \(stop\)/),
+      type: 'SeriesClosed',
+    });
+    const done = await result(id);
+    expect(done.status).toBe('cancelled');
+    expect(h.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`${id}/`))).toEqual([]);
     expect(await taskFailures(id)).toEqual([]);
   });
 

@@ -66,7 +66,12 @@ export function listenToSteering(run: SeriesRun, board: StatusBoard): void {
   setHandler(
     addScenesUpdate,
     // Resolved again here: a validator hands nothing over, and after a wait the indexes and capabilities are final only now.
-    (scenes) => whenPrepared(run, () => ({ indexes: append(run, resolveAdded(run, scenes)) })),
+    (scenes) =>
+      whenPrepared(run, (waited) => {
+        // A cancel that came while the series prepared refuses the scenes instead of taking indexes that never run.
+        if (waited && run.state.cancelled && patched('add-scenes-after-cancel')) refuseIfCancelled(run, 'addScenes');
+        return { indexes: append(run, resolveAdded(run, scenes)) };
+      }),
     {
       validator: (scenes) => {
         refuseIfClosed(run, 'addScenes');
