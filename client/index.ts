@@ -43,3 +43,4 @@ export { MessageRefusedError } from './series/steering';
 export { ListFilterError } from './series/list';
 export { ArgumentError } from './commands/args';
 export { SettingsError } from '../common/temporal/settings';
+export { GatewayUrlError } from './gateway/review-link';
