@@ -48,6 +48,7 @@ export interface SeriesStartOptions {
 /** How a series is started (plain start and signal-with-start alike): id, queue, what the Web UI shows. */
 export function startOptions(input: SeriesInput, options: SeriesStartOptions) {
   const workflowId = options.workflowId ?? seriesWorkflowId(input.name);
+  const reviewUrl = options.gatewayUrl && reviewPageUrl(options.gatewayUrl, workflowId);
   return {
     workflowId,
     taskQueue: options.taskQueue,
@@ -68,8 +69,10 @@ export function startOptions(input: SeriesInput, options: SeriesStartOptions) {
       routing: input.routing,
       providers: input.providers,
       ...(input.budgetUsd ? { budgetUsd: input.budgetUsd } : {}),
-      ...(options.gatewayUrl ? { reviewUrl: reviewPageUrl(options.gatewayUrl, workflowId) } : {}),
+      ...(reviewUrl ? { reviewUrl } : {}),
     },
+    // The Web UI renders details as Markdown: there the link is one click away.
+    ...(reviewUrl ? { staticDetails: `[Review page](${reviewUrl}): the takes as videos, approve, reject, retry` } : {}),
     staticSummary: `${input.character.name}: ${input.streaming ? 'streaming, ' : ''}${input.scenes.length} scenes, ${input.routing} routing over ${input.providers.join(' > ')}${input.budgetUsd ? `, budget $${input.budgetUsd}` : ''}`,
   };
 }
