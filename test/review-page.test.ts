@@ -143,7 +143,7 @@ describe('the review page', () => {
     console.log(`review page screenshot: ${path}`);
   }
 
-  test('lists the scenes, plays a take, shows a refusal inline in the words of the API, and approving every take completes the series', async () => {
+  test('lists the scenes, plays a take, shows a refusal inline in the words of the API; reject, retry and approve from the page complete the series', async () => {
     // The first generation fails (processing_error): that scene has a failed take 1 and a completed take 2.
     h.sim.setScenario({ contracts: { 'relay-v1': { failJobs: { code: 'processing_error', burst: 1 } } } });
     const { name, id } = await startThrough(gw, ['@character runs along the harbor wall', '@character waves'], {
@@ -195,17 +195,31 @@ describe('the review page', () => {
     await expect(refusal.innerText()).resolves.toBe(fromApi.json.error.message);
     await screenshot('review-page.png');
 
-    // Approve every completed take through the page: the series completes, the page says so and stops.
-    for (const s of takes)
-      for (const t of s.takes.filter((t) => t.outcome === 'completed')) {
-        await page.getByRole('button', { name: `Approve take ${t.take} of scene ${s.index}` }).click();
-        await takeCard(s.index, t.take).locator('.answer.accepted').waitFor();
-      }
+    // The other scene's take: rejected with a note, then retried with a new prompt, all from the page.
+    // The page shows the new take without being reloaded: it refreshes while the series runs.
+    const other = takes.find((s) => s !== failed)!;
+    await page.getByRole('textbox', { name: `Note for take 1 of scene ${other.index}` }).fill('the light is wrong');
+    await page.getByRole('button', { name: `Reject take 1 of scene ${other.index}` }).click();
+    await takeCard(other.index, 1).locator('.answer.accepted', { hasText: 'rejected take 1' }).waitFor();
+    await takeCard(other.index, 1).locator('figcaption', { hasText: ' · rejected: the light is wrong' }).waitFor();
+    await page.getByRole('textbox', { name: `New prompt for scene ${other.index}` }).fill('@character waves at dusk');
+    await page.getByRole('button', { name: `Retry scene ${other.index}` }).click();
+    await scene(other.index).locator('.retry .answer.accepted', { hasText: 'a new take is queued' }).waitFor();
+    const retake = takeCard(other.index, 2);
+    await retake.locator('figcaption', { hasText: 'take 2: completed on relay' }).waitFor({ timeout: 60_000 });
+    expect((await videoState(retake.locator('video'))).readyState).toBeGreaterThanOrEqual(1);
+
+    // Approve the last completed take of each scene: the series completes, the page says so and stops.
+    for (const s of [failed, other]) {
+      await page.getByRole('button', { name: `Approve take 2 of scene ${s.index}` }).click();
+      await takeCard(s.index, 2).locator('.answer.accepted').waitFor();
+    }
     await page.locator('body[data-state="ended"]').waitFor();
     await expect(page.locator('#summary').innerText()).resolves.toMatch(
-      /^completed · 2\/2 scenes done · \$0\.24 · final$/,
+      /^completed · 2\/2 scenes done · \$0\.36 · final$/,
     );
-    await expect(takeCard(failed.index, 2).locator('figcaption').innerText()).resolves.toMatch(/ · approved$/);
+    for (const s of [failed, other])
+      await expect(takeCard(s.index, 2).locator('figcaption').innerText()).resolves.toMatch(/ · approved$/);
     expect((await api(gw, `/series/${name}`)).json.status).toBe('completed');
     // Ended: the buttons are off, the series' manifest is final.
     await expect(page.getByRole('button', { name: 'Retry scene 1' }).isDisabled()).resolves.toBe(true);

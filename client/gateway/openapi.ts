@@ -75,7 +75,11 @@ export function openApiDocument(
           : {}),
         // Text is a string; a video is bytes, which OpenAPI 3.1 describes by its media type alone.
         ...(answer.media
-          ? { content: { [answer.media]: answer.media.startsWith('text/') ? { schema: { type: 'string' } } : {} } }
+          ? {
+              content: Object.fromEntries(
+                answer.media.map((type) => [type, type.startsWith('text/') ? { schema: { type: 'string' } } : {}]),
+              ),
+            }
           : {}),
       };
     }

@@ -29,7 +29,7 @@ export const reviewRoutes: Route[] = [
       },
     ],
     responses: {
-      200: { description: 'The page.', media: 'text/html' },
+      200: { description: 'The page.', media: ['text/html'] },
       303: {
         description: 'The token was taken: the same page without it.',
         headers: {
@@ -50,7 +50,7 @@ export const reviewRoutes: Route[] = [
     operationId: 'reviewPageFile',
     summary: "The review page's script and style sheet",
     responses: {
-      200: { description: 'review.js (text/javascript) or review.css (text/css).', media: 'text/javascript' },
+      200: { description: 'review.js or review.css.', media: ['text/javascript', 'text/css'] },
     },
     errors: [404],
     handle: async (_ctx, req) => {

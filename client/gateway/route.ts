@@ -53,8 +53,8 @@ export interface Answer {
 export interface Described {
   description: string;
   schema?: z.ZodType;
-  /** A media type answered instead of JSON (`text/html`, `video/mp4`). */
-  media?: string;
+  /** Media types answered instead of JSON (`text/html`, `video/mp4`). */
+  media?: string[];
   /** Response headers worth naming (Location, Set-Cookie, Content-Range), with what they hold. */
   headers?: Record<string, string>;
 }

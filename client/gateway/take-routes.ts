@@ -79,10 +79,10 @@ export const takeRoutes: Route[] = [
       },
     ],
     responses: {
-      200: { description: 'The whole video.', media: 'video/mp4', headers: { 'Accept-Ranges': 'bytes' } },
+      200: { description: 'The whole video.', media: ['video/mp4'], headers: { 'Accept-Ranges': 'bytes' } },
       206: {
         description: 'The range asked for.',
-        media: 'video/mp4',
+        media: ['video/mp4'],
         headers: { 'Content-Range': 'bytes <first>-<last>/<size>' },
       },
     },

@@ -16,12 +16,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 /** The take's file under `dataDir`, or a 404 that says why. */
 export async function takeFile(dataDir: string | undefined, label: string, take: TakeRecord): Promise<string> {
-  if (
-    !take.sha256 ||
-    !SHA256.test(take.sha256) ||
-    (take.assetPath && basename(take.assetPath) !== `${take.sha256}.mp4`)
-  )
-    throw new NotFoundError(`${label} has no stored video (it ended ${take.outcome})`);
+  if (!take.sha256) throw new NotFoundError(`${label} has no stored video (it ended ${take.outcome})`);
   if (!dataDir)
     throw new NotFoundError(
       "this gateway serves no videos: start it with SORA_SERIES_DATA_DIR set to the workers' data directory",
@@ -30,6 +25,9 @@ export async function takeFile(dataDir: string | undefined, label: string, take:
     new NotFoundError(
       `${label}: its video is not in this gateway's data directory; run the gateway with SORA_SERIES_DATA_DIR set to the directory the workers store into`,
     );
+  // The record must name a content-addressed file as the workers write them; anything else is not served.
+  if (!SHA256.test(take.sha256) || (take.assetPath && basename(take.assetPath) !== `${take.sha256}.mp4`))
+    throw missing();
   const assets = await realpath(join(dataDir, 'assets')).catch(() => {
     throw missing();
   });

@@ -103,7 +103,8 @@
   function takeCaption(t) {
     if (t.outcome === 'in_flight')
       return `take ${t.take}: ${t.phase ?? 'starting'}${t.provider ? ` on ${t.provider}` : ''}${t.progress !== undefined ? ` ${t.progress}%` : ''}`;
-    const review = t.review ? `${t.review.verdict}d${t.review.note ? `: ${t.review.note}` : ''}` : 'not reviewed';
+    const verdict = { approve: 'approved', reject: 'rejected' }[t.review?.verdict];
+    const review = verdict ? `${verdict}${t.review.note ? `: ${t.review.note}` : ''}` : 'not reviewed';
     return [
       `take ${t.take}: ${t.outcome} on ${t.provider}`,
       usd(t.costUsd),
