@@ -30,8 +30,6 @@ export interface RouteRequest<B> {
   body: B;
   headers: IncomingHttpHeaders;
   raw: Buffer;
-  /** The query string's parameters. */
-  query: URLSearchParams;
 }
 
 /** Bytes sent as they are, not as JSON: a page, its script, a video (streamed). */

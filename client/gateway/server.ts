@@ -135,7 +135,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }
       body = checked.data;
     }
-    return route.handle(ctx, { params: params!, body, headers: req.headers, raw, query: url.searchParams });
+    return route.handle(ctx, { params: params!, body, headers: req.headers, raw });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
