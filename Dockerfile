@@ -40,6 +40,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY examples ./examples
+# The gateway's review page, served as it is (no build step).
+COPY client/gateway/review-page ./client/gateway/review-page
 # Assets and manifests; a volume mounted here inherits this ownership.
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -44,3 +44,4 @@ export { ListFilterError } from './series/list';
 export { ArgumentError } from './series/series-id';
 export { SettingsError } from '../common/temporal/settings';
 export { TemporalConnectError } from '../common/temporal/connection-options';
+export { GatewayUrlError } from './gateway/review-link';

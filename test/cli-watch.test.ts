@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { CODEC_KEYS_ENV } from '../common/codec/keys';
 import { sleep, waitFor } from './chaos/chaos-kit';
 import { startCliStack, type CliStack } from './helpers/cli-stack';
-import { CLI } from './helpers/processes';
+import { CLI, runCli } from './helpers/processes';
 
 const ESC = String.fromCharCode(27);
 
@@ -184,6 +184,38 @@ describe('sora-series watch', () => {
     expect(lines).toContain(`${id}: awaiting_approval, 1/1 scenes done, $0.12 so far`);
     expect(lines).toContainEqual(expect.stringMatching(/^awaiting review: scene 1 \(/));
     expect(lines[lines.length - 1]).toMatch(new RegExp(`^${id} ended completed: 1/1 scenes`));
+  }, 60_000);
+
+  test('prints the link to the review page first when the gateway URL is known (not with --json); a bad URL is named', async () => {
+    stack.sim.setScenario({ jobSeconds: 1 });
+    const name = `watch-link-${stamp}`;
+    const spec = await stack.file(
+      `${name}.json`,
+      stack.spec(name, `Watcher-${stamp}`, [{ prompt: '@character nods' }]),
+    );
+    expect((await stack.cli(['start', spec])).code).toBe(0);
+    const linked = { ...stack.env, SORA_SERIES_GATEWAY_URL: 'https://review.example/gateway/' };
+
+    const watch = await runCli(['watch', name, '--interval', '0.3'], linked, 60_000);
+    expect(watch).toMatchObject({ code: 0, stderr: '' });
+    const lines = watch.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`review: https://review.example/gateway/review/${name}`);
+    expect(lines.filter((l) => l.startsWith('review:'))).toHaveLength(1);
+    const json = await runCli(['watch', name, '--json'], linked);
+    expect(json.code).toBe(0);
+    for (const line of json.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    // Without the variable, and Temporal not at the dev stack's address: no link.
+    expect((await stack.cli(['watch', name])).stdout).not.toContain('review:');
+
+    const bad = await runCli(['watch', name], {
+      ...stack.env,
+      SORA_SERIES_GATEWAY_URL: 'http://127.0.0.1:7071/?token=x',
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /^sora-series: GatewayUrlError: SORA_SERIES_GATEWAY_URL: must not carry a user, password, query or fragment/,
+    );
+    expect(bad.stdout).toBe('');
   }, 60_000);
 
   test('an unknown series is named and exits 2', async () => {

@@ -5,29 +5,18 @@
  * chromium. The control: the same page with the codec server allowing another origin only shows
  * no prompt (the browser refuses the cross-origin answer), so the check can fail.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { EncryptionCodec } from '../common/codec/encryption-codec';
 import { startCodecServer, type RunningCodecServer } from '../client/codec-server/server';
 import { freePort } from '../common/process';
 import { startDevServer, type DevServer } from '../client/stack/dev-server';
 import { waitFor } from './chaos/chaos-kit';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium } from './helpers/browser';
 
 describe('the Web UI shows encrypted payloads in clear through the codec endpoint', () => {
   const codec = new EncryptionCodec([{ id: 'ui', key: randomBytes(32) }]);
@@ -48,8 +37,6 @@ describe('the Web UI shows encrypted payloads in clear through the codec endpoin
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
     dir = await mkdtemp(join(tmpdir(), 'sora-codec-ui-'));
     codecPort = await freePort();
     const uiPort = await freePort();
@@ -69,11 +56,7 @@ describe('the Web UI shows encrypted payloads in clear through the codec endpoin
       taskQueue: `codec-ui-${Date.now()}`,
       args: [{ scenes: [{ prompt: `@character ${prompt}` }] }],
     });
-    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium(join(dir, 'profile'));
     page = await browser.newPage();
     page.setDefaultTimeout(20_000);
   });

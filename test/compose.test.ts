@@ -385,10 +385,13 @@ describe('Dockerfile', () => {
     expect(services.worker.healthcheck!.test.slice(1)).toEqual(['node', 'dist/client/cli.js', 'healthcheck']);
   });
 
-  test('copies every source folder the build compiles, and keeps secrets and local state out of the context', () => {
+  test('copies every source folder the build compiles and the review page, and keeps secrets and local state out of the context', () => {
     const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
     const copied = [...dockerfile.matchAll(/^COPY (\w+) \.\/\1$/gm)].map((m) => m[1]);
     expect(copied.filter((dir) => dir !== 'examples').sort()).toEqual([...build.include].sort());
+    // The review page's files are served as they are: the final image holds them beside dist/.
+    const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(final).toMatch(/^COPY client\/gateway\/review-page \.\/client\/gateway\/review-page$/m);
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
       .split('\n')
       .map((l) => l.trim());

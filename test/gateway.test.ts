@@ -4,6 +4,7 @@
  * series that does not exist yet and then does, and an OpenAPI description that covers exactly
  * the routes this suite calls (and whose schemas fit the answers).
  */
+import { createHash } from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';
 import pino from 'pino';
 import { defaultProviderConfig } from '../activities/providers/config';
@@ -44,6 +45,7 @@ describe('gateway', () => {
       logger: pino({ level: 'silent' }),
       profiles: profilesOf(defaultProviderConfig(h.sim.url)),
       webhookSecrets: { official: `whsec_${Buffer.from('gateway-suite-webhook-key').toString('base64')}` },
+      dataDir: h.dataDir,
     });
     // The description, to check real answers against (not counted as a call: the last test makes that one).
     doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as Doc;
@@ -76,6 +78,12 @@ describe('gateway', () => {
       json: text ? (JSON.parse(text) as Record<string, unknown>) : {},
       headers: response.headers,
     };
+  }
+  /** A call whose answer is not JSON (a page, a script, a video): status, headers and bytes. */
+  async function fetchRaw(path: string, headers: Record<string, string> = {}) {
+    called.add(`GET ${path.split('?')[0]}`);
+    const response = await fetch(`${gw.url}${path}`, { headers, redirect: 'manual' });
+    return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
   }
   const error = (reply: Reply) =>
     reply.json.error as { message: string; fields?: Array<{ field: string; message: string }> };
@@ -387,6 +395,85 @@ describe('gateway', () => {
     expect((await result(id)).status).toBe('completed');
   });
 
+  test("the review page and what it reads: GET /review/{id} (HTML), its files, GET /series/{id}/takes, a take's video whole or by Range", async () => {
+    const body = spec({}, 1);
+    const id = `series/${body.name}`;
+    expect((await call('POST', '/series', { spec: body })).status).toBe(201);
+    // The memo links the page at the gateway that started the series (the Web UI shows the memo).
+    expect((await h.client.workflow.getHandle(id).describe()).memo?.reviewUrl).toBe(`${gw.url}/review/${body.name}`);
+    await result(id);
+
+    const html = await fetchRaw(`/review/${body.name}`);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(html.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(html.bytes.toString()).toContain('<script src="../review-page/review.js" defer></script>');
+    // No token on this gateway: ?token= is dropped from the address all the same, and no cookie is set.
+    const dropped = await fetchRaw(`/review/${body.name}?token=anything&x=1`);
+    expect(dropped.status).toBe(303);
+    expect(dropped.headers.get('location')).toBe(`./${body.name}?x=1`);
+    expect(dropped.headers.get('set-cookie')).toBeNull();
+    const missing = await call('GET', `/review/nobody-${Date.now()}`);
+    expect(missing.status).toBe(404);
+    expect(error(missing).message).toMatch(/^no series with id series\/nobody-/);
+    const script = await fetchRaw('/review-page/review.js');
+    expect(script).toMatchObject({ status: 200 });
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await fetchRaw('/review-page/review.css')).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    const otherFile = await call('GET', '/review-page/server.ts');
+    expect(otherFile.status).toBe(404);
+    expect(error(otherFile).message).toBe('no page file server.ts; the review page has review.js, review.css');
+
+    const takes = await call('GET', `/series/${body.name}/takes`);
+    expect(takes).toMatchObject({
+      status: 200,
+      json: {
+        id,
+        scenes: [
+          { id, index: 1, status: 'completed', takes: [{ take: 1, outcome: 'completed', sha256: expect.any(String) }] },
+        ],
+      },
+    });
+    expect(validates('getTakes', 200, takes.json)).toEqual([]);
+
+    const path = `/series/${body.name}/scenes/1/takes/1/video`;
+    const whole = await fetchRaw(path);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-type')).toBe('video/mp4');
+    expect(whole.headers.get('accept-ranges')).toBe('bytes');
+    const size = whole.bytes.length;
+    expect(whole.bytes.subarray(4, 8).toString()).toBe('ftyp'); // an MP4
+    expect(createHash('sha256').update(whole.bytes).digest('hex')).toBe(
+      (takes.json.scenes as Array<{ takes: Array<{ sha256: string }> }>)[0].takes[0].sha256,
+    );
+    for (const [range, first, last] of [
+      ['bytes=0-99', 0, 99],
+      ['bytes=100-', 100, size - 1],
+      ['bytes=-50', size - 50, size - 1],
+      [`bytes=10-${size + 1000}`, 10, size - 1],
+    ] as const) {
+      const part = await fetchRaw(path, { range });
+      expect([range, part.status, part.headers.get('content-range')]).toEqual([
+        range,
+        206,
+        `bytes ${first}-${last}/${size}`,
+      ]);
+      expect(part.bytes.equals(whole.bytes.subarray(first, last + 1))).toBe(true);
+    }
+    expect((await fetchRaw(path, { range: 'bytes=0-1,5-9' })).status).toBe(200); // several ranges: the whole file
+    const past = await fetchRaw(path, { range: `bytes=${size}-` });
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe(`bytes */${size}`);
+    const badTake = await call('GET', `/series/${body.name}/scenes/1/takes/first/video`);
+    expect(badTake.status).toBe(400);
+    expect(error(badTake).fields).toEqual([{ field: 'take', message: 'must be a whole number from 1, got "first"' }]);
+    const noTake = await call('GET', `/series/${body.name}/scenes/1/takes/2/video`);
+    expect(noTake.status).toBe(404);
+    expect(error(noTake).message).toBe(`${id} has no finished take 2 of scene 1; GET /series/{id}/takes lists them`);
+    const noScene = await call('GET', `/series/nobody-${Date.now()}/takes`);
+    expect(noScene.status).toBe(404);
+  });
+
   test('POST /series/{id}/scenes:append starts a streaming series when missing, then appends to the same run; end-of-scenes completes it', async () => {
     const body = spec({ streaming: true, scenes: [] });
     const id = `series/${body.name}`;
@@ -499,6 +586,21 @@ describe('gateway', () => {
       expect(described.components.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
       expect((described.paths['/series'].post as unknown as { security: unknown }).security).toEqual([{ bearer: [] }]);
       expect((described.paths['/healthz'].get as unknown as { security?: unknown }).security).toBeUndefined();
+      // The page and its videos are guarded too; the page takes the token once as ?token=.
+      const pageOp = described.paths['/review/{id}'].get as unknown as {
+        security: unknown;
+        parameters: Array<{ name: string; in: string }>;
+      };
+      expect(pageOp.security).toEqual([{ bearer: [] }]);
+      expect(pageOp.parameters).toContainEqual(expect.objectContaining({ name: 'token', in: 'query' }));
+      expect((await fetch(`${guarded.url}/review/x`)).status).toBe(401);
+      const login = await fetch(`${guarded.url}/review/x?token=${token}`, { redirect: 'manual' });
+      expect(login.status).toBe(303);
+      expect(login.headers.get('location')).toBe('./x');
+      expect(login.headers.get('set-cookie')).toMatch(
+        /^sora_series_session=[\w-]+; Path=\/; HttpOnly; SameSite=Strict$/,
+      );
+      expect(login.headers.get('set-cookie')).not.toContain(token);
     } finally {
       await guarded.close();
     }
@@ -542,7 +644,11 @@ describe('gateway', () => {
       [
         'GET /healthz',
         'GET /openapi.json',
+        'GET /review-page/{file}',
+        'GET /review/{id}',
         'GET /series/{id}',
+        'GET /series/{id}/scenes/{index}/takes/{take}/video',
+        'GET /series/{id}/takes',
         'POST /series',
         'POST /series/{id}/budget',
         'POST /series/{id}/cancel',
@@ -571,5 +677,13 @@ describe('gateway', () => {
     expect(validates('health', 200, (await call('GET', '/healthz')).json)).toEqual([]);
     const badRequest = await call('POST', '/series', {});
     expect(validates('startSeries', 400, badRequest.json)).toEqual([]);
+    // Answers that are not JSON are described by their media type.
+    const content = (path: string, status: number) => Object.keys(doc.paths[path].get.responses[status].content ?? {});
+    expect(content('/review/{id}', 200)).toEqual(['text/html']);
+    expect(content('/series/{id}/scenes/{index}/takes/{take}/video', 200)).toEqual(['video/mp4']);
+    expect(content('/series/{id}/scenes/{index}/takes/{take}/video', 206)).toEqual(['video/mp4']);
+    expect(Object.keys(doc.paths['/series/{id}/scenes/{index}/takes/{take}/video'].get.responses)).toEqual(
+      expect.arrayContaining(['400', '404', '416']),
+    );
   });
 });

@@ -38,7 +38,7 @@ describe('the npm package', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  test('holds the compiled product, its declarations, the docs and examples, and nothing else', () => {
+  test('holds the compiled product, its declarations, the docs, examples and the review page, and nothing else', () => {
     expect(packed).toEqual(
       expect.arrayContaining([
         'package.json',
@@ -52,10 +52,16 @@ describe('the npm package', () => {
         'docs/library.md',
         'examples/start-series.mjs',
         'examples/harbor-tales.yaml',
+        // The review page's files, served as they are (client/gateway/review-page.ts).
+        'client/gateway/review-page/review.html',
+        'client/gateway/review-page/review.js',
+        'client/gateway/review-page/review.css',
       ]),
     );
     const outside = packed.filter(
-      (p) => !/^(dist|docs|examples)\//.test(p) && !['package.json', 'README.md', 'LICENSE'].includes(p),
+      (p) =>
+        !/^(dist|docs|examples|client\/gateway\/review-page)\//.test(p) &&
+        !['package.json', 'README.md', 'LICENSE'].includes(p),
     );
     expect(outside).toEqual([]);
     // No tests, tooling, local state, secrets, sources or source maps pointing at absent sources.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { sceneTakes } from '../client/commands/takes';
+import { sceneTakes } from '../client/series/takes';
 import { seriesReport, startSeries } from '../client/series/series-client';
 import { sceneWorkflowId } from '../workflows/ids';
 import { sceneStatusQuery, seriesStatusQuery } from '../workflows/messages';

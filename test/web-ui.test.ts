@@ -4,15 +4,15 @@
  * chromium driven by playwright-core. The series must be findable by its search attributes, and
  * a filter that matches nothing must show nothing (so the checks can fail).
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { defaultProviderConfig } from '../activities/providers/config';
+import { startGateway, type RunningGateway } from '../client/gateway/server';
 import { startSeries } from '../client/series/series-client';
 import { startDevServer, type DevServer } from '../client/stack/dev-server';
 import { SIMULATOR_KEYS } from '../client/stack/dev-stack';
@@ -20,20 +20,10 @@ import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { activityDepsFromEnv } from '../workers/activity-deps';
 import { createSeriesWorker } from '../workers/series-worker';
 import { waitFor } from './chaos/chaos-kit';
+import { launchChromium } from './helpers/browser';
 import { workflowBundle } from './helpers/harness';
 import { seriesInput } from './helpers/specs';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCENES = 3;
 
 describe('the Temporal Web UI shows a running series', () => {
@@ -45,14 +35,13 @@ describe('the Temporal Web UI shows a running series', () => {
   let worker: Worker;
   let running: Promise<void>;
   let connection: Connection;
+  let gateway: RunningGateway;
   let handle: WorkflowHandle;
   let browser: BrowserContext;
   let page: Page;
   let name: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
     dir = await mkdtemp(join(tmpdir(), 'sora-web-ui-'));
     shots = join(dir, 'screenshots');
     await mkdir(shots);
@@ -82,21 +71,24 @@ describe('the Temporal Web UI shows a running series', () => {
     });
     running = worker.run();
     connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection });
+    gateway = await startGateway({
+      client,
+      taskQueue,
+      logger: pino({ level: 'silent' }),
+      dataDir: env.SORA_SERIES_DATA_DIR,
+    });
     const input = seriesInput(sim.url, {}, SCENES);
     name = input.name;
-    handle = await startSeries(new Client({ connection }), input, { taskQueue });
+    // Started by a client that knows the gateway: the memo links the series' review page.
+    handle = await startSeries(client, input, { taskQueue, gatewayUrl: gateway.url });
 
     await waitFor(
       'the Web UI to answer',
       async () => ((await fetch(server.uiUrl!).catch(() => undefined))?.ok ? true : undefined),
       30_000,
     );
-    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1400, height: 900 },
-    });
+    browser = await launchChromium(join(dir, 'profile'), { viewport: { width: 1400, height: 900 } });
     page = await browser.newPage();
     page.setDefaultTimeout(20_000);
   });
@@ -109,6 +101,7 @@ describe('the Temporal Web UI shows a running series', () => {
       await running;
     }
     await workerConnection?.close();
+    await gateway?.close();
     await connection?.close();
     await sim?.close();
     await server?.stop();
@@ -191,5 +184,32 @@ describe('the Temporal Web UI shows a running series', () => {
     expect(await scenes.count()).toBe(SCENES);
     for (let i = 0; i < SCENES; i++) expect(await scenes.nth(i).innerText()).toMatch(/RUNNING[\s\S]*sceneWorkflow/);
     await screenshot('scene-list.png');
+  });
+
+  test('the memo links the review page: the Memo tab shows its URL, the Details link opens it', async () => {
+    const reviewUrl = `${gateway.url}/review/${name}`;
+    const rows = await listShowing(`SeriesName="${name}"`, handle.workflowId);
+    await rows.first().getByRole('link', { name: handle.workflowId }).click();
+    await page.getByText('Memo', { exact: true }).click();
+    await page.waitForURL(/\/memo$/);
+    await waitFor(
+      'the memo',
+      async () => ((await page.innerText('body')).includes('"reviewUrl"') ? true : undefined),
+      20_000,
+    );
+    expect(await page.innerText('body')).toContain(`"reviewUrl": "${reviewUrl}"`);
+
+    // The details are Markdown the UI renders in a frame of its own: the link opens the page in a new tab.
+    await page.getByText('User Metadata', { exact: true }).click();
+    const link = page.frameLocator('iframe[src*="Review%20page"]').getByRole('link', { name: 'Review page' });
+    expect(await link.getAttribute('href')).toBe(reviewUrl);
+    const [review] = await Promise.all([browser.waitForEvent('page'), link.click()]);
+    await review.locator('#series', { hasText: handle.workflowId }).waitFor();
+    await review
+      .locator('section.scene')
+      .nth(SCENES - 1)
+      .waitFor();
+    expect(review.url()).toBe(reviewUrl);
+    await review.close();
   });
 });

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { seriesWorkflowId } from '../../workflows/ids';
 import { createLogger, installRuntimeLogger } from '../../workers/logger';
 import { installTelemetry } from '../../workers/telemetry';
+import { GATEWAY_URL_ENV, knownGatewayUrl, REVIEW_PATH, reviewPageUrl } from '../gateway/review-link';
 import { DEFAULT_GATEWAY_PORT } from '../gateway/settings';
 import { startDevStack, type DevStack } from '../stack/dev-stack';
 import { formatReport, runSeries } from './run';
@@ -13,6 +14,11 @@ import { validateSpecFile } from '../spec/validate';
 
 /** The example series the demo runs; its clip URL points at the simulator's default port. */
 export const DEMO_SPEC = join(__dirname, '..', '..', '..', 'examples', 'harbor-tales.yaml');
+
+/** What this process starts from now on (and `watch` or `start` in it) links to the stack's gateway. */
+function announceGateway(stack: DevStack): void {
+  if (stack.gateway) process.env[GATEWAY_URL_ENV] ??= stack.gateway.url;
+}
 
 function stackLines(stack: DevStack): string[] {
   return [
@@ -22,6 +28,7 @@ function stackLines(stack: DevStack): string[] {
     ...(stack.gateway
       ? [
           `gateway: ${stack.gateway.url} (OpenAPI at /openapi.json; the simulator's webhooks go here, signed with a secret made for this run)`,
+          `review pages: ${stack.gateway.url}${REVIEW_PATH}/<series name>`,
         ]
       : []),
     `data: ${stack.dataDir}`,
@@ -44,6 +51,7 @@ export async function runDev(options: {
   // The in-process worker's metrics: SORA_SERIES_METRICS_ADDRESS, else a free port (a `sora-series worker` may hold 9464).
   const telemetry = await installTelemetry(logger, { fallbackAddress: '127.0.0.1:0' });
   const stack = await startDevStack({ ...options, gatewayPort: options.gatewayPort ?? DEFAULT_GATEWAY_PORT, logger });
+  announceGateway(stack);
   stackLines(stack).forEach(options.print);
   options.print(`metrics: ${telemetry.metricsUrl ?? 'off'}`);
   options.print(
@@ -75,16 +83,21 @@ export async function runDemo(options: {
     logger,
   });
   try {
+    announceGateway(stack);
     stackLines(stack).forEach(options.print);
     const connection = await Connection.connect({ address: stack.temporalAddress });
     try {
       const client = new Client({ connection, namespace: stack.namespace });
+      const id = seriesWorkflowId(`harbor-tales-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      const gatewayUrl = knownGatewayUrl(process.env, stack.temporalAddress);
+      if (gatewayUrl) options.print(`review: ${reviewPageUrl(gatewayUrl, id)}`);
       const { report } = await runSeries(client, {
         input: (await validateSpecFile(DEMO_SPEC)).input,
-        id: seriesWorkflowId(`harbor-tales-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+        id,
         wait: true,
         taskQueue: stack.taskQueue,
         progress: options.print,
+        gatewayUrl,
       });
       if (!report?.manifestPath) throw new DemoFailedError(report ? formatReport(report) : 'no report');
       options.print(

@@ -10,6 +10,8 @@ export interface RunOptions {
   taskQueue: string;
   /** Human progress lines while waiting; off for --json. */
   progress?: (line: string) => void;
+  /** The gateway's URL when known: the series' memo links its review page. */
+  gatewayUrl?: string;
 }
 
 /** Start a validated series and optionally wait for it, with progress. */
@@ -17,7 +19,11 @@ export async function runSeries(
   client: Client,
   options: RunOptions,
 ): Promise<{ workflowId: string; report?: SeriesReport }> {
-  const handle = await startSeries(client, options.input, { taskQueue: options.taskQueue, workflowId: options.id });
+  const handle = await startSeries(client, options.input, {
+    taskQueue: options.taskQueue,
+    workflowId: options.id,
+    gatewayUrl: options.gatewayUrl,
+  });
   if (!options.wait) return { workflowId: handle.workflowId };
   return {
     workflowId: handle.workflowId,

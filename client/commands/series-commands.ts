@@ -1,3 +1,5 @@
+import { temporalSettings } from '../../common/temporal/settings';
+import { knownGatewayUrl } from '../gateway/review-link';
 import { connectClient } from '../series/connect';
 import { seriesReport } from '../series/series-client';
 import { specJsonSchema } from '../spec/spec-schema';
@@ -41,6 +43,7 @@ export const SERIES_COMMANDS: Record<string, CommandSpec> = {
     async run({ args, values, print }) {
       // Validate before connecting: a bad spec is refused even when Temporal is unreachable.
       const { input } = await validateSpecFile(args[0], { checkBudget: !values['allow-budget-pause'] });
+      const gatewayUrl = knownGatewayUrl(process.env, temporalSettings().address);
       const { client, settings, close } = await connectClient();
       try {
         const { workflowId, report } = await runSeries(client, {
@@ -49,6 +52,7 @@ export const SERIES_COMMANDS: Record<string, CommandSpec> = {
           wait: Boolean(values.wait),
           taskQueue: settings.taskQueue,
           progress: values.json ? undefined : print,
+          gatewayUrl,
         });
         if (!report)
           print(values.json ? JSON.stringify({ id: workflowId, status: 'running' }) : `started ${workflowId}`);

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { seriesStatusQuery, type BudgetView, type SeriesStatusView } from '../../workflows/messages';
 import { ScenesTotal } from '../../workflows/search-attributes';
 import { describeSeries, seriesReport, type SeriesReport } from '../series/series-client';
-import { sceneProgress, type SceneProgress } from './scene-progress';
+import { sceneProgress, type SceneProgress } from '../series/scene-progress';
 
 /**
  * `sora-series watch`: a live view of one series until it ends. Each tick reads the series'
@@ -184,14 +184,19 @@ export interface WatchOptions {
   write: (text: string) => void;
   /** Terminal width, to keep redrawn lines from wrapping. */
   columns?: number;
+  /** The series' review page, printed once above the live view (not with --json) when the series is found. */
+  reviewUrl?: string;
 }
 
 /** Watches until the series ends; returns its final status. */
 export async function watchSeries(client: Client, id: string, options: WatchOptions): Promise<string> {
   const printer = options.json ? jsonPrinter(options) : options.tty ? ttyPrinter(options) : plainPrinter(options);
   let unanswered = '';
+  let linked = options.json || !options.reviewUrl;
   for (;;) {
     const snapshot = await snapshotOf(client, id);
+    if (!linked) options.write(`review: ${options.reviewUrl}\n`);
+    linked = true;
     if ('unanswered' in snapshot) {
       // Said once per distinct reason: a new series answers within a moment, a lasting reason needs a look.
       if (snapshot.unanswered !== unanswered) {

@@ -1,10 +1,12 @@
+import { knownGatewayUrl, reviewPageUrl } from '../gateway/review-link';
 import { DEFAULT_LIST_LIMIT, ListFilterError, listSeries, seriesQuery, type ListFilter } from '../series/list';
 import { positiveInt, positiveNumber } from './args';
 import { ArgumentError, resolveSeriesId } from '../series/series-id';
 import type { OptionValues } from './command';
 import { formatTable } from './list';
 import { printed, steeringCommands, stringOption } from './steering-command';
-import { formatTakes, sceneTakes } from './takes';
+import { sceneTakes } from '../series/takes';
+import { formatTakes } from './takes';
 import { endedWell, watchSeries } from './watch';
 
 /** The visibility query of the list flags; a bad filter is a usage error naming its flag. */
@@ -23,14 +25,16 @@ export const WATCHING_COMMANDS = steeringCommands({
   watch: {
     summary: 'live progress per scene until the series ends',
     details:
-      'A progress bar per running scene (phase, provider, take, job, upstream progress), done/total, cost and budget, pause and cancel reasons, scenes awaiting review. Redraws in place on a terminal, prints a line per change otherwise. Exit 0 when the series ends completed or completed_with_rejections, 1 otherwise.',
+      "A progress bar per running scene (phase, provider, take, job, upstream progress), done/total, cost and budget, pause and cancel reasons, scenes awaiting review; first the link to its review page when the gateway URL is known (SORA_SERIES_GATEWAY_URL, or the dev stack's). Redraws in place on a terminal, prints a line per change otherwise. Exit 0 when the series ends completed or completed_with_rejections, 1 otherwise.",
     args: ['id'],
     options: { interval: { type: 'string', value: 'S', help: 'seconds between looks (default 1)' } },
     async run(ctx) {
       const interval =
         ctx.values.interval === undefined ? 1 : positiveNumber('--interval', stringOption(ctx.values, 'interval')!);
       const id = resolveSeriesId(ctx.args[0]);
+      const gatewayUrl = knownGatewayUrl(process.env, ctx.settings().address);
       const status = await watchSeries(await ctx.connect(), id, {
+        reviewUrl: gatewayUrl && reviewPageUrl(gatewayUrl, id),
         intervalMs: interval * 1000,
         json: ctx.json,
         tty: Boolean(process.stdout.isTTY),

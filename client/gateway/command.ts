@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import { createLogger, installRuntimeLogger } from '../../workers/logger';
 import { portOption, type CommandSpec } from '../commands/command';
 import { connectClient } from '../series/connect';
 import { clientProviderProfiles } from '../spec/provider-profiles';
+import { checkedGatewayUrl, GATEWAY_URL_ENV, REVIEW_PATH } from './review-link';
 import { startGateway } from './server';
 import { DEFAULT_GATEWAY_PORT, GATEWAY_TOKEN_ENV, WEBHOOK_SECRET_ENV, webhookSecretsFromEnv } from './settings';
 
@@ -10,7 +12,7 @@ export { DEFAULT_GATEWAY_PORT, WEBHOOK_SECRET_ENV, webhookSecretsFromEnv } from 
 /** `sora-series gateway`: serves until SIGINT/SIGTERM. */
 export const gatewayCommand: CommandSpec = {
   summary: 'the HTTP door: start, steer and read series, provider webhooks (GET /openapi.json)',
-  details: `Set ${GATEWAY_TOKEN_ENV} (callers send Authorization: Bearer <token>) before exposing it beyond loopback; provider webhooks are verified with ${WEBHOOK_SECRET_ENV}.`,
+  details: `Set ${GATEWAY_TOKEN_ENV} (callers send Authorization: Bearer <token>) before exposing it beyond loopback; provider webhooks are verified with ${WEBHOOK_SECRET_ENV}. Take videos are read from SORA_SERIES_DATA_DIR (the workers' data directory, default .data); ${GATEWAY_URL_ENV} is the URL browsers reach it at, for review page links.`,
   args: [],
   options: {
     port: { type: 'string', value: 'N', help: `the port to listen on (default ${DEFAULT_GATEWAY_PORT})` },
@@ -29,6 +31,7 @@ async function runGateway(port: number, host: string | undefined, print: (line: 
   try {
     const authToken = process.env[GATEWAY_TOKEN_ENV]?.trim() || undefined;
     const webhookSecrets = webhookSecretsFromEnv(official, process.env);
+    const publicUrl = process.env[GATEWAY_URL_ENV]?.trim();
     const gateway = await startGateway({
       client,
       taskQueue: settings.taskQueue,
@@ -38,6 +41,8 @@ async function runGateway(port: number, host: string | undefined, print: (line: 
       profiles,
       webhookSecrets,
       authToken,
+      dataDir: resolve(process.env.SORA_SERIES_DATA_DIR?.trim() || '.data'),
+      publicUrl: publicUrl ? checkedGatewayUrl(publicUrl) : undefined,
     });
     print(
       `gateway: ${gateway.url} (OpenAPI at ${gateway.url}/openapi.json; temporal ${settings.address}, task queue ${settings.taskQueue})`,
@@ -45,8 +50,9 @@ async function runGateway(port: number, host: string | undefined, print: (line: 
     print(
       `webhooks: ${Object.keys(webhookSecrets).length ? `POST /webhooks/{${Object.keys(webhookSecrets).join('|')}}` : `off (set ${WEBHOOK_SECRET_ENV})`}`,
     );
+    print(`review pages: ${publicUrl ? checkedGatewayUrl(publicUrl) : gateway.url}${REVIEW_PATH}/<series name>`);
     print(
-      `auth: ${authToken ? 'Authorization: Bearer token required' : `none (set ${GATEWAY_TOKEN_ENV} before exposing it beyond loopback)`}`,
+      `auth: ${authToken ? 'Authorization: Bearer token required (browsers: open a review page once with ?token=<token>)' : `none (set ${GATEWAY_TOKEN_ENV} before exposing it beyond loopback)`}`,
     );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

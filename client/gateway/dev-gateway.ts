@@ -22,6 +22,8 @@ export async function startDevGateway(options: {
   config: ProvidersConfig;
   simulator: RunningSimulator;
   env: NodeJS.ProcessEnv;
+  /** The stack's data directory, where its worker stores the videos the review page plays. */
+  dataDir: string;
 }): Promise<{ gateway: RunningGateway; stop(): Promise<void> }> {
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   const official = options.config.providers.filter((p) => p.contract === 'official');
@@ -42,6 +44,7 @@ export async function startDevGateway(options: {
       port: options.port,
       profiles: profilesOf(options.config),
       webhookSecrets: secrets,
+      dataDir: options.dataDir,
     });
     // The simulator serves every official provider of the default config at one base URL: one target does.
     if (simulated[0]) options.simulator.setWebhook({ url: `${gateway.url}/webhooks/${simulated[0].name}`, secret });

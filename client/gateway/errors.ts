@@ -5,6 +5,7 @@ import { UnroutableScenesError } from '../spec/validate';
 import { MessageRefusedError, ScenesRefusedError } from '../series/steering';
 import { SeriesAlreadyRunningError, SeriesNotFoundError } from '../series/series-client';
 import { SpecError } from '../spec/parse-spec';
+import { SceneNotFoundError, SeriesWithoutResultError } from '../series/takes';
 
 /**
  * What the gateway answers when it cannot do what was asked: an HttpError (client/http-error.ts)
@@ -22,6 +23,13 @@ export class UnauthorizedError extends HttpError {
   override name = 'UnauthorizedError';
   constructor(message: string) {
     super(401, message);
+  }
+}
+
+export class ForbiddenError extends HttpError {
+  override name = 'ForbiddenError';
+  constructor(message: string) {
+    super(403, message);
   }
 }
 
@@ -57,6 +65,20 @@ export class UnsupportedMediaTypeError extends HttpError {
   override name = 'UnsupportedMediaTypeError';
   constructor(got: string | undefined) {
     super(415, `send JSON with content-type: application/json${got ? ` (got ${got})` : ''}`);
+  }
+}
+
+export class RangeNotSatisfiableError extends HttpError {
+  override name = 'RangeNotSatisfiableError';
+  constructor(range: string, size: number) {
+    super(
+      416,
+      `Range ${range} starts past the end of the ${size}-byte file; ask for bytes=0-${size - 1} or less`,
+      undefined,
+      {
+        'content-range': `bytes */${size}`,
+      },
+    );
   }
 }
 
@@ -107,5 +129,8 @@ export function httpErrorOf(err: unknown): HttpError | undefined {
       `series ${err.workflowId} already exists; pick another name or id, or read it with GET /series/${encodeURIComponent(err.workflowId)}`,
     );
   if (err instanceof MessageRefusedError) return new UnprocessableError(err.message);
+  if (err instanceof SceneNotFoundError)
+    return new NotFoundError(err.message.replace(/; check the index with: .*$/, '; GET /series/{id} lists the scenes'));
+  if (err instanceof SeriesWithoutResultError) return new ConflictError(err.message);
   return undefined;
 }

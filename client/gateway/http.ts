@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Answer } from './route';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
 
-/** node:http plumbing for the gateway: bounded bodies, JSON in and out. */
+/** node:http plumbing for the gateway: bounded bodies, JSON in and out, other bytes out as they are. */
 
 /** The whole body, refused with 413 once it passes `limitBytes` (announced or actual). */
 export async function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
@@ -44,4 +45,24 @@ export function sendJson(
     'content-length': String(body.length),
   });
   res.end(body);
+}
+
+/** An answer as it is: JSON, its bytes (a stream is piped; one that fails cuts the connection), or headers only. */
+export function sendAnswer(res: ServerResponse, answer: Answer): void {
+  const { status, headers = {}, content } = answer;
+  if (!content) {
+    if (answer.body !== undefined) return sendJson(res, status, answer.body, headers);
+    res.writeHead(status, { ...headers, 'content-length': '0' });
+    res.end();
+    return;
+  }
+  res.writeHead(status, { ...headers, 'content-type': content.type, 'content-length': String(content.length) });
+  if (Buffer.isBuffer(content.data)) {
+    res.end(content.data);
+    return;
+  }
+  const stream = content.data;
+  stream.on('error', () => res.destroy());
+  res.on('close', () => stream.destroy());
+  stream.pipe(res);
 }

@@ -134,6 +134,7 @@ export const messageRoutes: Route[] = [
         taskQueue: ctx.taskQueue,
         workflowId: seriesIdOf(req.params[ID_PARAM]),
         profiles: ctx.profiles,
+        gatewayUrl: ctx.publicUrl,
       });
       return { status: 202, body: { id: started.workflowId, runId: started.runId } };
     },

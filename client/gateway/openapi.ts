@@ -20,11 +20,13 @@ const NAMED: Record<string, z.ZodType> = {
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'Bad request: the body or a field is wrong; `fields` names each one and its fix.',
-  401: "The webhook's signature or timestamp does not verify, or (steering routes) the gateway's bearer token is missing or wrong.",
+  401: "The webhook's signature or timestamp does not verify, or (other routes) the gateway's bearer token (or the review page's session cookie) is missing or wrong.",
+  403: "A request carrying the review page's session cookie came from another origin than the gateway's own page.",
   404: 'No such series (or provider, for webhooks).',
-  409: 'The series already exists (start), or has ended (messages).',
+  409: 'The series already exists (start), or has ended (messages), or ended without a result (takes).',
   413: 'The body is too large.',
   415: 'The body is not JSON.',
+  416: 'The Range starts past the end of the file (`Content-Range: bytes */<size>` says its size).',
   422: 'The series refused the message; the message gives its reason.',
   503: 'Temporal does not answer; try again.',
 };
@@ -47,24 +49,37 @@ export function openApiDocument(
   for (const [id, schema] of Object.entries(NAMED)) name(schema, id);
 
   const paths: Record<string, Record<string, unknown>> = {};
+  const headersOf = (headers: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(headers).map(([header, description]) => [header, { description, schema: { type: 'string' } }]),
+    );
   for (const route of routes) {
     const op = upperFirst(route.operationId);
-    const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, param]) => ({
-      name: param,
-      in: 'path',
-      required: true,
-      schema: { type: 'string' },
-      description:
-        param === 'id'
-          ? 'The series: its name (`harbor-tales` means `series/harbor-tales`) or its whole id URL-encoded (`series%2Fharbor-tales`).'
-          : 'The provider, as named in the provider config (an official-contract provider).',
-    }));
+    const parameters = [
+      ...[...route.path.matchAll(/\{(\w+)\}/g)].map(([, param]) => ({
+        name: param,
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+        description: PATH_PARAMETERS[param] ?? param,
+      })),
+      ...(route.parameters ?? []).map((p) => ({ ...p, required: false, schema: { type: 'string' } })),
+    ];
     const responses: Record<string, unknown> = {};
     for (const [status, answer] of Object.entries(route.responses)) {
       responses[status] = {
         description: answer.description,
+        ...(answer.headers ? { headers: headersOf(answer.headers) } : {}),
         ...(answer.schema
           ? { content: { 'application/json': { schema: name(answer.schema, `${op}Response${status}`) } } }
+          : {}),
+        // Text is a string; a video is bytes, which OpenAPI 3.1 describes by its media type alone.
+        ...(answer.media
+          ? {
+              content: Object.fromEntries(
+                answer.media.map((type) => [type, type.startsWith('text/') ? { schema: { type: 'string' } } : {}]),
+              ),
+            }
           : {}),
       };
     }
@@ -116,5 +131,13 @@ export function openApiDocument(
     },
   };
 }
+
+const PATH_PARAMETERS: Record<string, string> = {
+  id: 'The series: its name (`harbor-tales` means `series/harbor-tales`) or its whole id URL-encoded (`series%2Fharbor-tales`).',
+  provider: 'The provider, as named in the provider config (an official-contract provider).',
+  index: "The scene's index, from 1.",
+  take: 'The take of that scene, from 1.',
+  file: 'review.js or review.css.',
+};
 
 const upperFirst = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
 import type { ProviderProfile } from '../../workflows/types';
@@ -17,6 +18,10 @@ export interface GatewayContext {
   /** Provider capabilities specs and scenes are checked against (the client's provider config). */
   profiles: ProviderProfile[];
   webhooks: WebhookReceiver;
+  /** Where the workers store assets (SORA_SERIES_DATA_DIR); unset: this gateway serves no videos. */
+  dataDir?: string;
+  /** The gateway's URL as browsers reach it, for the review page's link in a series' memo; unset: unknown. */
+  publicUrl?: string;
 }
 
 export interface RouteRequest<B> {
@@ -27,10 +32,36 @@ export interface RouteRequest<B> {
   raw: Buffer;
 }
 
+/** Bytes sent as they are, not as JSON: a page, its script, a video (streamed). */
+export interface Content {
+  type: string;
+  length: number;
+  data: Buffer | Readable;
+}
+
 export interface Answer {
   status: number;
-  body: unknown;
+  /** Sent as JSON unless `content` is given. */
+  body?: unknown;
+  content?: Content;
   headers?: Record<string, string>;
+}
+
+/** An answer as the description lists it: JSON (`schema`), other bytes (`media`), or nothing but headers. */
+export interface Described {
+  description: string;
+  schema?: z.ZodType;
+  /** Media types answered instead of JSON (`text/html`, `video/mp4`). */
+  media?: string[];
+  /** Response headers worth naming (Location, Set-Cookie, Content-Range), with what they hold. */
+  headers?: Record<string, string>;
+}
+
+/** A query or header parameter a route reads, as the description lists it. */
+export interface Parameter {
+  name: string;
+  in: 'query' | 'header';
+  description: string;
 }
 
 export interface Route {
@@ -48,11 +79,14 @@ export interface Route {
   /** Hand the body over unparsed (webhooks: the signature covers the exact bytes). */
   raw?: boolean;
   maxBodyBytes?: number;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  parameters?: Parameter[];
+  responses: Record<number, Described>;
   /** Statuses answered with the Error body. */
   errors: number[];
   /** Answered without the gateway's bearer token (health, the description, signed webhooks). */
   open?: boolean;
+  /** Opened by a browser's navigation, which cannot send a header: takes the token once as `?token=` (auth.ts). */
+  page?: boolean;
   handle(ctx: GatewayContext, req: RouteRequest<unknown>): Promise<Answer>;
 }
 

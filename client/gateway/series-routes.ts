@@ -32,7 +32,11 @@ export const seriesRoutes = [
     errors: [400, 409, 413, 415],
     handle: async (ctx, req) => {
       const input = validatedInput(req.body.spec, ctx, { budget: !req.body.allowBudgetPause });
-      const handle = await startSeries(ctx.client, input, { taskQueue: ctx.taskQueue, workflowId: req.body.id });
+      const handle = await startSeries(ctx.client, input, {
+        taskQueue: ctx.taskQueue,
+        workflowId: req.body.id,
+        gatewayUrl: ctx.publicUrl,
+      });
       return {
         status: 201,
         body: { id: handle.workflowId },

@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import type { ProviderProfile } from '../../workflows/types';
 import { clientProviderProfiles } from '../spec/provider-profiles';
 import { formatPath } from '../../common/field-path';
-import { authorized } from '../codec-server/server';
 import { HttpError } from '../http-error';
 import {
   BadRequestError,
@@ -13,14 +12,13 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   ServiceUnavailableError,
-  UnauthorizedError,
   UnsupportedMediaTypeError,
 } from './errors';
-import { parseJsonBody, readBody, sendJson } from './http';
+import { checkDoor, tokenLogin } from './auth';
+import { parseJsonBody, readBody, sendAnswer, sendJson } from './http';
 import { openApiDocument } from './openapi';
-import { matchPath, type GatewayContext, type Route } from './route';
+import { matchPath, type Answer, type GatewayContext, type Route } from './route';
 import { gatewayRoutes } from './routes';
-import { GATEWAY_TOKEN_ENV } from './settings';
 import { WebhookReceiver } from './webhook-receiver';
 
 /**
@@ -43,8 +41,15 @@ export interface GatewayOptions {
   webhookSecrets?: Record<string, string>;
   /** Pauses between visibility lookups of a webhook's scene. */
   lookupDelaysMs?: number[];
-  /** When set, every route but health, the description and webhooks needs `Authorization: Bearer <authToken>`. */
+  /**
+   * When set, every route but health, the description and webhooks needs `Authorization: Bearer
+   * <authToken>`, or the review page's session cookie (auth.ts).
+   */
   authToken?: string;
+  /** Where the workers store assets (SORA_SERIES_DATA_DIR), for take videos; unset: none are served. */
+  dataDir?: string;
+  /** The gateway's URL as browsers reach it, for review page links; default: where it listens, unless that is every address. */
+  publicUrl?: string;
 }
 
 export interface RunningGateway {
@@ -82,27 +87,30 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     secrets,
     lookupDelaysMs: options.lookupDelaysMs,
   });
-  const ctx: GatewayContext = { client: options.client, taskQueue: options.taskQueue, profiles, webhooks };
+  const ctx: GatewayContext = {
+    client: options.client,
+    taskQueue: options.taskQueue,
+    profiles,
+    webhooks,
+    dataDir: options.dataDir,
+  };
   let baseUrl = '';
   const routes: Route[] = gatewayRoutes(() =>
     openApiDocument(routes, { version: GATEWAY_API_VERSION, serverUrl: baseUrl, bearer: !!options.authToken }),
   );
 
-  async function answer(
-    req: IncomingMessage,
-  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+  async function answer(req: IncomingMessage): Promise<Answer> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const path = url.pathname;
     const matching = routes.map((route) => ({ route, params: matchPath(route.path, path) })).filter((m) => m.params);
     if (!matching.length)
       throw new NotFoundError(`no route ${req.method} ${path}; the routes are described at GET /openapi.json`);
     const found = matching.find((m) => m.route.method === req.method);
     if (!found) throw new MethodNotAllowedError(path, [...new Set(matching.map((m) => m.route.method))]);
     const { route, params } = found;
-    if (!route.open && !authorized(req.headers.authorization, options.authToken)) {
-      throw new UnauthorizedError(
-        `missing or wrong Authorization header: send Authorization: Bearer <the gateway's token, ${GATEWAY_TOKEN_ENV}>`,
-      );
-    }
+    const login = route.page ? tokenLogin(req, url, options.authToken) : undefined;
+    if (login) return login;
+    checkDoor(req, route, options.authToken);
     const raw =
       route.method === 'GET' ? Buffer.alloc(0) : await readBody(req, route.maxBodyBytes ?? DEFAULT_BODY_BYTES);
     let body: unknown;
@@ -136,13 +144,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     try {
       const result = await answer(req);
       status = result.status;
-      sendJson(res, status, result.body, result.headers);
+      sendAnswer(res, result);
     } catch (err) {
       let http = httpErrorOf(err);
       if (!http && isUnavailable(err))
         http = new ServiceUnavailableError('Temporal does not answer; try again shortly');
       if (!http) {
-        logger.error({ err, method: req.method, path: req.url }, 'gateway request failed');
+        // The path only: a query may carry the review page's token.
+        logger.error(
+          { err, method: req.method, path: new URL(req.url ?? '/', 'http://gateway').pathname },
+          'gateway request failed',
+        );
         http = new HttpError(500, 'the gateway failed unexpectedly; the gateway log has the details');
       }
       status = http.status;
@@ -172,6 +184,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   baseUrl = `http://${host}:${address.port}`;
+  const everyAddress = address.address === '0.0.0.0' || address.address === '::';
+  ctx.publicUrl = options.publicUrl ?? (everyAddress ? undefined : baseUrl);
   logger.info(
     { url: baseUrl, webhooks: webhooks.providers(), auth: options.authToken ? 'token required' : 'none' },
     'gateway listening',

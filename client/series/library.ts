@@ -6,6 +6,7 @@ import type { RoutingPolicy } from '../../workflows/types';
 import { resolveSeriesId } from './series-id';
 import type { seriesSpecSchema } from '../spec/spec-schema';
 import { validateSpec, validateSpecFile, type ValidatedSpec, type ValidateOptions } from '../spec/validate';
+import { knownGatewayUrl } from '../gateway/review-link';
 import { connectClient } from './connect';
 import { DEFAULT_LIST_LIMIT, listSeries, seriesQuery, type ListFilter, type SeriesRow } from './list';
 import { seriesReport, startSeries, waitForSeries, type SeriesReport, type WaitOptions } from './series-client';
@@ -37,6 +38,8 @@ export interface SeriesClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Closes what the client owns; connect() passes its connection's. */
   close?: () => Promise<void>;
+  /** The gateway's URL as browsers reach it: started series link their review page in the memo (connect(): SORA_SERIES_GATEWAY_URL). */
+  gatewayUrl?: string;
 }
 
 export interface StartOptions {
@@ -73,6 +76,7 @@ export class SeriesClient {
     const handle = await startSeries(this.temporal, validated.input, {
       taskQueue: this.options.taskQueue,
       workflowId: options.id,
+      gatewayUrl: this.options.gatewayUrl,
     });
     return { id: handle.workflowId, ...validated };
   }
@@ -157,5 +161,12 @@ export async function validate(
 export async function connect(options: ConnectOptions = {}): Promise<SeriesClient> {
   const env = options.env ?? process.env;
   const { client, settings, close } = await connectClient(options.temporal, env);
-  return new SeriesClient(client, { taskQueue: settings.taskQueue, env, close });
+  let gatewayUrl: string | undefined;
+  try {
+    gatewayUrl = knownGatewayUrl(env, settings.address);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return new SeriesClient(client, { taskQueue: settings.taskQueue, env, close, gatewayUrl });
 }

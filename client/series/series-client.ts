@@ -16,6 +16,7 @@ import { seriesWorkflowId } from '../../workflows/ids';
 import { followProgress, type ProgressListener } from './progress';
 import type { seriesWorkflow } from '../../workflows/series/workflow';
 import type { SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
+import { reviewPageUrl } from '../gateway/review-link';
 
 /** The library other services import: start a series, read its status, wait for it. */
 
@@ -35,10 +36,21 @@ export class SeriesNotFoundError extends Error {
   }
 }
 
+/** Where and how a series is started. */
+export interface SeriesStartOptions {
+  taskQueue: string;
+  /** Default: series/<input.name>. */
+  workflowId?: string;
+  /** The gateway's URL, when the starter knows it: the memo then links the series' review page. */
+  gatewayUrl?: string;
+}
+
 /** How a series is started (plain start and signal-with-start alike): id, queue, what the Web UI shows. */
-export function startOptions(input: SeriesInput, options: { taskQueue: string; workflowId?: string }) {
+export function startOptions(input: SeriesInput, options: SeriesStartOptions) {
+  const workflowId = options.workflowId ?? seriesWorkflowId(input.name);
+  const reviewUrl = options.gatewayUrl && reviewPageUrl(options.gatewayUrl, workflowId);
   return {
-    workflowId: options.workflowId ?? seriesWorkflowId(input.name),
+    workflowId,
     taskQueue: options.taskQueue,
     // A finished series is never run again under its id: that would pay for every scene twice.
     workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
@@ -57,7 +69,10 @@ export function startOptions(input: SeriesInput, options: { taskQueue: string; w
       routing: input.routing,
       providers: input.providers,
       ...(input.budgetUsd ? { budgetUsd: input.budgetUsd } : {}),
+      ...(reviewUrl ? { reviewUrl } : {}),
     },
+    // The Web UI renders details as Markdown: there the link is one click away.
+    ...(reviewUrl ? { staticDetails: `[Review page](${reviewUrl}): the takes as videos, approve, reject, retry` } : {}),
     staticSummary: `${input.character.name}: ${input.streaming ? 'streaming, ' : ''}${input.scenes.length} scenes, ${input.routing} routing over ${input.providers.join(' > ')}${input.budgetUsd ? `, budget $${input.budgetUsd}` : ''}`,
   };
 }
@@ -65,7 +80,7 @@ export function startOptions(input: SeriesInput, options: { taskQueue: string; w
 export async function startSeries(
   client: Client,
   input: SeriesInput,
-  options: { taskQueue: string; workflowId?: string },
+  options: SeriesStartOptions,
 ): Promise<WorkflowHandle<typeof seriesWorkflow>> {
   const start = startOptions(input, options);
   try {

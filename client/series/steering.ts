@@ -18,7 +18,7 @@ import {
 import { resolveNewScenes, SCENE_DEFAULTS } from '../../workflows/scene-rules';
 import type { seriesWorkflow } from '../../workflows/series/workflow';
 import type { ProviderProfile, RoutingPolicy, SeriesInput } from '../../workflows/types';
-import { SeriesNotFoundError, startOptions } from './series-client';
+import { SeriesNotFoundError, startOptions, type SeriesStartOptions } from './series-client';
 
 /**
  * Steering a running series: one function per message (the CLI and the gateway both use these).
@@ -90,13 +90,10 @@ export class ScenesRefusedError extends Error {
   }
 }
 
-export interface AppendOptions {
+export interface AppendOptions extends SeriesStartOptions {
   /** The series to start if it does not run yet. */
   input: SeriesInput;
   scenes: NewScene[];
-  taskQueue: string;
-  /** Default: series/<input.name>. */
-  workflowId?: string;
   /** What the scenes are checked against. */
   profiles: ProviderProfile[];
 }

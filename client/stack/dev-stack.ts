@@ -118,6 +118,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         config,
         simulator,
         env,
+        dataDir,
       });
       stops.push(started.stop);
       gateway = started.gateway;
