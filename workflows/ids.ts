@@ -1,7 +1,8 @@
 /**
  * Every workflow id and idempotency key sora-series makes, built and parsed in this one place:
  * series `series/<name>`, scenes `<series id>/scene-<n>`, takes `<scene id>/take-<n>` (the key a
- * provider sees), and the shared limiter `provider-slots/<task queue>/<provider>`.
+ * provider sees), episodes `<series id>/episode-<cut key>`, and the shared limiter
+ * `provider-slots/<task queue>/<provider>`.
  */
 
 const SERIES_PREFIX = 'series/';
@@ -24,6 +25,9 @@ export function parseSceneWorkflowId(workflowId: string): { seriesId: string; in
   const match = SCENE_ID.exec(workflowId);
   return match ? { seriesId: match[1], index: Number(match[2]) } : undefined;
 }
+
+/** One cut of a series: `cutKey` names the takes it joins (workflows/episode-request.ts). */
+export const episodeWorkflowId = (seriesId: string, cutKey: string): string => `${seriesId}/episode-${cutKey}`;
 
 /** What a series calls a scene's slot at the shared limiter. */
 export const sceneSlotKey = (index: number): string => `scene-${index}`;
