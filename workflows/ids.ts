@@ -8,6 +8,7 @@
 const SERIES_PREFIX = 'series/';
 const SCENE_ID = /^(.+)\/scene-(\d+)$/;
 const TAKE_KEY = /^(.+)\/take-(\d+)$/;
+const EPISODE_ID = /^(.+)\/episode-([0-9a-f]+)$/;
 
 export const seriesWorkflowId = (name: string): string => `${SERIES_PREFIX}${name}`;
 
@@ -28,6 +29,12 @@ export function parseSceneWorkflowId(workflowId: string): { seriesId: string; in
 
 /** One cut of a series: `cutKey` names the takes it joins (workflows/episode-request.ts). */
 export const episodeWorkflowId = (seriesId: string, cutKey: string): string => `${seriesId}/episode-${cutKey}`;
+
+/** The series and cut key of an episode workflow id, or undefined for any other id. */
+export function parseEpisodeWorkflowId(workflowId: string): { seriesId: string; cutKey: string } | undefined {
+  const match = EPISODE_ID.exec(workflowId);
+  return match ? { seriesId: match[1], cutKey: match[2] } : undefined;
+}
 
 /** What a series calls a scene's slot at the shared limiter. */
 export const sceneSlotKey = (index: number): string => `scene-${index}`;

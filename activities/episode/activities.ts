@@ -25,7 +25,7 @@ export function episodeActivities(deps: ActivityDeps) {
    */
   async function cutEpisode(request: EpisodeRequest): Promise<EpisodeFiles> {
     const context = Context.current();
-    const log = activityLogger(deps, { seriesId: request.seriesId });
+    const log = activityLogger(deps);
     let step = 'starting';
     const beat = setInterval(() => context.heartbeat({ step }), HEARTBEAT_MS);
     try {
