@@ -45,6 +45,7 @@ export { UnroutableScenesError } from './spec/validate';
 export { SeriesAlreadyRunningError, SeriesNotFoundError } from './series/series-client';
 export { MessageRefusedError } from './series/steering';
 export { NothingToCutError } from '../workflows/episode-request';
+export { EpisodeCutFailedError } from './series/episode';
 export { ListFilterError } from './series/list';
 export { ArgumentError } from './commands/args';
 export { SettingsError } from '../common/temporal/settings';

@@ -4,7 +4,7 @@
  * cut's identical files, letterboxed sizes and audio. test/episode.test.ts runs it in series.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -193,20 +193,32 @@ describe('cutting real media', () => {
     }
   });
 
-  test('a retried cut (the activity run twice, from scratch) makes the same files', async () => {
-    const scenes = [await simulated(1, '720x1280', 10), await simulated(2, '1280x720', 10)];
-    const runs: EpisodeFiles[] = [];
-    for (const attempt of [1, 2]) {
-      const dataDir = await outDir();
-      const deps = { dataDir, logger: pino({ level: 'silent' }) } as unknown as ActivityDeps;
-      const env = new MockActivityEnvironment({ attempt });
-      runs.push(await env.run(episodeActivities(deps).cutEpisode, request(scenes)));
+  test('a retried cut (the activity run again, its first files gone) makes the same files; takes come from the assets only', async () => {
+    const dataDir = await outDir();
+    const deps = { dataDir, logger: pino({ level: 'silent' }) } as unknown as ActivityDeps;
+    const { cutEpisode } = episodeActivities(deps);
+    const scenes: EpisodeScene[] = [];
+    for (const scene of [await simulated(1, '720x1280', 10), await simulated(2, '1280x720', 10)]) {
+      const assetPath = join(dataDir, 'assets', `${scene.sha256}.mp4`);
+      await mkdir(join(dataDir, 'assets'), { recursive: true });
+      await copyFile(scene.assetPath, assetPath);
+      scenes.push({ ...scene, assetPath });
     }
-    const [first, second] = runs;
-    const hashes = (f: typeof first) => [f.episode.sha256, f.contactSheet.sha256, ...f.posters.map((p) => p.sha256)];
-    expect(hashes(second)).toEqual(hashes(first));
+    const first: EpisodeFiles = await new MockActivityEnvironment({ attempt: 1 }).run(cutEpisode, request(scenes));
+    await rm(join(dataDir, 'episodes'), { recursive: true });
+    const second: EpisodeFiles = await new MockActivityEnvironment({ attempt: 2 }).run(cutEpisode, request(scenes));
+    const files = (f: EpisodeFiles) => [f.episode, f.contactSheet, ...f.posters].map((m) => [m.path, m.sha256]);
+    expect(files(second)).toEqual(files(first));
     expect(first.episode.joined).toBe('reencode');
-    for (const f of [first, second]) expect(sha256(await readFile(f.episode.path))).toBe(f.episode.sha256);
+    for (const [path, hash] of files(second)) expect(sha256(await readFile(path))).toBe(hash);
+
+    const outside = { ...scenes[0], assetPath: scenes[0].assetPath.replace('/assets/', '/') };
+    await copyFile(scenes[0].assetPath, outside.assetPath);
+    await expect(new MockActivityEnvironment().run(cutEpisode, request([outside]))).rejects.toMatchObject({
+      type: 'SceneAssetUnusable',
+      nonRetryable: true,
+      message: expect.stringContaining('is not a stored asset'),
+    });
   });
 
   test('scenes of other sizes are letterboxed to the first one; audio where some scenes have none becomes silence', async () => {

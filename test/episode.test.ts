@@ -5,10 +5,10 @@
  * separate CLI process. The cut itself, file by file, is test/episode-cut.test.ts.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { contactSheetLayout } from '../activities/episode/contact-sheet';
-import { cutEpisode } from '../client/series/episode';
+import { cutEpisode, EpisodeCutFailedError } from '../client/series/episode';
 import { startSeries } from '../client/series/series-client';
 import { cancelSeries, retryScene, reviewTake } from '../client/series/steering';
 import { probeMedia } from '../common/media-probe';
@@ -143,6 +143,23 @@ describe('the episode of a series', () => {
     expect(done.contactSheet).toEqual(early.contactSheet);
     // The child's id was taken by the on-demand cut: the series ran the cut activity itself.
     expect(await scheduled(id)).toContain('cutEpisode');
+  });
+
+  test('a take changed on disk fails the cut by name; the series still ends, its manifest saying why', async () => {
+    const id = await start(seriesInput(h.sim.url, { approval: 'required' }, 2));
+    const view = await until(id, 'awaiting approval', (v) => v.status === 'awaiting_approval');
+    const scene = view.scenes.find((s) => s.index === 2)!;
+    await writeFile(scene.assetPath!, Buffer.from('not the stored video'));
+    const failed = await cutEpisode(h.client, id).catch((err: unknown) => err);
+    expect(failed).toBeInstanceOf(EpisodeCutFailedError);
+    expect((failed as Error).message).toMatch(/scene 2: \S+ has sha256 [0-9a-f]{64}, stored as [0-9a-f]{64}/);
+    await reviewTake(h.client, id, { index: 1, take: 1, verdict: 'approve' });
+    await reviewTake(h.client, id, { index: 2, take: 1, verdict: 'approve' });
+    const done = await result(id);
+    expect(done.status).toBe('completed');
+    expect(done.episode).toBeUndefined();
+    expect(done.episodeError).toMatch(/^scene 2: .* has sha256/);
+    expect((await manifestOf(done)).episodeError).toBe(done.episodeError);
   });
 
   test('scenes of different sizes are joined re-encoded, letterboxed to the first, with the right duration', async () => {

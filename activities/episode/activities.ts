@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { EpisodeFiles, EpisodeRequest } from '../../workflows/types';
-import { activityLogger, type ActivityDeps } from '../deps';
+import { activityLogger, assetsDirOf, type ActivityDeps } from '../deps';
 import { NothingToCutError } from '../../workflows/episode-request';
 import { cutEpisodeFiles, InvalidEpisodeError, SceneAssetError } from './cut';
 
@@ -31,6 +31,7 @@ export function episodeActivities(deps: ActivityDeps) {
     try {
       const files = await cutEpisodeFiles(request, {
         dir,
+        assetsDir: assetsDirOf(deps),
         signal: context.cancellationSignal,
         progress: (now) => {
           step = now;

@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { sha256OfFile } from '../../common/file-hash';
 import { probeLayout, probeMedia } from '../../common/media-probe';
@@ -44,6 +44,8 @@ export class InvalidEpisodeError extends Error {
 export interface CutOptions extends MediaToolOptions {
   /** Where the files go (content-addressed); a work folder is made and removed inside it. */
   dir: string;
+  /** Takes are read from this folder only (the worker's stored assets), whatever the request names. */
+  assetsDir?: string;
   /** Called at each step (and by the caller's own ticker meanwhile): the activity's heartbeat. */
   progress?: (step: string) => void;
 }
@@ -137,6 +139,8 @@ async function checkScenes(scenes: EpisodeScene[], options: CutOptions): Promise
   const checked: Scene[] = [];
   for (const scene of scenes) {
     options.progress?.(`checking scene ${scene.index}`);
+    if (options.assetsDir && !resolve(scene.assetPath).startsWith(resolve(options.assetsDir) + sep))
+      throw new SceneAssetError(scene.index, `${scene.assetPath} is not a stored asset (not in ${options.assetsDir})`);
     const actual = await sha256OfFile(scene.assetPath).catch(() => undefined);
     if (actual === undefined) throw new SceneAssetError(scene.index, `${scene.assetPath} cannot be read`);
     if (actual !== scene.sha256)

@@ -1,8 +1,8 @@
 import { copyFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { NothingToCutError } from '../../workflows/episode-request';
 import { connectClient } from '../series/connect';
-import { cutEpisode, type CutEpisode } from '../series/episode';
+import { cutEpisode, EpisodeCutFailedError, type CutEpisode } from '../series/episode';
 import { resolveSeriesId } from './args';
 import { JSON_OPTION, type CommandSpec } from './command';
 
@@ -14,7 +14,7 @@ export const cutCommand: CommandSpec = {
     'scene order. The same takes are cut once (the series cuts its own as it ends): asking again answers the same ' +
     'files, a retake or another approved take makes a new episode. Prints `episode: <path>` (files are in the ' +
     "worker's data directory; --out copies the episode from there, so it must be readable here). " +
-    'Exit 1 when no scene has a completed take yet.',
+    'Exit 1 when no scene has a completed take yet, or the cut failed (its reason is printed).',
   args: ['id'],
   options: {
     out: { type: 'string', value: 'FILE', help: 'copy the episode MP4 to FILE' },
@@ -28,7 +28,7 @@ export const cutCommand: CommandSpec = {
     try {
       cut = await cutEpisode(client, id);
     } catch (err) {
-      if (!(err instanceof NothingToCutError)) throw err;
+      if (!(err instanceof NothingToCutError || err instanceof EpisodeCutFailedError)) throw err;
       process.stderr.write(`sora-series: ${err.name}: ${err.message}\n`);
       return 1;
     } finally {
@@ -49,7 +49,7 @@ export function formatCut(cut: CutEpisode, out?: string): string {
       episode.scenes.map((s) => `${s.index} (take ${s.take}, ${s.provider})`).join(', '),
     `  sha256 ${episode.sha256}, ${episode.bytes} bytes, cut by ${cut.id}`,
     `contact sheet: ${contactSheet.path}`,
-    `posters: ${posters.map((p) => p.path).join(' ')}`,
+    `posters: ${posters.length}, one per scene, in ${dirname(contactSheet.path)} (--json names each)`,
     ...(out ? [`copied to ${out}`] : []),
   ].join('\n');
 }

@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import {
   EPISODE_ID_REUSE,
   episodeRequestOf,
@@ -8,7 +8,18 @@ import {
 import type { episodeWorkflow } from '../../workflows/episode';
 import { EPISODE_WORKFLOW_TYPE, seriesStatusQuery } from '../../workflows/messages';
 import type { EpisodeFiles, SceneResult } from '../../workflows/types';
-import { describeSeries } from './series-client';
+import { describeSeries, rootCause } from './series-client';
+
+/** The cut's workflow failed (a take's file changed, the join did not verify): asking again makes a new attempt. */
+export class EpisodeCutFailedError extends Error {
+  constructor(
+    readonly workflowId: string,
+    readonly reason: string,
+  ) {
+    super(`the cut ${workflowId} failed: ${reason}; a failed cut is made anew when asked again`);
+    this.name = 'EpisodeCutFailedError';
+  }
+}
 
 /** What `cut` answers: the episode workflow that made the files, and the files. */
 export interface CutEpisode extends EpisodeFiles {
@@ -30,7 +41,8 @@ async function scenesOf(client: Client, seriesId: string): Promise<{ scenes: Sce
 /**
  * Cuts the series' episode from its chosen takes as they stand now: starts the episode workflow
  * of exactly those takes, or finds it (made by the series as it ended, or by an earlier `cut`) and
- * answers its files. A series with no completed take yet is a NothingToCutError.
+ * answers its files. A series with no completed take yet is a NothingToCutError, a cut that fails an
+ * EpisodeCutFailedError.
  */
 export async function cutEpisode(client: Client, seriesId: string): Promise<CutEpisode> {
   const { scenes, taskQueue } = await scenesOf(client, seriesId);
@@ -52,5 +64,8 @@ export async function cutEpisode(client: Client, seriesId: string): Promise<CutE
     // Cut already: its result is these takes' episode.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  return { id, seriesId, ...(await handle.result()) };
+  const files = await handle.result().catch((err: Error) => {
+    throw err instanceof WorkflowFailedError ? new EpisodeCutFailedError(id, rootCause(err).message) : err;
+  });
+  return { id, seriesId, ...files };
 }

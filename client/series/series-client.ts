@@ -196,7 +196,7 @@ export async function waitForSeries(
 }
 
 /** The innermost cause says what went wrong ("character.clip: ..."), not "Activity task failed". */
-function rootCause(err: Error): Error {
+export function rootCause(err: Error): Error {
   let current = err;
   while (current.cause instanceof Error) current = current.cause;
   return current;
