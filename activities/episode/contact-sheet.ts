@@ -5,7 +5,7 @@
  * with its scene number, provider and take.
  */
 import { Frame, LINE_PITCH, wrap, type Rgb } from '../../common/frames';
-import { fitInside, type Size } from './plan';
+import { even, fitInside, type Size } from './plan';
 
 const TILE_LONG_SIDE = 320;
 const MAX_WIDTH = 1280;
@@ -27,7 +27,7 @@ export interface SheetLayout extends Size {
 /** The grid for `count` scenes of an episode whose frames are `frame`: as many columns as fit in 1280 px. */
 export function contactSheetLayout(count: number, frame: Size): SheetLayout {
   const scale = Math.min(1, TILE_LONG_SIDE / Math.max(frame.width, frame.height));
-  const tile = { width: Math.round(frame.width * scale), height: Math.round(frame.height * scale) };
+  const tile = { width: even(frame.width * scale), height: even(frame.height * scale) };
   const columns = Math.max(1, Math.min(count, Math.floor((MAX_WIDTH - GAP) / (tile.width + GAP))));
   const rows = Math.ceil(count / columns);
   return {
@@ -43,8 +43,14 @@ export interface SheetScene {
   index: number;
   take: number;
   provider: string;
-  /** Its poster frame, any size. */
+  /** Its poster frame: any size, best tileFrame's. */
   frame: Frame;
+}
+
+/** `frame` as big as it is drawn in a tile of the sheet for an episode of `episodeFrame`s (letterboxed). */
+export function tileFrame(frame: Frame, episodeFrame: Size): Frame {
+  const picture = fitInside(frame, contactSheetLayout(1, episodeFrame).tile);
+  return frame.resized(picture.width, picture.height);
 }
 
 export function drawContactSheet(scenes: SheetScene[], episodeFrame: Size): Frame {
@@ -56,10 +62,10 @@ export function drawContactSheet(scenes: SheetScene[], episodeFrame: Size): Fram
     const x = GAP + (i % layout.columns) * (tile.width + GAP);
     const y = GAP + Math.floor(i / layout.columns) * (tile.height + LABEL_HEIGHT + GAP);
     sheet.rect(x, y, tile.width, tile.height, LETTERBOX);
-    const picture = fitInside(scene.frame, tile);
-    const resized = scene.frame.resized(picture.width, picture.height);
+    const fits = scene.frame.width <= tile.width && scene.frame.height <= tile.height;
+    const picture = fits ? scene.frame : tileFrame(scene.frame, episodeFrame);
     sheet.paste(
-      resized,
+      picture,
       x + Math.floor((tile.width - picture.width) / 2),
       y + Math.floor((tile.height - picture.height) / 2),
     );

@@ -15,9 +15,19 @@ import { encodePng, readFrame } from '../../common/raw-frames';
 import { NothingToCutError } from '../../workflows/episode-request';
 import type { EpisodeFiles, EpisodeRequest, EpisodeScene, StoredMedia } from '../../workflows/types';
 import { mediaProblems } from '../media-check';
-import { storeContentAddressed } from '../storage';
-import { drawContactSheet, type SheetScene } from './contact-sheet';
-import { concatArgs, concatList, displaySize, joinPlan, normaliseArgs, PART_EXT, type SceneLayout } from './plan';
+import { storeContentAddressed, type StoredFile } from '../storage';
+import { drawContactSheet, tileFrame, type SheetScene } from './contact-sheet';
+import {
+  concatArgs,
+  concatList,
+  displaySize,
+  joinPlan,
+  normaliseArgs,
+  PART_EXT,
+  type JoinPlan,
+  type SceneLayout,
+  type Size,
+} from './plan';
 
 /** The episode's duration may differ from the sum of its scenes' by this much (frame-rate rounding, audio priming). */
 export const EPISODE_DURATION_TOLERANCE = 0.05;
@@ -51,87 +61,97 @@ export interface CutOptions extends MediaToolOptions {
 }
 
 type Scene = EpisodeScene & SceneLayout;
+type Store = (body: AsyncIterable<Uint8Array>, ext: string) => Promise<StoredFile>;
 
 export async function cutEpisodeFiles(request: EpisodeRequest, options: CutOptions): Promise<EpisodeFiles> {
   if (!request.scenes.length) throw new NothingToCutError(request.seriesId);
   const progress = options.progress ?? (() => undefined);
-  const { signal } = options;
-  const store = (body: AsyncIterable<Uint8Array>, ext: string) =>
+  const store: Store = (body, ext) =>
     storeContentAddressed(options.dir, body, { ext, onChunk: () => progress('storing') });
   const scenes = await checkScenes(request.scenes, options);
   await mkdir(options.dir, { recursive: true });
   const work = await mkdtemp(join(options.dir, '.cut-'));
   try {
     const plan = joinPlan(scenes);
-    const first = displaySize(scenes[0].video);
-    const frame = plan.joined === 'reencode' ? plan.target : first;
-    let parts = scenes.map((s) => s.assetPath);
-    if (plan.joined === 'reencode') {
-      parts = [];
-      for (const [i, scene] of scenes.entries()) {
-        progress(`normalising scene ${scene.index}`);
-        parts.push(join(work, `part-${i}${PART_EXT}`));
-        await runMediaTool('ffmpeg', normaliseArgs(scene.assetPath, scene, plan.target, parts[i]), undefined, {
-          signal,
-        });
-      }
-    }
-    progress('joining');
-    const list = join(work, 'parts.txt');
-    await writeFile(list, concatList(parts));
-    const joined = join(work, 'episode.mp4');
-    const audio =
-      plan.joined === 'concat' ? (scenes[0].audio ? 'copy' : 'none') : plan.target.audio ? 'encode' : 'none';
-    await runMediaTool('ffmpeg', concatArgs(list, audio, joined), undefined, { signal });
-
+    const frame = plan.joined === 'reencode' ? plan.target : displaySize(scenes[0].video);
+    const joined = await joinParts(scenes, plan, work, options);
     progress('verifying');
-    const expected = scenes.reduce((sum, s) => sum + s.seconds, 0);
-    const seconds = await verifyEpisode(joined, expected, options);
+    const seconds = await verifyEpisode(joined, sum(scenes.map((s) => s.seconds)), options);
     const episode = await store(createReadStream(joined), '.mp4');
-
-    const posters: Array<StoredMedia & { index: number }> = [];
-    const sheetScenes: SheetScene[] = [];
-    for (const scene of scenes) {
-      progress(`poster of scene ${scene.index}`);
-      // The middle frame: past any fade-in, and the same frame on every run.
-      const still = await readFrame(scene.assetPath, scene.seconds / 2, displaySize(scene.video), { signal });
-      const { path, sha256 } = await store(Readable.from([await encodePng(still, { signal })]), '.png');
-      posters.push({ index: scene.index, path, sha256 });
-      sheetScenes.push({ index: scene.index, take: scene.take, provider: scene.provider, frame: still });
-    }
-    progress('contact sheet');
-    const sheet = drawContactSheet(sheetScenes, frame);
-    const contactSheet = await store(Readable.from([await encodePng(sheet, { signal })]), '.png');
-
-    let startSeconds = 0;
+    const { posters, contactSheet } = await stills(scenes, frame, store, options);
     return {
       episode: {
-        path: episode.path,
-        sha256: episode.sha256,
+        ...stored(episode),
         bytes: episode.bytes,
         seconds,
         width: frame.width,
         height: frame.height,
         joined: plan.joined,
-        scenes: scenes.map((s) => {
-          const placed = {
-            index: s.index,
-            take: s.take,
-            provider: s.provider,
-            sha256: s.sha256,
-            startSeconds,
-            seconds: s.seconds,
-          };
-          startSeconds += s.seconds;
-          return placed;
-        }),
+        scenes: scenes.map((s, i) => ({
+          index: s.index,
+          take: s.take,
+          provider: s.provider,
+          sha256: s.sha256,
+          startSeconds: sum(scenes.slice(0, i).map((before) => before.seconds)),
+          seconds: s.seconds,
+        })),
       },
-      contactSheet: { path: contactSheet.path, sha256: contactSheet.sha256, width: sheet.width, height: sheet.height },
+      contactSheet,
       posters,
     };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+const sum = (values: number[]) => values.reduce((total, v) => total + v, 0);
+const stored = ({ path, sha256 }: StoredFile): StoredMedia => ({ path, sha256 });
+
+/** The scenes (or their normalised parts) joined into `<work>/episode.mp4`. */
+async function joinParts(scenes: Scene[], plan: JoinPlan, work: string, options: CutOptions): Promise<string> {
+  const { signal } = options;
+  let parts = scenes.map((s) => s.assetPath);
+  if (plan.joined === 'reencode') {
+    parts = [];
+    for (const [i, scene] of scenes.entries()) {
+      options.progress?.(`normalising scene ${scene.index}`);
+      parts.push(join(work, `part-${i}${PART_EXT}`));
+      await runMediaTool('ffmpeg', normaliseArgs(scene.assetPath, scene, plan.target, parts[i]), undefined, { signal });
+    }
+  }
+  options.progress?.('joining');
+  const list = join(work, 'parts.txt');
+  await writeFile(list, concatList(parts));
+  const joined = join(work, 'episode.mp4');
+  const audio = plan.joined === 'concat' ? (scenes[0].audio ? 'copy' : 'none') : plan.target.audio ? 'encode' : 'none';
+  await runMediaTool('ffmpeg', concatArgs(list, audio, joined), undefined, { signal });
+  return joined;
+}
+
+/** A poster per scene (its middle frame, past any fade-in, at its own size) and the contact sheet of them. */
+async function stills(
+  scenes: Scene[],
+  frame: Size,
+  store: Store,
+  options: CutOptions,
+): Promise<Pick<EpisodeFiles, 'posters' | 'contactSheet'>> {
+  const { signal } = options;
+  const posters: EpisodeFiles['posters'] = [];
+  const tiles: SheetScene[] = [];
+  for (const scene of scenes) {
+    options.progress?.(`poster of scene ${scene.index}`);
+    const still = await readFrame(scene.assetPath, scene.seconds / 2, displaySize(scene.video), { signal });
+    posters.push({
+      index: scene.index,
+      ...stored(await store(Readable.from([await encodePng(still, { signal })]), '.png')),
+    });
+    // Kept at tile size only: a long series of large frames would not fit in memory.
+    tiles.push({ index: scene.index, take: scene.take, provider: scene.provider, frame: tileFrame(still, frame) });
+  }
+  options.progress?.('contact sheet');
+  const sheet = drawContactSheet(tiles, frame);
+  const file = await store(Readable.from([await encodePng(sheet, { signal })]), '.png');
+  return { posters, contactSheet: { ...stored(file), width: sheet.width, height: sheet.height } };
 }
 
 /** Each take is the file its sha256 names (nothing swapped under the series), with its streams probed. */

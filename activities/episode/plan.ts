@@ -42,7 +42,8 @@ const MP4 = ['-movflags', '+faststart', '-y'];
 /** Where normalised parts are written: QuickTime holds H.264 with PCM, at the frame rate's own timescale. */
 export const PART_EXT = '.mov';
 
-const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
+/** Rounded to an even number of pixels (yuv420p halves both sides for colour), at least 2. */
+export const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
 
 /** As displayed: non-square pixels widened or narrowed to square ones, sides even. */
 export function displaySize(video: VideoLayout): Size {
