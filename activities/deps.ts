@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { VideoProvider } from './providers/provider';
 import { Context } from '@temporalio/activity';
@@ -21,6 +22,9 @@ export interface ActivityDeps {
   /** DNS for spec URLs; node:dns unless a test resolves names its own way. */
   lookupHost?: HostLookup;
 }
+
+/** Where takes' videos are stored (content-addressed): the episode cut reads them from there only. */
+export const assetsDirOf = (deps: Pick<ActivityDeps, 'dataDir'>): string => join(deps.dataDir, 'assets');
 
 /** The worker's provider called `name`; a worker without it says so as the spec would. */
 export function providerOf(deps: ActivityDeps, name: string): VideoProvider {

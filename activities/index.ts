@@ -1,5 +1,6 @@
 import { characterActivities } from './character';
 import type { ActivityDeps } from './deps';
+import { episodeActivities } from './episode/activities';
 import { manifestActivities } from './manifest';
 import { takeActivities } from './takes';
 import type { ProviderProfile } from '../workflows/types';
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...characterActivities(deps),
     ...takeActivities(deps),
     ...manifestActivities(deps),
+    ...episodeActivities(deps),
     /** What this worker's providers can do (no secrets): routing's view of the world. */
     async listProviderProfiles(): Promise<ProviderProfile[]> {
       return [...deps.providers.values()].map((p) => p.profile);

@@ -5,11 +5,11 @@
  */
 import type { Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { parseSceneWorkflowId, parseTakeIdempotencyKey } from '../workflows/ids';
+import { parseEpisodeWorkflowId, parseSceneWorkflowId, parseTakeIdempotencyKey } from '../workflows/ids';
 import { currentActivityContext } from './activity-context';
 
 export interface ActivityLogFields {
-  /** The series workflow id (`series/<name>`). */
+  /** The series workflow id (`series/<name>`), for its scenes' and episodes' activities too. */
   seriesId?: string;
   /** Scene index, for activities of a scene workflow. */
   scene?: number;
@@ -26,7 +26,7 @@ export function activityLogFields(workflowId: string | undefined, input: unknown
   const fields: ActivityLogFields = {};
   if (workflowId) {
     const scene = parseSceneWorkflowId(workflowId);
-    fields.seriesId = scene ? scene.seriesId : workflowId;
+    fields.seriesId = scene?.seriesId ?? parseEpisodeWorkflowId(workflowId)?.seriesId ?? workflowId;
     if (scene) fields.scene = scene.index;
   }
   if (input && typeof input === 'object') {

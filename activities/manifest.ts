@@ -1,10 +1,10 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { activityLogger, type ActivityDeps } from './deps';
 import { writeJsonAtomically } from './storage';
 import { seriesWorkflowId } from '../workflows/ids';
-import type { SeriesResult } from '../workflows/types';
+import type { EpisodeFiles, SeriesResult } from '../workflows/types';
 
 export type ManifestInput = Omit<SeriesResult, 'manifestPath'>;
 
@@ -40,5 +40,28 @@ export function manifestActivities(deps: ActivityDeps) {
     return path;
   }
 
-  return { writeManifest };
+  /**
+   * An episode cut after its series ended goes into the manifest, if it is the cut of the manifest's
+   * own scenes (a finished series' takes no longer change). Returns whether it was recorded.
+   */
+  async function recordEpisode(input: { seriesId: string; files: EpisodeFiles }): Promise<boolean> {
+    const path = join(dir, manifestFileName(input.seriesId));
+    const manifest = await readFile(path, 'utf8').then(
+      (text) => JSON.parse(text) as Record<string, unknown> & Pick<SeriesResult, 'scenes'>,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined; // still running: the series records its own cut as it ends
+        throw err;
+      },
+    );
+    const cutOf = (scenes: Array<{ index: number; sha256?: string }>) =>
+      JSON.stringify(scenes.map((s) => [s.index, s.sha256]));
+    const chosen = manifest?.scenes.filter((s) => s.status === 'completed' && s.sha256) ?? [];
+    if (!manifest || cutOf(chosen) !== cutOf(input.files.episode.scenes)) return false;
+    const { episodeError: _error, ...kept } = manifest;
+    await writeJsonAtomically(path, { ...kept, ...input.files });
+    activityLogger(deps).info({ path, episode: input.files.episode.path }, 'episode recorded in the manifest');
+    return true;
+  }
+
+  return { writeManifest, recordEpisode };
 }

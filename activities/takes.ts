@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
-import { activityLogger, providerOf, type ActivityDeps } from './deps';
+import { activityLogger, assetsDirOf, providerOf, type ActivityDeps } from './deps';
 import { callProvider, recordProviderError } from './provider-failures';
 import type { SubmitRequest, VideoProvider } from './providers/provider';
 import {
@@ -56,7 +55,7 @@ async function reconcile(provider: VideoProvider, request: SubmitRequest, log: L
 }
 
 export function takeActivities(deps: ActivityDeps) {
-  const assetsDir = join(deps.dataDir, 'assets');
+  const assetsDir = assetsDirOf(deps);
   mediaToolPath('ffprobe'); // a worker that cannot verify media says so at start, not at the first take
 
   /** The only spending step. Retried attempts reuse the idempotency key, so the upstream returns the same job. */

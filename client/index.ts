@@ -1,6 +1,6 @@
 /**
  * `sora-series` as a library (docs/library.md): connect, start from a spec, read, steer, wait,
- * list. The Temporal message definitions for services on the Temporal SDK are `sora-series/messages`.
+ * list, cut the episode. The Temporal message definitions for services on the Temporal SDK are `sora-series/messages`.
  * Nothing here loads @temporalio/worker: a client process stays a client.
  */
 
@@ -18,6 +18,7 @@ export {
 } from './series/library';
 export type { ValidatedSpec } from './spec/validate';
 export type { SeriesReport, WaitOptions } from './series/series-client';
+export type { CutEpisode } from './series/episode';
 export type { ProgressListener } from './series/progress';
 export { SERIES_STATUSES, type ListFilter, type SeriesRow } from './series/list';
 export type { CostEstimate } from './spec/estimate';
@@ -30,6 +31,9 @@ export type {
   SeriesResult,
   SeriesStatus,
   TakeRecord,
+  EpisodeFiles,
+  EpisodeRequest,
+  EpisodeScene,
 } from '../workflows/types';
 export type { BudgetView, NewScene, RetryRequest, ReviewRequest, SeriesStatusView } from '../workflows/messages';
 
@@ -40,6 +44,8 @@ export { UnknownProviderError } from '../workflows/provider-rules';
 export { UnroutableScenesError } from './spec/validate';
 export { SeriesAlreadyRunningError, SeriesNotFoundError } from './series/series-client';
 export { MessageRefusedError } from './series/steering';
+export { NothingToCutError } from '../workflows/episode-request';
+export { EpisodeCutFailedError } from './series/episode';
 export { ListFilterError } from './series/list';
 export { ArgumentError } from './series/series-id';
 export { SettingsError } from '../common/temporal/settings';

@@ -1,9 +1,10 @@
 /**
- * What ffprobe finds in a media file when it decodes every frame of its first video stream.
- * Decoding, not just reading headers: a file cut short or scrambled in its middle still has a
+ * What ffprobe finds in a media file. `probeMedia` decodes every frame of its first video stream:
+ * decoding, not just reading headers, since a file cut short or scrambled in its middle still has a
  * valid header (the `moov` comes first in a fast-start MP4) and only fails frame by frame.
+ * `probeLayout` reads the headers of its streams, which is what deciding how to join files needs.
  */
-import { MediaToolError, runMediaTool } from './media-tools';
+import { MediaToolError, runMediaTool, type MediaToolOptions } from './media-tools';
 
 export interface ProbedVideo {
   codec: string;
@@ -55,12 +56,12 @@ function ratio(text: string | undefined): number {
   return Number.isFinite(value) && value > 0 ? value : 1; // 0:1 means unknown, i.e. square
 }
 
-export async function probeMedia(path: string): Promise<MediaProbe> {
+export async function probeMedia(path: string, options: MediaToolOptions = {}): Promise<MediaProbe> {
   const args = ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', ENTRIES];
   let stdout: Buffer;
   let stderr: string;
   try {
-    ({ stdout, stderr } = await runMediaTool('ffprobe', [...args, '-of', 'json', path]));
+    ({ stdout, stderr } = await runMediaTool('ffprobe', [...args, '-of', 'json', path], undefined, options));
   } catch (err) {
     if (err instanceof MediaToolError) return { errors: lines(err.stderr, 'ffprobe could not open the file') };
     throw err;
@@ -90,4 +91,78 @@ function lines(text: string, fallback?: string): string[] {
     .map((line) => line.trim())
     .filter(Boolean);
   return found.length === 0 && fallback ? [fallback] : found;
+}
+
+/** A file's streams as its headers describe them: what joining files without re-encoding needs to be equal. */
+export interface MediaLayout {
+  video?: {
+    codec: string;
+    width: number;
+    height: number;
+    /** Sample aspect ratio (1 for square pixels). */
+    pixelAspect: number;
+    pixelFormat: string;
+    /** As ffprobe writes it, exact: `30000/1001`. */
+    frameRate: string;
+    /** sha256 of the codec's private data (H.264's SPS and PPS): decoders of a joined stream get only one. */
+    codecData: string;
+  };
+  audio?: { codec: string; sampleRate: number; channels: number; codecData: string };
+  durationSeconds?: number;
+}
+
+interface LayoutJson {
+  streams?: Array<{
+    codec_type?: string;
+    codec_name?: string;
+    width?: number;
+    height?: number;
+    sample_aspect_ratio?: string;
+    pix_fmt?: string;
+    r_frame_rate?: string;
+    sample_rate?: string;
+    channels?: number;
+    extradata_hash?: string;
+  }>;
+  format?: { duration?: string };
+}
+
+const LAYOUT_ENTRIES =
+  'stream=codec_type,codec_name,width,height,sample_aspect_ratio,pix_fmt,r_frame_rate,sample_rate,channels,extradata_hash' +
+  ':format=duration';
+
+/** The first video and audio stream from the headers only (quick: nothing is decoded); throws MediaToolError. */
+export async function probeLayout(path: string, options: MediaToolOptions = {}): Promise<MediaLayout> {
+  const args = ['-v', 'error', '-show_data_hash', 'sha256', '-show_entries', LAYOUT_ENTRIES, '-of', 'json', path];
+  const { stdout } = await runMediaTool('ffprobe', args, undefined, options);
+  const json = JSON.parse(stdout.toString('utf8')) as LayoutJson;
+  const video = json.streams?.find((s) => s.codec_type === 'video' && s.codec_name && s.width && s.height);
+  const audio = json.streams?.find((s) => s.codec_type === 'audio' && s.codec_name);
+  const durationSeconds = number(json.format?.duration);
+  return {
+    ...(video
+      ? {
+          video: {
+            codec: video.codec_name!,
+            width: video.width!,
+            height: video.height!,
+            pixelAspect: ratio(video.sample_aspect_ratio),
+            pixelFormat: video.pix_fmt ?? '',
+            frameRate: video.r_frame_rate ?? '',
+            codecData: video.extradata_hash ?? '',
+          },
+        }
+      : {}),
+    ...(audio
+      ? {
+          audio: {
+            codec: audio.codec_name!,
+            sampleRate: number(audio.sample_rate) ?? 0,
+            channels: audio.channels ?? 0,
+            codecData: audio.extradata_hash ?? '',
+          },
+        }
+      : {}),
+    ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+  };
 }

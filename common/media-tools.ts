@@ -101,6 +101,11 @@ export interface MediaToolRun {
 
 const STDERR_KEEP_BYTES = 8192;
 
+export interface MediaToolOptions {
+  /** Kills the run when aborted (a cancelled activity); the promise then rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
 /**
  * Runs `tool` with `args`, feeding `input` (raw frames, say) to its stdin, and collects stdout.
  * Rejects with `MediaToolError` on a non-zero exit.
@@ -109,9 +114,10 @@ export function runMediaTool(
   tool: MediaTool,
   args: string[],
   input?: Iterable<Buffer> | AsyncIterable<Buffer>,
+  options: MediaToolOptions = {},
 ): Promise<MediaToolRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(mediaToolPath(tool), args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(mediaToolPath(tool), args, { stdio: ['pipe', 'pipe', 'pipe'], signal: options.signal });
     const stdout: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -9,20 +9,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMediaTool } from '../common/media-tools';
-import type { Frame } from './frames';
-
-const BITEXACT = ['-fflags', '+bitexact', '-flags:v', '+bitexact', '-map_metadata', '-1'];
-
-function rawInput(width: number, height: number, fps: number): string[] {
-  return ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24'].concat([
-    '-s',
-    `${width}x${height}`,
-    '-r',
-    String(fps),
-    '-i',
-    'pipe:0',
-  ]);
-}
+import type { Frame } from '../common/frames';
+import { BITEXACT, rawFramesInput as rawInput } from '../common/raw-frames';
 
 export interface Mp4Options {
   width: number;

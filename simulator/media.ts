@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { Sema } from 'async-sema';
 import { LRUCache } from 'lru-cache';
 import { encodeMp4, encodeWebp } from './encode';
-import { Frame, LINE_PITCH, textWidth, wrap, type Rgb } from './frames';
+import { Frame, LINE_PITCH, textWidth, wrap, type Rgb } from '../common/frames';
 import type { Job } from './jobs';
 import { parseSceneWorkflowId, parseTakeIdempotencyKey } from '../workflows/ids';
 

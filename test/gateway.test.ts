@@ -474,6 +474,41 @@ describe('gateway', () => {
     expect(noScene.status).toBe(404);
   });
 
+  test("POST /series/{id}/cut answers the episode (the series' own once it ended); 409 with nothing to cut, 404 for no series", async () => {
+    const body = spec({}, 2);
+    const id = `series/${body.name}`;
+    expect((await call('POST', '/series', { spec: body })).status).toBe(201);
+    const done = await result(id);
+    const cut = await call('POST', `/series/${body.name}/cut`);
+    expect(cut.status).toBe(200);
+    expect(validates('cutEpisode', 200, cut.json)).toEqual([]);
+    expect(cut.json).toMatchObject({
+      seriesId: id,
+      episode: { path: done.episode!.path, sha256: done.episode!.sha256, joined: 'concat' },
+      contactSheet: done.contactSheet,
+      posters: done.posters,
+    });
+    expect((await call('GET', `/series/${body.name}`)).json.episode).toEqual({
+      path: done.episode!.path,
+      sha256: done.episode!.sha256,
+      seconds: done.episode!.seconds,
+    });
+
+    h.sim.setScenario({ rejectWord: 'FORBIDDEN' });
+    try {
+      const rejected = spec({ scenes: [{ prompt: '@character does something FORBIDDEN' }] });
+      expect((await call('POST', '/series', { spec: rejected })).status).toBe(201);
+      expect((await result(`series/${rejected.name}`)).status).toBe('completed_with_rejections');
+      const nothing = await call('POST', `/series/${rejected.name}/cut`, {});
+      expect(nothing.status).toBe(409);
+      expect(error(nothing).message).toContain('no scene has a completed take');
+    } finally {
+      h.sim.setScenario({});
+    }
+    expect((await call('POST', `/series/missing-${Date.now()}/cut`)).status).toBe(404);
+    expect((await call('POST', `/series/${body.name}/cut`, { out: 'x' })).status).toBe(400);
+  });
+
   test('POST /series/{id}/scenes:append starts a streaming series when missing, then appends to the same run; end-of-scenes completes it', async () => {
     const body = spec({ streaming: true, scenes: [] });
     const id = `series/${body.name}`;
@@ -652,6 +687,7 @@ describe('gateway', () => {
         'POST /series',
         'POST /series/{id}/budget',
         'POST /series/{id}/cancel',
+        'POST /series/{id}/cut',
         'POST /series/{id}/end-of-scenes',
         'POST /series/{id}/pause',
         'POST /series/{id}/resume',

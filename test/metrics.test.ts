@@ -23,7 +23,7 @@ import { scrape, total, type Sample } from './helpers/prometheus';
 import { seriesInput } from './helpers/specs';
 
 describe('log fields from the workflow id and the input', () => {
-  test('scene activities name series, scene and take; series activities the series', () => {
+  test('scene activities name series, scene and take; series and episode activities the series', () => {
     expect(
       activityLogFields('series/harbor/scene-12', {
         provider: 'relay',
@@ -43,6 +43,9 @@ describe('log fields from the workflow id and the input', () => {
       provider: 'official',
       jobId: 'video_1',
     });
+    expect(
+      activityLogFields('series/harbor/episode-3f0c2a9be1d47a65', { seriesId: 'series/harbor', scenes: [] }),
+    ).toEqual({ seriesId: 'series/harbor' });
     expect(activityLogFields('custom-id', { url: 'http://x' })).toEqual({ seriesId: 'custom-id' });
     expect(activityLogFields(undefined, undefined)).toEqual({});
   });

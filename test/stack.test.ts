@@ -1,7 +1,8 @@
 /**
  * The local Temporal stack: where the binaries come from (and how they are installed), the
  * dev server's lifecycle (ready check, search attributes, persistence across restarts, start
- * failures, no orphaned children), the jest global server and the time-skipping helper.
+ * failures, no orphaned children), the jest global server, the time-skipping helper, and the demo
+ * (`sora-series demo` from the build, to its episode and manifest).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { findProjectRoot } from '../common/project-root';
 import { projectBinaryPath, TemporalBinaryNotFound, type BinarySpec } from '../client/stack/project-binaries';
 import { locateBinary, resolveTemporalCli, TEMPORAL_CLI } from '../client/stack/temporal-binaries';
 import { allSearchAttributes, SeriesName } from '../workflows/search-attributes';
+import { runCli } from './helpers/processes';
 import { createTimeSkippingEnv } from './setup/time-skipping';
 
 /** `IndexedValueType` numbers as the operator service returns them. */
@@ -333,6 +335,34 @@ describe('dev server', () => {
     await parentExited;
     await eventually('the orphaned server to stop', async () => (isRunning(serverPid) ? undefined : true), 20_000);
   });
+});
+
+describe('the demo', () => {
+  test('runs the example series to its end: every scene checked, then episode: and manifest:, in that order', async () => {
+    const dataDir = join(scratch, 'demo');
+    const run = await runCli(
+      ['demo', '--data-dir', dataDir, '--simulator-port', '0', '--gateway-port', '0'],
+      {},
+      180_000,
+    );
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^verified: 6\/6 scene files exist, match their sha256 and decode to frames/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^episode checked: 60\.0 s of video, its 6 scenes add up to 60\.0 s; episode, contact sheet and 6 posters match/,
+      ),
+    );
+    const [episodeLine, sheetLine, manifestLine] = lines.slice(-3);
+    expect(episodeLine).toMatch(new RegExp(`^episode: ${dataDir}/episodes/[0-9a-f]{64}\\.mp4$`));
+    expect(sheetLine).toMatch(/^contact sheet: \S+\.png$/);
+    expect(manifestLine).toMatch(new RegExp(`^manifest: ${dataDir}/manifests/series_harbor-tales-\\S+\\.json$`));
+    const manifest = JSON.parse(await readFile(manifestLine.slice('manifest: '.length), 'utf8'));
+    expect(manifest.episode).toMatchObject({ path: episodeLine.slice('episode: '.length), joined: 'concat' });
+    expect(manifest.posters).toHaveLength(6);
+  }, 200_000);
 });
 
 describe('time-skipping test server', () => {

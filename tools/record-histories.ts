@@ -18,9 +18,12 @@ import {
   reviewTake,
   setRouting,
 } from '../client/series/steering';
+import { cutEpisode } from '../client/series/episode';
 import { startSeries } from '../client/series/series-client';
+import { episodeRequestOf, episodeWorkflowIdOf } from '../workflows/episode-request';
 import { sceneWorkflowId } from '../workflows/ids';
 import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
+import type { seriesWorkflow } from '../workflows/series/workflow';
 import type { SeriesInput } from '../workflows/types';
 import { startHarness, temporalAddress, type Harness } from '../test/helpers/harness';
 import { seriesInput } from '../test/helpers/specs';
@@ -75,14 +78,14 @@ describe('record workflow histories', () => {
     await save(sceneWorkflowId(handle.workflowId, 1), `${label}.scene.json`);
   }
 
-  /** A series driven by messages while it runs; `scene` names the scene history to keep. */
+  /** A series driven by messages while it runs; `scene` names the scene history to keep. Its id, if recorded now. */
   async function recordSteered(
     label: string,
     input: SeriesInput,
     steer: (id: string, until: (check: (v: SeriesStatusView) => boolean) => Promise<void>) => Promise<void>,
     scene: number,
-  ) {
-    if (await recorded(label)) return;
+  ): Promise<string | undefined> {
+    if (await recorded(label)) return undefined;
     h.sim.setScenario({});
     const handle = await startSeries(h.client, input, { taskQueue: h.taskQueue });
     const until = async (check: (v: SeriesStatusView) => boolean) => {
@@ -97,6 +100,7 @@ describe('record workflow histories', () => {
     await handle.result().catch(() => undefined);
     await save(handle.workflowId, `${label}.series.json`);
     await save(sceneWorkflowId(handle.workflowId, scene), `${label}.scene.json`);
+    return handle.workflowId;
   }
 
   /** Sends both while no worker polls, so the series gets them in one workflow task. */
@@ -126,6 +130,25 @@ describe('record workflow histories', () => {
         extract: { provider: 'relay', task: DEMO_TASK_ID },
       },
     });
+  });
+
+  test('the episode: cut as the series ends (a child), and reused when cut on demand before the end', async () => {
+    const id = await recordSteered('episode', seriesInput(h.sim.url, {}, 2), async () => undefined, 1);
+    if (id) {
+      // The episode workflow's own history, beside the series that started it.
+      const { scenes } = await h.client.workflow.getHandle<typeof seriesWorkflow>(id).result();
+      await save(episodeWorkflowIdOf(episodeRequestOf(id, scenes)), 'episode.episode.json');
+    }
+    await recordSteered(
+      'episode-reused',
+      seriesInput(h.sim.url, { approval: 'required' }, 1),
+      async (id, until) => {
+        await until((v) => v.status === 'awaiting_approval');
+        await cutEpisode(h.client, id); // the series' own end cut then finds its id taken
+        await reviewTake(h.client, id, { index: 1, take: 1, verdict: 'approve' });
+      },
+      1,
+    );
   });
 
   test('steering: pause, add scenes, routing, budget pause and raise, review and retake, messages at once, cancel', async () => {

@@ -1,12 +1,14 @@
 /**
  * Every workflow id and idempotency key sora-series makes, built and parsed in this one place:
  * series `series/<name>`, scenes `<series id>/scene-<n>`, takes `<scene id>/take-<n>` (the key a
- * provider sees), and the shared limiter `provider-slots/<task queue>/<provider>`.
+ * provider sees), episodes `<series id>/episode-<cut key>`, and the shared limiter
+ * `provider-slots/<task queue>/<provider>`.
  */
 
 const SERIES_PREFIX = 'series/';
 const SCENE_ID = /^(.+)\/scene-(\d+)$/;
 const TAKE_KEY = /^(.+)\/take-(\d+)$/;
+const EPISODE_ID = /^(.+)\/episode-([0-9a-f]+)$/;
 
 export const seriesWorkflowId = (name: string): string => `${SERIES_PREFIX}${name}`;
 
@@ -23,6 +25,15 @@ export const sceneWorkflowId = (seriesId: string, index: number): string => `${s
 export function parseSceneWorkflowId(workflowId: string): { seriesId: string; index: number } | undefined {
   const match = SCENE_ID.exec(workflowId);
   return match ? { seriesId: match[1], index: Number(match[2]) } : undefined;
+}
+
+/** One cut of a series: `cutKey` names the takes it joins (workflows/episode-request.ts). */
+export const episodeWorkflowId = (seriesId: string, cutKey: string): string => `${seriesId}/episode-${cutKey}`;
+
+/** The series and cut key of an episode workflow id, or undefined for any other id. */
+export function parseEpisodeWorkflowId(workflowId: string): { seriesId: string; cutKey: string } | undefined {
+  const match = EPISODE_ID.exec(workflowId);
+  return match ? { seriesId: match[1], cutKey: match[2] } : undefined;
 }
 
 /** What a series calls a scene's slot at the shared limiter. */

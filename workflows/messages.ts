@@ -71,6 +71,18 @@ export const setRoutingUpdate = defineUpdate<{ routing: RoutingPolicy; previous:
 /** A higher budget; a series paused by its budget goes on when the next submission fits. */
 export const raiseBudgetUpdate = defineUpdate<BudgetView, [BudgetRequest]>('raiseBudget');
 
+// ---- the episode (public) ----
+
+/**
+ * A cut is a workflow of its own, not a message to the series: it works for finished series too.
+ * Build its input from the series' status or result with episodeRequestOf, start `episodeWorkflow`
+ * with it under episodeWorkflowIdOf(request) and EPISODE_ID_REUSE (so the same takes are cut once,
+ * whoever asks: the series as it ends, the CLI, the gateway), and its result is the EpisodeFiles.
+ */
+export const EPISODE_WORKFLOW_TYPE = 'episodeWorkflow';
+export { cutKey, EPISODE_ID_REUSE, episodeRequestOf, episodeWorkflowIdOf } from './episode-request';
+export type { EpisodeFiles, EpisodeRequest, EpisodeScene } from './types';
+
 // ---- reading ----
 
 export interface BudgetView {

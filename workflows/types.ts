@@ -144,11 +144,53 @@ export interface SceneResult {
 export type SeriesStatus =
   'running' | 'paused' | 'awaiting_approval' | 'completed' | 'completed_with_rejections' | 'cancelled' | 'failed';
 
-export interface SeriesResult {
+export interface SeriesResult extends Partial<EpisodeFiles> {
   name: string;
   status: SeriesStatus;
   costUsd: number;
   manifestPath: string;
   character: Omit<CharacterPassport, 'sourceClip'> & { sourceClip?: { url: string; sha256: string } };
   scenes: SceneResult[];
+  /** Why the episode could not be cut at the end (the scenes are delivered all the same). */
+  episodeError?: string;
+}
+
+/** A scene as an episode takes it: its chosen take (the approved one, else the latest completed). */
+export interface EpisodeScene {
+  index: number;
+  take: number;
+  provider: string;
+  assetPath: string;
+  sha256: string;
+}
+
+/** What a cut is made from: the chosen take of every completed scene of a series, in scene order. */
+export interface EpisodeRequest {
+  seriesId: string;
+  scenes: EpisodeScene[];
+}
+
+/** A file in content-addressed storage (`<sha256><ext>`). */
+export interface StoredMedia {
+  path: string;
+  sha256: string;
+}
+
+/** What a cut makes; the same request always makes the same files. */
+export interface EpisodeFiles {
+  episode: StoredMedia & {
+    bytes: number;
+    /** The joined video's duration, from ffprobe. */
+    seconds: number;
+    width: number;
+    height: number;
+    /** `concat`: the scenes' streams as they are; `reencode`: normalised to the first scene's size and frame rate. */
+    joined: 'concat' | 'reencode';
+    /** Where each scene sits in the episode. */
+    scenes: Array<Omit<EpisodeScene, 'assetPath'> & { startSeconds: number; seconds: number }>;
+  };
+  /** One labelled frame per scene (scene, provider, take), as PNG. */
+  contactSheet: StoredMedia & { width: number; height: number };
+  /** A frame from the middle of each scene, as PNG at the scene's own size. */
+  posters: Array<StoredMedia & { index: number }>;
 }

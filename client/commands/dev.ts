@@ -1,16 +1,19 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import YAML from 'yaml';
+import { episodeRequestOf, episodeWorkflowIdOf } from '../../workflows/episode-request';
 import { seriesWorkflowId } from '../../workflows/ids';
+import type { SeriesInput } from '../../workflows/types';
 import { createLogger, installRuntimeLogger } from '../../workers/logger';
 import { installTelemetry } from '../../workers/telemetry';
 import { GATEWAY_URL_ENV, knownGatewayUrl, REVIEW_PATH, reviewPageUrl } from '../gateway/review-link';
 import { DEFAULT_GATEWAY_PORT } from '../gateway/settings';
 import { startDevStack, type DevStack } from '../stack/dev-stack';
+import { DEFAULT_SIMULATOR_URL } from '../spec/provider-profiles';
+import { validateSpec } from '../spec/validate';
+import { episodeProblems, readManifest, verifyScenes } from './demo-checks';
 import { formatReport, runSeries } from './run';
-import { validateSpecFile } from '../spec/validate';
 
 /** The example series the demo runs; its clip URL points at the simulator's default port. */
 export const DEMO_SPEC = join(__dirname, '..', '..', '..', 'examples', 'harbor-tales.yaml');
@@ -66,10 +69,18 @@ export async function runDev(options: {
   await stack.stop();
 }
 
-/** `sora-series demo`: the dev stack, the example series with progress, a check of every asset, the manifest. */
+/** The example's clip is served by the simulator: the spec names its default port, the demo's may differ. */
+async function demoSpec(simulatorUrl: string): Promise<SeriesInput> {
+  const text = (await readFile(DEMO_SPEC, 'utf8')).replaceAll(DEFAULT_SIMULATOR_URL, simulatorUrl);
+  return validateSpec(YAML.parse(text), { source: DEMO_SPEC }).input;
+}
+
+/** `sora-series demo`: the dev stack, the example series with progress, a check of every file, the episode, the manifest. */
 export async function runDemo(options: {
   dataDir: string;
   gatewayPort?: number;
+  /** Default 7070, the port the example spec names. */
+  simulatorPort?: number;
   print: (line: string) => void;
 }): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
@@ -77,7 +88,7 @@ export async function runDemo(options: {
   const started = Date.now();
   const stack = await startDevStack({
     dataDir: options.dataDir,
-    simulatorPort: 7070,
+    simulatorPort: options.simulatorPort ?? Number(new URL(DEFAULT_SIMULATOR_URL).port),
     jobSeconds: 3,
     gatewayPort: options.gatewayPort ?? DEFAULT_GATEWAY_PORT,
     logger,
@@ -91,8 +102,8 @@ export async function runDemo(options: {
       const id = seriesWorkflowId(`harbor-tales-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       const gatewayUrl = knownGatewayUrl(process.env, stack.temporalAddress);
       if (gatewayUrl) options.print(`review: ${reviewPageUrl(gatewayUrl, id)}`);
-      const { report } = await runSeries(client, {
-        input: (await validateSpecFile(DEMO_SPEC)).input,
+      const { workflowId, report } = await runSeries(client, {
+        input: await demoSpec(stack.simulator.url),
         id,
         wait: true,
         taskQueue: stack.taskQueue,
@@ -103,15 +114,28 @@ export async function runDemo(options: {
       options.print(
         formatReport(report)
           .split('\n')
-          .filter((l) => !l.startsWith('manifest:'))
+          .filter((l) => !l.startsWith('manifest:') && !l.startsWith('episode:'))
           .join('\n'),
       );
-      const verified = await verifyManifest(report.manifestPath);
+      const manifest = await readManifest(report.manifestPath);
+      const scenes = await verifyScenes(manifest);
       options.print(
-        `verified: ${verified.ok}/${verified.total} scene files exist and match their sha256 (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        `verified: ${scenes.ok}/${scenes.total} scene files exist, match their sha256 and decode to frames (${scenes.frames} frames, ${((Date.now() - started) / 1000).toFixed(1)} s)`,
       );
-      if (verified.ok !== verified.total)
-        throw new DemoFailedError(`${verified.total - verified.ok} scene file(s) missing or corrupt`);
+      if (scenes.ok !== scenes.total)
+        throw new DemoFailedError(`${scenes.total - scenes.ok} scene file(s) missing, corrupt or undecodable`);
+      const problems = await episodeProblems(manifest, scenes.seconds);
+      if (problems.length || !manifest.episode || !manifest.contactSheet)
+        throw new DemoFailedError(problems.join('\n'));
+      const cut = await client.workflow
+        .getHandle(episodeWorkflowIdOf(episodeRequestOf(workflowId, manifest.scenes)))
+        .describe();
+      const cutSeconds = ((cut.closeTime?.getTime() ?? NaN) - cut.startTime.getTime()) / 1000;
+      options.print(
+        `episode checked: ${manifest.episode.seconds.toFixed(1)} s of video, its ${manifest.episode.scenes.length} scenes add up to ${scenes.seconds.toFixed(1)} s; episode, contact sheet and ${manifest.posters?.length} posters match their sha256 (cut in ${cutSeconds.toFixed(1)} s)`,
+      );
+      options.print(`episode: ${manifest.episode.path}`);
+      options.print(`contact sheet: ${manifest.contactSheet.path}`);
       options.print(`manifest: ${report.manifestPath}`);
     } finally {
       await connection.close();
@@ -126,23 +150,4 @@ export class DemoFailedError extends Error {
     super(`the demo series did not finish cleanly:\n${detail}`);
     this.name = 'DemoFailedError';
   }
-}
-
-/** Re-hashes every completed scene's file against the manifest. */
-export async function verifyManifest(path: string): Promise<{ ok: number; total: number }> {
-  const manifest = JSON.parse(await readFile(path, 'utf8')) as {
-    scenes: Array<{ status: string; assetPath?: string; sha256?: string }>;
-  };
-  const completed = manifest.scenes.filter((s) => s.status === 'completed');
-  let ok = 0;
-  for (const scene of completed) {
-    if (scene.assetPath && scene.sha256 && (await sha256Of(scene.assetPath).catch(() => '')) === scene.sha256) ok++;
-  }
-  return { ok, total: manifest.scenes.length };
-}
-
-export async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

@@ -44,6 +44,7 @@ export function formatReport(report: SeriesReport): string {
     );
   }
   if (report.error) lines.push(`error: ${report.error}`);
+  if (report.episode) lines.push(`episode: ${report.episode.path}`);
   if (report.manifestPath) lines.push(`manifest: ${report.manifestPath}`);
   return lines.join('\n');
 }

@@ -5,6 +5,7 @@ import { seriesReport } from '../series/series-client';
 import { specJsonSchema } from '../spec/spec-schema';
 import { resolveSeriesId } from '../series/series-id';
 import { JSON_OPTION, type CommandSpec } from './command';
+import { cutCommand } from './cut';
 import { formatReport, runSeries } from './run';
 import { formatEstimate } from './validate';
 import { validateSpecFile } from '../spec/validate';
@@ -79,6 +80,7 @@ export const SERIES_COMMANDS: Record<string, CommandSpec> = {
       }
     },
   },
+  cut: cutCommand,
   schema: {
     summary: 'print the JSON Schema of the spec format',
     args: [],

@@ -52,11 +52,21 @@ export const STACK_COMMANDS: Record<string, CommandSpec> = {
     },
   },
   demo: {
-    summary: 'the dev stack, the example series with progress, a check of every asset, then the manifest',
+    summary:
+      'the dev stack, the example series with progress, a check of every file, then the episode and the manifest',
     args: [],
-    options: { 'data-dir': dataDirOption, 'gateway-port': gatewayPortOption },
+    options: {
+      'data-dir': dataDirOption,
+      'gateway-port': gatewayPortOption,
+      'simulator-port': { type: 'string', value: 'N', help: "the simulator's port (default 7070; 0: a free one)" },
+    },
     async run({ values, print }) {
-      await runDemo({ dataDir: dataDir(values), gatewayPort: portOption(values, 'gateway-port'), print });
+      await runDemo({
+        dataDir: dataDir(values),
+        gatewayPort: portOption(values, 'gateway-port'),
+        simulatorPort: portOption(values, 'simulator-port'),
+        print,
+      });
       return 0;
     },
   },

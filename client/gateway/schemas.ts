@@ -115,6 +115,11 @@ export const seriesReportSchema = z.object({
     ),
   costUsd: z.number(),
   manifestPath: z.string().optional(),
+  episode: z
+    .object({ path: z.string(), sha256: z.string(), seconds: z.number() })
+    .optional()
+    .describe('The episode the series cut as it ended (POST /series/{id}/cut makes one on demand).'),
+  contactSheet: z.object({ path: z.string(), sha256: z.string() }).optional(),
   scenesTotal: z.number().int().optional(),
   scenesDone: z.number().int().optional(),
   scenes: z.array(
@@ -132,6 +137,32 @@ export const seriesReportSchema = z.object({
     }),
   ),
   error: z.string().optional(),
+});
+
+const storedSchema = { path: z.string().describe("In the workers' data directory."), sha256: z.string() };
+export const episodeCutSchema = z.object({
+  id: z.string().describe('The episode workflow that made it: <series id>/episode-<cut key>.'),
+  seriesId: z.string(),
+  episode: z.object({
+    ...storedSchema,
+    bytes: z.number().int(),
+    seconds: z.number(),
+    width: z.number().int(),
+    height: z.number().int(),
+    joined: z.enum(['concat', 'reencode']).describe("concat: the scenes' streams as they are; reencode: normalised."),
+    scenes: z.array(
+      z.object({
+        index: z.number().int(),
+        take: z.number().int(),
+        provider: z.string(),
+        sha256: z.string(),
+        startSeconds: z.number(),
+        seconds: z.number(),
+      }),
+    ),
+  }),
+  contactSheet: z.object({ ...storedSchema, width: z.number().int(), height: z.number().int() }),
+  posters: z.array(z.object({ index: z.number().int(), ...storedSchema })),
 });
 
 export const webhookAnswerSchema = z.object({

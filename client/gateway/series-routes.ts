@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { NothingToCutError } from '../../workflows/episode-request';
 import { seriesIdOf } from '../../workflows/ids';
+import { cutEpisode, EpisodeCutFailedError } from '../series/episode';
 import { seriesReport, startSeries } from '../series/series-client';
 import { MAX_SPEC_FILE_BYTES } from '../spec/load-spec';
 import { validateSpec } from '../spec/validate';
+import { ConflictError, UnprocessableError } from './errors';
 import { ID_PARAM, route, type GatewayContext } from './route';
 import * as s from './schemas';
 
@@ -15,7 +18,7 @@ export function validatedInput(spec: unknown, ctx: GatewayContext, options: { bu
     .input;
 }
 
-/** Starting a series and reading it. */
+/** Starting a series, reading it, and cutting its episode. */
 export const seriesRoutes = [
   route({
     method: 'POST',
@@ -56,5 +59,25 @@ export const seriesRoutes = [
       status: 200,
       body: await seriesReport(ctx.client, seriesIdOf(req.params[ID_PARAM])),
     }),
+  }),
+  route({
+    method: 'POST',
+    path: '/series/{id}/cut',
+    operationId: 'cutEpisode',
+    summary: 'Cut the episode: the chosen take of every completed scene joined into one MP4, a contact sheet, posters',
+    description:
+      'The same as `sora-series cut`, for a running or a finished series: the same takes are cut once (the series cuts its own as it ends), so asking again answers the same files; 409 while no scene has a completed take, 422 when the cut fails (its reason). Answers once the cut is made.',
+    body: z.strictObject({}),
+    responses: { 200: { description: 'The episode, its contact sheet and posters.', schema: s.episodeCutSchema } },
+    errors: [400, 404, 409, 415, 422],
+    handle: async (ctx, req) => {
+      try {
+        return { status: 200, body: await cutEpisode(ctx.client, seriesIdOf(req.params[ID_PARAM])) };
+      } catch (err) {
+        if (err instanceof NothingToCutError) throw new ConflictError(err.message);
+        if (err instanceof EpisodeCutFailedError) throw new UnprocessableError(err.message);
+        throw err;
+      }
+    },
   }),
 ];

@@ -8,6 +8,7 @@ import type { seriesSpecSchema } from '../spec/spec-schema';
 import { validateSpec, validateSpecFile, type ValidatedSpec, type ValidateOptions } from '../spec/validate';
 import { knownGatewayUrl } from '../gateway/review-link';
 import { connectClient } from './connect';
+import { cutEpisode, type CutEpisode } from './episode';
 import { DEFAULT_LIST_LIMIT, listSeries, seriesQuery, type ListFilter, type SeriesRow } from './list';
 import { seriesReport, startSeries, waitForSeries, type SeriesReport, type WaitOptions } from './series-client';
 import * as steering from './steering';
@@ -137,6 +138,15 @@ export class SeriesClient {
   /** Must be above the current budget; a series paused by its budget goes on. */
   async raiseBudget(id: string, budgetUsd: number): Promise<BudgetView> {
     return steering.raiseBudget(this.temporal, resolveSeriesId(id), budgetUsd);
+  }
+
+  /**
+   * The episode of the series' chosen takes as they stand (running or finished): one MP4, a contact
+   * sheet and a poster per scene, made once per set of takes (the series cuts its own as it ends).
+   * NothingToCutError while no scene has a completed take.
+   */
+  async cut(id: string): Promise<CutEpisode> {
+    return cutEpisode(this.temporal, resolveSeriesId(id));
   }
 
   /** Closes the connection connect() opened; a client built on your own Temporal client leaves it open. */

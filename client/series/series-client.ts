@@ -97,6 +97,9 @@ export interface SeriesReport {
   status: SeriesStatus | 'terminated' | 'cancelled' | 'timed_out' | 'continued';
   costUsd: number;
   manifestPath?: string;
+  /** The episode the series cut as it ended (`sora-series cut` makes one on demand). */
+  episode?: { path: string; sha256: string; seconds: number };
+  contactSheet?: { path: string; sha256: string };
   scenesTotal?: number;
   scenesDone?: number;
   scenes: Array<{
@@ -116,7 +119,8 @@ export interface SeriesReport {
 }
 
 type ReportSource = Pick<SeriesStatusView, 'status' | 'costUsd' | 'manifestPath' | 'scenes'> &
-  Partial<Pick<SeriesStatusView, 'scenesTotal' | 'scenesDone'>>;
+  Partial<Pick<SeriesStatusView, 'scenesTotal' | 'scenesDone'>> &
+  Pick<SeriesResult, 'episode' | 'contactSheet'>;
 
 function reportOf(id: string, view: ReportSource): SeriesReport {
   return {
@@ -124,6 +128,10 @@ function reportOf(id: string, view: ReportSource): SeriesReport {
     status: view.status,
     costUsd: view.costUsd,
     ...(view.manifestPath ? { manifestPath: view.manifestPath } : {}),
+    ...(view.episode
+      ? { episode: { path: view.episode.path, sha256: view.episode.sha256, seconds: view.episode.seconds } }
+      : {}),
+    ...(view.contactSheet ? { contactSheet: { path: view.contactSheet.path, sha256: view.contactSheet.sha256 } } : {}),
     ...(view.scenesTotal !== undefined ? { scenesTotal: view.scenesTotal, scenesDone: view.scenesDone } : {}),
     scenes: [...view.scenes]
       .sort((a, b) => a.index - b.index)
@@ -203,7 +211,7 @@ export async function waitForSeries(
 }
 
 /** The innermost cause says what went wrong ("character.clip: ..."), not "Activity task failed". */
-function rootCause(err: Error): Error {
+export function rootCause(err: Error): Error {
   let current = err;
   while (current.cause instanceof Error) current = current.cause;
   return current;

@@ -8,7 +8,7 @@
  *   submitLag        scene running -> its job accepted upstream
  *   jobToNotice      job accepted -> awaitJob completed (the job's own time plus the notice delay)
  *   wrapUp           awaitJob completed -> scene completed (download, store, result)
- *   finish           last scene done -> series completed (manifest)
+ *   finish           last scene done -> series completed (the episode cut, the manifest)
  *
  * and `laneSeconds`: the scenes' jobToNotice times packed C at a time in start order with no gaps,
  * the time an orchestrator with zero overhead of its own would have needed with these very jobs.
@@ -16,6 +16,7 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { RunningSimulator } from '../../simulator/server';
+import { parseSceneWorkflowId } from '../../workflows/ids';
 import { activityCompletions, eventTimeMs, historyOf } from './histories';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -36,10 +37,24 @@ export async function profileSeries(
         e.idempotencyKey ? [[e.idempotencyKey.replace(/\/take-\d+$/, ''), Date.parse(e.at)] as const] : [],
       ),
   );
-  const initiated = parent.filter((e) => e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
-  const started = parent.filter((e) => e.eventType === EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED);
+  // Scene children only: the episode the series cuts as it ends is part of its finish.
+  const isScene = (id: string | null | undefined) => parseSceneWorkflowId(id ?? '') !== undefined;
+  const initiated = parent.filter(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED &&
+      isScene(e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId),
+  );
+  const started = parent.filter(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED &&
+      isScene(e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId),
+  );
   const done = parent
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED)
+    .filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED &&
+        isScene(e.childWorkflowExecutionCompletedEventAttributes?.workflowExecution?.workflowId),
+    )
     .map(eventTimeMs);
   const startedById = new Map(
     started.map((e) => [

@@ -163,6 +163,7 @@ if (!ENABLED) {
         expect(scenesListed.count).toBe(TOTAL);
 
         // And the rows are where they should be: one current execution per workflow, visibility rows with the attributes.
+        // The series, its scenes and the episode it cut as it ended.
         const like = `'${handle.workflowId}%'`;
         expect(
           Number(
@@ -171,7 +172,7 @@ if (!ENABLED) {
               `SELECT count(*) FROM current_executions WHERE workflow_id LIKE ${like}`,
             ),
           ),
-        ).toBe(1 + TOTAL);
+        ).toBe(2 + TOTAL);
         expect(
           Number(
             await server.postgres.query(
@@ -179,7 +180,7 @@ if (!ENABLED) {
               `SELECT count(*) FROM executions_visibility WHERE workflow_id LIKE ${like} AND status = 2`,
             ),
           ),
-        ).toBe(1 + TOTAL);
+        ).toBe(2 + TOTAL);
 
         const per = scenesPerWorker(await activityRuns(client, sceneIds(handle.workflowId, TOTAL)), workers);
         console.log(

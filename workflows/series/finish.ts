@@ -1,13 +1,21 @@
-import { allHandlersFinished, CancellationScope, condition, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { local } from '../activities';
 import { SeriesStatusKey } from '../search-attributes';
 import type { SceneResult, SeriesInput, SeriesResult, SeriesStatus } from '../types';
+import { cutAtEnd } from './episode';
 import type { SeriesRun } from './state';
 
 /**
- * The end of a series, once its running scenes have settled: its status, the manifest (every scene's
- * takes, asset, sha256, provider, cost), and the search attribute. Not cancellable: a cancelled series
- * still writes its manifest. `cancellation` (Temporal cancelled the series) is rethrown at the end.
+ * The end of a series, once its running scenes have settled: its status, the episode (episode.ts),
+ * the manifest (every scene's takes, asset, sha256, provider, cost; the episode, contact sheet and
+ * posters), and the search attribute. Not cancellable: a cancelled series still writes its manifest
+ * (and cuts what it has). `cancellation` (Temporal cancelled the series) is rethrown at the end.
  */
 export function finishSeries(run: SeriesRun, cancellation: unknown): Promise<SeriesResult> {
   return CancellationScope.nonCancellable(async () => {
@@ -15,6 +23,7 @@ export function finishSeries(run: SeriesRun, cancellation: unknown): Promise<Ser
     await condition(() => run.running.size === 0);
     const ordered = [...state.results].sort((a, b) => a.index - b.index);
     const ended = (run.ended = endStatus(ordered, run.series, !!state.cancelled));
+    const cut = await cutAtEnd(workflowInfo().workflowId, ordered, ended);
     const { sourceClip, ...character } = state.passport;
     const summary = {
       name: run.series.name,
@@ -26,6 +35,8 @@ export function finishSeries(run: SeriesRun, cancellation: unknown): Promise<Ser
       },
       scenes: ordered,
       ...(state.cancelled ? { cancelled: state.cancelled } : {}),
+      ...(cut && 'files' in cut ? cut.files : {}),
+      ...(cut && 'error' in cut ? { episodeError: cut.error } : {}),
     };
     const manifestPath = (run.manifestPath = await local.writeManifest(summary));
     upsertSearchAttributes([{ key: SeriesStatusKey, value: ended }]);

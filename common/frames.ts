@@ -2,6 +2,7 @@
  * Raw RGB frames drawn in JS: solid boxes and text in a built-in pixel font (js-pixel-fonts'
  * "Seven plus", printable ASCII). Text this way needs no system font and no drawtext filter, and
  * the same string always gives the same pixels, so rendered media stays byte-for-byte repeatable.
+ * The simulator draws its videos with it, the episode cut its contact sheet.
  */
 import { fonts, renderPixels } from 'js-pixel-fonts';
 
