@@ -84,6 +84,25 @@ function mockActivities(options: MockOptions) {
     async writeManifest() {
       return '/manifests/x.json';
     },
+    async cutEpisode({ scenes }) {
+      const stored = (name: string) => ({ path: `/episodes/${name}`, sha256: name.padEnd(64, '0') });
+      return {
+        episode: {
+          ...stored('episode.mp4'),
+          bytes: 1,
+          seconds: scenes.length * 10,
+          width: 180,
+          height: 320,
+          joined: 'concat' as const,
+          scenes: scenes.map(({ assetPath: _path, ...s }, i) => ({ ...s, startSeconds: i * 10, seconds: 10 })),
+        },
+        contactSheet: { ...stored('sheet.png'), width: 1, height: 1 },
+        posters: [],
+      };
+    },
+    async recordEpisode() {
+      return false;
+    },
   };
   return { activities, submits };
 }

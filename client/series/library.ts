@@ -143,7 +143,7 @@ export class SeriesClient {
   /**
    * The episode of the series' chosen takes as they stand (running or finished): one MP4, a contact
    * sheet and a poster per scene, made once per set of takes (the series cuts its own as it ends).
-   * NothingToCutError while no scene has a completed take.
+   * NothingToCutError while no scene has a completed take, EpisodeCutFailedError when the cut fails.
    */
   async cut(id: string): Promise<CutEpisode> {
     return cutEpisode(this.temporal, resolveSeriesId(id));
