@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
-import { runWorkerProcess } from '../../workers/main';
 import { DEFAULT_GATEWAY_PORT } from '../gateway/settings';
 import { ArgumentError } from '../series/series-id';
 import { portOption, type CommandSpec, type OptionSpec, type OptionValues } from './command';
-import { runDemo, runDev } from './dev';
+
+// The worker and the dev stack load the Temporal worker (its native bridge and bundler): only the
+// commands that run them pay for it, not every `--help`, `status` or `validate`.
+const devStack = () => import('./dev');
 
 const DATA_DIR_ENV = 'SORA_SERIES_DATA_DIR';
 const dataDirOption: OptionSpec = {
@@ -38,7 +40,9 @@ export const STACK_COMMANDS: Record<string, CommandSpec> = {
       const jobSeconds = raw === undefined ? undefined : Number(raw);
       if (jobSeconds !== undefined && !(raw!.trim() && jobSeconds >= 0))
         throw new ArgumentError(`--job-seconds: must be a number of seconds from 0, got "${raw}"`);
-      await runDev({
+      await (
+        await devStack()
+      ).runDev({
         dataDir: dataDir(values),
         temporalPort: portOption(values, 'temporal-port', 7233),
         uiPort: portOption(values, 'ui-port', 8233),
@@ -61,7 +65,9 @@ export const STACK_COMMANDS: Record<string, CommandSpec> = {
       'simulator-port': { type: 'string', value: 'N', help: "the simulator's port (default 7070; 0: a free one)" },
     },
     async run({ values, print }) {
-      await runDemo({
+      await (
+        await devStack()
+      ).runDemo({
         dataDir: dataDir(values),
         gatewayPort: portOption(values, 'gateway-port'),
         simulatorPort: portOption(values, 'simulator-port'),
@@ -76,7 +82,7 @@ export const STACK_COMMANDS: Record<string, CommandSpec> = {
       'Reads the Temporal connection settings, SORA_SERIES_TASK_QUEUE, the provider keys and SORA_SERIES_CODEC_KEYS from the environment. Stops cleanly on SIGINT or SIGTERM.',
     args: [],
     async run() {
-      await runWorkerProcess();
+      await (await import('../../workers/main')).runWorkerProcess();
       return 0;
     },
   },

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { createLogger, installRuntimeLogger } from '../../workers/logger';
 import { portOption, type CommandSpec } from '../commands/command';
 import { connectClient } from '../series/connect';
 import { clientProviderProfiles } from '../spec/provider-profiles';
@@ -23,6 +22,8 @@ export const gatewayCommand: CommandSpec = {
 };
 
 async function runGateway(port: number, host: string | undefined, print: (line: string) => void): Promise<number> {
+  // The SDK runtime (loaded with the logger) is needed once the gateway runs, not for the CLI's other commands.
+  const { createLogger, installRuntimeLogger } = await import('../../workers/logger');
   const logger = createLogger();
   installRuntimeLogger(logger);
   const { profiles } = clientProviderProfiles();
