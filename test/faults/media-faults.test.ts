@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startSeries } from '../../client/series/series-client';
 import { probeMedia } from '../../common/media-probe';
 import type { Scenario } from '../../simulator/server';
 import type { SeriesInput, SeriesResult } from '../../workflows/types';
-import { startHarness, type Harness } from '../helpers/harness';
+import { seriesUnder, startHarness, type Harness } from '../helpers/harness';
 import { recordMeasurement } from '../helpers/measurements';
 import { expectPaidOncePerTake } from '../helpers/payments';
 import { seriesInput } from '../helpers/specs';
@@ -26,13 +25,10 @@ describe('media verification, series outcomes', () => {
     await h?.stop();
   });
 
-  async function runUnder(scenario: Scenario, input: SeriesInput): Promise<SeriesResult> {
+  const runUnder = (scenario: Scenario, input: SeriesInput): Promise<SeriesResult> => {
     faults++;
-    h.sim.setScenario(scenario);
-    const result = await (await startSeries(h.client, input, { taskQueue: h.taskQueue })).result();
-    h.sim.setScenario({});
-    return result;
-  }
+    return seriesUnder(h, scenario, input);
+  };
   const downloads = () => {
     const calls = h.sim.calls().byEndpoint;
     return (calls['relay-v1'].file ?? 0) + (calls.official.content ?? 0);

@@ -1,7 +1,6 @@
-import { startSeries } from '../../client/series/series-client';
 import type { Scenario } from '../../simulator/server';
 import type { SeriesInput, SeriesResult } from '../../workflows/types';
-import { startHarness, type Harness } from '../helpers/harness';
+import { seriesUnder, startHarness, type Harness } from '../helpers/harness';
 import { recordMeasurement } from '../helpers/measurements';
 import { expectPaidOncePerTake } from '../helpers/payments';
 import { seriesInput } from '../helpers/specs';
@@ -21,13 +20,10 @@ describe('upstream faults, series outcomes', () => {
     await h?.stop();
   });
 
-  async function runUnder(scenario: Scenario, input: SeriesInput): Promise<SeriesResult> {
+  const runUnder = (scenario: Scenario, input: SeriesInput): Promise<SeriesResult> => {
     faults++;
-    h.sim.setScenario(scenario);
-    const result = await (await startSeries(h.client, input, { taskQueue: h.taskQueue })).result();
-    h.sim.setScenario({});
-    return result;
-  }
+    return seriesUnder(h, scenario, input);
+  };
   const jobsOf = (input: SeriesInput) =>
     h.sim.ledger().filter((e) => e.idempotencyKey?.startsWith(`series/${input.name}/`));
 

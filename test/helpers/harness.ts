@@ -13,7 +13,9 @@ import {
 import pino from 'pino';
 import { defaultProviderConfig } from '../../activities/providers/config';
 import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
-import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/server';
+import { startSimulator, type RunningSimulator, type Scenario, type SimulatorOptions } from '../../simulator/server';
+import { startSeries } from '../../client/series/series-client';
+import type { SeriesInput, SeriesResult } from '../../workflows/types';
 import { activityDepsFromEnv } from '../../workers/activity-deps';
 import { createSeriesWorker } from '../../workers/series-worker';
 
@@ -145,4 +147,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs a series to its result with the simulator under `scenario`, then puts the simulator back to no faults. */
+export async function seriesUnder(h: Harness, scenario: Scenario, input: SeriesInput): Promise<SeriesResult> {
+  h.sim.setScenario(scenario);
+  try {
+    return await (await startSeries(h.client, input, { taskQueue: h.taskQueue })).result();
+  } finally {
+    h.sim.setScenario({});
+  }
 }
