@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { activityLogger, providerOf, type ActivityDeps } from './deps';
+import { activityLogger, providerOf, stillsDirOf, type ActivityDeps } from './deps';
+import { referenceStills } from './stills';
 import { asActivityFailure, callProvider, recordProviderError } from './provider-failures';
 import { ProviderError } from './providers/errors';
 import { FileTooLargeError, storeContentAddressed, type StoredFile } from './storage';
@@ -152,6 +153,7 @@ export function characterActivities(deps: ActivityDeps) {
         name: input.name,
         description: input.description,
         clip: { url: input.clip.url, path: input.clip.path },
+        stills: await referenceStills(input.clip, stillsDirOf(deps)),
       });
       activityLogger(deps, { provider: input.provider }).info({ characterId: created.id }, 'character created');
       return { ref: created };

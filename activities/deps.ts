@@ -25,6 +25,8 @@ export interface ActivityDeps {
 
 /** Where takes' videos are stored (content-addressed): the episode cut reads them from there only. */
 export const assetsDirOf = (deps: Pick<ActivityDeps, 'dataDir'>): string => join(deps.dataDir, 'assets');
+/** Reference stills taken from character clips (stills.ts). */
+export const stillsDirOf = (deps: Pick<ActivityDeps, 'dataDir'>): string => join(deps.dataDir, 'stills');
 
 /** The worker's provider called `name`; a worker without it says so as the spec would. */
 export function providerOf(deps: ActivityDeps, name: string): VideoProvider {

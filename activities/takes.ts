@@ -1,8 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
-import { activityLogger, assetsDirOf, providerOf, type ActivityDeps } from './deps';
+import { activityLogger, assetsDirOf, providerOf, stillsDirOf, type ActivityDeps } from './deps';
 import { callProvider, recordProviderError } from './provider-failures';
-import type { SubmitRequest, VideoProvider } from './providers/provider';
+import type { LocalFile, SubmitRequest, TakeCharacter, VideoProvider } from './providers/provider';
+import { referenceStills } from './stills';
 import {
   INVALID_MEDIA,
   InvalidMediaError,
@@ -16,8 +17,11 @@ import { mediaToolPath } from '../common/media-tools';
 import { failureTypeOf, JOB_FAILED } from '../workflows/failures';
 import { fitSeconds, takePriceUsd } from '../workflows/pricing';
 
+/** A character as the workflow sends it: its clip stands for the stills, which the worker makes (stills.ts). */
+export type TakeRequestCharacter = Omit<TakeCharacter, 'stills'> & { clip?: LocalFile };
+
 /** A take as the workflow asks for it: the upstream request plus which provider gets it. */
-export type TakeRequest = SubmitRequest & { provider: string };
+export type TakeRequest = Omit<SubmitRequest, 'characters'> & { provider: string; characters?: TakeRequestCharacter[] };
 
 export interface SubmittedTake {
   jobId: string;
@@ -54,16 +58,26 @@ async function reconcile(provider: VideoProvider, request: SubmitRequest, log: L
   return found;
 }
 
+/** The take's character with its reference stills, made from its clip once. */
+async function withStills({ clip, ...character }: TakeRequestCharacter, dir: string): Promise<TakeCharacter> {
+  return { ...character, stills: clip ? await referenceStills(clip, dir) : [] };
+}
+
 export function takeActivities(deps: ActivityDeps) {
   const assetsDir = assetsDirOf(deps);
+  const stillsDir = stillsDirOf(deps);
   mediaToolPath('ffprobe'); // a worker that cannot verify media says so at start, not at the first take
 
   /** The only spending step. Retried attempts reuse the idempotency key, so the upstream returns the same job. */
   async function submitTake(take: TakeRequest): Promise<SubmittedTake> {
     const provider = providerOf(deps, take.provider);
     const seconds = fitSeconds(provider.profile, take.seconds);
-    const { provider: _provider, ...fields } = take;
-    const request = { ...fields, seconds };
+    const { provider: _provider, characters, ...fields } = take;
+    const request: SubmitRequest = {
+      ...fields,
+      seconds,
+      ...(characters ? { characters: await Promise.all(characters.map((c) => withStills(c, stillsDir))) } : {}),
+    };
     const jobId = await callProvider(
       async () =>
         (await reconcile(provider, request, activityLogger(deps, { provider: take.provider }))) ??

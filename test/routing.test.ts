@@ -1,6 +1,7 @@
 import { routeScene, windowSize } from '../workflows/routing';
 import { fitSeconds, takePriceUsd } from '../workflows/pricing';
-import { renderPrompt } from '../workflows/prompt';
+import { renderMentions } from '../activities/providers/mentions';
+import { continuityOf } from '../workflows/prompt';
 import type { CharacterPassport, ProviderProfile, SceneSpec } from '../workflows/types';
 
 const relay: ProviderProfile = {
@@ -59,10 +60,29 @@ describe('routing (pure)', () => {
     expect(takePriceUsd(official, 10, '720x1280')).toBeCloseTo(1.2, 6);
     expect(takePriceUsd(relay, 15, '720x1280')).toBe(0.12);
   });
-  test('prompts name the character where the provider holds it, else describe it', () => {
-    const p = { ...passport, refs: { relay: { id: 'char_1', mention: '@char_1' } } };
-    expect(renderPrompt('@character waves', p, 'relay')).toBe('@char_1 waves');
-    expect(renderPrompt('@character waves', p, 'official')).toBe('Mira (a courier) waves');
-    expect(renderPrompt('a storm', p, 'relay')).toBe('@char_1: a storm');
+  test('prompts name each character where the provider holds it, else describe it', () => {
+    const mira = { token: '@character', name: 'Mira', description: 'a courier', stills: [] };
+    const held = { ...mira, ref: { id: 'char_1', mention: '@char_1' } };
+    const byRef = (c: { ref?: { mention: string } }) => c.ref?.mention;
+    expect(renderMentions('@character waves', [held], byRef)).toBe('@char_1 waves');
+    expect(renderMentions('@character waves', [mira], byRef)).toBe('Mira (a courier) waves');
+    expect(renderMentions('a storm', [held], byRef)).toBe('@char_1: a storm');
+    const tom = {
+      token: '@tom',
+      name: 'Tom',
+      description: 'a baker',
+      stills: [],
+      ref: { id: 'char_2', mention: '@char_2' },
+    };
+    const mi = { token: '@mi', name: 'Mi', description: 'a cat', stills: [] };
+    expect(renderMentions('@character hands @tom the letter; @tomorrow', [held, tom], byRef)).toBe(
+      '@char_1 hands @char_2 the letter; @tomorrow',
+    );
+    expect(renderMentions('@mira and @mi', [{ ...mira, token: '@mira' }, mi], () => undefined)).toBe(
+      'Mira (a courier) and Mi (a cat)',
+    );
+    expect(continuityOf(undefined)).toBe('degraded');
+    expect(continuityOf(held.ref)).toBe('kept');
+    expect(continuityOf({ ...held.ref, hold: 'referenced' })).toBe('referenced');
   });
 });

@@ -1,4 +1,4 @@
-import type { CharacterPassport, ContractKind } from './types';
+import type { CharacterRef, Continuity, ContractKind } from './types';
 
 /** The token scene prompts use to place the character. */
 export const CHARACTER_TOKEN = '@character';
@@ -8,12 +8,7 @@ export function mentionFor(contract: ContractKind, id: string, name: string): st
   return contract === 'official' ? name : `@${id}`;
 }
 
-/**
- * Put the character into the prompt: its mention where the provider holds it, else its
- * description (continuity degraded). A prompt without the token gets the mention in front.
- */
-export function renderPrompt(prompt: string, passport: CharacterPassport, provider: string): string {
-  const ref = passport.refs[provider];
-  const named = ref ? ref.mention : `${passport.name} (${passport.description})`;
-  return prompt.includes(CHARACTER_TOKEN) ? prompt.split(CHARACTER_TOKEN).join(named) : `${named}: ${prompt}`;
+/** How well a scene held a character: by the provider's handle on it, else by description. */
+export function continuityOf(ref: CharacterRef | undefined): Continuity {
+  return ref ? (ref.hold ?? 'kept') : 'degraded';
 }

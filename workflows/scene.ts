@@ -24,7 +24,7 @@ import {
 } from './messages';
 import { recordFallback, recordSceneEnd, recordTake } from './metrics';
 import { roundUsd } from './pricing';
-import { renderPrompt } from './prompt';
+import { CHARACTER_TOKEN, continuityOf } from './prompt';
 import { SceneJobIds } from './search-attributes';
 import type { CharacterPassport, SceneResult, SceneSpec, TakeRecord } from './types';
 
@@ -171,11 +171,19 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
         submitted = await upstream.submitTake.executeWithOptions({ summary: `take ${take.take} on ${provider}` }, [
           {
             provider,
-            prompt: renderPrompt(scene.prompt, passport, provider),
+            prompt: scene.prompt,
+            characters: [
+              {
+                token: CHARACTER_TOKEN,
+                name: passport.name,
+                description: passport.description,
+                ...(ref ? { ref } : {}),
+                ...(passport.sourceClip ? { clip: passport.sourceClip } : {}),
+              },
+            ],
             seconds: scene.seconds,
             size: scene.size,
             model: scene.model,
-            characterId: ref?.id,
             idempotencyKey: takeIdempotencyKey(workflowInfo().workflowId, take.take),
           },
         ]);
@@ -238,7 +246,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       view.phase = 'done';
       return result('completed', {
         provider,
-        continuity: ref ? 'kept' : 'degraded',
+        continuity: continuityOf(ref),
         assetPath: asset.path,
         sha256: asset.sha256,
       });

@@ -12,8 +12,11 @@ export type RoutingPolicy = 'character' | 'cost' | 'stability';
 /** The classes every upstream error is sorted into, once, in `activities/providers`. */
 export type ErrorKind = 'transient' | 'rate_limited' | 'unavailable' | 'rejected' | 'invalid';
 
-/** `kept`: the provider saw the character itself. `degraded`: only its description. */
-export type Continuity = 'kept' | 'degraded';
+/**
+ * `kept`: the provider holds the character (a persistent handle). `referenced`: reference images
+ * went with the request. `degraded`: only its description.
+ */
+export type Continuity = 'kept' | 'referenced' | 'degraded';
 
 /** What a provider can do, as routing needs to know it (no secrets, no URLs). */
 export interface ProviderProfile {
@@ -50,6 +53,10 @@ export interface CharacterRef {
   id: string;
   /** How prompts reference it on this provider (`@char_x` on a relay, the name on official). */
   mention: string;
+  /** Absent means `kept` (handles made before reference-image providers existed). */
+  hold?: 'kept' | 'referenced';
+  /** Provider-hosted copies of the reference stills (e.g. fal storage URLs), when the handle is those. */
+  references?: string[];
 }
 
 /** Everything needed to recreate the character on any provider. */

@@ -14,6 +14,7 @@ import { unsupportedReason } from './pricing';
 import type { CharacterClip, CreatedCharacter, JobState, JobStatus, SubmitRequest, VideoProvider } from './provider';
 import { streamBody } from './streaming';
 import { mentionFor } from '../../workflows/prompt';
+import { renderMentions } from './mentions';
 
 export interface OfficialOptions {
   profile: ProviderProfile;
@@ -81,15 +82,16 @@ export class OfficialProvider implements VideoProvider {
 
   async submit(request: SubmitRequest): Promise<{ jobId: string }> {
     this.#checkSupported(request);
+    const ids = heldIds(request);
     const body = {
-      prompt: request.prompt,
+      prompt: renderedPrompt(request),
       model: this.#model,
       seconds: String(request.seconds),
       size: request.size,
       // `characters` is outside the SDK's typed params. The SDK always sends create as multipart
       // and would flatten an array to `characters[][id]`; an index-keyed object yields the
       // contract's `characters[0][id]`.
-      ...(request.characterId ? { characters: { 0: { id: request.characterId } } } : {}),
+      ...(ids.length ? { characters: Object.fromEntries(ids.map((id, i) => [i, { id }])) } : {}),
     };
     const video = await this.#call(() =>
       // The SDK only sends `idempotencyKey` for clients with an idempotency header configured,
@@ -104,10 +106,11 @@ export class OfficialProvider implements VideoProvider {
   /** The newest job with this exact prompt created since `notBefore`, from the cursor list. */
   async findJob(request: SubmitRequest, notBefore: Date): Promise<string | undefined> {
     const since = Math.floor(notBefore.getTime() / 1000);
+    const prompt = renderedPrompt(request);
     const page = await this.#call(() => this.#client.videos.list({ order: 'desc', limit: 100 }));
     for (const video of page.data) {
       if (video.created_at < since) break; // newest first: nothing older can be this take's
-      if (video.prompt === request.prompt) return video.id;
+      if (video.prompt === prompt) return video.id;
     }
     return undefined;
   }
@@ -207,4 +210,22 @@ export class OfficialProvider implements VideoProvider {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
+}
+
+/** The contract takes at most this many characters per video (contracts README). */
+export const OFFICIAL_MAX_CHARACTERS = 2;
+
+/** Character ids the video links to: each held character's, its name also in the prompt. */
+function heldIds(request: SubmitRequest): string[] {
+  if (!request.characters) return request.characterId ? [request.characterId] : [];
+  return request.characters.flatMap((c) => (c.ref ? [c.ref.id] : [])).slice(0, OFFICIAL_MAX_CHARACTERS);
+}
+
+/** Held characters by their names (the contract links a character by its name in the text), the rest described. */
+function renderedPrompt(request: SubmitRequest): string {
+  if (!request.characters) return request.prompt;
+  const held = new Set(heldIds(request));
+  return renderMentions(request.prompt, request.characters, (c) =>
+    c.ref && held.has(c.ref.id) ? c.ref.mention : undefined,
+  );
 }

@@ -1,13 +1,38 @@
-import type { ContractKind, ErrorKind, ProviderProfile } from '../../workflows/types';
+import type { CharacterRef, ContractKind, ErrorKind, ProviderProfile } from '../../workflows/types';
+
+/** A local file known by its content. */
+export interface LocalFile {
+  path: string;
+  sha256: string;
+}
+
+/**
+ * One character of a take, as the adapter renders it its own way (mentions.ts): by its handle on
+ * this provider, by its reference stills, or by its description when it can hold neither.
+ */
+export interface TakeCharacter {
+  /** The literal text that places the character in `SubmitRequest.prompt` (`@mira`, `@character`). */
+  token: string;
+  name: string;
+  description: string;
+  /** This provider's handle, when it holds the character. */
+  ref?: CharacterRef;
+  /** Reference stills, frontal first, for providers that take images with the request. */
+  stills: LocalFile[];
+}
 
 /** A take submitted to an upstream: the only step that spends money. */
 export interface SubmitRequest {
-  /** Final prompt, character mention already in place. */
+  /**
+   * The scene prompt. With `characters`, each appears as its `token` and the adapter puts in its
+   * own mention; without (scenes scheduled by older workflow code), mentions are already in place.
+   */
   prompt: string;
   seconds: number;
   size: string;
   model?: string;
-  /** Provider-specific character id, when the provider holds the character. */
+  characters?: TakeCharacter[];
+  /** Older scenes: the provider-specific id of their one character, its mention already in the prompt. */
   characterId?: string;
   /** Stable per (workflow, take): a retried attempt must not create a second job. */
   idempotencyKey: string;
@@ -24,11 +49,8 @@ export interface JobStatus {
   error?: { kind: ErrorKind; code: string; message: string };
 }
 
-export interface CreatedCharacter {
-  id: string;
-  /** How prompts name the character on this provider. */
-  mention: string;
-}
+/** A provider's handle on a character: `CharacterRef` (its `hold` says how it holds it). */
+export type CreatedCharacter = CharacterRef;
 
 export interface CharacterClip {
   /** Public URL of the clip (relays fetch it themselves). */
@@ -45,7 +67,13 @@ export interface VideoProvider {
   readonly name: string;
   readonly contract: ContractKind;
   readonly profile: ProviderProfile;
-  createCharacter(input: { name: string; description: string; clip: CharacterClip }): Promise<CreatedCharacter>;
+  /** Makes the provider's handle: a persistent entity (`hold: kept`) or uploaded references (`referenced`). */
+  createCharacter(input: {
+    name: string;
+    description: string;
+    clip: CharacterClip;
+    stills: LocalFile[];
+  }): Promise<CreatedCharacter>;
   /** Create a character from an earlier generation; not every contract can. */
   extractCharacter?(input: { name: string; taskId: string }): Promise<CreatedCharacter>;
   submit(request: SubmitRequest): Promise<{ jobId: string }>;

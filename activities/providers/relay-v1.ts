@@ -17,6 +17,7 @@ import type { CharacterClip, CreatedCharacter, JobState, JobStatus, SubmitReques
 import { unsupportedReason } from './pricing';
 import { streamBody } from './streaming';
 import { mentionFor } from '../../workflows/prompt';
+import { renderMentions } from './mentions';
 
 export interface RelayV1Options {
   profile: ProviderProfile;
@@ -106,7 +107,7 @@ export class RelayV1Provider implements VideoProvider {
       path: '/sora/generate',
       what: 'generate',
       schema: generateBody,
-      body: { prompt: request.prompt, duration: request.seconds },
+      body: { prompt: renderedPrompt(request), duration: request.seconds },
       headers: { 'Idempotency-Key': request.idempotencyKey },
     });
     return { jobId: task_id };
@@ -144,7 +145,7 @@ export class RelayV1Provider implements VideoProvider {
   #checkSupported(request: SubmitRequest): void {
     const problem =
       unsupportedReason(this.profile, request) ??
-      (request.characterId && !request.prompt.includes(`@${request.characterId}`)
+      (!request.characters && request.characterId && !request.prompt.includes(`@${request.characterId}`)
         ? // without the mention the relay would silently render someone else, and bill for it
           `prompt does not mention @${request.characterId}`
         : undefined);
@@ -287,4 +288,11 @@ function assetFailure(provider: string, status: number): ProviderError {
     });
   }
   return classifyHttpFailure({ provider, status, message: `video download failed (HTTP ${status})` });
+}
+
+/** One `@id` per held character, the rest described; older scenes' prompts arrive rendered. */
+function renderedPrompt(request: SubmitRequest): string {
+  return request.characters
+    ? renderMentions(request.prompt, request.characters, (c) => c.ref?.mention)
+    : request.prompt;
 }
