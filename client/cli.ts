@@ -11,8 +11,15 @@ function commandNamed(name: string) {
   return command;
 }
 
+/** A command of two words (`providers check`) is named by both. */
+function splitCommand(argv: string[]): [string | undefined, string[]] {
+  const [first, second, ...rest] = argv;
+  if (second !== undefined && Object.hasOwn(COMMANDS, `${first} ${second}`)) return [`${first} ${second}`, rest];
+  return [first, argv.slice(1)];
+}
+
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, rest] = splitCommand(argv);
   const helpAlone = name === 'help' && (rest.length === 0 || asksForHelp(rest.slice(0, 1)));
   if (name === undefined || name === '--help' || name === '-h' || helpAlone) {
     print(mainHelp());
@@ -23,7 +30,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === 'help') {
-    print(commandHelp(rest[0], commandNamed(rest[0])));
+    const [asked] = splitCommand(rest);
+    print(commandHelp(asked!, commandNamed(asked!)));
     return 0;
   }
   const command = commandNamed(name);

@@ -11,7 +11,15 @@ import { z } from 'zod';
 import type { ProviderProfile } from '../../workflows/types';
 import { classifyHttpFailure, classifyJobFailure, classifyThrown, contractViolation, ProviderError } from './errors';
 import { unsupportedReason } from './pricing';
-import type { CharacterClip, CreatedCharacter, JobState, JobStatus, SubmitRequest, VideoProvider } from './provider';
+import type {
+  AccountCheck,
+  CharacterClip,
+  CreatedCharacter,
+  JobState,
+  JobStatus,
+  SubmitRequest,
+  VideoProvider,
+} from './provider';
 import { streamBody } from './streaming';
 import { mentionFor } from '../../workflows/prompt';
 import { renderMentions } from './mentions';
@@ -113,6 +121,12 @@ export class OfficialProvider implements VideoProvider {
       if (video.prompt === prompt) return video.id;
     }
     return undefined;
+  }
+
+  /** The job list costs nothing and needs a valid key; the contract tells nothing of balances. */
+  async checkAccount(): Promise<AccountCheck> {
+    await this.#call(() => this.#client.videos.list({ limit: 1 }));
+    return {};
   }
 
   async getJob(jobId: string): Promise<JobStatus> {

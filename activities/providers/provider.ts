@@ -59,6 +59,14 @@ export interface CharacterClip {
   path: string;
 }
 
+/** What a free, authenticated call tells about the account (`providers check`); a refused key throws. */
+export interface AccountCheck {
+  /** Whether the account can pay for a take, where the contract tells (a balance, a quota). */
+  canPay?: boolean;
+  /** What the provider said about it (a balance, a plan), for people. */
+  detail?: string;
+}
+
 /**
  * One upstream contract. Adapters translate contract shapes and status words into these
  * types and throw `ProviderError` (see errors.ts) so nothing upstream-specific leaks out.
@@ -86,4 +94,6 @@ export interface VideoProvider {
   getJob(jobId: string): Promise<JobStatus>;
   /** Streams the finished video's bytes. */
   download(jobId: string): Promise<AsyncIterable<Uint8Array>>;
+  /** One call that costs nothing: the key is accepted (else a ProviderError), and what the account can pay. */
+  checkAccount(): Promise<AccountCheck>;
 }

@@ -13,7 +13,15 @@ import {
   ProviderError,
   splitCodedMessage,
 } from './errors';
-import type { CharacterClip, CreatedCharacter, JobState, JobStatus, SubmitRequest, VideoProvider } from './provider';
+import type {
+  AccountCheck,
+  CharacterClip,
+  CreatedCharacter,
+  JobState,
+  JobStatus,
+  SubmitRequest,
+  VideoProvider,
+} from './provider';
 import { unsupportedReason } from './pricing';
 import { streamBody } from './streaming';
 import { mentionFor } from '../../workflows/prompt';
@@ -29,6 +37,8 @@ export interface RelayV1Options {
 
 const characterCreatedBody = z.object({ character_id: z.string().min(1) });
 const generateBody = z.object({ task_id: z.string().min(1) });
+/** Only its shape matters: the answer proves the key works. */
+const characterListBody = z.object({ characters: z.array(z.unknown()) });
 const taskBody = z.object({
   task_id: z.string().min(1),
   status: z.enum(['queued', 'processing', 'completed', 'failed']),
@@ -111,6 +121,12 @@ export class RelayV1Provider implements VideoProvider {
       headers: { 'Idempotency-Key': request.idempotencyKey },
     });
     return { jobId: task_id };
+  }
+
+  /** The character list costs nothing and needs a valid key; relays tell nothing of balances. */
+  async checkAccount(): Promise<AccountCheck> {
+    await this.#call({ method: 'GET', path: '/sora/characters', what: 'character list', schema: characterListBody });
+    return {};
   }
 
   async getJob(jobId: string): Promise<JobStatus> {

@@ -5,6 +5,7 @@ import { findProjectRoot } from '../../common/project-root';
 import { codecServerCommand } from './codec-server';
 import { columns, columnWidth, type CommandSpec } from './command';
 import { healthcheckCommand } from './healthcheck';
+import { providersCheckCommand } from './providers';
 import { SERIES_COMMANDS } from './series-commands';
 import { STACK_COMMANDS } from './stack-commands';
 import { MESSAGE_COMMANDS } from './message-commands';
@@ -24,6 +25,7 @@ export const COMMAND_GROUPS: ReadonlyArray<{ title: string; commands: Record<str
       gateway: gatewayCommand,
       'codec-server': codecServerCommand,
       healthcheck: healthcheckCommand,
+      'providers check': providersCheckCommand,
     },
   },
 ];
