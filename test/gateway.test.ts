@@ -15,6 +15,7 @@ import { parseSpec, SpecError } from '../client/spec/parse-spec';
 import { seriesStatusQuery } from '../workflows/messages';
 import type { SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
+import { officialWebhookVerifier } from '../client/gateway/webhook-verifiers';
 
 interface Reply {
   status: number;
@@ -44,7 +45,9 @@ describe('gateway', () => {
       taskQueue: h.taskQueue,
       logger: pino({ level: 'silent' }),
       profiles: profilesOf(defaultProviderConfig(h.sim.url)),
-      webhookSecrets: { official: `whsec_${Buffer.from('gateway-suite-webhook-key').toString('base64')}` },
+      webhooks: {
+        official: officialWebhookVerifier(`whsec_${Buffer.from('gateway-suite-webhook-key').toString('base64')}`),
+      },
       dataDir: h.dataDir,
     });
     // The description, to check real answers against (not counted as a call: the last test makes that one).

@@ -25,6 +25,7 @@ import type { SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
 import { recordMeasurement } from './helpers/measurements';
 import { seriesInput } from './helpers/specs';
+import { officialWebhookVerifier } from '../client/gateway/webhook-verifiers';
 
 const SECRET = `whsec_${Buffer.from('webhook-suite-signing-key-0123456789').toString('base64')}`;
 const OTHER_SECRET = `whsec_${Buffer.from('somebody-elses-signing-key-000000').toString('base64')}`;
@@ -44,7 +45,7 @@ describe('webhooks through the gateway', () => {
       taskQueue: h.taskQueue,
       logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
       profiles: profilesOf(defaultProviderConfig(h.sim.url)),
-      webhookSecrets: { official: SECRET },
+      webhooks: { official: officialWebhookVerifier(SECRET) },
       lookupDelaysMs: [100, 200],
     });
   });

@@ -143,11 +143,14 @@ export const sceneStatusQuery = defineQuery<SceneStatusView>('sceneStatus');
 
 // ---- from the webhook gateway to a scene ----
 
-/** An upstream said a job ended; the scene stops polling and reads the job once. */
+/**
+ * An upstream said a job ended; the scene stops polling and reads the job once. `hint`: an
+ * unsigned callback, which only makes the scene read the job now.
+ */
 export interface JobFinished {
   provider: string;
   jobId: string;
-  event: 'completed' | 'failed';
+  event: 'completed' | 'failed' | 'hint';
 }
 export const jobFinishedSignal = defineSignal<[JobFinished]>('jobFinished');
 

@@ -135,8 +135,8 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
     if (first === 'polled') return;
     polling.cancel();
     polled.catch(() => undefined); // the cancelled poll's failure is expected
-    // A failure notice names no reason: one read of the job gets it, and its billing, from the source.
-    if (notices[jobId].event === 'failed') await awaitJob({ provider, jobId, take: view.take });
+    // A failure notice names no reason, a hint proves nothing: a read of the job gets the outcome from the source.
+    if (notices[jobId].event !== 'completed') await awaitJob({ provider, jobId, take: view.take });
   };
 
   for (const provider of input.chain) {

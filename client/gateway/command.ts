@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
 import { portOption, type CommandSpec } from '../commands/command';
 import { connectClient } from '../series/connect';
-import { clientProviderProfiles } from '../spec/provider-profiles';
+import { profilesOf } from '../../activities/providers/registry';
+import { clientProviderConfig } from '../spec/provider-profiles';
+import { webhookVerifiers } from './webhook-verifiers';
 import { checkedGatewayUrl, GATEWAY_URL_ENV, REVIEW_PATH } from './review-link';
 import { startGateway } from './server';
-import { DEFAULT_GATEWAY_PORT, GATEWAY_TOKEN_ENV, WEBHOOK_SECRET_ENV, webhookSecretsFromEnv } from './settings';
+import { DEFAULT_GATEWAY_PORT, GATEWAY_TOKEN_ENV, WEBHOOK_SECRET_ENV } from './settings';
 
 export { DEFAULT_GATEWAY_PORT, WEBHOOK_SECRET_ENV, webhookSecretsFromEnv } from './settings';
 
@@ -26,12 +28,13 @@ async function runGateway(port: number, host: string | undefined, print: (line: 
   const { createLogger, installRuntimeLogger } = await import('../../workers/logger');
   const logger = createLogger();
   installRuntimeLogger(logger);
-  const { profiles } = clientProviderProfiles();
-  const official = profiles.filter((p) => p.contract === 'official').map((p) => p.name);
+  const { config } = clientProviderConfig();
+  const profiles = profilesOf(config);
+  // A malformed webhook setting stops the gateway here, before it serves half-configured.
+  const webhooks = webhookVerifiers(config.providers);
   const { client, settings, close } = await connectClient();
   try {
     const authToken = process.env[GATEWAY_TOKEN_ENV]?.trim() || undefined;
-    const webhookSecrets = webhookSecretsFromEnv(official, process.env);
     const publicUrl = process.env[GATEWAY_URL_ENV]?.trim();
     const gateway = await startGateway({
       client,
@@ -40,7 +43,7 @@ async function runGateway(port: number, host: string | undefined, print: (line: 
       port,
       host,
       profiles,
-      webhookSecrets,
+      webhooks,
       authToken,
       dataDir: resolve(process.env.SORA_SERIES_DATA_DIR?.trim() || '.data'),
       publicUrl: publicUrl ? checkedGatewayUrl(publicUrl) : undefined,
@@ -49,7 +52,7 @@ async function runGateway(port: number, host: string | undefined, print: (line: 
       `gateway: ${gateway.url} (OpenAPI at ${gateway.url}/openapi.json; temporal ${settings.address}, task queue ${settings.taskQueue})`,
     );
     print(
-      `webhooks: ${Object.keys(webhookSecrets).length ? `POST /webhooks/{${Object.keys(webhookSecrets).join('|')}}` : `off (set ${WEBHOOK_SECRET_ENV})`}`,
+      `webhooks: ${Object.keys(webhooks).length ? `POST /webhooks/{${Object.keys(webhooks).join('|')}}` : 'off (`sora-series providers check` says what each provider needs)'}`,
     );
     print(`review pages: ${publicUrl ? checkedGatewayUrl(publicUrl) : gateway.url}${REVIEW_PATH}/<series name>`);
     print(

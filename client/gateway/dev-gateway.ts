@@ -5,7 +5,7 @@ import type { ProvidersConfig } from '../../activities/providers/config';
 import { profilesOf } from '../../activities/providers/registry';
 import type { RunningSimulator } from '../../simulator/server';
 import { startGateway, type RunningGateway } from './server';
-import { webhookSecretsFromEnv } from './settings';
+import { officialWebhookVerifier, webhookVerifiers } from './webhook-verifiers';
 
 /**
  * The dev stack's gateway. Official-contract providers served by the stack's simulator get a
@@ -26,14 +26,12 @@ export async function startDevGateway(options: {
   dataDir: string;
 }): Promise<{ gateway: RunningGateway; stop(): Promise<void> }> {
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  const official = options.config.providers.filter((p) => p.contract === 'official');
-  const simulated = official.filter((p) => p.baseUrl.startsWith(options.simulator.url));
-  const secrets = {
-    ...webhookSecretsFromEnv(
-      official.map((p) => p.name),
-      options.env,
-    ),
-    ...Object.fromEntries(simulated.map((p) => [p.name, secret])),
+  const simulated = options.config.providers.filter(
+    (p) => p.contract === 'official' && p.baseUrl.startsWith(options.simulator.url),
+  );
+  const webhooks = {
+    ...webhookVerifiers(options.config.providers, options.env),
+    ...Object.fromEntries(simulated.map((p) => [p.name, officialWebhookVerifier(secret)])),
   };
   const connection = await Connection.connect({ address: options.temporalAddress });
   try {
@@ -43,7 +41,7 @@ export async function startDevGateway(options: {
       logger: options.logger,
       port: options.port,
       profiles: profilesOf(options.config),
-      webhookSecrets: secrets,
+      webhooks,
       dataDir: options.dataDir,
     });
     // The simulator serves every official provider of the default config at one base URL: one target does.

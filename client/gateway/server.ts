@@ -20,6 +20,7 @@ import { openApiDocument } from './openapi';
 import { matchPath, type Answer, type GatewayContext, type Route } from './route';
 import { gatewayRoutes } from './routes';
 import { WebhookReceiver } from './webhook-receiver';
+import type { WebhookVerifier } from './webhook-verifiers';
 
 /**
  * `sora-series gateway`: the HTTP door for other services (node:http, no framework). The route
@@ -37,8 +38,8 @@ export interface GatewayOptions {
   host?: string;
   /** Default: the client's provider config (clientProviderProfiles). */
   profiles?: ProviderProfile[];
-  /** `whsec_...` per official-contract provider; see webhookSecretsFromEnv. */
-  webhookSecrets?: Record<string, string>;
+  /** A verifier per provider that takes webhooks (webhook-verifiers.ts `webhookVerifiers`); default none. */
+  webhooks?: Record<string, WebhookVerifier>;
   /** Pauses between visibility lookups of a webhook's scene. */
   lookupDelaysMs?: number[];
   /**
@@ -77,14 +78,10 @@ function isUnavailable(err: unknown): boolean {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger.child({ component: 'gateway' });
   const profiles = options.profiles ?? clientProviderProfiles().profiles;
-  const official = new Set(profiles.filter((p) => p.contract === 'official').map((p) => p.name));
-  const secrets = Object.fromEntries(
-    Object.entries(options.webhookSecrets ?? {}).filter(([provider]) => official.has(provider)),
-  );
   const webhooks = new WebhookReceiver({
     client: options.client,
     logger,
-    secrets,
+    verifiers: options.webhooks ?? {},
     lookupDelaysMs: options.lookupDelaysMs,
   });
   const ctx: GatewayContext = {

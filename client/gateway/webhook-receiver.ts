@@ -3,21 +3,16 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { jobFinishedSignal, type JobFinished } from '../../workflows/messages';
 import { SceneJobIds } from '../../workflows/search-attributes';
-import { BadRequestError, NotFoundError } from './errors';
-import { webhookEventSchema } from './schemas';
-import { verifyWebhook, webhookSecretKey } from './webhook-signature';
+import { NotFoundError } from './errors';
+import type { WebhookNotice, WebhookVerifier } from './webhook-verifiers';
 
 /**
- * POST /webhooks/{provider}: an upstream says a job ended. Verified first (webhook-signature.ts);
+ * POST /webhooks/{provider}: an upstream says a job ended. Verified first (webhook-verifiers.ts);
  * nothing is looked up or signalled before that. Then the running scene waiting on that job is
  * found by its `SceneJobIds` search attribute and told with `jobFinished`, so it stops polling at
  * once. Polling stays the safety net: a webhook that finds no scene is answered 202 all the same.
  */
 
-/** Events of the official contract that end a job; any other type is acknowledged and ignored. */
-const JOB_EVENTS: Record<string, JobFinished['event']> = { 'video.completed': 'completed', 'video.failed': 'failed' };
-/** Upstream job ids as the official contract mints them; anything else cannot be ours. */
-const JOB_ID = /^[A-Za-z0-9_-]{1,200}$/;
 /** Verified webhook ids remembered against replays; past the tolerance window a replay is stale anyway. */
 const MAX_SEEN_IDS = 10_000;
 /** Visibility lags a scene's search-attribute upsert a little: look again after these pauses. */
@@ -32,8 +27,8 @@ export type WebhookOutcome =
 export interface WebhookReceiverOptions {
   client: Client;
   logger: Logger;
-  /** Signing secret (`whsec_...`) per official-contract provider name; a provider without one takes no webhooks. */
-  secrets: Record<string, string>;
+  /** One verifier per provider that takes webhooks (webhook-verifiers.ts); others are polled only. */
+  verifiers: Record<string, WebhookVerifier>;
   lookupDelaysMs?: number[];
 }
 
@@ -41,53 +36,47 @@ export interface WebhookReceiverOptions {
 export const queryLiteral = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export class WebhookReceiver {
-  private readonly keys = new Map<string, Buffer>();
   private readonly seen = new Set<string>();
 
-  constructor(private readonly options: WebhookReceiverOptions) {
-    for (const [provider, secret] of Object.entries(options.secrets))
-      this.keys.set(provider, webhookSecretKey(secret, `webhook secret of provider "${provider}"`));
-  }
+  constructor(private readonly options: WebhookReceiverOptions) {}
 
   providers(): string[] {
-    return [...this.keys.keys()];
+    return Object.keys(this.options.verifiers);
   }
 
   async receive(provider: string, headers: IncomingHttpHeaders, body: Buffer): Promise<WebhookOutcome> {
-    const key = this.keys.get(provider);
-    if (!key) {
+    const verify = Object.hasOwn(this.options.verifiers, provider) ? this.options.verifiers[provider] : undefined;
+    if (!verify) {
+      const known = this.providers();
       throw new NotFoundError(
-        `no webhooks for provider "${provider}": ${this.keys.size ? `webhooks are taken for ${this.providers().join(', ')}` : 'none is configured'} (set SORA_SERIES_WEBHOOK_SECRET for official-contract providers)`,
+        `no webhooks for provider "${provider}": ${known.length ? `webhooks are taken for ${known.join(', ')}` : 'none is configured'} (\`sora-series providers check\` says what each provider needs)`,
       );
     }
     const log = this.options.logger.child({ provider });
-    let verified;
+    let notice: WebhookNotice;
     try {
-      verified = verifyWebhook(headers, body, key);
+      notice = await verify(headers, body);
     } catch (err) {
       log.warn({ reason: (err as Error).message }, 'webhook refused');
       throw err;
     }
-    const { webhookId } = verified;
-    const event = parseEvent(body);
+    const { jobId, event, type } = notice;
+    // Delivery ids are unique per sender, not across providers.
+    const webhookId = `${provider}:${notice.webhookId}`;
     if (this.seen.has(webhookId)) {
       log.info({ webhookId }, 'webhook replayed: already handled');
       return { status: 'duplicate' };
     }
-    const kind = JOB_EVENTS[event.type];
-    if (!kind) {
+    if (!event || !jobId) {
       this.remember(webhookId);
-      log.info({ webhookId, type: event.type }, 'webhook of another type ignored');
+      log.info({ webhookId, type }, 'webhook of another type ignored');
       return { status: 'ignored' };
     }
-    const jobId = event.data?.id;
-    if (!jobId || !JOB_ID.test(jobId))
-      throw new BadRequestError(`data.id: must be the job id (letters, digits, _ or -), got ${JSON.stringify(jobId)}`);
     this.remember(webhookId);
     try {
-      const scenes = await this.signalWaitingScenes({ provider, jobId, event: kind });
+      const scenes = await this.signalWaitingScenes({ provider, jobId, event });
       log.info(
-        { webhookId, type: event.type, jobId, scenes },
+        { webhookId, type, jobId, scenes },
         scenes.length ? 'webhook: scene told the job ended' : 'webhook: no running scene waits on this job',
       );
       return scenes.length ? { status: 'signalled', scenes } : { status: 'no_waiting_scene' };
@@ -125,23 +114,4 @@ export class WebhookReceiver {
       await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
     }
   }
-}
-
-function parseEvent(body: Buffer) {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new BadRequestError(
-      'the webhook body is not JSON: expected {id, object: "event", created_at, type, data: {id}}',
-    );
-  }
-  const parsed = webhookEventSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new BadRequestError(
-      'the webhook body is not an event: expected {id, object: "event", created_at, type, data: {id}}',
-      parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })),
-    );
-  }
-  return parsed.data;
 }

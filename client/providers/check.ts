@@ -10,7 +10,7 @@ import { ProviderError } from '../../activities/providers/errors';
 import type { AccountCheck } from '../../activities/providers/provider';
 import { createProvider, profilesOf } from '../../activities/providers/registry';
 import { fitSeconds, takePriceUsd } from '../../workflows/pricing';
-import { WEBHOOK_READINESS, type WebhookReadiness } from './webhook-readiness';
+import { webhookReadiness, type WebhookReadiness } from './webhook-readiness';
 
 /** The scene length the price column is quoted for. */
 export const CHECK_SCENE_SECONDS = 10;
@@ -43,7 +43,7 @@ export async function checkProviders(
       const row = {
         provider: provider.name,
         contract: provider.contract,
-        webhook: WEBHOOK_READINESS[provider.contract](provider, env),
+        webhook: webhookReadiness(provider, env),
         scene: { seconds, size, usd: takePriceUsd(profile, seconds, size) },
       };
       let key: string;

@@ -13,6 +13,7 @@ import type { BenchConfig } from '../config';
 import { activityCompletions, historyOf, median, signalsReceived } from '../histories';
 import { benchSeriesInput, completed, sceneWorkflowId, startBenchSeries } from '../series';
 import type { BenchStack } from '../stack';
+import { officialWebhookVerifier } from '../../../client/gateway/webhook-verifiers';
 
 export interface NoticeResult {
   webhookMedianMs: number;
@@ -89,7 +90,7 @@ export async function noticeCase(
     logger: pino({ level: 'silent' }),
     port: 0,
     profiles: profilesOf(loadProviderConfig({ [PROVIDERS_FILE_ENV]: stack.providersFile })),
-    webhookSecrets: { [NOTICE_PROVIDERS.webhook]: WEBHOOK_SECRET },
+    webhooks: { [NOTICE_PROVIDERS.webhook]: officialWebhookVerifier(WEBHOOK_SECRET) },
   });
   let hooked: number[];
   let pollFirst: number;
