@@ -123,8 +123,10 @@ export class FalHttp {
   private thrown(err: unknown, lossMatters: boolean): Error {
     const classified = classifyThrown(this.provider, err, this.secrets);
     if (!lossMatters) return classified;
-    const code = (err as { cause?: { code?: string } })?.cause?.code;
-    if (code && NOT_SENT_CODES.has(code)) return classified;
+    const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+    if (cause?.code && NOT_SENT_CODES.has(cause.code)) return classified;
+    // fetch refuses some URLs before connecting at all
+    if (/^(bad port|invalid url)/i.test(cause?.message ?? '')) return classified;
     return new FalAnswerLostError(classified.message.replace(`${this.provider}: `, ''), classified);
   }
 }

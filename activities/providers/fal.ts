@@ -10,6 +10,7 @@
  * (FalSubmitUncertainError when the list does not show it), and a retried attempt looks the take
  * up first (`findJob`). Results live an hour: `download` fetches them straight away.
  */
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { ProviderProfile } from '../../workflows/types';
@@ -22,7 +23,7 @@ import { falAppOf, falModel, type FalCast, type FalModel } from './fal-models';
 import { FalStorage } from './fal-storage';
 import { renderMentions } from './mentions';
 import { unsupportedReason } from './pricing';
-import type { CreatedCharacter, JobState, JobStatus, LocalFile, SubmitRequest, VideoProvider } from './provider';
+import type { CreatedCharacter, JobState, JobStatus, SubmitRequest, VideoProvider } from './provider';
 import { assetFailure } from './relay-v1';
 import { streamBody } from './streaming';
 
@@ -89,7 +90,7 @@ export class FalProvider implements VideoProvider {
   }
 
   /** The stills, uploaded to fal storage: the handle is their URLs (fal keeps no character object). */
-  async createCharacter(input: { name: string; stills: LocalFile[] }): Promise<CreatedCharacter> {
+  async createCharacter(input: Parameters<VideoProvider['createCharacter']>[0]): Promise<CreatedCharacter> {
     const stills = input.stills.slice(0, this.#model.maxImagesPerCharacter);
     if (stills.length < this.#model.minImagesPerCharacter) {
       throw new ProviderError({
@@ -100,7 +101,7 @@ export class FalProvider implements VideoProvider {
       });
     }
     const references = await this.#storage.upload(stills);
-    return { id: fileIdOf(references[0]), mention: input.name, hold: 'referenced', references };
+    return { id: handleIdOf(references), mention: input.name, hold: 'referenced', references };
   }
 
   async submit(request: SubmitRequest): Promise<{ jobId: string }> {
@@ -307,10 +308,9 @@ export class FalProvider implements VideoProvider {
   }
 }
 
-/** The last path segment of a storage URL: what names the handle (and what a revocation names). */
-export function fileIdOf(url: string): string {
-  const path = new URL(url).pathname.split('/').filter(Boolean);
-  return path[path.length - 1] ?? url;
+/** fal keeps no character object: the handle is named by the files it is made of. */
+function handleIdOf(references: readonly string[]): string {
+  return `refs_${createHash('sha256').update(references.join('\n')).digest('hex').slice(0, 24)}`;
 }
 
 /**
