@@ -6,6 +6,7 @@
  * `CallPlan` (see README.md "Order of evaluation").
  */
 import { ApiError, AuthenticationError } from './errors';
+import { falDownError, falModerationError } from './fal-errors';
 import type { JobOutcome, JobStuck } from './jobs';
 import type { SeededRandom } from './prng';
 import {
@@ -48,6 +49,8 @@ export interface CallPlan {
   corruption?: Corruption;
   /** Applied to a 2xx media answer only (after `corruption`). */
   media?: MediaDamage;
+  /** A submission taken (and billed), then answered with this error instead (`errorAfterAccept`). */
+  errorAfter?: ApiError;
 }
 
 /** Does a counted fault fire on the `n`-th call (1-based) of its scope? */
@@ -69,6 +72,7 @@ function withFaultHeader(error: ApiError, kind: string, headers: Record<string, 
 
 /** The answer of a contract that is down, in the words real upstreams used (contracts README). */
 export function downError(contract: Contract, status: DownFault['status']): ApiError {
+  if (contract === 'fal') return falDownError(status);
   if (status === 401) {
     return contract === 'official'
       ? new AuthenticationError('invalid_api_key', 'Incorrect API key provided. The key was revoked.')
@@ -149,7 +153,18 @@ export class FaultPlanner {
         'sentinel_block',
         'Request blocked by anti-bot protection (sentinel), please retry later.',
       );
-      plan.sentinel = withFaultHeader(error, 'sentinelBlock');
+      // fal moderates at submit with a 422 from its content checker instead
+      plan.sentinel = withFaultHeader(contract === 'fal' ? falModerationError() : error, 'sentinelBlock');
+    }
+    const errorAfter = SUBMISSION_ENDPOINTS[contract].includes(endpoint) ? get('errorAfterAccept') : undefined;
+    if (errorAfter && fires(errorAfter.value, this.scenario.tick(`${errorAfter.scope}:errorAfterAccept`))) {
+      const [code, message] = SERVER_ERRORS[errorAfter.value.status === 504 ? 503 : errorAfter.value.status];
+      plan.errorAfter = withFaultHeader(
+        errorAfter.value.status === 504
+          ? new ApiError(504, 'request_timeout', 'Request timed out')
+          : new ApiError(errorAfter.value.status, code, message),
+        'errorAfterAccept',
+      );
     }
 
     const malformed = counted('malformed');

@@ -29,6 +29,8 @@ export interface ContractGateway {
   /** The answer to a missing or wrong key, in the contract's own words. */
   unauthorized: () => ApiError;
   render: (error: ApiError) => unknown;
+  /** Whether the request carries the key, when the contract does not send it as a bearer token. */
+  authorized?: (headers: SimRequest['headers']) => boolean;
 }
 
 export function officialGateway(state: SimulatorState): ContractGateway {
@@ -62,7 +64,7 @@ const CLOSED: SimResponse = { status: 0, contentType: 'text/plain', body: '', tr
  * Run `handle` under the call's fault plan. `authorize` runs between the refusals a proxy would
  * give (429/5xx) and `sentinelBlock`; errors are rendered in the contract's shape.
  */
-async function underFaults(
+export async function underFaults(
   state: SimulatorState,
   target: CallTarget,
   render: (error: ApiError) => unknown,
@@ -84,6 +86,7 @@ async function underFaults(
     throw error;
   }
   if (plan.transportAfter) return { ...CLOSED, transport: plan.transportAfter };
+  if (plan.errorAfter && response.status >= 200 && response.status < 300) return errorResponse(plan.errorAfter, render);
   if (plan.corruption) response = corrupt(response, plan.corruption);
   return plan.media ? damageMedia(response, plan.media) : response;
 }
@@ -103,7 +106,10 @@ export async function serveContract(
     { contract: gateway.contract, endpoint, inherit: true },
     gateway.render,
     () => {
-      if (bearerToken(req.headers) !== gateway.apiKey) throw gateway.unauthorized();
+      const authorized = gateway.authorized
+        ? gateway.authorized(req.headers)
+        : bearerToken(req.headers) === gateway.apiKey;
+      if (!authorized) throw gateway.unauthorized();
     },
     () => {
       if (!found) throw new NotFoundError('route_not_found', `Invalid URL (${req.method} ${req.url.pathname})`);

@@ -122,7 +122,8 @@ export class JobStore {
       idempotencyKey?: string;
     },
   ): Job {
-    const id = this.ids.mint(contract === 'official' ? 'video' : 'task');
+    // fal's request ids are UUIDs
+    const id = contract === 'fal' ? this.ids.uuid() : this.ids.mint(contract === 'official' ? 'video' : 'task');
     const durationMs = Math.max(
       1,
       Math.round(opts.jobSeconds * 1000 * (1 + opts.jitter * this.durations.nextSigned())),

@@ -38,8 +38,8 @@ export interface LedgerSnapshot {
   callsByEndpoint: CallsByEndpoint;
 }
 
-const noCalls = (): Record<Contract, number> => ({ official: 0, 'relay-v1': 0 });
-const noEndpointCalls = (): CallsByEndpoint => ({ official: {}, 'relay-v1': {} });
+const noCalls = (): Record<Contract, number> => ({ official: 0, 'relay-v1': 0, fal: 0 });
+const noEndpointCalls = (): CallsByEndpoint => ({ official: {}, 'relay-v1': {}, fal: {} });
 
 interface StoredEntry {
   entry: Omit<LedgerEntry, 'status' | 'billedUsd' | 'finalStatus' | 'errorCode'>;
@@ -69,7 +69,7 @@ export class Ledger {
         prompt: job.prompt,
         characterIds: [...job.characterIds],
         seconds: job.seconds,
-        ...(job.contract === 'official' ? { size: job.size, model: job.model } : {}),
+        ...(job.contract === 'official' || job.contract === 'fal' ? { size: job.size, model: job.model } : {}),
       },
     });
   }
@@ -90,7 +90,11 @@ export class Ledger {
   }
 
   callsByEndpoint(): CallsByEndpoint {
-    return { official: { ...this.endpointCounts.official }, 'relay-v1': { ...this.endpointCounts['relay-v1'] } };
+    return {
+      official: { ...this.endpointCounts.official },
+      'relay-v1': { ...this.endpointCounts['relay-v1'] },
+      fal: { ...this.endpointCounts.fal },
+    };
   }
 
   /**

@@ -3,14 +3,14 @@
  *
  *   node dist/simulator/main.js --port 7070 --seed 1 --job-seconds 2 [--scenario drill.json]
  *
- * Keys come from the environment (SIM_OFFICIAL_KEY, SIM_RELAY_KEY), never from flags, so they stay
+ * Keys come from the environment (SIM_OFFICIAL_KEY, SIM_RELAY_KEY, SIM_FAL_KEY), never from flags, so they stay
  * out of shell history and process listings. Prints one JSON line `{"simulator": url}` when ready.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SimulatorOptionsError } from './errors';
 import { parseScenario } from './scenario';
-import { startSimulator, type SimulatorOptions } from './server';
+import { SIM_FAL_KEY, startSimulator, type SimulatorOptions } from './server';
 
 function numberFlag(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -46,6 +46,7 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
     keys: {
       official: env.SIM_OFFICIAL_KEY || 'sk-sim-official',
       relay: env.SIM_RELAY_KEY || 'sk-sim-relay',
+      fal: env.SIM_FAL_KEY || SIM_FAL_KEY,
     },
   };
 }

@@ -30,3 +30,22 @@ export function officialPriceUsd(model: string, size: string, seconds: number): 
 export function roundUsd(usd: number): number {
   return Math.round(usd * 1e6) / 1e6;
 }
+
+/**
+ * What fal bills per second of output, by model (contracts/fal-queue.md §9): Seedance by tokens
+ * (h·w·s·24/1024 at $0.014 per 1k, audio free), Kling O3 and Veo 3.1 more with audio, Gemini Omni
+ * its per-second estimate. A model the twin does not price bills Seedance's 1080p rate.
+ */
+export function falPriceUsd(model: string, size: string, seconds: number, audio: boolean): number {
+  const [w, h] = size.split('x').map(Number);
+  const tokenUsd = (scale: number) => ((w * h * 24) / 1024 / 1000) * 0.014 * scale;
+  let perSecond: number;
+  if (/^bytedance\/seedance-2\.0\/fast\//.test(model)) perSecond = tokenUsd(0.8);
+  else if (/^bytedance\/seedance-2\.0\//.test(model)) perSecond = tokenUsd(1);
+  else if (model === 'fal-ai/kling-video/o3/4k/reference-to-video') perSecond = 0.42;
+  else if (/^fal-ai\/kling-video\/o3\//.test(model)) perSecond = audio ? 0.14 : 0.112;
+  else if (model === 'fal-ai/veo3.1/reference-to-video') perSecond = audio ? 0.4 : 0.2;
+  else if (model === 'google/gemini-omni-flash/reference-to-video') perSecond = 0.13;
+  else perSecond = 0.6804;
+  return roundUsd(perSecond * seconds);
+}

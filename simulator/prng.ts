@@ -64,4 +64,13 @@ export class IdMinter {
     this.counters.set(prefix, counter);
     return `${prefix}_${counter.toString(16).padStart(4, '0')}${this.random.hex(20)}`;
   }
+
+  /** A UUID v4 from the seeded stream (fal's request ids). */
+  uuid(): string {
+    const hex = this.random.hex(32).split('');
+    hex[12] = '4';
+    hex[16] = '89ab'[parseInt(hex[16], 16) % 4];
+    const s = hex.join('');
+    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+  }
 }

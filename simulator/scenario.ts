@@ -8,13 +8,14 @@
 import { z } from 'zod';
 import { ScenarioError } from './errors';
 
-export const CONTRACTS = ['official', 'relay-v1'] as const;
+export const CONTRACTS = ['official', 'relay-v1', 'fal'] as const;
 export type Contract = (typeof CONTRACTS)[number];
 
 /** Endpoint names for per-endpoint overrides and for `callsByEndpoint`. */
 export const ENDPOINTS = {
   official: ['create', 'retrieve', 'list', 'content', 'createCharacter', 'getCharacter', 'remix', 'delete'],
   'relay-v1': ['createCharacter', 'extractCharacter', 'listCharacters', 'generate', 'task', 'file'],
+  fal: ['submit', 'status', 'result', 'cancel', 'requests', 'uploadInitiate', 'upload', 'file'],
 } as const satisfies Record<Contract, readonly string[]>;
 export type EndpointName = (typeof ENDPOINTS)[Contract][number];
 
@@ -22,12 +23,14 @@ export type EndpointName = (typeof ENDPOINTS)[Contract][number];
 export const MEDIA_ENDPOINTS: Readonly<Record<Contract, readonly string[]>> = {
   official: ['content'],
   'relay-v1': ['file'],
+  fal: ['file'],
 };
 
 /** Endpoints that accept a generation job: the job-level faults act there only. */
 export const SUBMISSION_ENDPOINTS: Readonly<Record<Contract, readonly string[]>> = {
   official: ['create', 'remix'],
   'relay-v1': ['generate'],
+  fal: ['submit'],
 };
 
 const MAX_DELAY_MS = 600_000;
@@ -114,6 +117,10 @@ const faultSetShape = {
   contentTtlSeconds: z.number().positive().optional(),
   /** A repeated Idempotency-Key creates (and bills) a new job, as some real providers do. */
   ignoreIdempotencyKeys: z.boolean().optional(),
+  /** Submissions are accepted (and billed), then answered with this 5xx: a gateway timing out in front of the queue. */
+  errorAfterAccept: z
+    .strictObject({ status: z.union([z.literal(502), z.literal(503), z.literal(504)]), ...cadence })
+    .optional(),
 };
 
 const faultSetSchema = z.strictObject(faultSetShape);
@@ -131,6 +138,7 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       official: contractFaultsSchema('official').optional(),
       'relay-v1': contractFaultsSchema('relay-v1').optional(),
+      fal: contractFaultsSchema('fal').optional(),
     })
     .optional(),
   /** Prompts containing this word (case-insensitive) are accepted, then fail with moderation_blocked. */

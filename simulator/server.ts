@@ -5,6 +5,7 @@
  *   /v1/...            official contract (OpenAI Videos API)
  *   /relay/...         relay-v1 contract; /relay/files/{task}.mp4 is its (unauthenticated) CDN
  *   /clips/{name}.mp4  source clips for characters (no auth)
+ *   /fal/...           fal's queue, platform list, storage, CDN and webhook keys (fal-routes.ts)
  *   /admin/...         ledger, scenario, reset, webhooks (loopback only)
  *
  * With `webhook` set it also POSTs signed official-contract webhooks when /v1 jobs end (webhooks.ts).
@@ -28,6 +29,9 @@ import type { MediaStats } from './media';
 import type { Contract, Scenario } from './scenario';
 import { SimulatorState } from './state';
 import { applyTransportFault } from './transport';
+import { falGateway, FalTwin, serveFal } from './fal-routes';
+import { renderFalError } from './fal-errors';
+import { FalWebhooks, type FalWebhookDelivery, type FalWebhookOptions } from './fal-webhooks';
 import {
   webhookAdminRoutes,
   WebhookSender,
@@ -42,6 +46,10 @@ export { CONTRACTS, ENDPOINTS } from './scenario';
 export { DEMO_TASK_ID } from './state';
 export { HUMAN_LIKENESS_MARKER, type MediaStats } from './media';
 export { signWebhook, WebhookConfigError, type WebhookDelivery, type WebhookOptions } from './webhooks';
+export type { FalWebhookDelivery, FalWebhookOptions } from './fal-webhooks';
+
+/** The fal key the twin accepts unless told another (fal keys are `key_id:key_secret`). */
+export const SIM_FAL_KEY = 'sim-fal-key-id:sim-fal-key-secret';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -54,7 +62,8 @@ export interface SimulatorOptions {
   jobSeconds?: number;
   /** Duration spread as a fraction: jobSeconds × (1 ± jitter·u) (default 0.2). */
   jitter?: number;
-  keys: { official: string; relay: string };
+  /** `fal` defaults to SIM_FAL_KEY. */
+  keys: { official: string; relay: string; fal?: string };
   scenario?: Scenario;
   /** How long finished videos stay downloadable (default 3600, the documented hour). */
   contentTtlSeconds?: number;
@@ -62,6 +71,16 @@ export interface SimulatorOptions {
   now?: () => number;
   /** Send official-contract webhooks (`video.completed` / `video.failed`) here, signed with `secret`. */
   webhook?: WebhookOptions;
+  /** fal webhooks go where each submit's `fal_webhook` says; these tune their retries. */
+  falWebhooks?: FalWebhookOptions;
+}
+
+/** Where the fal twin serves each of fal's hosts. */
+export interface FalTwinUrls {
+  queueUrl: string;
+  storageUrl: string;
+  platformUrl: string;
+  jwksUrl: string;
 }
 
 export interface RunningSimulator {
@@ -69,6 +88,10 @@ export interface RunningSimulator {
   url: string;
   officialBaseUrl: string;
   relayBaseUrl: string;
+  fal: FalTwinUrls & {
+    /** Every fal webhook sent so far (the last 1000). */
+    webhookDeliveries(): FalWebhookDelivery[];
+  };
   ledger(): LedgerEntry[];
   /**
    * Calls so far (refused ones included): per contract (relay files excluded) and per endpoint
@@ -116,14 +139,16 @@ function validateOptions(options: SimulatorOptions): void {
   if (problems.length > 0) throw new SimulatorOptionsError(`invalid simulator options: ${problems.join('; ')}`);
 }
 
-function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
+function createRequestHandler(state: SimulatorState, webhooks: WebhookSender, fal: FalTwin) {
   const official = officialGateway(state);
+  const falRoutes = falGateway(fal);
   const relay = relayGateway(state);
   const admin = [...adminRoutes(state), ...webhookAdminRoutes(webhooks)];
 
   async function route(req: Omit<SimRequest, 'params'>, remoteAddress: string | undefined): Promise<SimResponse> {
     const path = req.url.pathname;
     if (path === '/v1' || path.startsWith('/v1/')) return serveContract(official, state, req, path.slice('/v1'.length));
+    if (path.startsWith('/fal/')) return serveFal(fal, falRoutes, req, path.slice('/fal'.length));
     const file = /^\/relay\/files\/([^/]+)\.mp4$/.exec(path);
     if (file && req.method === 'GET') return serveFile(state, file[1]);
     if (path === '/relay' || path.startsWith('/relay/'))
@@ -143,7 +168,11 @@ function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', state.baseUrl || 'http://localhost');
     // Errors outside a contract (body too large on /v1 included) still take that contract's shape.
-    const render = url.pathname.startsWith('/v1') ? renderOpenAiError : renderRelayError;
+    const render = url.pathname.startsWith('/v1')
+      ? renderOpenAiError
+      : url.pathname.startsWith('/fal/')
+        ? renderFalError
+        : renderRelayError;
     let response: SimResponse;
     try {
       const body = await readBody(req);
@@ -183,7 +212,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     seed: options.seed ?? 1,
     jobSeconds: options.jobSeconds ?? 2,
     jitter: options.jitter ?? 0.2,
-    keys: { ...options.keys },
+    keys: { ...options.keys, fal: options.keys.fal ?? SIM_FAL_KEY },
     contentTtlSeconds: options.contentTtlSeconds ?? 3600,
     now: options.now ?? Date.now,
   });
@@ -191,7 +220,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
 
   const webhooks = new WebhookSender(state, options.webhook);
   state.onJobAccepted = (job) => webhooks.jobAccepted(job);
-  const handler = createRequestHandler(state, webhooks);
+  const falWebhooks = new FalWebhooks(options.falWebhooks, options.seed ?? 1);
+  const fal = new FalTwin(state, falWebhooks);
+  const handler = createRequestHandler(state, webhooks, fal);
   const server = createServer((req, res) => void handler(req, res));
   const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -203,6 +234,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     url,
     officialBaseUrl: `${url}/v1`,
     relayBaseUrl: `${url}/relay`,
+    fal: {
+      queueUrl: `${url}/fal/queue`,
+      storageUrl: `${url}/fal/rest`,
+      platformUrl: `${url}/fal/api/v1`,
+      jwksUrl: `${url}/fal/.well-known/jwks.json`,
+      webhookDeliveries: () => falWebhooks.deliveries(),
+    },
     ledger: () => state.ledger.entries(),
     calls: () => ({ byContract: state.ledger.calls(), byEndpoint: state.ledger.callsByEndpoint() }),
     setScenario: (scenario) => {
@@ -220,6 +258,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         // close() (and so jest) open until they time out.
         state.holds.closeAll();
         webhooks.close();
+        falWebhooks.close();
         server.closeAllConnections();
       });
       return closing;

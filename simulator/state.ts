@@ -16,7 +16,7 @@ export interface SimulatorConfig {
   seed: number;
   jobSeconds: number;
   jitter: number;
-  keys: { official: string; relay: string };
+  keys: { official: string; relay: string; fal: string };
   contentTtlSeconds: number;
   now: () => number;
 }
@@ -45,6 +45,8 @@ export class SimulatorState {
   baseUrl = '';
   /** Told of every newly accepted job (replays excluded); the webhook sender schedules its event. */
   onJobAccepted?: (job: Job) => void;
+  /** Run by reset(): contract twins that keep state of their own (fal's requests and uploads). */
+  readonly resetHooks: Array<() => void> = [];
   private idempotency = new Map<string, string>();
   private latencyStream!: SeededRandom;
 
@@ -69,6 +71,7 @@ export class SimulatorState {
     this.latencyStream = deriveStream(this.config.seed, 'latency');
     this.scenario.resetBaseline(this.now());
     this.seedDemoTask();
+    for (const hook of this.resetHooks ?? []) hook();
   }
 
   private seedDemoTask(): void {

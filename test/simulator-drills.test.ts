@@ -4,7 +4,7 @@
  * revoked characters, content expiry, ignored idempotency keys, and the ledger that proves
  * "nothing lost, nothing paid twice".
  */
-import type { RunningSimulator, SimulatorOptions } from '../simulator/server';
+import { CONTRACTS, type RunningSimulator, type SimulatorOptions } from '../simulator/server';
 import { callSimulator, errorCodeOf, SIM_TEST_KEYS, simulatorsPerTest, type SimReply } from './helpers/simulator-calls';
 
 const T0 = 1_800_000_000_000;
@@ -127,7 +127,7 @@ describe('policy switches', () => {
     await call(sim, 'GET', '/relay/sora/nowhere');
     const calls = sim.calls();
     expect(calls.byEndpoint['relay-v1']).toEqual({ generate: 3, task: 1, unknown: 1 });
-    expect(calls.byContract).toEqual({ official: 0, 'relay-v1': 5 });
+    expect(calls.byContract).toEqual({ ...Object.fromEntries(CONTRACTS.map((c) => [c, 0])), 'relay-v1': 5 });
     const admin = await (await fetch(`${sim.url}/admin/ledger`)).json();
     expect(admin).toEqual({ entries: sim.ledger(), calls: calls.byContract, callsByEndpoint: calls.byEndpoint });
   });

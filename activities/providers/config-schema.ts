@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatPath } from '../../common/field-path';
+import { falSettingsProblems, falSettingsSchema } from './fal-config';
 import { officialPriceFor } from './pricing';
 
 /**
@@ -56,7 +57,7 @@ export const providerSchema = z.strictObject(
     name: z
       .string({ error: 'must be a provider name' })
       .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, { error: 'must be 1-40 lowercase letters, digits, "-" or "_"' }),
-    contract: z.enum(['official', 'relay-v1'], { error: 'must be "official" or "relay-v1"' }),
+    contract: z.enum(['official', 'relay-v1', 'fal'], { error: 'must be "official", "relay-v1" or "fal"' }),
     baseUrl: httpUrl,
     keyEnv: envVarName,
     model: z.string().min(1).optional(),
@@ -72,6 +73,7 @@ export const providerSchema = z.strictObject(
       .min(1, { error: 'must list at least one size' })
       .optional(),
     refusesHumanLikeness: z.boolean().optional(),
+    fal: falSettingsSchema.optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object' : undefined) },
 );
@@ -99,6 +101,8 @@ export const configSchema = z
           message: `no known price for model "${p.model}": set price.perSecondUsd`,
         });
       }
+      for (const issue of falSettingsProblems(p))
+        ctx.addIssue({ code: 'custom', ...issue, path: ['providers', i, ...issue.path] });
     });
   });
 

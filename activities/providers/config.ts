@@ -16,7 +16,9 @@ import {
   type ProviderConfigInput,
   type providerSchema,
 } from './config-schema';
-import { officialPriceFor, RELAY_PRICE } from './pricing';
+import { falModel } from './fal-models';
+import { resolveFalSettings, type ResolvedFalSettings } from './fal-config';
+import { falPriceFor, officialPriceFor, RELAY_PRICE } from './pricing';
 
 export class ProviderConfigError extends Error {
   constructor(message: string) {
@@ -38,6 +40,8 @@ export interface ResolvedProviderConfig {
   seconds: number[];
   sizes: string[];
   refusesHumanLikeness: boolean;
+  /** Set for `fal` providers only. */
+  fal?: ResolvedFalSettings;
 }
 
 export interface ProvidersConfig {
@@ -51,6 +55,8 @@ const CONTRACT_DEFAULTS = {
   official: { maxConcurrency: 4, seconds: [4, 8, 12], refusesHumanLikeness: true },
   // relays: about 3 concurrent tasks per account before 429s; 10 or 15 s; no human-likeness check
   'relay-v1': { maxConcurrency: 3, seconds: [10, 15], refusesHumanLikeness: false },
+  // fal: 2 requests in progress for new accounts (more wait queued); durations and sizes are the model's
+  fal: { maxConcurrency: 2, seconds: [], refusesHumanLikeness: false },
 } as const;
 
 const SIZES_720 = ['720x1280', '1280x720'];
@@ -145,6 +151,7 @@ function resolveProvider(p: z.output<typeof providerSchema>): ResolvedProviderCo
   const defaults = CONTRACT_DEFAULTS[p.contract];
   const model = p.contract === 'official' ? (p.model ?? DEFAULT_OFFICIAL_MODEL) : p.model;
   const isPro = model?.startsWith('sora-2-pro') ?? false;
+  const fal = p.contract === 'fal' && model ? falModel(model) : undefined;
   return {
     name: p.name,
     contract: p.contract,
@@ -153,10 +160,11 @@ function resolveProvider(p: z.output<typeof providerSchema>): ResolvedProviderCo
     ...(model ? { model } : {}),
     maxConcurrency: p.maxConcurrency ?? defaults.maxConcurrency,
     timeoutMs: p.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    pricing: p.price ? toPriceRule(p.price) : defaultPrice(p.contract, model),
-    seconds: p.seconds ?? [...defaults.seconds],
-    sizes: p.sizes ?? (p.contract === 'relay-v1' ? SIZES_RELAY : isPro ? SIZES_PRO : SIZES_720),
+    pricing: p.price ? toPriceRule(p.price) : defaultPrice(p.contract, model, p.fal?.generateAudio ?? false),
+    seconds: p.seconds ?? [...(fal?.seconds ?? defaults.seconds)],
+    sizes: p.sizes ?? (fal ? [...fal.sizes] : p.contract === 'relay-v1' ? SIZES_RELAY : isPro ? SIZES_PRO : SIZES_720),
     refusesHumanLikeness: p.refusesHumanLikeness ?? defaults.refusesHumanLikeness,
+    ...(p.contract === 'fal' ? { fal: resolveFalSettings(p.fal) } : {}),
   };
 }
 
@@ -167,9 +175,10 @@ function toPriceRule(price: z.output<typeof priceSchema>): PriceRule {
   return { per: 'second', usdBySize, defaultUsd: defaultUsd ?? Math.max(...Object.values(usdBySize)) };
 }
 
-function defaultPrice(contract: ContractKind, model: string | undefined): PriceRule {
+function defaultPrice(contract: ContractKind, model: string | undefined, generateAudio: boolean): PriceRule {
   if (contract === 'relay-v1') return RELAY_PRICE;
-  const rule = officialPriceFor(model ?? DEFAULT_OFFICIAL_MODEL);
+  const rule =
+    contract === 'fal' ? falPriceFor(model ?? '', generateAudio) : officialPriceFor(model ?? DEFAULT_OFFICIAL_MODEL);
   if (!rule) throw new ProviderConfigError(`no known price for model "${model}": set price.perSecondUsd`);
   return rule;
 }

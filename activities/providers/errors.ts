@@ -81,6 +81,10 @@ const KIND_BY_CODE: Readonly<Record<string, ErrorKind>> = {
   content_violation: 'rejected',
   content_policy_violation: 'rejected',
   human_likeness_not_allowed: 'rejected',
+  // fal (fal-errors.ts): reference images gone from storage, a submit whose answer was lost, no balance
+  character_reference_gone: 'unavailable',
+  submit_uncertain: 'unavailable',
+  balance_exhausted: 'unavailable',
 };
 
 /** For bodies without a known code: recognisable phrases seen in the wild. */

@@ -52,3 +52,35 @@ export function unsupportedReason(
   if (!profile.sizes.includes(request.size)) return `size ${request.size} is not one of ${profile.sizes.join(', ')}`;
   return undefined;
 }
+
+/**
+ * fal bills per second of output, per model (contracts/fal-queue.md §9). Seedance's per-token
+ * price is $0.014 per 1k tokens, tokens = h·w·s·24/1024: $0.3024/s at 720p, $0.6804/s at 1080p
+ * (fast ×0.8); audio is free there. Kling O3 Pro's figure is a third party's (unconfirmed); Gemini
+ * Omni's is the contract file's per-second estimate of its token price. Undefined for a model
+ * variant with no known price: the config must then state one.
+ */
+export function falPriceFor(model: string, generateAudio: boolean): PriceRule | undefined {
+  const bySize = (usd720: number, usd1080: number): PriceRule => ({
+    per: 'second',
+    usdBySize: { [PORTRAIT_720]: usd720, [LANDSCAPE_720]: usd720, '1080x1920': usd1080, '1920x1080': usd1080 },
+    defaultUsd: usd1080,
+  });
+  const flat = (usd: number): PriceRule => ({ per: 'second', usdBySize: {}, defaultUsd: usd });
+  switch (model) {
+    case 'bytedance/seedance-2.0/reference-to-video':
+      return bySize(0.3024, 0.6804);
+    case 'bytedance/seedance-2.0/fast/reference-to-video':
+      return bySize(0.2419, 0.5443);
+    case 'fal-ai/kling-video/o3/pro/reference-to-video':
+      return flat(generateAudio ? 0.14 : 0.112);
+    case 'fal-ai/kling-video/o3/4k/reference-to-video':
+      return flat(0.42);
+    case 'fal-ai/veo3.1/reference-to-video':
+      return flat(generateAudio ? 0.4 : 0.2);
+    case 'google/gemini-omni-flash/reference-to-video':
+      return flat(0.13);
+    default:
+      return undefined;
+  }
+}

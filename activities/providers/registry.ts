@@ -5,9 +5,11 @@
  */
 import type { ProviderProfile } from '../../workflows/types';
 import { type ProvidersConfig, ProviderConfigError, readProviderKey, type ResolvedProviderConfig } from './config';
+import { resolveFalSettings } from './fal-config';
 import { OfficialProvider } from './official';
 import type { VideoProvider } from './provider';
 import { RelayV1Provider } from './relay-v1';
+import { FalProvider } from './fal';
 
 /** One adapter per configured provider, keyed by provider name. Throws if any key is missing. */
 export function createProviders(
@@ -44,6 +46,15 @@ export function createProvider(provider: ResolvedProviderConfig, apiKey: string)
       });
     case 'relay-v1':
       return new RelayV1Provider({ profile, baseUrl: provider.baseUrl, apiKey, timeoutMs: provider.timeoutMs });
+    case 'fal':
+      return new FalProvider({
+        profile,
+        baseUrl: provider.baseUrl,
+        apiKey,
+        model: provider.model ?? '',
+        timeoutMs: provider.timeoutMs,
+        settings: provider.fal ?? resolveFalSettings(undefined),
+      });
   }
 }
 

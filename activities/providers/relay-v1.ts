@@ -284,7 +284,7 @@ function toJobStatus(task: TaskBody): JobStatus {
  * Signed asset URLs: 403 usually means the signature expired between the status call and this
  * fetch (a retry gets a fresh URL); 404/410 means the asset itself is gone.
  */
-function assetFailure(provider: string, status: number): ProviderError {
+export function assetFailure(provider: string, status: number): ProviderError {
   if (status === 404 || status === 410) {
     return new ProviderError({
       kind: 'invalid',
