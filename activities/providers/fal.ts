@@ -23,7 +23,7 @@ import { falAppOf, falModel, type FalCast, type FalModel } from './fal-models';
 import { FalStorage } from './fal-storage';
 import { renderMentions } from './mentions';
 import { unsupportedReason } from './pricing';
-import type { CreatedCharacter, JobState, JobStatus, SubmitRequest, VideoProvider } from './provider';
+import type { AccountCheck, CreatedCharacter, JobState, JobStatus, SubmitRequest, VideoProvider } from './provider';
 import { assetFailure } from './relay-v1';
 import { streamBody } from './streaming';
 
@@ -142,6 +142,24 @@ export class FalProvider implements VideoProvider {
   async findJob(request: SubmitRequest, notBefore: Date): Promise<string | undefined> {
     this.#checkSupported(request);
     return this.#findRequest(this.#input(request).body, notBefore);
+  }
+
+  /** The request list costs nothing and needs a valid key; a locked account (exhausted balance) answers 403. */
+  async checkAccount(): Promise<AccountCheck> {
+    const query = new URLSearchParams({ endpoint_id: this.#modelId, limit: '1' });
+    try {
+      await this.#http.json({
+        method: 'GET',
+        url: `${this.#settings.platformUrl}/models/requests/by-endpoint?${query}`,
+        what: 'request list',
+        schema: requestList,
+      });
+    } catch (err) {
+      if (err instanceof ProviderError && err.code === 'balance_exhausted')
+        return { canPay: false, detail: err.message };
+      throw err;
+    }
+    return { canPay: true };
   }
 
   async getJob(jobId: string): Promise<JobStatus> {

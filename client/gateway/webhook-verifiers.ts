@@ -8,6 +8,7 @@ import type { JobFinished } from '../../workflows/messages';
 import type { ContractKind } from '../../workflows/types';
 import { BadRequestError } from './errors';
 import { webhookEventSchema } from './schemas';
+import { falWebhookSettings, verifyFalWebhook } from './webhook-fal';
 import { WEBHOOK_SECRET_ENV, webhookSecretsFromEnv } from './settings';
 import { verifyWebhook, webhookSecretKey } from './webhook-signature';
 
@@ -96,6 +97,20 @@ const SETUP: Record<ContractKind, (provider: ResolvedProviderConfig, env: NodeJS
     }
   },
   'relay-v1': () => ({ polling: 'the contract has no webhooks' }),
+  // fal is told where to call per request (fal.webhookUrl), and signs with keys of its JWKS
+  fal: (provider) => {
+    const fal = provider.fal!;
+    if (!fal.webhookUrl)
+      return { polling: `set fal.webhookUrl to <gateway>/webhooks/${provider.name} so fal calls back` };
+    const settings = falWebhookSettings(fal);
+    return {
+      verifier: async (headers, body) => {
+        const { webhookId, jobId, event } = await verifyFalWebhook(headers, body, settings);
+        return { webhookId, jobId, event, type: event };
+      },
+      how: `signed (ED25519, keys from ${fal.jwksUrl}); fal calls ${fal.webhookUrl}`,
+    };
+  },
 };
 
 export function webhookVerifierSetup(provider: ResolvedProviderConfig, env: NodeJS.ProcessEnv): VerifierSetup {
