@@ -99,6 +99,8 @@ export interface JobDraft {
   model?: string;
   characterIds: string[];
   remixedFromId?: string | null;
+  /** A contract's own id format (seedance's `cgt-...`); default `video_...` / `task_...`. */
+  id?: string;
 }
 
 export class JobStore {
@@ -122,7 +124,7 @@ export class JobStore {
       idempotencyKey?: string;
     },
   ): Job {
-    const id = this.ids.mint(contract === 'official' ? 'video' : 'task');
+    const id = draft.id ?? this.ids.mint(contract === 'official' ? 'video' : 'task');
     const durationMs = Math.max(
       1,
       Math.round(opts.jobSeconds * 1000 * (1 + opts.jitter * this.durations.nextSigned())),

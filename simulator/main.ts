@@ -46,6 +46,7 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
     keys: {
       official: env.SIM_OFFICIAL_KEY || 'sk-sim-official',
       relay: env.SIM_RELAY_KEY || 'sk-sim-relay',
+      seedance: env.SIM_SEEDANCE_KEY || 'ark-sim-seedance',
     },
   };
 }

@@ -30,3 +30,13 @@ export function officialPriceUsd(model: string, size: string, seconds: number): 
 export function roundUsd(usd: number): number {
   return Math.round(usd * 1e6) / 1e6;
 }
+
+/**
+ * Seedance 2.0 on Ark bills tokens of succeeded tasks only. BytePlus publishes no USD rate; the
+ * twin bills the top of the resellers' quotes (seedance.md §8).
+ */
+export const SEEDANCE_USD_PER_MILLION_TOKENS = 7;
+
+export function seedancePriceUsd(tokens: number): number {
+  return roundUsd((tokens * SEEDANCE_USD_PER_MILLION_TOKENS) / 1e6);
+}

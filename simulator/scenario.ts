@@ -8,13 +8,14 @@
 import { z } from 'zod';
 import { ScenarioError } from './errors';
 
-export const CONTRACTS = ['official', 'relay-v1'] as const;
+export const CONTRACTS = ['official', 'relay-v1', 'seedance'] as const;
 export type Contract = (typeof CONTRACTS)[number];
 
 /** Endpoint names for per-endpoint overrides and for `callsByEndpoint`. */
 export const ENDPOINTS = {
   official: ['create', 'retrieve', 'list', 'content', 'createCharacter', 'getCharacter', 'remix', 'delete'],
   'relay-v1': ['createCharacter', 'extractCharacter', 'listCharacters', 'generate', 'task', 'file'],
+  seedance: ['create', 'query', 'list', 'cancel', 'video'],
 } as const satisfies Record<Contract, readonly string[]>;
 export type EndpointName = (typeof ENDPOINTS)[Contract][number];
 
@@ -22,12 +23,14 @@ export type EndpointName = (typeof ENDPOINTS)[Contract][number];
 export const MEDIA_ENDPOINTS: Readonly<Record<Contract, readonly string[]>> = {
   official: ['content'],
   'relay-v1': ['file'],
+  seedance: ['video'],
 };
 
 /** Endpoints that accept a generation job: the job-level faults act there only. */
 export const SUBMISSION_ENDPOINTS: Readonly<Record<Contract, readonly string[]>> = {
   official: ['create', 'remix'],
   'relay-v1': ['generate'],
+  seedance: ['create'],
 };
 
 const MAX_DELAY_MS = 600_000;
@@ -131,6 +134,7 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       official: contractFaultsSchema('official').optional(),
       'relay-v1': contractFaultsSchema('relay-v1').optional(),
+      seedance: contractFaultsSchema('seedance').optional(),
     })
     .optional(),
   /** Prompts containing this word (case-insensitive) are accepted, then fail with moderation_blocked. */

@@ -4,6 +4,7 @@
  *
  *   /v1/...            official contract (OpenAI Videos API)
  *   /relay/...         relay-v1 contract; /relay/files/{task}.mp4 is its (unauthenticated) CDN
+ *   /seedance/api/v3/... seedance contract (Ark); /seedance/tos/{task}.mp4 its signed 24 h video URLs
  *   /clips/{name}.mp4  source clips for characters (no auth)
  *   /admin/...         ledger, scenario, reset, webhooks (loopback only)
  *
@@ -28,6 +29,15 @@ import type { MediaStats } from './media';
 import type { Contract, Scenario } from './scenario';
 import { SimulatorState } from './state';
 import { applyTransportFault } from './transport';
+import type { SeedanceCallbackDelivery, SeedanceCallbackOptions } from './seedance-callbacks';
+import {
+  SEEDANCE_API_PREFIX,
+  SEEDANCE_TOS_PREFIX,
+  seedanceCallbackSender,
+  seedanceGateway,
+  serveSeedanceFile,
+} from './seedance-gateway';
+import { renderArkError } from './seedance-routes';
 import {
   webhookAdminRoutes,
   WebhookSender,
@@ -54,7 +64,8 @@ export interface SimulatorOptions {
   jobSeconds?: number;
   /** Duration spread as a fraction: jobSeconds × (1 ± jitter·u) (default 0.2). */
   jitter?: number;
-  keys: { official: string; relay: string };
+  /** `seedance` defaults to `ark-sim-seedance`. */
+  keys: { official: string; relay: string; seedance?: string };
   scenario?: Scenario;
   /** How long finished videos stay downloadable (default 3600, the documented hour). */
   contentTtlSeconds?: number;
@@ -62,6 +73,8 @@ export interface SimulatorOptions {
   now?: () => number;
   /** Send official-contract webhooks (`video.completed` / `video.failed`) here, signed with `secret`. */
   webhook?: WebhookOptions;
+  /** How the seedance twin delivers its (unsigned) task callbacks to each task's `callback_url`. */
+  seedanceCallbacks?: SeedanceCallbackOptions;
 }
 
 export interface RunningSimulator {
@@ -69,6 +82,10 @@ export interface RunningSimulator {
   url: string;
   officialBaseUrl: string;
   relayBaseUrl: string;
+  /** Ark's `/api/v3` on the twin: a seedance provider's baseUrl. */
+  seedanceBaseUrl: string;
+  /** Every seedance task callback sent so far (the last 1000). */
+  seedanceCallbacks(): SeedanceCallbackDelivery[];
   ledger(): LedgerEntry[];
   /**
    * Calls so far (refused ones included): per contract (relay files excluded) and per endpoint
@@ -116,9 +133,14 @@ function validateOptions(options: SimulatorOptions): void {
   if (problems.length > 0) throw new SimulatorOptionsError(`invalid simulator options: ${problems.join('; ')}`);
 }
 
-function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
+function createRequestHandler(
+  state: SimulatorState,
+  webhooks: WebhookSender,
+  callbacks: ReturnType<typeof seedanceCallbackSender>,
+) {
   const official = officialGateway(state);
   const relay = relayGateway(state);
+  const seedance = seedanceGateway(state, callbacks);
   const admin = [...adminRoutes(state), ...webhookAdminRoutes(webhooks)];
 
   async function route(req: Omit<SimRequest, 'params'>, remoteAddress: string | undefined): Promise<SimResponse> {
@@ -128,6 +150,10 @@ function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
     if (file && req.method === 'GET') return serveFile(state, file[1]);
     if (path === '/relay' || path.startsWith('/relay/'))
       return serveContract(relay, state, req, path.slice('/relay'.length));
+    if (path.startsWith(SEEDANCE_TOS_PREFIX) && req.method === 'GET')
+      return serveSeedanceFile(state, decodePathSegment(path.slice(SEEDANCE_TOS_PREFIX.length)), req.url.searchParams);
+    if (path === SEEDANCE_API_PREFIX || path.startsWith(`${SEEDANCE_API_PREFIX}/`))
+      return serveContract(seedance, state, req, path.slice(SEEDANCE_API_PREFIX.length));
     const clip = /^\/clips\/([^/]+)\.mp4$/.exec(path);
     if (clip && req.method === 'GET')
       return bytesResponse(await state.media.clip(decodePathSegment(clip[1])), 'video/mp4');
@@ -143,7 +169,11 @@ function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', state.baseUrl || 'http://localhost');
     // Errors outside a contract (body too large on /v1 included) still take that contract's shape.
-    const render = url.pathname.startsWith('/v1') ? renderOpenAiError : renderRelayError;
+    const render = url.pathname.startsWith('/v1')
+      ? renderOpenAiError
+      : url.pathname.startsWith('/seedance')
+        ? renderArkError
+        : renderRelayError;
     let response: SimResponse;
     try {
       const body = await readBody(req);
@@ -191,7 +221,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
 
   const webhooks = new WebhookSender(state, options.webhook);
   state.onJobAccepted = (job) => webhooks.jobAccepted(job);
-  const handler = createRequestHandler(state, webhooks);
+  const callbacks = seedanceCallbackSender(state, options.seedanceCallbacks);
+  const handler = createRequestHandler(state, webhooks, callbacks);
   const server = createServer((req, res) => void handler(req, res));
   const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -203,6 +234,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     url,
     officialBaseUrl: `${url}/v1`,
     relayBaseUrl: `${url}/relay`,
+    seedanceBaseUrl: `${url}${SEEDANCE_API_PREFIX}`,
+    seedanceCallbacks: () => callbacks.deliveries(),
     ledger: () => state.ledger.entries(),
     calls: () => ({ byContract: state.ledger.calls(), byEndpoint: state.ledger.callsByEndpoint() }),
     setScenario: (scenario) => {
@@ -220,6 +253,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         // close() (and so jest) open until they time out.
         state.holds.closeAll();
         webhooks.close();
+        callbacks.close();
         server.closeAllConnections();
       });
       return closing;

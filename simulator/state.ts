@@ -16,7 +16,7 @@ export interface SimulatorConfig {
   seed: number;
   jobSeconds: number;
   jitter: number;
-  keys: { official: string; relay: string };
+  keys: { official: string; relay: string; seedance?: string };
   contentTtlSeconds: number;
   now: () => number;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatPath } from '../../common/field-path';
 import { officialPriceFor } from './pricing';
+import { seedanceEntryProblems, seedanceSettingsSchema } from './seedance-config';
 
 /**
  * The provider config file as a zod schema, and its problems worded one line each. A key pasted
@@ -56,7 +57,7 @@ export const providerSchema = z.strictObject(
     name: z
       .string({ error: 'must be a provider name' })
       .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, { error: 'must be 1-40 lowercase letters, digits, "-" or "_"' }),
-    contract: z.enum(['official', 'relay-v1'], { error: 'must be "official" or "relay-v1"' }),
+    contract: z.enum(['official', 'relay-v1', 'seedance'], { error: 'must be "official", "relay-v1" or "seedance"' }),
     baseUrl: httpUrl,
     keyEnv: envVarName,
     model: z.string().min(1).optional(),
@@ -72,6 +73,7 @@ export const providerSchema = z.strictObject(
       .min(1, { error: 'must list at least one size' })
       .optional(),
     refusesHumanLikeness: z.boolean().optional(),
+    seedance: seedanceSettingsSchema.optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object' : undefined) },
 );
@@ -99,6 +101,15 @@ export const configSchema = z
           message: `no known price for model "${p.model}": set price.perSecondUsd`,
         });
       }
+      if (p.seedance && p.contract !== 'seedance')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'seedance'],
+          message: `only a "seedance" contract takes seedance settings (this one is "${p.contract}"): remove the block or fix contract`,
+        });
+      if (p.contract === 'seedance')
+        for (const [path, message] of seedanceEntryProblems(p))
+          ctx.addIssue({ code: 'custom', path: ['providers', i, ...path], message });
     });
   });
 

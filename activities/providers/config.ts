@@ -17,6 +17,15 @@ import {
   type providerSchema,
 } from './config-schema';
 import { officialPriceFor, RELAY_PRICE } from './pricing';
+import {
+  DEFAULT_SEEDANCE_MODEL,
+  resolveSeedanceSettings,
+  SEEDANCE_DEFAULT_CONCURRENCY,
+  SEEDANCE_DEFAULT_SIZES,
+  SEEDANCE_SECONDS,
+  seedancePriceRule,
+  type SeedanceSettings,
+} from './seedance-config';
 
 export class ProviderConfigError extends Error {
   constructor(message: string) {
@@ -38,6 +47,8 @@ export interface ResolvedProviderConfig {
   seconds: number[];
   sizes: string[];
   refusesHumanLikeness: boolean;
+  /** The seedance contract's own settings (seedance-config.ts), defaults applied. */
+  seedance?: SeedanceSettings;
 }
 
 export interface ProvidersConfig {
@@ -51,6 +62,8 @@ const CONTRACT_DEFAULTS = {
   official: { maxConcurrency: 4, seconds: [4, 8, 12], refusesHumanLikeness: true },
   // relays: about 3 concurrent tasks per account before 429s; 10 or 15 s; no human-likeness check
   'relay-v1': { maxConcurrency: 3, seconds: [10, 15], refusesHumanLikeness: false },
+  // Ark refuses reference images showing a real person (InputImageSensitiveContentDetected.PrivacyInformation)
+  seedance: { maxConcurrency: SEEDANCE_DEFAULT_CONCURRENCY, seconds: SEEDANCE_SECONDS, refusesHumanLikeness: true },
 } as const;
 
 const SIZES_720 = ['720x1280', '1280x720'];
@@ -143,8 +156,14 @@ export function readProviderKey(
 
 function resolveProvider(p: z.output<typeof providerSchema>): ResolvedProviderConfig {
   const defaults = CONTRACT_DEFAULTS[p.contract];
-  const model = p.contract === 'official' ? (p.model ?? DEFAULT_OFFICIAL_MODEL) : p.model;
+  const model =
+    p.contract === 'official'
+      ? (p.model ?? DEFAULT_OFFICIAL_MODEL)
+      : p.contract === 'seedance'
+        ? (p.model ?? DEFAULT_SEEDANCE_MODEL)
+        : p.model;
   const isPro = model?.startsWith('sora-2-pro') ?? false;
+  if (p.contract === 'seedance') return resolveSeedance(p, model ?? DEFAULT_SEEDANCE_MODEL);
   return {
     name: p.name,
     contract: p.contract,
@@ -157,6 +176,26 @@ function resolveProvider(p: z.output<typeof providerSchema>): ResolvedProviderCo
     seconds: p.seconds ?? [...defaults.seconds],
     sizes: p.sizes ?? (p.contract === 'relay-v1' ? SIZES_RELAY : isPro ? SIZES_PRO : SIZES_720),
     refusesHumanLikeness: p.refusesHumanLikeness ?? defaults.refusesHumanLikeness,
+  };
+}
+
+/** Seedance: sizes from its own table, the price from its token formula (unless the entry states one). */
+function resolveSeedance(p: z.output<typeof providerSchema>, model: string): ResolvedProviderConfig {
+  const seedance = resolveSeedanceSettings(p.seedance);
+  const sizes = p.sizes ?? [...SEEDANCE_DEFAULT_SIZES];
+  return {
+    name: p.name,
+    contract: p.contract,
+    baseUrl: p.baseUrl.replace(/\/+$/, ''),
+    keyEnv: p.keyEnv,
+    model,
+    maxConcurrency: p.maxConcurrency ?? CONTRACT_DEFAULTS.seedance.maxConcurrency,
+    timeoutMs: p.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    pricing: p.price ? toPriceRule(p.price) : seedancePriceRule(sizes, seedance.usdPerMillionTokens),
+    seconds: p.seconds ?? [...CONTRACT_DEFAULTS.seedance.seconds],
+    sizes,
+    refusesHumanLikeness: p.refusesHumanLikeness ?? CONTRACT_DEFAULTS.seedance.refusesHumanLikeness,
+    seedance,
   };
 }
 

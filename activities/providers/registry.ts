@@ -8,6 +8,8 @@ import { type ProvidersConfig, ProviderConfigError, readProviderKey, type Resolv
 import { OfficialProvider } from './official';
 import type { VideoProvider } from './provider';
 import { RelayV1Provider } from './relay-v1';
+import { DEFAULT_SEEDANCE_MODEL, resolveSeedanceSettings } from './seedance-config';
+import { SeedanceProvider } from './seedance';
 
 /** One adapter per configured provider, keyed by provider name. Throws if any key is missing. */
 export function createProviders(
@@ -44,6 +46,15 @@ export function createProvider(provider: ResolvedProviderConfig, apiKey: string)
       });
     case 'relay-v1':
       return new RelayV1Provider({ profile, baseUrl: provider.baseUrl, apiKey, timeoutMs: provider.timeoutMs });
+    case 'seedance':
+      return new SeedanceProvider({
+        profile,
+        baseUrl: provider.baseUrl,
+        apiKey,
+        model: provider.model ?? DEFAULT_SEEDANCE_MODEL,
+        timeoutMs: provider.timeoutMs,
+        settings: provider.seedance ?? resolveSeedanceSettings(undefined),
+      });
   }
 }
 
