@@ -259,6 +259,14 @@ export class SeedanceProvider implements VideoProvider {
     }
     const url = task.content?.video_url;
     if (!url) throw contractViolation(this.name, `task ${jobId}`, 'succeeded without content.video_url');
+    const deadAt = signedUrlExpiry(url);
+    if (deadAt !== undefined && Date.now() >= deadAt)
+      throw new ProviderError({
+        kind: 'invalid',
+        code: 'asset_expired',
+        provider: this.name,
+        message: `${this.name}: the video URL of task ${jobId} expired ${new Date(deadAt).toISOString()} (Ark keeps it 24 h)`,
+      });
     return fetchAsset({
       provider: this.name,
       url,
@@ -577,6 +585,16 @@ function sameParameters(task: TaskBody, match: TaskMatch): boolean {
     (task.ratio == null || task.ratio === match.ratio) &&
     (task.resolution == null || task.resolution === match.resolution)
   );
+}
+
+/** When a TOS-signed URL dies (`X-Tos-Date` + `X-Tos-Expires` s), if it says; undefined otherwise. */
+export function signedUrlExpiry(url: string): number | undefined {
+  const query = new URL(url).searchParams;
+  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(query.get('X-Tos-Date') ?? '');
+  const expires = Number(query.get('X-Tos-Expires') ?? NaN);
+  if (!date || !Number.isFinite(expires)) return undefined;
+  const [, y, mo, d, h, mi, se] = date;
+  return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${se}Z`) + expires * 1000;
 }
 
 function causeCode(err: unknown): string {
