@@ -32,6 +32,7 @@ const TERMINAL: ReadonlySet<ArkStatus> = new Set(['succeeded', 'failed', 'expire
 const DEFAULT_RETRY_DELAYS_MS = [500, 1000, 2000];
 const DEFAULT_TIMEOUT_MS = 5000;
 const RECHECK_MS = 100;
+const MAX_WAIT_MS = 1000;
 const MAX_KEPT = 1000;
 
 export class SeedanceCallbackSender {
@@ -72,7 +73,9 @@ export class SeedanceCallbackSender {
       status === 'queued' && job.stuck === undefined
         ? job.createdAtMs + job.durationMs * 0.1
         : (finishesAtMs(job) ?? job.createdAtMs + task.executionExpiresAfter * 1000);
-    this.after(Math.max(RECHECK_MS, next - this.state.now()), () => this.look(job, task, status));
+    // at least once a second: a test clock may jump past the transition meanwhile
+    const wait = Math.min(MAX_WAIT_MS, Math.max(RECHECK_MS, next - this.state.now()));
+    this.after(wait, () => this.look(job, task, status));
   }
 
   private send(job: Job, task: ArkTask, status: ArkStatus): void {
