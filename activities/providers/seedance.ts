@@ -550,7 +550,8 @@ export class SeedanceProvider implements VideoProvider {
       code,
       provider: this.name,
       status: response.status,
-      message: `${this.name}: ${scrubSecrets(message, [this.#apiKey]).slice(0, 500)}`,
+      // Ark's code leads: it is what BytePlus support and the docs are searched by
+      message: `${this.name}: ${code}: ${scrubSecrets(message, [this.#apiKey]).slice(0, 500)}`,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     });
   }
