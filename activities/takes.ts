@@ -2,7 +2,14 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { activityLogger, assetsDirOf, providerOf, stillsDirOf, type ActivityDeps } from './deps';
 import { callProvider, recordProviderError } from './provider-failures';
-import type { LocalFile, SubmitRequest, TakeCharacter, VideoProvider } from './providers/provider';
+import type {
+  LocalFile,
+  SubmitRequest,
+  SubmitResult,
+  TakeCharacter,
+  UncertainSubmission,
+  VideoProvider,
+} from './providers/provider';
 import { referenceStills } from './stills';
 import {
   INVALID_MEDIA,
@@ -28,6 +35,8 @@ export interface SubmittedTake {
   /** What the upstream bills for this job (by the provider's price rule). */
   costUsd: number;
   seconds: number;
+  /** The take may have been paid twice (a contract without idempotency keys lost an answer): to be counted. */
+  uncertain?: UncertainSubmission;
 }
 
 /** An upstream job of a take; `take` only names it in logs. */
@@ -50,12 +59,21 @@ const RECONCILE_SLACK_MS = 5_000;
  * On a retried attempt, the earlier attempt may have created the job before dying. The key
  * already makes honest upstreams return that job; for those that ignore keys, look it up first.
  */
-async function reconcile(provider: VideoProvider, request: SubmitRequest, log: Logger): Promise<string | undefined> {
+async function reconcile(
+  provider: VideoProvider,
+  request: SubmitRequest,
+  log: Logger,
+): Promise<SubmitResult | undefined> {
   const info = Context.current().info;
   if (info.attempt === 1 || !provider.findJob) return undefined;
   const found = await provider.findJob(request, new Date(info.scheduledTimestampMs - RECONCILE_SLACK_MS));
-  if (found) log.warn({ jobId: found }, 'take reconciled with a job an earlier attempt created');
-  return found;
+  if (found === undefined) return undefined;
+  const result = typeof found === 'string' ? { jobId: found } : found;
+  log.warn(
+    { jobId: result.jobId, uncertain: result.uncertain },
+    'take reconciled with a job an earlier attempt created',
+  );
+  return result;
 }
 
 /** The take's character with its reference stills, made from its clip once. */
@@ -78,24 +96,27 @@ export function takeActivities(deps: ActivityDeps) {
       seconds,
       ...(characters ? { characters: await Promise.all(characters.map((c) => withStills(c, stillsDir))) } : {}),
     };
-    const jobId = await callProvider(
+    const { jobId, uncertain } = await callProvider(
       async () =>
         (await reconcile(provider, request, activityLogger(deps, { provider: take.provider }))) ??
-        (await provider.submit(request)).jobId,
+        (await provider.submit(request)),
     );
     const costUsd = takePriceUsd(provider.profile, seconds, take.size);
-    activityLogger(deps, { provider: take.provider, take: take.idempotencyKey }).info(
-      { jobId, costUsd, seconds },
-      'take submitted',
-    );
-    return { jobId, costUsd, seconds };
+    const log = activityLogger(deps, { provider: take.provider, take: take.idempotencyKey });
+    if (uncertain) log.warn({ jobId, costUsd, seconds, uncertain }, 'take submitted; it may have been paid twice');
+    else log.info({ jobId, costUsd, seconds }, 'take submitted');
+    return { jobId, costUsd, seconds, ...(uncertain ? { uncertain } : {}) };
   }
 
   /**
    * Waits for the upstream job in one long activity: each poll is a heartbeat, so history stays
    * constant whatever the generation time and a dead worker is noticed within the heartbeat timeout.
    */
-  async function awaitJob(input: { provider: string; jobId: string; take?: number }): Promise<{ progress: number }> {
+  async function awaitJob(input: {
+    provider: string;
+    jobId: string;
+    take?: number;
+  }): Promise<{ progress: number; billedUsd?: number }> {
     const provider = providerOf(deps, input.provider);
     const context = Context.current();
     const log = activityLogger(deps, { provider: input.provider, jobId: input.jobId });
@@ -103,8 +124,9 @@ export function takeActivities(deps: ActivityDeps) {
       const job = await callProvider(() => provider.getJob(input.jobId));
       context.heartbeat({ progress: job.progress, state: job.state });
       if (job.state === 'completed') {
-        log.info('job completed');
-        return { progress: job.progress };
+        log.info({ billed: job.billed }, 'job completed');
+        // What the upstream bills, where its contract says (seedance's token count): settles the estimate.
+        return { progress: job.progress, ...(job.billed ? { billedUsd: job.billed.usd } : {}) };
       }
       if (job.state === 'failed') {
         const error = job.error ?? { kind: 'transient', code: 'unknown', message: 'job failed without a reason' };

@@ -99,6 +99,8 @@ export interface JobDraft {
   model?: string;
   characterIds: string[];
   remixedFromId?: string | null;
+  /** A contract's own id format (seedance's `cgt-...`); default `video_...` / `task_...`. */
+  id?: string;
 }
 
 export class JobStore {
@@ -122,8 +124,9 @@ export class JobStore {
       idempotencyKey?: string;
     },
   ): Job {
-    // fal's request ids are UUIDs
-    const id = contract === 'fal' ? this.ids.uuid() : this.ids.mint(contract === 'official' ? 'video' : 'task');
+    // fal's request ids are UUIDs; other twins may bring their own
+    const id =
+      draft.id ?? (contract === 'fal' ? this.ids.uuid() : this.ids.mint(contract === 'official' ? 'video' : 'task'));
     const durationMs = Math.max(
       1,
       Math.round(opts.jobSeconds * 1000 * (1 + opts.jitter * this.durations.nextSigned())),

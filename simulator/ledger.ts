@@ -5,7 +5,7 @@
  * from outside: each entry carries its idempotency key and how its job ended.
  */
 import { viewJob, type Job, type JobStore } from './jobs';
-import type { Contract } from './scenario';
+import { CONTRACTS, type Contract } from './scenario';
 
 export type LedgerStatus = 'queued' | 'running' | 'completed' | 'failed';
 
@@ -38,8 +38,12 @@ export interface LedgerSnapshot {
   callsByEndpoint: CallsByEndpoint;
 }
 
-const noCalls = (): Record<Contract, number> => ({ official: 0, 'relay-v1': 0, fal: 0 });
-const noEndpointCalls = (): CallsByEndpoint => ({ official: {}, 'relay-v1': {}, fal: {} });
+const noCalls = (): Record<Contract, number> =>
+  Object.fromEntries(CONTRACTS.map((c) => [c, 0])) as Record<Contract, number>;
+const noEndpointCalls = (): CallsByEndpoint =>
+  Object.fromEntries(CONTRACTS.map((c) => [c, {}])) as unknown as CallsByEndpoint;
+/** Contracts that bill only jobs that succeed (seedance.md §8: failures, moderation included, are free). */
+const BILLS_SUCCESS_ONLY: ReadonlySet<Contract> = new Set(['seedance']);
 
 interface StoredEntry {
   entry: Omit<LedgerEntry, 'status' | 'billedUsd' | 'finalStatus' | 'errorCode'>;
@@ -69,7 +73,7 @@ export class Ledger {
         prompt: job.prompt,
         characterIds: [...job.characterIds],
         seconds: job.seconds,
-        ...(job.contract === 'official' || job.contract === 'fal' ? { size: job.size, model: job.model } : {}),
+        ...(job.contract !== 'relay-v1' ? { size: job.size, model: job.model } : {}),
       },
     });
   }
@@ -90,11 +94,7 @@ export class Ledger {
   }
 
   callsByEndpoint(): CallsByEndpoint {
-    return {
-      official: { ...this.endpointCounts.official },
-      'relay-v1': { ...this.endpointCounts['relay-v1'] },
-      fal: { ...this.endpointCounts.fal },
-    };
+    return Object.fromEntries(CONTRACTS.map((c) => [c, { ...this.endpointCounts[c] }])) as unknown as CallsByEndpoint;
   }
 
   /**
@@ -107,7 +107,9 @@ export class Ledger {
       const job = this.jobs.lookup(entry.jobId);
       const view = job ? viewJob(job, nowMs) : undefined;
       const status: LedgerStatus = view ? view.phase : 'completed';
-      const billedUsd = view?.error?.code === 'processing_error' ? 0 : listPriceUsd;
+      const free =
+        view?.error?.code === 'processing_error' || (BILLS_SUCCESS_ONLY.has(entry.contract) && status === 'failed');
+      const billedUsd = free ? 0 : listPriceUsd;
       const finalStatus = status === 'completed' || status === 'failed' ? status : null;
       return {
         ...entry,

@@ -47,6 +47,7 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
       official: env.SIM_OFFICIAL_KEY || 'sk-sim-official',
       relay: env.SIM_RELAY_KEY || 'sk-sim-relay',
       fal: env.SIM_FAL_KEY || SIM_FAL_KEY,
+      seedance: env.SIM_SEEDANCE_KEY || 'ark-sim-seedance',
     },
   };
 }

@@ -49,3 +49,13 @@ export function falPriceUsd(model: string, size: string, seconds: number, audio:
   else perSecond = 0.6804;
   return roundUsd(perSecond * seconds);
 }
+
+/**
+ * Seedance 2.0 on Ark bills tokens of succeeded tasks only. BytePlus publishes no USD rate; the
+ * twin bills the top of the resellers' quotes (seedance.md §8).
+ */
+export const SEEDANCE_USD_PER_MILLION_TOKENS = 7;
+
+export function seedancePriceUsd(tokens: number): number {
+  return roundUsd((tokens * SEEDANCE_USD_PER_MILLION_TOKENS) / 1e6);
+}

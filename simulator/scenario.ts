@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { ScenarioError } from './errors';
 
-export const CONTRACTS = ['official', 'relay-v1', 'fal'] as const;
+export const CONTRACTS = ['official', 'relay-v1', 'fal', 'seedance'] as const;
 export type Contract = (typeof CONTRACTS)[number];
 
 /** Endpoint names for per-endpoint overrides and for `callsByEndpoint`. */
@@ -16,6 +16,7 @@ export const ENDPOINTS = {
   official: ['create', 'retrieve', 'list', 'content', 'createCharacter', 'getCharacter', 'remix', 'delete'],
   'relay-v1': ['createCharacter', 'extractCharacter', 'listCharacters', 'generate', 'task', 'file'],
   fal: ['submit', 'status', 'result', 'cancel', 'requests', 'uploadInitiate', 'upload', 'file'],
+  seedance: ['create', 'query', 'list', 'cancel', 'video'],
 } as const satisfies Record<Contract, readonly string[]>;
 export type EndpointName = (typeof ENDPOINTS)[Contract][number];
 
@@ -24,6 +25,7 @@ export const MEDIA_ENDPOINTS: Readonly<Record<Contract, readonly string[]>> = {
   official: ['content'],
   'relay-v1': ['file'],
   fal: ['file'],
+  seedance: ['video'],
 };
 
 /** Endpoints that accept a generation job: the job-level faults act there only. */
@@ -31,6 +33,7 @@ export const SUBMISSION_ENDPOINTS: Readonly<Record<Contract, readonly string[]>>
   official: ['create', 'remix'],
   'relay-v1': ['generate'],
   fal: ['submit'],
+  seedance: ['create'],
 };
 
 const MAX_DELAY_MS = 600_000;
@@ -139,6 +142,7 @@ export const scenarioSchema = z.strictObject({
       official: contractFaultsSchema('official').optional(),
       'relay-v1': contractFaultsSchema('relay-v1').optional(),
       fal: contractFaultsSchema('fal').optional(),
+      seedance: contractFaultsSchema('seedance').optional(),
     })
     .optional(),
   /** Prompts containing this word (case-insensitive) are accepted, then fail with moderation_blocked. */

@@ -4,6 +4,7 @@
  *
  *   /v1/...            official contract (OpenAI Videos API)
  *   /relay/...         relay-v1 contract; /relay/files/{task}.mp4 is its (unauthenticated) CDN
+ *   /seedance/api/v3/... seedance contract (Ark); /seedance/tos/{task}.mp4 its signed 24 h video URLs
  *   /clips/{name}.mp4  source clips for characters (no auth)
  *   /fal/...           fal's queue, platform list, storage, CDN and webhook keys (fal-routes.ts)
  *   /admin/...         ledger, scenario, reset, webhooks (loopback only)
@@ -32,6 +33,15 @@ import { applyTransportFault } from './transport';
 import { falGateway, FalTwin, serveFal } from './fal-routes';
 import { renderFalError } from './fal-errors';
 import { FalWebhooks, type FalWebhookDelivery, type FalWebhookOptions } from './fal-webhooks';
+import type { SeedanceCallbackDelivery, SeedanceCallbackOptions } from './seedance-callbacks';
+import {
+  SEEDANCE_API_PREFIX,
+  SEEDANCE_TOS_PREFIX,
+  seedanceCallbackSender,
+  seedanceGateway,
+  serveSeedanceFile,
+} from './seedance-gateway';
+import { renderArkError } from './seedance-routes';
 import {
   webhookAdminRoutes,
   WebhookSender,
@@ -62,8 +72,8 @@ export interface SimulatorOptions {
   jobSeconds?: number;
   /** Duration spread as a fraction: jobSeconds × (1 ± jitter·u) (default 0.2). */
   jitter?: number;
-  /** `fal` defaults to SIM_FAL_KEY. */
-  keys: { official: string; relay: string; fal?: string };
+  /** `fal` defaults to SIM_FAL_KEY, `seedance` to `ark-sim-seedance`. */
+  keys: { official: string; relay: string; fal?: string; seedance?: string };
   scenario?: Scenario;
   /** How long finished videos stay downloadable (default 3600, the documented hour). */
   contentTtlSeconds?: number;
@@ -73,6 +83,8 @@ export interface SimulatorOptions {
   webhook?: WebhookOptions;
   /** fal webhooks go where each submit's `fal_webhook` says; these tune their retries. */
   falWebhooks?: FalWebhookOptions;
+  /** How the seedance twin delivers its (unsigned) task callbacks to each task's `callback_url`. */
+  seedanceCallbacks?: SeedanceCallbackOptions;
 }
 
 /** Where the fal twin serves each of fal's hosts. */
@@ -92,6 +104,10 @@ export interface RunningSimulator {
     /** Every fal webhook sent so far (the last 1000). */
     webhookDeliveries(): FalWebhookDelivery[];
   };
+  /** Ark's `/api/v3` on the twin: a seedance provider's baseUrl. */
+  seedanceBaseUrl: string;
+  /** Every seedance task callback sent so far (the last 1000). */
+  seedanceCallbacks(): SeedanceCallbackDelivery[];
   ledger(): LedgerEntry[];
   /**
    * Calls so far (refused ones included): per contract (relay files excluded) and per endpoint
@@ -139,10 +155,16 @@ function validateOptions(options: SimulatorOptions): void {
   if (problems.length > 0) throw new SimulatorOptionsError(`invalid simulator options: ${problems.join('; ')}`);
 }
 
-function createRequestHandler(state: SimulatorState, webhooks: WebhookSender, fal: FalTwin) {
+function createRequestHandler(
+  state: SimulatorState,
+  webhooks: WebhookSender,
+  fal: FalTwin,
+  callbacks: ReturnType<typeof seedanceCallbackSender>,
+) {
   const official = officialGateway(state);
   const falRoutes = falGateway(fal);
   const relay = relayGateway(state);
+  const seedance = seedanceGateway(state, callbacks);
   const admin = [...adminRoutes(state), ...webhookAdminRoutes(webhooks)];
 
   async function route(req: Omit<SimRequest, 'params'>, remoteAddress: string | undefined): Promise<SimResponse> {
@@ -153,6 +175,10 @@ function createRequestHandler(state: SimulatorState, webhooks: WebhookSender, fa
     if (file && req.method === 'GET') return serveFile(state, file[1]);
     if (path === '/relay' || path.startsWith('/relay/'))
       return serveContract(relay, state, req, path.slice('/relay'.length));
+    if (path.startsWith(SEEDANCE_TOS_PREFIX) && req.method === 'GET')
+      return serveSeedanceFile(state, decodePathSegment(path.slice(SEEDANCE_TOS_PREFIX.length)), req.url.searchParams);
+    if (path === SEEDANCE_API_PREFIX || path.startsWith(`${SEEDANCE_API_PREFIX}/`))
+      return serveContract(seedance, state, req, path.slice(SEEDANCE_API_PREFIX.length));
     const clip = /^\/clips\/([^/]+)\.mp4$/.exec(path);
     if (clip && req.method === 'GET')
       return bytesResponse(await state.media.clip(decodePathSegment(clip[1])), 'video/mp4');
@@ -172,7 +198,9 @@ function createRequestHandler(state: SimulatorState, webhooks: WebhookSender, fa
       ? renderOpenAiError
       : url.pathname.startsWith('/fal/')
         ? renderFalError
-        : renderRelayError;
+        : url.pathname.startsWith('/seedance')
+          ? renderArkError
+          : renderRelayError;
     let response: SimResponse;
     try {
       const body = await readBody(req);
@@ -222,7 +250,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   state.onJobAccepted = (job) => webhooks.jobAccepted(job);
   const falWebhooks = new FalWebhooks(options.falWebhooks, options.seed ?? 1);
   const fal = new FalTwin(state, falWebhooks);
-  const handler = createRequestHandler(state, webhooks, fal);
+  const callbacks = seedanceCallbackSender(state, options.seedanceCallbacks);
+  const handler = createRequestHandler(state, webhooks, fal, callbacks);
   const server = createServer((req, res) => void handler(req, res));
   const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -241,6 +270,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       jwksUrl: `${url}/fal/.well-known/jwks.json`,
       webhookDeliveries: () => falWebhooks.deliveries(),
     },
+    seedanceBaseUrl: `${url}${SEEDANCE_API_PREFIX}`,
+    seedanceCallbacks: () => callbacks.deliveries(),
     ledger: () => state.ledger.entries(),
     calls: () => ({ byContract: state.ledger.calls(), byEndpoint: state.ledger.callsByEndpoint() }),
     setScenario: (scenario) => {
@@ -259,6 +290,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         state.holds.closeAll();
         webhooks.close();
         falWebhooks.close();
+        callbacks.close();
         server.closeAllConnections();
       });
       return closing;

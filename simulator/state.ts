@@ -16,7 +16,7 @@ export interface SimulatorConfig {
   seed: number;
   jobSeconds: number;
   jitter: number;
-  keys: { official: string; relay: string; fal: string };
+  keys: { official: string; relay: string; fal: string; seedance?: string };
   contentTtlSeconds: number;
   now: () => number;
 }

@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import { formatPath } from '../../common/field-path';
 import { falSettingsProblems, falSettingsSchema } from './fal-config';
+import type { ContractKind } from '../../workflows/types';
 import { officialPriceFor } from './pricing';
+import { seedanceEntryProblems, seedanceSettingsSchema } from './seedance-config';
 
 /**
  * The provider config file as a zod schema, and its problems worded one line each. A key pasted
  * where its variable's name belongs is refused, so a config can be committed and shown in logs.
  */
+
+/** Contracts a provider entry may name (ContractKind); one line each, the list builds the message. */
+const CONTRACT_KINDS = ['official', 'relay-v1', 'fal', 'seedance'] as const satisfies readonly ContractKind[];
 
 /** The model an official provider uses (and is priced by) unless its entry names one. */
 export const DEFAULT_OFFICIAL_MODEL = 'sora-2';
@@ -57,7 +62,7 @@ export const providerSchema = z.strictObject(
     name: z
       .string({ error: 'must be a provider name' })
       .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, { error: 'must be 1-40 lowercase letters, digits, "-" or "_"' }),
-    contract: z.enum(['official', 'relay-v1', 'fal'], { error: 'must be "official", "relay-v1" or "fal"' }),
+    contract: z.enum(CONTRACT_KINDS, { error: `must be one of ${CONTRACT_KINDS.map((c) => `"${c}"`).join(', ')}` }),
     baseUrl: httpUrl,
     keyEnv: envVarName,
     model: z.string().min(1).optional(),
@@ -74,6 +79,7 @@ export const providerSchema = z.strictObject(
       .optional(),
     refusesHumanLikeness: z.boolean().optional(),
     fal: falSettingsSchema.optional(),
+    seedance: seedanceSettingsSchema.optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object' : undefined) },
 );
@@ -103,6 +109,15 @@ export const configSchema = z
       }
       for (const issue of falSettingsProblems(p))
         ctx.addIssue({ code: 'custom', ...issue, path: ['providers', i, ...issue.path] });
+      if (p.seedance && p.contract !== 'seedance')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'seedance'],
+          message: `only a "seedance" contract takes seedance settings (this one is "${p.contract}"): remove the block or fix contract`,
+        });
+      if (p.contract === 'seedance')
+        for (const [path, message] of seedanceEntryProblems(p))
+          ctx.addIssue({ code: 'custom', path: ['providers', i, ...path], message });
     });
   });
 

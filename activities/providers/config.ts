@@ -19,6 +19,15 @@ import {
 import { falModel } from './fal-models';
 import { resolveFalSettings, type ResolvedFalSettings } from './fal-config';
 import { falPriceFor, officialPriceFor, RELAY_PRICE } from './pricing';
+import {
+  DEFAULT_SEEDANCE_MODEL,
+  resolveSeedanceSettings,
+  SEEDANCE_DEFAULT_CONCURRENCY,
+  SEEDANCE_DEFAULT_SIZES,
+  SEEDANCE_SECONDS,
+  seedancePriceRule,
+  type SeedanceSettings,
+} from './seedance-config';
 
 export class ProviderConfigError extends Error {
   constructor(message: string) {
@@ -42,6 +51,8 @@ export interface ResolvedProviderConfig {
   refusesHumanLikeness: boolean;
   /** Set for `fal` providers only. */
   fal?: ResolvedFalSettings;
+  /** The seedance contract's own settings (seedance-config.ts), defaults applied. */
+  seedance?: SeedanceSettings;
 }
 
 export interface ProvidersConfig {
@@ -57,6 +68,8 @@ const CONTRACT_DEFAULTS = {
   'relay-v1': { maxConcurrency: 3, seconds: [10, 15], refusesHumanLikeness: false },
   // fal: 2 requests in progress for new accounts (more wait queued); durations and sizes are the model's
   fal: { maxConcurrency: 2, seconds: [], refusesHumanLikeness: false },
+  // Ark refuses reference images showing a real person (InputImageSensitiveContentDetected.PrivacyInformation)
+  seedance: { maxConcurrency: SEEDANCE_DEFAULT_CONCURRENCY, seconds: SEEDANCE_SECONDS, refusesHumanLikeness: true },
 } as const;
 
 const SIZES_720 = ['720x1280', '1280x720'];
@@ -149,9 +162,15 @@ export function readProviderKey(
 
 function resolveProvider(p: z.output<typeof providerSchema>): ResolvedProviderConfig {
   const defaults = CONTRACT_DEFAULTS[p.contract];
-  const model = p.contract === 'official' ? (p.model ?? DEFAULT_OFFICIAL_MODEL) : p.model;
+  const model =
+    p.contract === 'official'
+      ? (p.model ?? DEFAULT_OFFICIAL_MODEL)
+      : p.contract === 'seedance'
+        ? (p.model ?? DEFAULT_SEEDANCE_MODEL)
+        : p.model;
   const isPro = model?.startsWith('sora-2-pro') ?? false;
   const fal = p.contract === 'fal' && model ? falModel(model) : undefined;
+  if (p.contract === 'seedance') return resolveSeedance(p, model ?? DEFAULT_SEEDANCE_MODEL);
   return {
     name: p.name,
     contract: p.contract,
@@ -165,6 +184,26 @@ function resolveProvider(p: z.output<typeof providerSchema>): ResolvedProviderCo
     sizes: p.sizes ?? (fal ? [...fal.sizes] : p.contract === 'relay-v1' ? SIZES_RELAY : isPro ? SIZES_PRO : SIZES_720),
     refusesHumanLikeness: p.refusesHumanLikeness ?? defaults.refusesHumanLikeness,
     ...(p.contract === 'fal' ? { fal: resolveFalSettings(p.fal) } : {}),
+  };
+}
+
+/** Seedance: sizes from its own table, the price from its token formula (unless the entry states one). */
+function resolveSeedance(p: z.output<typeof providerSchema>, model: string): ResolvedProviderConfig {
+  const seedance = resolveSeedanceSettings(p.seedance);
+  const sizes = p.sizes ?? [...SEEDANCE_DEFAULT_SIZES];
+  return {
+    name: p.name,
+    contract: p.contract,
+    baseUrl: p.baseUrl.replace(/\/+$/, ''),
+    keyEnv: p.keyEnv,
+    model,
+    maxConcurrency: p.maxConcurrency ?? CONTRACT_DEFAULTS.seedance.maxConcurrency,
+    timeoutMs: p.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    pricing: p.price ? toPriceRule(p.price) : seedancePriceRule(sizes, seedance.usdPerMillionTokens),
+    seconds: p.seconds ?? [...CONTRACT_DEFAULTS.seedance.seconds],
+    sizes,
+    refusesHumanLikeness: p.refusesHumanLikeness ?? CONTRACT_DEFAULTS.seedance.refusesHumanLikeness,
+    seedance,
   };
 }
 

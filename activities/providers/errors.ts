@@ -20,6 +20,10 @@ export interface ProviderErrorInit {
   status?: number;
   retryAfterMs?: number;
   cause?: unknown;
+  /** Overrides the kind's retryability: a submit whose answer was lost must not be sent again blindly. */
+  retryable?: boolean;
+  /** The upstream may have accepted (and will bill) a job nobody knows the id of: counted, never hidden. */
+  uncertainSubmission?: boolean;
 }
 
 /** An upstream failure, already classified. Messages never carry keys or auth headers. */
@@ -29,6 +33,8 @@ export class ProviderError extends Error {
   readonly provider: string;
   readonly status?: number;
   readonly retryAfterMs?: number;
+  readonly retryable?: boolean;
+  readonly uncertainSubmission?: boolean;
 
   constructor(init: ProviderErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -38,6 +44,8 @@ export class ProviderError extends Error {
     this.provider = init.provider;
     if (init.status !== undefined) this.status = init.status;
     if (init.retryAfterMs !== undefined) this.retryAfterMs = init.retryAfterMs;
+    if (init.retryable !== undefined) this.retryable = init.retryable;
+    if (init.uncertainSubmission) this.uncertainSubmission = true;
   }
 }
 
@@ -231,12 +239,13 @@ export function parseRetryAfterMs(
 /** Turns a classified error into the failure workflows route on. No cause: it may hold headers. */
 export function toApplicationFailure(err: ProviderError): ApplicationFailure {
   const message = scrubSecrets(err.message);
-  const retryable = !NON_RETRYABLE_KINDS.has(err.kind);
+  const retryable = err.retryable ?? !NON_RETRYABLE_KINDS.has(err.kind);
+  const uncertain = err.uncertainSubmission ? { uncertainSubmission: true } : {};
   return ApplicationFailure.create({
     message,
     type: failureTypeOf[err.kind],
     nonRetryable: !retryable,
-    details: [{ kind: err.kind, code: err.code, provider: err.provider, message }],
+    details: [{ kind: err.kind, code: err.code, provider: err.provider, message, ...uncertain }],
     // The server's own estimate beats the retry policy's backoff (a 503 may send one too).
     ...(retryable && err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
   });

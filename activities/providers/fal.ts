@@ -24,7 +24,7 @@ import { FalStorage } from './fal-storage';
 import { renderMentions } from './mentions';
 import { unsupportedReason } from './pricing';
 import type { AccountCheck, CreatedCharacter, JobState, JobStatus, SubmitRequest, VideoProvider } from './provider';
-import { assetFailure } from './relay-v1';
+import { assetFailure } from './asset-download';
 import { streamBody } from './streaming';
 
 export interface FalOptions {

@@ -47,6 +47,24 @@ export interface JobStatus {
   progress: number;
   /** Set when `state` is `failed`. */
   error?: { kind: ErrorKind; code: string; message: string };
+  /** What the upstream bills for the finished job, where its contract says (seedance: from its token count). */
+  billed?: { usd: number; tokens?: number };
+}
+
+/**
+ * A submit the upstream may have billed twice, or billed without our knowing the job: contracts
+ * without an idempotency key (seedance) report how their take was reconciled so it is counted.
+ */
+export interface UncertainSubmission {
+  /** `answer_lost`: the create's answer never came; `heuristic_match`: the job was found by its parameters only. */
+  code: 'answer_lost' | 'heuristic_match';
+  message: string;
+}
+
+/** What a submit returns: the job, and whether its take may have been paid twice. */
+export interface SubmitResult {
+  jobId: string;
+  uncertain?: UncertainSubmission;
 }
 
 /** A provider's handle on a character: `CharacterRef` (its `hold` says how it holds it). */
@@ -84,13 +102,13 @@ export interface VideoProvider {
   }): Promise<CreatedCharacter>;
   /** Create a character from an earlier generation; not every contract can. */
   extractCharacter?(input: { name: string; taskId: string }): Promise<CreatedCharacter>;
-  submit(request: SubmitRequest): Promise<{ jobId: string }>;
+  submit(request: SubmitRequest): Promise<SubmitResult>;
   /**
    * Finds a job this take may already have created (an attempt that died after the upstream
    * accepted it), for upstreams that ignore idempotency keys. Contracts without a job list
    * (relay-v1) cannot reconcile and leave it out.
    */
-  findJob?(request: SubmitRequest, notBefore: Date): Promise<string | undefined>;
+  findJob?(request: SubmitRequest, notBefore: Date): Promise<string | SubmitResult | undefined>;
   getJob(jobId: string): Promise<JobStatus>;
   /** Streams the finished video's bytes. */
   download(jobId: string): Promise<AsyncIterable<Uint8Array>>;

@@ -10,6 +10,8 @@ import { OfficialProvider } from './official';
 import type { VideoProvider } from './provider';
 import { RelayV1Provider } from './relay-v1';
 import { FalProvider } from './fal';
+import { DEFAULT_SEEDANCE_MODEL, resolveSeedanceSettings } from './seedance-config';
+import { SeedanceProvider } from './seedance';
 
 /** One adapter per configured provider, keyed by provider name. Throws if any key is missing. */
 export function createProviders(
@@ -54,6 +56,15 @@ export function createProvider(provider: ResolvedProviderConfig, apiKey: string)
         model: provider.model ?? '',
         timeoutMs: provider.timeoutMs,
         settings: provider.fal ?? resolveFalSettings(undefined),
+      });
+    case 'seedance':
+      return new SeedanceProvider({
+        profile,
+        baseUrl: provider.baseUrl,
+        apiKey,
+        model: provider.model ?? DEFAULT_SEEDANCE_MODEL,
+        timeoutMs: provider.timeoutMs,
+        settings: provider.seedance ?? resolveSeedanceSettings(undefined),
       });
   }
 }

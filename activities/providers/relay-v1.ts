@@ -23,7 +23,7 @@ import type {
   VideoProvider,
 } from './provider';
 import { unsupportedReason } from './pricing';
-import { streamBody } from './streaming';
+import { fetchAsset } from './asset-download';
 import { mentionFor } from '../../workflows/prompt';
 import { renderMentions } from './mentions';
 
@@ -145,7 +145,13 @@ export class RelayV1Provider implements VideoProvider {
       });
     }
     if (!task.video_url) throw contractViolation(this.name, `task ${jobId}`, 'completed without video_url');
-    return this.#fetchAsset(task.video_url);
+    return fetchAsset({
+      provider: this.name,
+      url: task.video_url,
+      timeoutMs: this.#timeoutMs,
+      apiBaseUrl: this.#baseUrl,
+      apiKey: this.#apiKey,
+    });
   }
 
   #getTask(jobId: string): Promise<TaskBody> {
@@ -235,37 +241,6 @@ export class RelayV1Provider implements VideoProvider {
       secrets: [this.#apiKey],
     });
   }
-
-  async #fetchAsset(videoUrl: string): Promise<AsyncIterable<Uint8Array>> {
-    const controller = new AbortController();
-    const headersTimer = setTimeout(
-      () => controller.abort(new DOMException('asset headers timed out', 'TimeoutError')),
-      this.#timeoutMs,
-    );
-    // Our key goes only to the relay itself, never to the CDN host a signed URL points at.
-    const sameOrigin = new URL(videoUrl).origin === new URL(this.#baseUrl).origin;
-    let response: Response;
-    try {
-      response = await fetch(videoUrl, {
-        headers: sameOrigin ? { Authorization: `Bearer ${this.#apiKey}` } : {},
-        signal: controller.signal,
-      });
-    } catch (err) {
-      throw classifyThrown(this.name, controller.signal.reason ?? err, [this.#apiKey]);
-    } finally {
-      clearTimeout(headersTimer);
-    }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => undefined);
-      throw assetFailure(this.name, response.status);
-    }
-    if (!response.body) throw contractViolation(this.name, 'video download', 'empty body');
-    return streamBody(response.body, {
-      provider: this.name,
-      idleTimeoutMs: this.#timeoutMs,
-      abort: () => controller.abort(),
-    });
-  }
 }
 
 function mentionable(characterId: string): CreatedCharacter {
@@ -278,32 +253,6 @@ function toJobStatus(task: TaskBody): JobStatus {
   if (state !== 'failed') return { jobId: task.task_id, state, progress };
   const { code, message } = splitCodedMessage(task.error ?? '');
   return { jobId: task.task_id, state, progress, error: classifyJobFailure(code, message || undefined) };
-}
-
-/**
- * Signed asset URLs: 403 usually means the signature expired between the status call and this
- * fetch (a retry gets a fresh URL); 404/410 means the asset itself is gone.
- */
-export function assetFailure(provider: string, status: number): ProviderError {
-  if (status === 404 || status === 410) {
-    return new ProviderError({
-      kind: 'invalid',
-      code: 'asset_expired',
-      provider,
-      status,
-      message: `${provider}: video asset is gone (HTTP ${status})`,
-    });
-  }
-  if (status === 403) {
-    return new ProviderError({
-      kind: 'transient',
-      code: 'asset_url_expired',
-      provider,
-      status,
-      message: `${provider}: video URL refused (HTTP 403)`,
-    });
-  }
-  return classifyHttpFailure({ provider, status, message: `video download failed (HTTP ${status})` });
 }
 
 /** One `@id` per held character, the rest described; older scenes' prompts arrive rendered. */

@@ -9,6 +9,7 @@ import type { ContractKind } from '../../workflows/types';
 import { BadRequestError } from './errors';
 import { webhookEventSchema } from './schemas';
 import { falWebhookSettings, verifyFalWebhook } from './webhook-fal';
+import { parseSeedanceCallback } from './webhook-seedance';
 import { WEBHOOK_SECRET_ENV, webhookSecretsFromEnv } from './settings';
 import { verifyWebhook, webhookSecretKey } from './webhook-signature';
 
@@ -97,6 +98,19 @@ const SETUP: Record<ContractKind, (provider: ResolvedProviderConfig, env: NodeJS
     }
   },
   'relay-v1': () => ({ polling: 'the contract has no webhooks' }),
+  // Ark signs nothing: a callback is only a hint to read the task now (never its outcome)
+  seedance: (provider) => {
+    const url = provider.seedance?.callbackUrl;
+    if (!url) return { polling: `set seedance.callbackUrl to <gateway>/webhooks/${provider.name} so Ark calls back` };
+    return {
+      verifier: async (headers, body) => {
+        const callback = parseSeedanceCallback(headers, body);
+        if (!callback) return { webhookId: 'not-final', type: 'queued or running' }; // acknowledged, nothing to do
+        return { webhookId: callback.webhookId, jobId: callback.jobId, event: 'hint', type: callback.event };
+      },
+      how: `unsigned hints (the scene reads the task at once); Ark calls ${url}`,
+    };
+  },
   // fal is told where to call per request (fal.webhookUrl), and signs with keys of its JWKS
   fal: (provider) => {
     const fal = provider.fal!;

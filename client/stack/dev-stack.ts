@@ -49,6 +49,7 @@ export const SIMULATOR_KEYS = {
   SORA_OFFICIAL_KEY: 'sk-sim-official',
   SORA_RELAY_KEY: 'sk-sim-relay',
   SORA_FAL_KEY: SIM_FAL_KEY,
+  SORA_SEEDANCE_KEY: 'ark-sim-seedance',
 } as const;
 
 /**
@@ -82,7 +83,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       port: options.simulatorPort ?? 0,
       seed: options.seed ?? 1,
       jobSeconds: options.jobSeconds ?? 3,
-      keys: { official: env.SORA_OFFICIAL_KEY, relay: env.SORA_RELAY_KEY, fal: env.SORA_FAL_KEY },
+      keys: {
+        official: env.SORA_OFFICIAL_KEY,
+        relay: env.SORA_RELAY_KEY,
+        fal: env.SORA_FAL_KEY,
+        seedance: env.SORA_SEEDANCE_KEY,
+      },
     });
     stops.push(() => simulator.close());
     // Source clips in the dev stack live on the loopback simulator, which the SSRF guard refuses

@@ -86,8 +86,8 @@ export interface HarnessOptions {
   pollIntervalMs?: number;
   /** Per-request upstream timeout; short in fault drills so a hanging upstream costs seconds. */
   providerTimeoutMs?: number;
-  /** The worker's providers (default: relay and official on the simulator). */
-  providers?: (sim: RunningSimulator) => ProvidersConfig;
+  /** The worker's providers (default: the dev stack's, defaultProviderConfig); `tuning` is the harness's timeout. */
+  providers?: (sim: RunningSimulator, tuning: { timeoutMs?: number }) => ProvidersConfig;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -96,7 +96,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     port: 0,
     seed: 7,
     jobSeconds: 0.5,
-    keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+    keys: {
+      official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY,
+      relay: SIMULATOR_KEYS.SORA_RELAY_KEY,
+      seedance: SIMULATOR_KEYS.SORA_SEEDANCE_KEY,
+    },
     ...options.simulator,
   });
   const logLines: string[] = [];
@@ -110,7 +114,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const deps = activityDepsFromEnv(
     logger,
     env,
-    options.providers?.(sim) ?? defaultProviderConfig(sim.url, { timeoutMs: options.providerTimeoutMs }),
+    (options.providers ?? ((s, tuning) => defaultProviderConfig(s.url, tuning)))(sim, {
+      timeoutMs: options.providerTimeoutMs,
+    }),
   );
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const taskQueue = `test-${process.pid}-${++queues}-${Date.now()}`;
