@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatPath } from '../../common/field-path';
+import { klingEntryProblems, klingSettingsSchema } from './kling-config';
 import { officialPriceFor } from './pricing';
 
 /**
@@ -56,7 +57,7 @@ export const providerSchema = z.strictObject(
     name: z
       .string({ error: 'must be a provider name' })
       .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, { error: 'must be 1-40 lowercase letters, digits, "-" or "_"' }),
-    contract: z.enum(['official', 'relay-v1'], { error: 'must be "official" or "relay-v1"' }),
+    contract: z.enum(['official', 'relay-v1', 'kling'], { error: 'must be "official", "relay-v1" or "kling"' }),
     baseUrl: httpUrl,
     keyEnv: envVarName,
     model: z.string().min(1).optional(),
@@ -72,6 +73,7 @@ export const providerSchema = z.strictObject(
       .min(1, { error: 'must list at least one size' })
       .optional(),
     refusesHumanLikeness: z.boolean().optional(),
+    kling: klingSettingsSchema.optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object' : undefined) },
 );
@@ -92,6 +94,11 @@ export const configSchema = z
           message: `duplicate name "${p.name}": names must be unique`,
         });
       seen.add(p.name);
+      if (p.kling && p.contract !== 'kling')
+        ctx.addIssue({ code: 'custom', path: ['providers', i, 'kling'], message: 'only for contract "kling": remove it' });
+      if (p.contract === 'kling')
+        for (const [field, message] of klingEntryProblems(p))
+          ctx.addIssue({ code: 'custom', path: ['providers', i, ...field], message });
       if (p.contract === 'official' && !p.price && !officialPriceFor(p.model ?? DEFAULT_OFFICIAL_MODEL)) {
         ctx.addIssue({
           code: 'custom',

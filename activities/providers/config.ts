@@ -16,7 +16,9 @@ import {
   type ProviderConfigInput,
   type providerSchema,
 } from './config-schema';
-import { officialPriceFor, RELAY_PRICE } from './pricing';
+import { resolveKlingSettings, type KlingSettings } from './kling-config';
+import { DEFAULT_KLING_MODEL, DEFAULT_KLING_SIZES, KLING_MODELS, klingSizesOf } from './kling-models';
+import { klingPriceFor, officialPriceFor, RELAY_PRICE } from './pricing';
 
 export class ProviderConfigError extends Error {
   constructor(message: string) {
@@ -38,6 +40,8 @@ export interface ResolvedProviderConfig {
   seconds: number[];
   sizes: string[];
   refusesHumanLikeness: boolean;
+  /** Kling's own settings (contract kling only). */
+  kling?: KlingSettings;
 }
 
 export interface ProvidersConfig {
@@ -51,6 +55,8 @@ const CONTRACT_DEFAULTS = {
   official: { maxConcurrency: 4, seconds: [4, 8, 12], refusesHumanLikeness: true },
   // relays: about 3 concurrent tasks per account before 429s; 10 or 15 s; no human-likeness check
   'relay-v1': { maxConcurrency: 3, seconds: [10, 15], refusesHumanLikeness: false },
+  // kling: a trial video pack allows 5 tasks at once per account (kling.md §6); durations per model
+  kling: { maxConcurrency: 5, seconds: KLING_MODELS[DEFAULT_KLING_MODEL].seconds, refusesHumanLikeness: false },
 } as const;
 
 const SIZES_720 = ['720x1280', '1280x720'];
@@ -143,6 +149,7 @@ export function readProviderKey(
 
 function resolveProvider(p: z.output<typeof providerSchema>): ResolvedProviderConfig {
   const defaults = CONTRACT_DEFAULTS[p.contract];
+  if (p.contract === 'kling') return resolveKling(p);
   const model = p.contract === 'official' ? (p.model ?? DEFAULT_OFFICIAL_MODEL) : p.model;
   const isPro = model?.startsWith('sora-2-pro') ?? false;
   return {
@@ -160,6 +167,28 @@ function resolveProvider(p: z.output<typeof providerSchema>): ResolvedProviderCo
   };
 }
 
+/** A kling entry: its model's durations and sizes, priced in units (kling-models.ts). */
+function resolveKling(p: z.output<typeof providerSchema>): ResolvedProviderConfig {
+  const model = p.model ?? DEFAULT_KLING_MODEL;
+  const kling = resolveKlingSettings(p.kling);
+  const pricing = p.price ? toPriceRule(p.price) : klingPriceFor(model, kling.audio, kling.unitUsd);
+  if (!pricing) throw new ProviderConfigError(`no known price for Kling model "${model}": set price.perSecondUsd`);
+  return {
+    name: p.name,
+    contract: p.contract,
+    baseUrl: p.baseUrl.replace(/\/+$/, ''),
+    keyEnv: p.keyEnv,
+    model,
+    maxConcurrency: p.maxConcurrency ?? CONTRACT_DEFAULTS.kling.maxConcurrency,
+    timeoutMs: p.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    pricing,
+    seconds: p.seconds ?? [...KLING_MODELS[model].seconds],
+    sizes: p.sizes ?? DEFAULT_KLING_SIZES.filter((s) => klingSizesOf(KLING_MODELS[model]).includes(s)),
+    refusesHumanLikeness: p.refusesHumanLikeness ?? CONTRACT_DEFAULTS.kling.refusesHumanLikeness,
+    kling,
+  };
+}
+
 function toPriceRule(price: z.output<typeof priceSchema>): PriceRule {
   if ('perVideoUsd' in price) return { per: 'video', usd: price.perVideoUsd };
   const { default: defaultUsd, ...usdBySize } = price.perSecondUsd;
@@ -169,6 +198,7 @@ function toPriceRule(price: z.output<typeof priceSchema>): PriceRule {
 
 function defaultPrice(contract: ContractKind, model: string | undefined): PriceRule {
   if (contract === 'relay-v1') return RELAY_PRICE;
+  if (contract === 'kling') throw new ProviderConfigError('kling entries are resolved by resolveKling');
   const rule = officialPriceFor(model ?? DEFAULT_OFFICIAL_MODEL);
   if (!rule) throw new ProviderConfigError(`no known price for model "${model}": set price.perSecondUsd`);
   return rule;

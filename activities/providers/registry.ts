@@ -5,6 +5,9 @@
  */
 import type { ProviderProfile } from '../../workflows/types';
 import { type ProvidersConfig, ProviderConfigError, readProviderKey, type ResolvedProviderConfig } from './config';
+import { KlingProvider } from './kling';
+import { resolveKlingSettings } from './kling-config';
+import { DEFAULT_KLING_MODEL } from './kling-models';
 import { OfficialProvider } from './official';
 import type { VideoProvider } from './provider';
 import { RelayV1Provider } from './relay-v1';
@@ -44,6 +47,15 @@ export function createProvider(provider: ResolvedProviderConfig, apiKey: string)
       });
     case 'relay-v1':
       return new RelayV1Provider({ profile, baseUrl: provider.baseUrl, apiKey, timeoutMs: provider.timeoutMs });
+    case 'kling':
+      return new KlingProvider({
+        profile,
+        baseUrl: provider.baseUrl,
+        apiKey,
+        model: provider.model ?? DEFAULT_KLING_MODEL,
+        timeoutMs: provider.timeoutMs,
+        settings: provider.kling ?? resolveKlingSettings(undefined),
+      });
   }
 }
 

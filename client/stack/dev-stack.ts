@@ -45,7 +45,11 @@ export interface DevStack {
 }
 
 /** Keys the simulator accepts; in the dev stack they stand in for real provider keys. */
-export const SIMULATOR_KEYS = { SORA_OFFICIAL_KEY: 'sk-sim-official', SORA_RELAY_KEY: 'sk-sim-relay' } as const;
+export const SIMULATOR_KEYS = {
+  SORA_OFFICIAL_KEY: 'sk-sim-official',
+  SORA_RELAY_KEY: 'sk-sim-relay',
+  SORA_KLING_KEY: 'sk-sim-kling',
+} as const;
 
 /**
  * The embedded default: dev server (SQLite under dataDir, Web UI, search attributes), the
@@ -78,7 +82,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       port: options.simulatorPort ?? 0,
       seed: options.seed ?? 1,
       jobSeconds: options.jobSeconds ?? 3,
-      keys: { official: env.SORA_OFFICIAL_KEY, relay: env.SORA_RELAY_KEY },
+      keys: { official: env.SORA_OFFICIAL_KEY, relay: env.SORA_RELAY_KEY, kling: env.SORA_KLING_KEY },
     });
     stops.push(() => simulator.close());
     // Source clips in the dev stack live on the loopback simulator, which the SSRF guard refuses
