@@ -62,7 +62,7 @@ const CLOSED: SimResponse = { status: 0, contentType: 'text/plain', body: '', tr
  * Run `handle` under the call's fault plan. `authorize` runs between the refusals a proxy would
  * give (429/5xx) and `sentinelBlock`; errors are rendered in the contract's shape.
  */
-async function underFaults(
+export async function underFaults(
   state: SimulatorState,
   target: CallTarget,
   render: (error: ApiError) => unknown,

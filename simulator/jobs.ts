@@ -93,6 +93,8 @@ export function finishesAtMs(job: Job): number | null {
 }
 
 export interface JobDraft {
+  /** A contract's own id format (Kling's numeric task ids); minted here when absent. */
+  id?: string;
   prompt: string;
   seconds: number;
   size: string;
@@ -122,7 +124,7 @@ export class JobStore {
       idempotencyKey?: string;
     },
   ): Job {
-    const id = this.ids.mint(contract === 'official' ? 'video' : 'task');
+    const id = draft.id ?? this.ids.mint(contract === 'official' ? 'video' : 'task');
     const durationMs = Math.max(
       1,
       Math.round(opts.jobSeconds * 1000 * (1 + opts.jitter * this.durations.nextSigned())),

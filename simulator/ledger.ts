@@ -38,8 +38,8 @@ export interface LedgerSnapshot {
   callsByEndpoint: CallsByEndpoint;
 }
 
-const noCalls = (): Record<Contract, number> => ({ official: 0, 'relay-v1': 0 });
-const noEndpointCalls = (): CallsByEndpoint => ({ official: {}, 'relay-v1': {} });
+const noCalls = (): Record<Contract, number> => ({ official: 0, 'relay-v1': 0, kling: 0 });
+const noEndpointCalls = (): CallsByEndpoint => ({ official: {}, 'relay-v1': {}, kling: {} });
 
 interface StoredEntry {
   entry: Omit<LedgerEntry, 'status' | 'billedUsd' | 'finalStatus' | 'errorCode'>;
@@ -90,7 +90,9 @@ export class Ledger {
   }
 
   callsByEndpoint(): CallsByEndpoint {
-    return { official: { ...this.endpointCounts.official }, 'relay-v1': { ...this.endpointCounts['relay-v1'] } };
+    return Object.fromEntries(
+      Object.entries(this.endpointCounts).map(([contract, counts]) => [contract, { ...counts }]),
+    ) as CallsByEndpoint;
   }
 
   /**

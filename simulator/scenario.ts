@@ -8,13 +8,24 @@
 import { z } from 'zod';
 import { ScenarioError } from './errors';
 
-export const CONTRACTS = ['official', 'relay-v1'] as const;
+export const CONTRACTS = ['official', 'relay-v1', 'kling'] as const;
 export type Contract = (typeof CONTRACTS)[number];
 
 /** Endpoint names for per-endpoint overrides and for `callsByEndpoint`. */
 export const ENDPOINTS = {
   official: ['create', 'retrieve', 'list', 'content', 'createCharacter', 'getCharacter', 'remix', 'delete'],
   'relay-v1': ['createCharacter', 'extractCharacter', 'listCharacters', 'generate', 'task', 'file'],
+  kling: [
+    'create',
+    'queryTasks',
+    'listTasks',
+    'legacyTask',
+    'createElement',
+    'getElement',
+    'listElements',
+    'deleteElement',
+    'file',
+  ],
 } as const satisfies Record<Contract, readonly string[]>;
 export type EndpointName = (typeof ENDPOINTS)[Contract][number];
 
@@ -22,12 +33,14 @@ export type EndpointName = (typeof ENDPOINTS)[Contract][number];
 export const MEDIA_ENDPOINTS: Readonly<Record<Contract, readonly string[]>> = {
   official: ['content'],
   'relay-v1': ['file'],
+  kling: ['file'],
 };
 
 /** Endpoints that accept a generation job: the job-level faults act there only. */
 export const SUBMISSION_ENDPOINTS: Readonly<Record<Contract, readonly string[]>> = {
   official: ['create', 'remix'],
   'relay-v1': ['generate'],
+  kling: ['create'],
 };
 
 const MAX_DELAY_MS = 600_000;
@@ -114,6 +127,10 @@ const faultSetShape = {
   contentTtlSeconds: z.number().positive().optional(),
   /** A repeated Idempotency-Key creates (and bills) a new job, as some real providers do. */
   ignoreIdempotencyKeys: z.boolean().optional(),
+  /** Submissions refused for want of money (Kling 1102), before any job exists. */
+  balanceExhausted: cadenceSchema.optional(),
+  /** Submissions (prompts, or reference images where `matchWord` is absent) refused by moderation at once, unbilled. */
+  submitModeration: z.strictObject({ matchWord: z.string().min(1).optional(), ...cadence }).optional(),
 };
 
 const faultSetSchema = z.strictObject(faultSetShape);
@@ -131,6 +148,7 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       official: contractFaultsSchema('official').optional(),
       'relay-v1': contractFaultsSchema('relay-v1').optional(),
+      kling: contractFaultsSchema('kling').optional(),
     })
     .optional(),
   /** Prompts containing this word (case-insensitive) are accepted, then fail with moderation_blocked. */

@@ -4,6 +4,7 @@
  *
  *   /v1/...            official contract (OpenAI Videos API)
  *   /relay/...         relay-v1 contract; /relay/files/{task}.mp4 is its (unauthenticated) CDN
+ *   /kling/...         Kling contract (kling-routes.ts); /kling/cdn/{task}.mp4 its signed result URLs
  *   /clips/{name}.mp4  source clips for characters (no auth)
  *   /admin/...         ledger, scenario, reset, webhooks (loopback only)
  *
@@ -27,6 +28,10 @@ import type { CallsByEndpoint, LedgerEntry } from './ledger';
 import type { MediaStats } from './media';
 import type { Contract, Scenario } from './scenario';
 import { SimulatorState } from './state';
+import { KlingCallbacks, type KlingCallbackDelivery, type KlingCallbackOptions } from './kling-callbacks';
+import { serveKlingFile } from './kling-files';
+import { renderKlingError } from './kling-errors';
+import { klingGateway } from './kling-routes';
 import { applyTransportFault } from './transport';
 import {
   webhookAdminRoutes,
@@ -41,7 +46,11 @@ export type { Contract, EndpointName, FaultSet, Scenario } from './scenario';
 export { CONTRACTS, ENDPOINTS } from './scenario';
 export { DEMO_TASK_ID } from './state';
 export { HUMAN_LIKENESS_MARKER, type MediaStats } from './media';
+export type { KlingCallbackDelivery, KlingCallbackOptions } from './kling-callbacks';
 export { signWebhook, WebhookConfigError, type WebhookDelivery, type WebhookOptions } from './webhooks';
+
+/** The key the Kling twin accepts unless `keys.kling` says otherwise. */
+export const DEFAULT_KLING_KEY = 'sk-sim-kling';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -54,7 +63,8 @@ export interface SimulatorOptions {
   jobSeconds?: number;
   /** Duration spread as a fraction: jobSeconds × (1 ± jitter·u) (default 0.2). */
   jitter?: number;
-  keys: { official: string; relay: string };
+  /** `kling` defaults to DEFAULT_KLING_KEY (the dev stack's SORA_KLING_KEY). */
+  keys: { official: string; relay: string; kling?: string };
   scenario?: Scenario;
   /** How long finished videos stay downloadable (default 3600, the documented hour). */
   contentTtlSeconds?: number;
@@ -62,6 +72,8 @@ export interface SimulatorOptions {
   now?: () => number;
   /** Send official-contract webhooks (`video.completed` / `video.failed`) here, signed with `secret`. */
   webhook?: WebhookOptions;
+  /** Kling callbacks (sent to each task's own `callback_url`): signed with `secret` when given. */
+  kling?: KlingCallbackOptions;
 }
 
 export interface RunningSimulator {
@@ -69,6 +81,7 @@ export interface RunningSimulator {
   url: string;
   officialBaseUrl: string;
   relayBaseUrl: string;
+  klingBaseUrl: string;
   ledger(): LedgerEntry[];
   /**
    * Calls so far (refused ones included): per contract (relay files excluded) and per endpoint
@@ -88,6 +101,10 @@ export interface RunningSimulator {
   reset(): void;
   /** Stop listening and drop every connection (hanging ones included); repeated calls share one close. */
   close(): Promise<void>;
+  /** Every Kling callback sent so far (the last 1000). */
+  klingCallbacks(): KlingCallbackDelivery[];
+  /** Sign Kling callbacks from now on with this secret, or send them unsigned. */
+  setKlingCallbacks(options: KlingCallbackOptions): void;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -116,9 +133,10 @@ function validateOptions(options: SimulatorOptions): void {
   if (problems.length > 0) throw new SimulatorOptionsError(`invalid simulator options: ${problems.join('; ')}`);
 }
 
-function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
+function createRequestHandler(state: SimulatorState, webhooks: WebhookSender, callbacks: KlingCallbacks) {
   const official = officialGateway(state);
   const relay = relayGateway(state);
+  const kling = klingGateway(state, callbacks);
   const admin = [...adminRoutes(state), ...webhookAdminRoutes(webhooks)];
 
   async function route(req: Omit<SimRequest, 'params'>, remoteAddress: string | undefined): Promise<SimResponse> {
@@ -128,6 +146,10 @@ function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
     if (file && req.method === 'GET') return serveFile(state, file[1]);
     if (path === '/relay' || path.startsWith('/relay/'))
       return serveContract(relay, state, req, path.slice('/relay'.length));
+    const klingFile = /^\/kling\/cdn\/([^/]+)\.mp4$/.exec(path);
+    if (klingFile && req.method === 'GET') return serveKlingFile(state, decodePathSegment(klingFile[1]), req.url);
+    if (path === '/kling' || path.startsWith('/kling/'))
+      return serveContract(kling, state, req, path.slice('/kling'.length));
     const clip = /^\/clips\/([^/]+)\.mp4$/.exec(path);
     if (clip && req.method === 'GET')
       return bytesResponse(await state.media.clip(decodePathSegment(clip[1])), 'video/mp4');
@@ -143,7 +165,11 @@ function createRequestHandler(state: SimulatorState, webhooks: WebhookSender) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', state.baseUrl || 'http://localhost');
     // Errors outside a contract (body too large on /v1 included) still take that contract's shape.
-    const render = url.pathname.startsWith('/v1') ? renderOpenAiError : renderRelayError;
+    const render = url.pathname.startsWith('/v1')
+      ? renderOpenAiError
+      : url.pathname.startsWith('/kling')
+        ? renderKlingError
+        : renderRelayError;
     let response: SimResponse;
     try {
       const body = await readBody(req);
@@ -183,7 +209,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     seed: options.seed ?? 1,
     jobSeconds: options.jobSeconds ?? 2,
     jitter: options.jitter ?? 0.2,
-    keys: { ...options.keys },
+    keys: { ...options.keys, kling: options.keys.kling ?? DEFAULT_KLING_KEY },
     contentTtlSeconds: options.contentTtlSeconds ?? 3600,
     now: options.now ?? Date.now,
   });
@@ -191,7 +217,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
 
   const webhooks = new WebhookSender(state, options.webhook);
   state.onJobAccepted = (job) => webhooks.jobAccepted(job);
-  const handler = createRequestHandler(state, webhooks);
+  const callbacks = new KlingCallbacks(state, options.kling);
+  const handler = createRequestHandler(state, webhooks, callbacks);
   const server = createServer((req, res) => void handler(req, res));
   const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -203,6 +230,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     url,
     officialBaseUrl: `${url}/v1`,
     relayBaseUrl: `${url}/relay`,
+    klingBaseUrl: `${url}/kling`,
     ledger: () => state.ledger.entries(),
     calls: () => ({ byContract: state.ledger.calls(), byEndpoint: state.ledger.callsByEndpoint() }),
     setScenario: (scenario) => {
@@ -213,6 +241,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     webhookDeliveries: () => webhooks.deliveries(),
     mediaStats: () => state.media.stats(),
     reset: () => state.reset(),
+    klingCallbacks: () => callbacks.deliveries(),
+    setKlingCallbacks: (kling) => callbacks.configure(kling),
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -220,6 +250,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         // close() (and so jest) open until they time out.
         state.holds.closeAll();
         webhooks.close();
+        callbacks.close();
         server.closeAllConnections();
       });
       return closing;
