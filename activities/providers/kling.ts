@@ -26,7 +26,15 @@ import {
 } from './kling-wire';
 import { renderMentions } from './mentions';
 import { unsupportedReason } from './pricing';
-import type { CharacterClip, CreatedCharacter, JobState, JobStatus, LocalFile, SubmitRequest, VideoProvider } from './provider';
+import type {
+  CharacterClip,
+  CreatedCharacter,
+  JobState,
+  JobStatus,
+  LocalFile,
+  SubmitRequest,
+  VideoProvider,
+} from './provider';
 
 export interface KlingOptions {
   profile: ProviderProfile;
@@ -315,7 +323,11 @@ export class KlingProvider implements VideoProvider {
       const task = await this.#elementTask(taskId);
       if (task.task_status === 'succeeded') return task;
       if (task.task_status === 'failed') {
-        const failure = classifyJobFailure(undefined, task.task_status_msg ?? undefined);
+        const reason = task.task_status_msg ?? undefined;
+        const failure = classifyJobFailure(
+          reason && KLING_REFUSAL.test(reason) ? 'content_violation' : undefined,
+          reason,
+        );
         throw new ProviderError({
           kind: failure.kind,
           code: failure.code,
@@ -388,7 +400,8 @@ export class KlingProvider implements VideoProvider {
         secrets: [this.#apiKey],
       });
     }
-    if (!reply.success) throw contractViolation(this.name, call.what, json === undefined ? 'response is not JSON' : reply.error);
+    if (!reply.success)
+      throw contractViolation(this.name, call.what, json === undefined ? 'response is not JSON' : reply.error);
     const parsed = call.schema.safeParse(reply.data.data);
     if (!parsed.success) throw contractViolation(this.name, call.what, parsed.error);
     return parsed.data;
@@ -411,7 +424,7 @@ class TaskBatcher {
   get(id: string): Promise<TaskRecord | undefined> {
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, [...(this.#waiting.get(id) ?? []), { resolve, reject }]);
-      this.#timer ??= setTimeout(() => void this.#flush(), this.windowMs);
+      if (this.#timer === undefined) this.#timer = setTimeout(() => void this.#flush(), this.windowMs);
     });
   }
 
@@ -434,8 +447,13 @@ function toJobStatus(task: TaskRecord): JobStatus {
   const progress = state === 'completed' ? 100 : state === 'running' ? 50 : 0;
   if (state !== 'failed') return { jobId: task.id, state, progress };
   // Failed records carry no business code, only `message` (§4): classified by its words.
-  return { jobId: task.id, state, progress, error: classifyJobFailure(undefined, task.message ?? undefined) };
+  const message = task.message ?? undefined;
+  const code = message && KLING_REFUSAL.test(message) ? 'content_violation' : undefined;
+  return { jobId: task.id, state, progress, error: classifyJobFailure(code, message) };
 }
+
+/** How Kling words a content refusal of the output ("risk control", content safety); its exact texts are unconfirmed. */
+const KLING_REFUSAL = /risk control|content.?safety|sensitive|violat|moderat/i;
 
 function isRecent(task: TaskRecord): boolean {
   return task.create_time == null || Date.now() - task.create_time < OWN_TASK_WINDOW_MS;
