@@ -129,7 +129,7 @@ test("the contract file's vector verifies (new-standard body); a legacy body is 
   // a rotated key: several signatures, any one may match
   const rotated = { ...headers, 'webhook-signature': `v1,AAAA ${headers['webhook-signature']}` };
   expect(verifyKlingWebhook(rotated, body, { secret, nowMs: 1781080794_000 })?.event).toBe('completed');
-  const legacy = '{"task_id":930810160000000001,"task_status":"failed","task_status_msg":"risk control"}';
+  const legacy = '{"task_id":"930810160000000001","task_status":"failed","task_status_msg":"risk control"}';
   const signed = { ...headers, 'webhook-signature': signWebhook(secret, '9876543210', 1781080794, legacy) };
   expect(verifyKlingWebhook(signed, Buffer.from(legacy), { secret, nowMs: 1781080794_000 })).toEqual({
     webhookId: '9876543210',
