@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { CHARACTER_REVOKED } from '../../workflows/failures';
 import type { ProviderProfile } from '../../workflows/types';
 import { fetchSignedAsset } from './asset-fetch';
 import { classifyJobFailure, classifyThrown, contractViolation, ProviderError } from './errors';
@@ -152,8 +153,14 @@ export class KlingProvider implements VideoProvider {
     }
     const done = await this.#awaitElement(task);
     const element = elementOf(done);
-    if (!element || element.deleted)
-      throw contractViolation(this.name, `element task ${task}`, 'succeeded without a usable element');
+    if (!element) throw contractViolation(this.name, `element task ${task}`, 'succeeded without an element');
+    if (element.deleted)
+      throw new ProviderError({
+        kind: 'unavailable',
+        code: CHARACTER_REVOKED,
+        provider: this.name,
+        message: `${this.name}: element ${element.id} was deleted or revoked as soon as it was made`,
+      });
     return { id: element.id, mention: klingMention(element.id), hold: 'kept' };
   }
 

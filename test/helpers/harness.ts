@@ -11,7 +11,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import pino from 'pino';
-import { defaultProviderConfig } from '../../activities/providers/config';
+import { defaultProviderConfig, type ProvidersConfig } from '../../activities/providers/config';
 import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
 import { startSimulator, type RunningSimulator, type Scenario, type SimulatorOptions } from '../../simulator/server';
 import { startSeries } from '../../client/series/series-client';
@@ -86,6 +86,8 @@ export interface HarnessOptions {
   pollIntervalMs?: number;
   /** Per-request upstream timeout; short in fault drills so a hanging upstream costs seconds. */
   providerTimeoutMs?: number;
+  /** Another provider config than the dev stack's default (e.g. one with a live contract's twin). */
+  providers?: (simulatorUrl: string) => ProvidersConfig;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -94,7 +96,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     port: 0,
     seed: 7,
     jobSeconds: 0.5,
-    keys: { official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY, relay: SIMULATOR_KEYS.SORA_RELAY_KEY },
+    keys: {
+      official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY,
+      relay: SIMULATOR_KEYS.SORA_RELAY_KEY,
+      kling: SIMULATOR_KEYS.SORA_KLING_KEY,
+    },
     ...options.simulator,
   });
   const logLines: string[] = [];
@@ -108,7 +114,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const deps = activityDepsFromEnv(
     logger,
     env,
-    defaultProviderConfig(sim.url, { timeoutMs: options.providerTimeoutMs }),
+    options.providers?.(sim.url) ?? defaultProviderConfig(sim.url, { timeoutMs: options.providerTimeoutMs }),
   );
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const taskQueue = `test-${process.pid}-${++queues}-${Date.now()}`;
