@@ -886,7 +886,7 @@ describe('the worker re-checks clip URLs after DNS and on every redirect', () =>
       expect(attempts).toEqual([1]); // one activity, one attempt: no retries
       expect(ms).toBeLessThan(15_000);
       expect(await ledgerOf(sim)).toEqual(before);
-      expect(before).toEqual({ entries: [], calls: { official: 0, 'relay-v1': 0 } });
+      expect(before).toEqual({ entries: [], calls: { official: 0, 'relay-v1': 0, kling: 0 } });
       expect(worker.logLines.some((l) => l.includes('"msg":"source clip refused"'))).toBe(true);
     },
   );

@@ -43,7 +43,7 @@ describe('parseProviderConfig rejects bad configs, naming the field', () => {
     [
       'unknown contract',
       { providers: [{ ...relay, contract: 'relay-v2' }] },
-      /providers\[0\]\.contract: must be "official" or "relay-v1"/,
+      /providers\[0\]\.contract: must be "official", "relay-v1" or "kling"/,
     ],
     [
       'key pasted into keyEnv',

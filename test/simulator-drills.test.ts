@@ -127,7 +127,7 @@ describe('policy switches', () => {
     await call(sim, 'GET', '/relay/sora/nowhere');
     const calls = sim.calls();
     expect(calls.byEndpoint['relay-v1']).toEqual({ generate: 3, task: 1, unknown: 1 });
-    expect(calls.byContract).toEqual({ official: 0, 'relay-v1': 5 });
+    expect(calls.byContract).toEqual({ official: 0, 'relay-v1': 5, kling: 0 });
     const admin = await (await fetch(`${sim.url}/admin/ledger`)).json();
     expect(admin).toEqual({ entries: sim.ledger(), calls: calls.byContract, callsByEndpoint: calls.byEndpoint });
   });

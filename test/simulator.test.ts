@@ -168,7 +168,7 @@ describe('scenarios', () => {
     expect((await call(sim, 'GET', '/relay/sora/characters', { key: 'wrong' })).status).toBe(403); // down beats auth
     expect((await officialCreate(sim, { prompt: 'fine' })).status).toBe(200);
     const admin = await call(sim, 'GET', '/admin/ledger', { key: null });
-    expect(admin.json.calls).toEqual({ official: 1, 'relay-v1': 2 });
+    expect(admin.json.calls).toEqual({ official: 1, 'relay-v1': 2, kling: 0 });
     expect(sim.ledger()).toHaveLength(1);
   });
 
@@ -266,7 +266,7 @@ describe('ledger, progression and reset', () => {
     await call(sim, 'GET', '/relay/sora/characters', { key: 'wrong' }); // 401: counted
 
     const calls = (await call(sim, 'GET', '/admin/ledger', { key: null })).json.calls;
-    expect(calls).toEqual({ official: 6, 'relay-v1': 2 }); // admin calls are not contract calls
+    expect(calls).toEqual({ official: 6, 'relay-v1': 2, kling: 0 }); // admin calls are not contract calls
 
     const entries = sim.ledger();
     expect(entries.map((e) => [e.seq, e.contract, e.prompt, e.billedUsd])).toEqual([
@@ -343,8 +343,8 @@ describe('ledger, progression and reset', () => {
     const admin = await call(sim, 'GET', '/admin/ledger', { key: null });
     expect(admin.json).toEqual({
       entries: [],
-      calls: { official: 0, 'relay-v1': 0 },
-      callsByEndpoint: { official: {}, 'relay-v1': {} },
+      calls: { official: 0, 'relay-v1': 0, kling: 0 },
+      callsByEndpoint: { official: {}, 'relay-v1': {}, kling: {} },
     });
     expect((await call(sim, 'GET', '/relay/sora/characters')).json).toEqual({ characters: [] });
     expect((await relayTask(sim, 'task_demo_origin')).json).toMatchObject({ status: 'completed' });

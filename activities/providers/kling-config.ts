@@ -10,11 +10,16 @@ export const klingSettingsSchema = z.strictObject(
     /** Where Kling POSTs task callbacks: the gateway's public `/webhooks/<provider>` URL. */
     callbackUrl: z
       .string({ error: 'must be the https URL of the gateway route, e.g. "https://hooks.example/webhooks/kling"' })
-      .refine(isHttpUrl, { error: 'must be the https URL of the gateway route, e.g. "https://hooks.example/webhooks/kling"' })
+      .refine(isHttpUrl, {
+        error: 'must be the https URL of the gateway route, e.g. "https://hooks.example/webhooks/kling"',
+      })
       .optional(),
     /** The variable holding the console's Webhook Secret (`whsec_...`), for the gateway that verifies callbacks. */
     webhookSecretEnv: z
       .string()
+      .refine((v) => !/^whsec_/i.test(v), {
+        error: 'holds the secret itself: put it in an environment variable and write its NAME here',
+      })
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
         error: 'must name the environment variable that holds the webhook secret, e.g. "KLING_WEBHOOK_SECRET"',
       })
@@ -22,7 +27,10 @@ export const klingSettingsSchema = z.strictObject(
     /** `native` renders sound (and bills more); default `off`. */
     audio: z.enum(['off', 'native'], { error: 'must be "off" or "native"' }).optional(),
     /** What one unit costs you (a discounted pack); default the list price, 0.14. */
-    unitUsd: z.number({ error: 'must be a number of USD' }).positive({ error: 'must be a positive number of USD' }).optional(),
+    unitUsd: z
+      .number({ error: 'must be a number of USD' })
+      .positive({ error: 'must be a positive number of USD' })
+      .optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object' : undefined) },
 );
@@ -56,11 +64,19 @@ export function klingEntryProblems(entry: {
   const name = entry.model ?? DEFAULT_KLING_MODEL;
   const model = KLING_MODELS[name];
   if (!model)
-    return [[['model'], `"${name}" is not a Kling model that holds elements; use one of ${Object.keys(KLING_MODELS).join(', ')}`]];
+    return [
+      [
+        ['model'],
+        `"${name}" is not a Kling model that holds elements; use one of ${Object.keys(KLING_MODELS).join(', ')}`,
+      ],
+    ];
   const problems: Array<[Array<string | number>, string]> = [];
   const badSeconds = (entry.seconds ?? []).filter((s) => !model.seconds.includes(s));
   if (badSeconds.length)
-    problems.push([['seconds'], `${badSeconds.join(', ')} s not rendered by ${name} (it renders ${model.seconds[0]}-${model.seconds.at(-1)} s)`]);
+    problems.push([
+      ['seconds'],
+      `${badSeconds.join(', ')} s not rendered by ${name} (it renders ${model.seconds[0]}-${model.seconds.at(-1)} s)`,
+    ]);
   (entry.sizes ?? []).forEach((size, i) => {
     const known = KLING_SIZES[size];
     if (!known || !model.resolutions.includes(known.resolution))
