@@ -95,7 +95,11 @@ export const configSchema = z
         });
       seen.add(p.name);
       if (p.kling && p.contract !== 'kling')
-        ctx.addIssue({ code: 'custom', path: ['providers', i, 'kling'], message: 'only for contract "kling": remove it' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'kling'],
+          message: 'only for contract "kling": remove it',
+        });
       if (p.contract === 'kling')
         for (const [field, message] of klingEntryProblems(p))
           ctx.addIssue({ code: 'custom', path: ['providers', i, ...field], message });

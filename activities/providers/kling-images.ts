@@ -36,8 +36,7 @@ export async function klingStill(provider: string, still: LocalFile): Promise<st
     throw refuse(`is ${size.width}x${size.height}: Kling takes aspect ratios up to 1:${KLING_IMAGE_MAX_RATIO}`);
   if (Math.min(size.width, size.height) < KLING_IMAGE_MIN_SIDE) {
     // Scale the short side to the minimum (long side even), bit-exact so a retry sends the same bytes.
-    const scale =
-      size.width <= size.height ? `${KLING_IMAGE_MIN_SIDE}:-2` : `-2:${KLING_IMAGE_MIN_SIDE}`;
+    const scale = size.width <= size.height ? `${KLING_IMAGE_MIN_SIDE}:-2` : `-2:${KLING_IMAGE_MIN_SIDE}`;
     const { stdout } = await runMediaTool('ffmpeg', [
       ...['-v', 'error', '-threads', '1', '-i', still.path, '-vf', `scale=${scale}:flags=lanczos`],
       ...['-frames:v', '1', '-fflags', '+bitexact', '-f', 'image2pipe', '-c:v', 'png', '-'],
