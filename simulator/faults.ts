@@ -232,4 +232,22 @@ export class FaultPlanner {
     const stuck = this.scenario.fault(contract, endpoint, 'stuck')?.value;
     return stuck && matches(stuck.matchWord) ? { outcome, stuck: stuck.at } : { outcome };
   }
+
+  /** `balanceExhausted`: 429 `insufficient_balance`, nothing created (counted per call in scope). */
+  balanceRefusal(contract: Contract, endpoint: string): ApiError | undefined {
+    const fault = this.scenario.fault(contract, endpoint, 'balanceExhausted');
+    if (!fault || !fires(fault.value, this.scenario.tick(`${fault.scope}:balanceExhausted`))) return undefined;
+    return withFaultHeader(new ApiError(429, 'insufficient_balance', 'Account balance not enough'), 'balanceExhausted');
+  }
+
+  /** `submitModeration`: 400 `moderation_blocked` at once for a matching submission (`text`: its prompt). */
+  submitModerationError(contract: Contract, endpoint: string, text: string): ApiError | undefined {
+    const fault = this.scenario.fault(contract, endpoint, 'submitModeration');
+    if (!fault) return undefined;
+    const word = fault.value.matchWord;
+    if (word !== undefined && !text.toLowerCase().includes(word.toLowerCase())) return undefined;
+    if (!fires(fault.value, this.scenario.tick(`${fault.scope}:submitModeration`))) return undefined;
+    const error = new ApiError(400, 'moderation_blocked', 'The input failed the content-safety review.');
+    return withFaultHeader(error, 'submitModeration');
+  }
 }

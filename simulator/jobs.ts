@@ -93,14 +93,14 @@ export function finishesAtMs(job: Job): number | null {
 }
 
 export interface JobDraft {
+  /** A contract's own id format (Kling's numeric task ids, seedance's `cgt-...`); minted here when absent. */
+  id?: string;
   prompt: string;
   seconds: number;
   size: string;
   model?: string;
   characterIds: string[];
   remixedFromId?: string | null;
-  /** A contract's own id format (seedance's `cgt-...`); default `video_...` / `task_...`. */
-  id?: string;
 }
 
 export class JobStore {

@@ -59,3 +59,18 @@ export const SEEDANCE_USD_PER_MILLION_TOKENS = 7;
 export function seedancePriceUsd(tokens: number): number {
   return roundUsd((tokens * SEEDANCE_USD_PER_MILLION_TOKENS) / 1e6);
 }
+
+/** Kling's list price of one unit of a prepaid pack. */
+export const KLING_UNIT_USD = 0.14;
+
+/** Units per second of output, by model, audio and resolution (Kling pricing page, 2026-09). */
+const KLING_UNITS_PER_SECOND: Readonly<Record<string, Record<string, Record<string, number>>>> = {
+  'kling-3.0-omni': { off: { '720p': 0.6, '1080p': 0.8, '4k': 3 }, native: { '720p': 0.8, '1080p': 1, '4k': 3 } },
+  'kling-o1': { off: { '720p': 0.6, '1080p': 0.8 } },
+};
+
+/** Units a Kling task deducts, or undefined for a combination Kling does not render. */
+export function klingUnits(model: string, audio: string, resolution: string, seconds: number): number | undefined {
+  const perSecond = KLING_UNITS_PER_SECOND[model]?.[audio]?.[resolution];
+  return perSecond === undefined ? undefined : Math.round(perSecond * seconds * 1000) / 1000;
+}

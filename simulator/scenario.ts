@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { ScenarioError } from './errors';
 
-export const CONTRACTS = ['official', 'relay-v1', 'fal', 'seedance'] as const;
+export const CONTRACTS = ['official', 'relay-v1', 'fal', 'seedance', 'kling'] as const;
 export type Contract = (typeof CONTRACTS)[number];
 
 /** Endpoint names for per-endpoint overrides and for `callsByEndpoint`. */
@@ -17,6 +17,17 @@ export const ENDPOINTS = {
   'relay-v1': ['createCharacter', 'extractCharacter', 'listCharacters', 'generate', 'task', 'file'],
   fal: ['submit', 'status', 'result', 'cancel', 'requests', 'uploadInitiate', 'upload', 'file'],
   seedance: ['create', 'query', 'list', 'cancel', 'video'],
+  kling: [
+    'create',
+    'queryTasks',
+    'listTasks',
+    'legacyTask',
+    'createElement',
+    'getElement',
+    'listElements',
+    'deleteElement',
+    'file',
+  ],
 } as const satisfies Record<Contract, readonly string[]>;
 export type EndpointName = (typeof ENDPOINTS)[Contract][number];
 
@@ -26,6 +37,7 @@ export const MEDIA_ENDPOINTS: Readonly<Record<Contract, readonly string[]>> = {
   'relay-v1': ['file'],
   fal: ['file'],
   seedance: ['video'],
+  kling: ['file'],
 };
 
 /** Endpoints that accept a generation job: the job-level faults act there only. */
@@ -34,6 +46,7 @@ export const SUBMISSION_ENDPOINTS: Readonly<Record<Contract, readonly string[]>>
   'relay-v1': ['generate'],
   fal: ['submit'],
   seedance: ['create'],
+  kling: ['create'],
 };
 
 const MAX_DELAY_MS = 600_000;
@@ -124,6 +137,10 @@ const faultSetShape = {
   errorAfterAccept: z
     .strictObject({ status: z.union([z.literal(502), z.literal(503), z.literal(504)]), ...cadence })
     .optional(),
+  /** Submissions refused for want of money (Kling 1102), before any job exists. */
+  balanceExhausted: cadenceSchema.optional(),
+  /** Submissions (prompts, or reference images where `matchWord` is absent) refused by moderation at once, unbilled. */
+  submitModeration: z.strictObject({ matchWord: z.string().min(1).optional(), ...cadence }).optional(),
 };
 
 const faultSetSchema = z.strictObject(faultSetShape);
@@ -143,6 +160,7 @@ export const scenarioSchema = z.strictObject({
       'relay-v1': contractFaultsSchema('relay-v1').optional(),
       fal: contractFaultsSchema('fal').optional(),
       seedance: contractFaultsSchema('seedance').optional(),
+      kling: contractFaultsSchema('kling').optional(),
     })
     .optional(),
   /** Prompts containing this word (case-insensitive) are accepted, then fail with moderation_blocked. */

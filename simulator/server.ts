@@ -5,6 +5,7 @@
  *   /v1/...            official contract (OpenAI Videos API)
  *   /relay/...         relay-v1 contract; /relay/files/{task}.mp4 is its (unauthenticated) CDN
  *   /seedance/api/v3/... seedance contract (Ark); /seedance/tos/{task}.mp4 its signed 24 h video URLs
+ *   /kling/...         Kling contract (kling-routes.ts); /kling/cdn/{task}.mp4 its signed result URLs
  *   /clips/{name}.mp4  source clips for characters (no auth)
  *   /fal/...           fal's queue, platform list, storage, CDN and webhook keys (fal-routes.ts)
  *   /admin/...         ledger, scenario, reset, webhooks (loopback only)
@@ -29,6 +30,10 @@ import type { CallsByEndpoint, LedgerEntry } from './ledger';
 import type { MediaStats } from './media';
 import type { Contract, Scenario } from './scenario';
 import { SimulatorState } from './state';
+import { KlingCallbacks, type KlingCallbackDelivery, type KlingCallbackOptions } from './kling-callbacks';
+import { serveKlingFile } from './kling-files';
+import { renderKlingError } from './kling-errors';
+import { klingGateway } from './kling-routes';
 import { applyTransportFault } from './transport';
 import { falGateway, FalTwin, serveFal } from './fal-routes';
 import { renderFalError } from './fal-errors';
@@ -55,11 +60,15 @@ export type { Contract, EndpointName, FaultSet, Scenario } from './scenario';
 export { CONTRACTS, ENDPOINTS } from './scenario';
 export { DEMO_TASK_ID } from './state';
 export { HUMAN_LIKENESS_MARKER, type MediaStats } from './media';
+export type { KlingCallbackDelivery, KlingCallbackOptions } from './kling-callbacks';
 export { signWebhook, WebhookConfigError, type WebhookDelivery, type WebhookOptions } from './webhooks';
 export type { FalWebhookDelivery, FalWebhookOptions } from './fal-webhooks';
 
 /** The fal key the twin accepts unless told another (fal keys are `key_id:key_secret`). */
 export const SIM_FAL_KEY = 'sim-fal-key-id:sim-fal-key-secret';
+
+/** The key the Kling twin accepts unless `keys.kling` says otherwise. */
+export const DEFAULT_KLING_KEY = 'sk-sim-kling';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -72,8 +81,8 @@ export interface SimulatorOptions {
   jobSeconds?: number;
   /** Duration spread as a fraction: jobSeconds × (1 ± jitter·u) (default 0.2). */
   jitter?: number;
-  /** `fal` defaults to SIM_FAL_KEY, `seedance` to `ark-sim-seedance`. */
-  keys: { official: string; relay: string; fal?: string; seedance?: string };
+  /** `fal` defaults to SIM_FAL_KEY, `seedance` to `ark-sim-seedance`, `kling` to DEFAULT_KLING_KEY. */
+  keys: { official: string; relay: string; fal?: string; seedance?: string; kling?: string };
   scenario?: Scenario;
   /** How long finished videos stay downloadable (default 3600, the documented hour). */
   contentTtlSeconds?: number;
@@ -85,6 +94,8 @@ export interface SimulatorOptions {
   falWebhooks?: FalWebhookOptions;
   /** How the seedance twin delivers its (unsigned) task callbacks to each task's `callback_url`. */
   seedanceCallbacks?: SeedanceCallbackOptions;
+  /** Kling callbacks (sent to each task's own `callback_url`): signed with `secret` when given. */
+  kling?: KlingCallbackOptions;
 }
 
 /** Where the fal twin serves each of fal's hosts. */
@@ -108,6 +119,7 @@ export interface RunningSimulator {
   seedanceBaseUrl: string;
   /** Every seedance task callback sent so far (the last 1000). */
   seedanceCallbacks(): SeedanceCallbackDelivery[];
+  klingBaseUrl: string;
   ledger(): LedgerEntry[];
   /**
    * Calls so far (refused ones included): per contract (relay files excluded) and per endpoint
@@ -127,6 +139,10 @@ export interface RunningSimulator {
   reset(): void;
   /** Stop listening and drop every connection (hanging ones included); repeated calls share one close. */
   close(): Promise<void>;
+  /** Every Kling callback sent so far (the last 1000). */
+  klingCallbacks(): KlingCallbackDelivery[];
+  /** Sign Kling callbacks from now on with this secret, or send them unsigned. */
+  setKlingCallbacks(options: KlingCallbackOptions): void;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -160,11 +176,13 @@ function createRequestHandler(
   webhooks: WebhookSender,
   fal: FalTwin,
   callbacks: ReturnType<typeof seedanceCallbackSender>,
+  klingCallbacks: KlingCallbacks,
 ) {
   const official = officialGateway(state);
   const falRoutes = falGateway(fal);
   const relay = relayGateway(state);
   const seedance = seedanceGateway(state, callbacks);
+  const kling = klingGateway(state, klingCallbacks);
   const admin = [...adminRoutes(state), ...webhookAdminRoutes(webhooks)];
 
   async function route(req: Omit<SimRequest, 'params'>, remoteAddress: string | undefined): Promise<SimResponse> {
@@ -179,6 +197,10 @@ function createRequestHandler(
       return serveSeedanceFile(state, decodePathSegment(path.slice(SEEDANCE_TOS_PREFIX.length)), req.url.searchParams);
     if (path === SEEDANCE_API_PREFIX || path.startsWith(`${SEEDANCE_API_PREFIX}/`))
       return serveContract(seedance, state, req, path.slice(SEEDANCE_API_PREFIX.length));
+    const klingFile = /^\/kling\/cdn\/([^/]+)\.mp4$/.exec(path);
+    if (klingFile && req.method === 'GET') return serveKlingFile(state, decodePathSegment(klingFile[1]), req.url);
+    if (path === '/kling' || path.startsWith('/kling/'))
+      return serveContract(kling, state, req, path.slice('/kling'.length));
     const clip = /^\/clips\/([^/]+)\.mp4$/.exec(path);
     if (clip && req.method === 'GET')
       return bytesResponse(await state.media.clip(decodePathSegment(clip[1])), 'video/mp4');
@@ -200,7 +222,9 @@ function createRequestHandler(
         ? renderFalError
         : url.pathname.startsWith('/seedance')
           ? renderArkError
-          : renderRelayError;
+          : url.pathname.startsWith('/kling')
+            ? renderKlingError
+            : renderRelayError;
     let response: SimResponse;
     try {
       const body = await readBody(req);
@@ -240,7 +264,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     seed: options.seed ?? 1,
     jobSeconds: options.jobSeconds ?? 2,
     jitter: options.jitter ?? 0.2,
-    keys: { ...options.keys, fal: options.keys.fal ?? SIM_FAL_KEY },
+    keys: { ...options.keys, fal: options.keys.fal ?? SIM_FAL_KEY, kling: options.keys.kling ?? DEFAULT_KLING_KEY },
     contentTtlSeconds: options.contentTtlSeconds ?? 3600,
     now: options.now ?? Date.now,
   });
@@ -251,7 +275,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const falWebhooks = new FalWebhooks(options.falWebhooks, options.seed ?? 1);
   const fal = new FalTwin(state, falWebhooks);
   const callbacks = seedanceCallbackSender(state, options.seedanceCallbacks);
-  const handler = createRequestHandler(state, webhooks, fal, callbacks);
+  const klingCallbacks = new KlingCallbacks(state, options.kling);
+  const handler = createRequestHandler(state, webhooks, fal, callbacks, klingCallbacks);
   const server = createServer((req, res) => void handler(req, res));
   const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -272,6 +297,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     },
     seedanceBaseUrl: `${url}${SEEDANCE_API_PREFIX}`,
     seedanceCallbacks: () => callbacks.deliveries(),
+    klingBaseUrl: `${url}/kling`,
     ledger: () => state.ledger.entries(),
     calls: () => ({ byContract: state.ledger.calls(), byEndpoint: state.ledger.callsByEndpoint() }),
     setScenario: (scenario) => {
@@ -282,6 +308,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     webhookDeliveries: () => webhooks.deliveries(),
     mediaStats: () => state.media.stats(),
     reset: () => state.reset(),
+    klingCallbacks: () => klingCallbacks.deliveries(),
+    setKlingCallbacks: (kling) => klingCallbacks.configure(kling),
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -291,6 +319,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         webhooks.close();
         falWebhooks.close();
         callbacks.close();
+        klingCallbacks.close();
         server.closeAllConnections();
       });
       return closing;

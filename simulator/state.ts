@@ -5,6 +5,7 @@
  */
 import { CharacterStore } from './characters';
 import { FaultPlanner } from './faults';
+import { KlingAccount } from './kling-account';
 import { JobStore, type Job, type JobDraft } from './jobs';
 import { Ledger } from './ledger';
 import { MediaRenderer, videoSubject, type VideoSubject } from './media';
@@ -16,7 +17,7 @@ export interface SimulatorConfig {
   seed: number;
   jobSeconds: number;
   jitter: number;
-  keys: { official: string; relay: string; fal: string; seedance?: string };
+  keys: { official: string; relay: string; fal: string; seedance?: string; kling?: string };
   contentTtlSeconds: number;
   now: () => number;
 }
@@ -35,6 +36,8 @@ export class SimulatorState {
   jobs!: JobStore;
   characters!: CharacterStore;
   ledger!: Ledger;
+  /** The Kling twin's elements, external ids and task orders. */
+  kling!: KlingAccount;
   readonly scenario = new ScenarioState();
   readonly faults: FaultPlanner;
   /** Timers and sockets held by latency and hang faults; released by close(). */
@@ -67,6 +70,7 @@ export class SimulatorState {
     this.jobs = new JobStore(new IdMinter(this.config.seed), deriveStream(this.config.seed, 'durations'));
     this.characters = new CharacterStore(new IdMinter(this.config.seed ^ 0x5eed));
     this.ledger = new Ledger(this.jobs, () => this.now());
+    this.kling = new KlingAccount();
     this.idempotency = new Map();
     this.latencyStream = deriveStream(this.config.seed, 'latency');
     this.scenario.resetBaseline(this.now());

@@ -18,3 +18,9 @@ export const JOB_FAILED = 'JobFailed';
 export function kindOfFailureType(type: string | undefined | null): ErrorKind | undefined {
   return (Object.keys(failureTypeOf) as ErrorKind[]).find((k) => failureTypeOf[k] === type);
 }
+
+/**
+ * The `code` in a provider failure's details when the provider's handle on a character is gone
+ * (revoked, deleted): the character can be made again there, unlike an outage.
+ */
+export const CHARACTER_REVOKED = 'character_revoked';

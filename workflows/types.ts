@@ -4,7 +4,7 @@
  */
 
 /** Upstream contracts the project speaks. */
-export type ContractKind = 'official' | 'relay-v1' | 'fal' | 'seedance';
+export type ContractKind = 'official' | 'relay-v1' | 'fal' | 'seedance' | 'kling';
 
 /** How a scene picks its provider chain (routing.ts orders the chain for each policy). */
 export type RoutingPolicy = 'character' | 'cost' | 'stability';

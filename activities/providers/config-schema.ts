@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formatPath } from '../../common/field-path';
 import { falSettingsProblems, falSettingsSchema } from './fal-config';
 import type { ContractKind } from '../../workflows/types';
+import { klingEntryProblems, klingSettingsSchema } from './kling-config';
 import { officialPriceFor } from './pricing';
 import { seedanceEntryProblems, seedanceSettingsSchema } from './seedance-config';
 
@@ -11,7 +12,7 @@ import { seedanceEntryProblems, seedanceSettingsSchema } from './seedance-config
  */
 
 /** Contracts a provider entry may name (ContractKind); one line each, the list builds the message. */
-const CONTRACT_KINDS = ['official', 'relay-v1', 'fal', 'seedance'] as const satisfies readonly ContractKind[];
+const CONTRACT_KINDS = ['official', 'relay-v1', 'fal', 'seedance', 'kling'] as const satisfies readonly ContractKind[];
 
 /** The model an official provider uses (and is priced by) unless its entry names one. */
 export const DEFAULT_OFFICIAL_MODEL = 'sora-2';
@@ -80,6 +81,7 @@ export const providerSchema = z.strictObject(
     refusesHumanLikeness: z.boolean().optional(),
     fal: falSettingsSchema.optional(),
     seedance: seedanceSettingsSchema.optional(),
+    kling: klingSettingsSchema.optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object' : undefined) },
 );
@@ -100,6 +102,15 @@ export const configSchema = z
           message: `duplicate name "${p.name}": names must be unique`,
         });
       seen.add(p.name);
+      if (p.kling && p.contract !== 'kling')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'kling'],
+          message: 'only for contract "kling": remove it',
+        });
+      if (p.contract === 'kling')
+        for (const [field, message] of klingEntryProblems(p))
+          ctx.addIssue({ code: 'custom', path: ['providers', i, ...field], message });
       if (p.contract === 'official' && !p.price && !officialPriceFor(p.model ?? DEFAULT_OFFICIAL_MODEL)) {
         ctx.addIssue({
           code: 'custom',

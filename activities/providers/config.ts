@@ -18,7 +18,7 @@ import {
 } from './config-schema';
 import { falModel } from './fal-models';
 import { resolveFalSettings, type ResolvedFalSettings } from './fal-config';
-import { falPriceFor, officialPriceFor, RELAY_PRICE } from './pricing';
+import { falPriceFor, klingPriceFor, officialPriceFor, RELAY_PRICE } from './pricing';
 import {
   DEFAULT_SEEDANCE_MODEL,
   resolveSeedanceSettings,
@@ -28,6 +28,8 @@ import {
   seedancePriceRule,
   type SeedanceSettings,
 } from './seedance-config';
+import { resolveKlingSettings, type KlingSettings } from './kling-config';
+import { DEFAULT_KLING_MODEL, DEFAULT_KLING_SIZES, KLING_MODELS, klingSizesOf } from './kling-models';
 
 export class ProviderConfigError extends Error {
   constructor(message: string) {
@@ -53,6 +55,8 @@ export interface ResolvedProviderConfig {
   fal?: ResolvedFalSettings;
   /** The seedance contract's own settings (seedance-config.ts), defaults applied. */
   seedance?: SeedanceSettings;
+  /** Kling's own settings (contract kling only). */
+  kling?: KlingSettings;
 }
 
 export interface ProvidersConfig {
@@ -70,6 +74,8 @@ const CONTRACT_DEFAULTS = {
   fal: { maxConcurrency: 2, seconds: [], refusesHumanLikeness: false },
   // Ark refuses reference images showing a real person (InputImageSensitiveContentDetected.PrivacyInformation)
   seedance: { maxConcurrency: SEEDANCE_DEFAULT_CONCURRENCY, seconds: SEEDANCE_SECONDS, refusesHumanLikeness: true },
+  // kling: a trial video pack allows 5 tasks at once per account (kling.md §6); durations per model
+  kling: { maxConcurrency: 5, seconds: KLING_MODELS[DEFAULT_KLING_MODEL].seconds, refusesHumanLikeness: false },
 } as const;
 
 const SIZES_720 = ['720x1280', '1280x720'];
@@ -162,6 +168,7 @@ export function readProviderKey(
 
 function resolveProvider(p: z.output<typeof providerSchema>): ResolvedProviderConfig {
   const defaults = CONTRACT_DEFAULTS[p.contract];
+  if (p.contract === 'kling') return resolveKling(p);
   const model =
     p.contract === 'official'
       ? (p.model ?? DEFAULT_OFFICIAL_MODEL)
@@ -207,6 +214,28 @@ function resolveSeedance(p: z.output<typeof providerSchema>, model: string): Res
   };
 }
 
+/** A kling entry: its model's durations and sizes, priced in units (kling-models.ts). */
+function resolveKling(p: z.output<typeof providerSchema>): ResolvedProviderConfig {
+  const model = p.model ?? DEFAULT_KLING_MODEL;
+  const kling = resolveKlingSettings(p.kling);
+  const pricing = p.price ? toPriceRule(p.price) : klingPriceFor(model, kling.audio, kling.unitUsd);
+  if (!pricing) throw new ProviderConfigError(`no known price for Kling model "${model}": set price.perSecondUsd`);
+  return {
+    name: p.name,
+    contract: p.contract,
+    baseUrl: p.baseUrl.replace(/\/+$/, ''),
+    keyEnv: p.keyEnv,
+    model,
+    maxConcurrency: p.maxConcurrency ?? CONTRACT_DEFAULTS.kling.maxConcurrency,
+    timeoutMs: p.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    pricing,
+    seconds: p.seconds ?? [...KLING_MODELS[model].seconds],
+    sizes: p.sizes ?? DEFAULT_KLING_SIZES.filter((s) => klingSizesOf(KLING_MODELS[model]).includes(s)),
+    refusesHumanLikeness: p.refusesHumanLikeness ?? CONTRACT_DEFAULTS.kling.refusesHumanLikeness,
+    kling,
+  };
+}
+
 function toPriceRule(price: z.output<typeof priceSchema>): PriceRule {
   if ('perVideoUsd' in price) return { per: 'video', usd: price.perVideoUsd };
   const { default: defaultUsd, ...usdBySize } = price.perSecondUsd;
@@ -216,6 +245,7 @@ function toPriceRule(price: z.output<typeof priceSchema>): PriceRule {
 
 function defaultPrice(contract: ContractKind, model: string | undefined, generateAudio: boolean): PriceRule {
   if (contract === 'relay-v1') return RELAY_PRICE;
+  if (contract === 'kling') throw new ProviderConfigError('kling entries are resolved by resolveKling');
   const rule =
     contract === 'fal' ? falPriceFor(model ?? '', generateAudio) : officialPriceFor(model ?? DEFAULT_OFFICIAL_MODEL);
   if (!rule) throw new ProviderConfigError(`no known price for model "${model}": set price.perSecondUsd`);

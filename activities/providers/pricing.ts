@@ -3,6 +3,8 @@
  * so the estimate, the reservation and the settlement can never disagree.
  */
 import type { PriceRule, ProviderProfile } from '../../workflows/types';
+import { roundUsd } from '../../workflows/pricing';
+import { KLING_MODELS, KLING_SIZES, type KlingAudio } from './kling-models';
 
 const PORTRAIT_720 = '720x1280';
 const LANDSCAPE_720 = '1280x720';
@@ -83,4 +85,19 @@ export function falPriceFor(model: string, generateAudio: boolean): PriceRule | 
     default:
       return undefined;
   }
+}
+
+/**
+ * Kling bills units per second of output by resolution and audio (kling-models.ts), a unit at
+ * `unitUsd`: per second per size here. Undefined for a model or audio the table does not price.
+ */
+export function klingPriceFor(model: string, audio: KlingAudio, unitUsd: number): PriceRule | undefined {
+  const rates = KLING_MODELS[model]?.unitsPerSecond[audio];
+  if (!rates || Object.keys(rates).length === 0) return undefined;
+  const usdBySize: Record<string, number> = {};
+  for (const [size, { resolution }] of Object.entries(KLING_SIZES)) {
+    const units = rates[resolution];
+    if (units !== undefined) usdBySize[size] = roundUsd(units * unitUsd);
+  }
+  return { per: 'second', usdBySize, defaultUsd: Math.max(...Object.values(usdBySize)) };
 }

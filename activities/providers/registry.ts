@@ -6,6 +6,9 @@
 import type { ProviderProfile } from '../../workflows/types';
 import { type ProvidersConfig, ProviderConfigError, readProviderKey, type ResolvedProviderConfig } from './config';
 import { resolveFalSettings } from './fal-config';
+import { KlingProvider } from './kling';
+import { resolveKlingSettings } from './kling-config';
+import { DEFAULT_KLING_MODEL } from './kling-models';
 import { OfficialProvider } from './official';
 import type { VideoProvider } from './provider';
 import { RelayV1Provider } from './relay-v1';
@@ -65,6 +68,15 @@ export function createProvider(provider: ResolvedProviderConfig, apiKey: string)
         model: provider.model ?? DEFAULT_SEEDANCE_MODEL,
         timeoutMs: provider.timeoutMs,
         settings: provider.seedance ?? resolveSeedanceSettings(undefined),
+      });
+    case 'kling':
+      return new KlingProvider({
+        profile,
+        baseUrl: provider.baseUrl,
+        apiKey,
+        model: provider.model ?? DEFAULT_KLING_MODEL,
+        timeoutMs: provider.timeoutMs,
+        settings: provider.kling ?? resolveKlingSettings(undefined),
       });
   }
 }

@@ -9,6 +9,7 @@ import type { ContractKind } from '../../workflows/types';
 import { BadRequestError } from './errors';
 import { webhookEventSchema } from './schemas';
 import { falWebhookSettings, verifyFalWebhook } from './webhook-fal';
+import { verifyKlingWebhook } from './webhook-kling';
 import { parseSeedanceCallback } from './webhook-seedance';
 import { WEBHOOK_SECRET_ENV, webhookSecretsFromEnv } from './settings';
 import { verifyWebhook, webhookSecretKey } from './webhook-signature';
@@ -79,7 +80,10 @@ export function officialWebhookVerifier(secret: string, source = 'webhook secret
 }
 
 /** A provider's verifier from its settings, or why it takes none (it is then polled only). */
-export type VerifierSetup = { verifier: WebhookVerifier; how: string } | { polling: string };
+export type VerifierSetup =
+  | { verifier: WebhookVerifier; how: string }
+  /** `incomplete`: settings half there (a callback URL without the secret to verify it): polling still works. */
+  | { polling: string; incomplete?: boolean };
 
 const secretVariable = (name: string) => `${WEBHOOK_SECRET_ENV}_${name.toUpperCase().replace(/-/g, '_')}`;
 
@@ -98,6 +102,31 @@ const SETUP: Record<ContractKind, (provider: ResolvedProviderConfig, env: NodeJS
     }
   },
   'relay-v1': () => ({ polling: 'the contract has no webhooks' }),
+  // Kling calls each task's callback_url (kling.callbackUrl) and signs per Standard Webhooks once a secret exists
+  kling: (provider, env) => {
+    const kling = provider.kling;
+    if (!kling?.callbackUrl)
+      return { polling: `set kling.callbackUrl to <gateway>/webhooks/${provider.name} so Kling calls back` };
+    const secret = kling.webhookSecretEnv ? env[kling.webhookSecretEnv]?.trim() : undefined;
+    if (!secret)
+      return {
+        polling: `kling.callbackUrl is set but no webhook secret: create one in the Kling console and export it in ${kling.webhookSecretEnv ?? 'the variable kling.webhookSecretEnv names'} (unsigned callbacks are refused)`,
+        incomplete: true,
+      };
+    try {
+      webhookSecretKey(secret, `${kling.webhookSecretEnv} (the webhook secret of ${provider.name})`);
+    } catch (err) {
+      throw new WebhookConfigError((err as Error).message);
+    }
+    return {
+      verifier: async (headers, body) => {
+        const callback = verifyKlingWebhook(headers, body, { secret });
+        if (!callback) return { webhookId: 'not-final', type: 'submitted or processing' }; // acknowledged, nothing to do
+        return { ...callback, type: callback.event };
+      },
+      how: `signed (Standard Webhooks, secret in ${kling.webhookSecretEnv}); Kling calls ${kling.callbackUrl}`,
+    };
+  },
   // Ark signs nothing: a callback is only a hint to read the task now (never its outcome)
   seedance: (provider) => {
     const url = provider.seedance?.callbackUrl;

@@ -11,7 +11,8 @@ export interface WebhookReadiness {
 export function webhookReadiness(provider: ResolvedProviderConfig, env: NodeJS.ProcessEnv): WebhookReadiness {
   try {
     const setup = webhookVerifierSetup(provider, env);
-    return 'verifier' in setup ? { state: 'complete', detail: setup.how } : { state: 'polling', detail: setup.polling };
+    if ('verifier' in setup) return { state: 'complete', detail: setup.how };
+    return { state: setup.incomplete ? 'incomplete' : 'polling', detail: setup.polling };
   } catch (err) {
     if (!(err instanceof WebhookConfigError)) throw err;
     return { state: 'incomplete', detail: err.message };

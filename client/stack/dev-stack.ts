@@ -50,6 +50,7 @@ export const SIMULATOR_KEYS = {
   SORA_RELAY_KEY: 'sk-sim-relay',
   SORA_FAL_KEY: SIM_FAL_KEY,
   SORA_SEEDANCE_KEY: 'ark-sim-seedance',
+  SORA_KLING_KEY: 'sk-sim-kling',
 } as const;
 
 /**
@@ -88,6 +89,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         relay: env.SORA_RELAY_KEY,
         fal: env.SORA_FAL_KEY,
         seedance: env.SORA_SEEDANCE_KEY,
+        kling: env.SORA_KLING_KEY,
       },
     });
     stops.push(() => simulator.close());

@@ -100,6 +100,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY,
       relay: SIMULATOR_KEYS.SORA_RELAY_KEY,
       seedance: SIMULATOR_KEYS.SORA_SEEDANCE_KEY,
+      kling: SIMULATOR_KEYS.SORA_KLING_KEY,
     },
     ...options.simulator,
   });
