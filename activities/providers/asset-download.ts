@@ -10,9 +10,9 @@ export interface AssetFetch {
   provider: string;
   url: string;
   timeoutMs: number;
-  /** The provider's API base: the key is sent only when the URL is on its origin. */
-  apiBaseUrl: string;
-  apiKey: string;
+  /** The provider's API base and key, for contracts whose files may be on the API's own origin: the key goes only there. */
+  apiBaseUrl?: string;
+  apiKey?: string;
 }
 
 export async function fetchAsset({
@@ -27,7 +27,8 @@ export async function fetchAsset({
     () => controller.abort(new DOMException('asset headers timed out', 'TimeoutError')),
     timeoutMs,
   );
-  const sameOrigin = new URL(url).origin === new URL(apiBaseUrl).origin;
+  const sameOrigin =
+    apiBaseUrl !== undefined && apiKey !== undefined && new URL(url).origin === new URL(apiBaseUrl).origin;
   let response: Response;
   try {
     response = await fetch(url, {
@@ -35,7 +36,7 @@ export async function fetchAsset({
       signal: controller.signal,
     });
   } catch (err) {
-    throw classifyThrown(provider, controller.signal.reason ?? err, [apiKey]);
+    throw classifyThrown(provider, controller.signal.reason ?? err, apiKey ? [apiKey] : []);
   } finally {
     clearTimeout(headersTimer);
   }

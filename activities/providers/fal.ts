@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { ProviderProfile } from '../../workflows/types';
-import { classifyThrown, contractViolation, ProviderError } from './errors';
+import { ProviderError } from './errors';
 import type { ResolvedFalSettings } from './fal-config';
 import { FAL_OBJECT_LIFETIME_SECONDS } from './fal-config';
 import { falJobFailure, FalSubmitUncertainError, readFalError } from './fal-errors';
@@ -24,8 +24,7 @@ import { FalStorage } from './fal-storage';
 import { renderMentions } from './mentions';
 import { unsupportedReason } from './pricing';
 import type { AccountCheck, CreatedCharacter, JobState, JobStatus, SubmitRequest, VideoProvider } from './provider';
-import { assetFailure } from './asset-download';
-import { streamBody } from './streaming';
+import { fetchAsset } from './asset-download';
 
 export interface FalOptions {
   profile: ProviderProfile;
@@ -200,7 +199,8 @@ export class FalProvider implements VideoProvider {
     }
     if (answer.status < 200 || answer.status > 299) throw this.#http.failure({ addressesId: true }, answer);
     const { video } = this.#http.parse({ what: 'request result', schema: resultBody }, answer);
-    return this.#fetchAsset(video.url);
+    // fal's CDN URLs are public: the key never goes with them
+    return fetchAsset({ provider: this.name, url: video.url, timeoutMs: this.#timeoutMs });
   }
 
   /** The model input and the reference URLs it names, for the characters this model can hold. */
@@ -296,33 +296,6 @@ export class FalProvider implements VideoProvider {
         message: `${this.name}: ${problem}`,
       });
     }
-  }
-
-  async #fetchAsset(videoUrl: string): Promise<AsyncIterable<Uint8Array>> {
-    const controller = new AbortController();
-    const headersTimer = setTimeout(
-      () => controller.abort(new DOMException('asset headers timed out', 'TimeoutError')),
-      this.#timeoutMs,
-    );
-    let response: Response;
-    try {
-      // fal's CDN URLs are public: the key never goes with them
-      response = await fetch(videoUrl, { signal: controller.signal });
-    } catch (err) {
-      throw classifyThrown(this.name, controller.signal.reason ?? err, this.#http.secrets);
-    } finally {
-      clearTimeout(headersTimer);
-    }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => undefined);
-      throw assetFailure(this.name, response.status);
-    }
-    if (!response.body) throw contractViolation(this.name, 'video download', 'empty body');
-    return streamBody(response.body, {
-      provider: this.name,
-      idleTimeoutMs: this.#timeoutMs,
-      abort: () => controller.abort(),
-    });
   }
 }
 

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CHARACTER_REVOKED } from '../../workflows/failures';
 import type { ProviderProfile } from '../../workflows/types';
-import { fetchSignedAsset } from './asset-fetch';
+import { fetchAsset } from './asset-download';
 import { classifyJobFailure, classifyThrown, contractViolation, ProviderError } from './errors';
 import type { KlingSettings } from './kling-config';
 import { klingStill } from './kling-images';
@@ -228,7 +228,7 @@ export class KlingProvider implements VideoProvider {
     }
     const url = task.outputs?.find((o) => o.type === 'video' && o.url)?.url;
     if (!url) throw contractViolation(this.name, `task ${jobId}`, 'succeeded without a video output url');
-    return fetchSignedAsset(url, { provider: this.name, timeoutMs: this.#timeoutMs });
+    return fetchAsset({ provider: this.name, url, timeoutMs: this.#timeoutMs }); // the CDN never gets the key
   }
 
   #checkSupported(request: SubmitRequest): void {
