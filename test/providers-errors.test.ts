@@ -9,7 +9,8 @@ import {
   splitCodedMessage,
   toApplicationFailure,
 } from '../activities/providers/errors';
-import { officialPriceFor, RELAY_PRICE, unsupportedReason } from '../activities/providers/pricing';
+import { officialPriceFor, RELAY_PRICE } from '../activities/providers/pricing';
+import { unsupportedReason } from '../activities/providers/request-checks';
 import { failureTypeOf } from '../workflows/failures';
 import { fitSeconds, priceUsd } from '../workflows/pricing';
 

@@ -22,7 +22,7 @@ import { FalAnswerLostError, FalHttp, type FalAnswer } from './fal-http';
 import { falAppOf, falModel, type FalCast, type FalModel } from './fal-models';
 import { FalStorage } from './fal-storage';
 import { renderMentions } from './mentions';
-import { unsupportedReason } from './pricing';
+import { otherModelReason, refuseUnsupported, unsupportedReason } from './request-checks';
 import type { AccountCheck, CreatedCharacter, JobState, JobStatus, SubmitRequest, VideoProvider } from './provider';
 import { fetchAsset } from './asset-download';
 
@@ -283,19 +283,10 @@ export class FalProvider implements VideoProvider {
   }
 
   #checkSupported(request: SubmitRequest): void {
-    const problem =
-      unsupportedReason(this.profile, request) ??
-      (request.model && request.model !== this.#modelId
-        ? `model ${request.model} requested, but this provider is configured (and priced) for ${this.#modelId}`
-        : undefined);
-    if (problem) {
-      throw new ProviderError({
-        kind: 'invalid',
-        code: 'unsupported_request',
-        provider: this.name,
-        message: `${this.name}: ${problem}`,
-      });
-    }
+    refuseUnsupported(this.name, [
+      unsupportedReason(this.profile, request),
+      otherModelReason(request.model, this.#modelId),
+    ]);
   }
 }
 

@@ -26,7 +26,7 @@ import {
   type TaskRecord,
 } from './kling-wire';
 import { renderMentions } from './mentions';
-import { unsupportedReason } from './pricing';
+import { otherModelReason, refuseUnsupported, unsupportedReason } from './request-checks';
 import type {
   AccountCheck,
   CharacterClip,
@@ -233,23 +233,14 @@ export class KlingProvider implements VideoProvider {
 
   #checkSupported(request: SubmitRequest): void {
     const prompt = renderedPrompt(request);
-    const problem =
-      unsupportedReason(this.profile, request) ??
-      (!KLING_SIZES[request.size] ? `size ${request.size} has no Kling aspect ratio and resolution` : undefined) ??
-      (request.model && request.model !== this.#model
-        ? `model ${request.model} requested, but this provider is configured (and priced) for ${this.#model}`
-        : undefined) ??
-      (prompt.length > KLING_MAX_PROMPT
+    refuseUnsupported(this.name, [
+      unsupportedReason(this.profile, request),
+      !KLING_SIZES[request.size] ? `size ${request.size} has no Kling aspect ratio and resolution` : undefined,
+      otherModelReason(request.model, this.#model),
+      prompt.length > KLING_MAX_PROMPT
         ? `the prompt is ${prompt.length} characters with its mentions; Kling takes at most ${KLING_MAX_PROMPT}`
-        : undefined);
-    if (problem) {
-      throw new ProviderError({
-        kind: 'invalid',
-        code: 'unsupported_request',
-        provider: this.name,
-        message: `${this.name}: ${problem}`,
-      });
-    }
+        : undefined,
+    ]);
   }
 
   #createBody(request: SubmitRequest, externalTaskId: string): unknown {

@@ -10,7 +10,7 @@ import OpenAI, { APIError, toFile } from 'openai';
 import { z } from 'zod';
 import type { ProviderProfile } from '../../workflows/types';
 import { classifyHttpFailure, classifyJobFailure, classifyThrown, contractViolation, ProviderError } from './errors';
-import { unsupportedReason } from './pricing';
+import { otherModelReason, refuseUnsupported, unsupportedReason } from './request-checks';
 import type {
   AccountCheck,
   CharacterClip,
@@ -157,20 +157,10 @@ export class OfficialProvider implements VideoProvider {
   }
 
   #checkSupported(request: SubmitRequest): void {
-    const problem =
-      unsupportedReason(this.profile, request) ??
-      (request.model && request.model !== this.#model
-        ? // the profile's price is this model's; another model would be billed differently
-          `model ${request.model} requested, but this provider is configured (and priced) for ${this.#model}`
-        : undefined);
-    if (problem) {
-      throw new ProviderError({
-        kind: 'invalid',
-        code: 'unsupported_request',
-        provider: this.name,
-        message: `${this.name}: ${problem}`,
-      });
-    }
+    refuseUnsupported(this.name, [
+      unsupportedReason(this.profile, request),
+      otherModelReason(request.model, this.#model),
+    ]);
   }
 
   async #clipUpload(path: string) {

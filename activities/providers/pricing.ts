@@ -2,7 +2,7 @@
  * What a take costs and which duration a provider will actually render: one place for both,
  * so the estimate, the reservation and the settlement can never disagree.
  */
-import type { PriceRule, ProviderProfile } from '../../workflows/types';
+import type { PriceRule } from '../../workflows/types';
 import { roundUsd } from '../../workflows/pricing';
 import { KLING_MODELS, KLING_SIZES, type KlingAudio } from './kling-models';
 
@@ -37,21 +37,6 @@ export const RELAY_PRICE: PriceRule = { per: 'video', usd: 0.12 };
 export function officialPriceFor(model: string): PriceRule | undefined {
   if (model === 'sora-2-pro' || model.startsWith('sora-2-pro-')) return OFFICIAL_PRICES['sora-2-pro'];
   if (model === 'sora-2' || /^sora-2-\d{4}-\d{2}-\d{2}$/.test(model)) return OFFICIAL_PRICES['sora-2'];
-  return undefined;
-}
-
-/**
- * Why a provider cannot render this request as asked, or undefined when it can. Checked before
- * submitting so an unsupported take fails fast and free instead of at the upstream.
- */
-export function unsupportedReason(
-  profile: Pick<ProviderProfile, 'seconds' | 'sizes'>,
-  request: { seconds: number; size: string },
-): string | undefined {
-  if (!profile.seconds.includes(request.seconds)) {
-    return `duration ${request.seconds}s is not one of ${profile.seconds.join(', ')} (fit it with fitSeconds)`;
-  }
-  if (!profile.sizes.includes(request.size)) return `size ${request.size} is not one of ${profile.sizes.join(', ')}`;
   return undefined;
 }
 

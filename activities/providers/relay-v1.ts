@@ -22,7 +22,7 @@ import type {
   SubmitRequest,
   VideoProvider,
 } from './provider';
-import { unsupportedReason } from './pricing';
+import { refuseUnsupported, unsupportedReason } from './request-checks';
 import { fetchAsset } from './asset-download';
 import { mentionFor } from '../../workflows/prompt';
 import { renderMentions } from './mentions';
@@ -165,20 +165,13 @@ export class RelayV1Provider implements VideoProvider {
   }
 
   #checkSupported(request: SubmitRequest): void {
-    const problem =
-      unsupportedReason(this.profile, request) ??
-      (!request.characters && request.characterId && !request.prompt.includes(`@${request.characterId}`)
+    refuseUnsupported(this.name, [
+      unsupportedReason(this.profile, request),
+      !request.characters && request.characterId && !request.prompt.includes(`@${request.characterId}`)
         ? // without the mention the relay would silently render someone else, and bill for it
           `prompt does not mention @${request.characterId}`
-        : undefined);
-    if (problem) {
-      throw new ProviderError({
-        kind: 'invalid',
-        code: 'unsupported_request',
-        provider: this.name,
-        message: `${this.name}: ${problem}`,
-      });
-    }
+        : undefined,
+    ]);
   }
 
   async #call<T>(call: RelayCall<T>): Promise<T> {

@@ -26,7 +26,7 @@ import {
   ProviderError,
 } from './errors';
 import { renderMentions } from './mentions';
-import { unsupportedReason } from './pricing';
+import { otherModelReason, refuseUnsupported, unsupportedReason } from './request-checks';
 import type {
   AccountCheck,
   CharacterClip,
@@ -291,12 +291,10 @@ export class SeedanceProvider implements VideoProvider {
 
   /** The request body, after every check that can fail for free. */
   async #createBody(request: SubmitRequest): Promise<{ body: string; seed: number; format: Format }> {
-    const problem =
-      unsupportedReason(this.profile, request) ??
-      (request.model && request.model !== this.#model
-        ? `model ${request.model} requested, but this provider is configured (and priced) for ${this.#model}`
-        : undefined);
-    if (problem) throw this.#invalid('unsupported_request', problem);
+    refuseUnsupported(this.name, [
+      unsupportedReason(this.profile, request),
+      otherModelReason(request.model, this.#model),
+    ]);
     const format = this.#format(request.size);
     const { text, images } = await this.#prompt(request);
     const words = text.split(/\s+/).filter(Boolean).length;
