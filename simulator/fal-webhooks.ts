@@ -12,6 +12,7 @@
  * The signer is the upstream's, independent of the gateway's verifier (client/gateway/webhook-fal.ts).
  */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { CallbackPoster, type DeliveryRecord } from './callback-poster';
 
 export interface FalWebhookOptions {
   /** Backoff before each retry (ms); default 500 doubling, ten attempts in all. */
@@ -22,19 +23,13 @@ export interface FalWebhookOptions {
   duplicates?: boolean;
 }
 
-export interface FalWebhookDelivery {
+export interface FalWebhookDelivery extends DeliveryRecord {
   requestId: string;
   status: 'OK' | 'ERROR';
-  url: string;
-  outcome: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  /** HTTP status of the last attempt, or the network error's message. */
-  lastResult?: number | string;
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000];
 const DEFAULT_TIMEOUT_MS = 5000;
-const MAX_KEPT_DELIVERIES = 1000;
 
 /** The signed message of one delivery. */
 export function falSignedMessage(requestId: string, userId: string, timestamp: number, body: Buffer | string): Buffer {
@@ -47,9 +42,7 @@ export class FalWebhooks {
   readonly keyId: string;
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly log: FalWebhookDelivery[] = [];
-  private closed = false;
+  private readonly poster = new CallbackPoster<FalWebhookDelivery>('sora-series-simulator/fal-webhooks');
 
   constructor(
     private readonly options: FalWebhookOptions = {},
@@ -84,21 +77,12 @@ export class FalWebhooks {
   }
 
   deliveries(): FalWebhookDelivery[] {
-    return this.log.map((d) => ({ ...d }));
+    return this.poster.deliveries();
   }
 
-  /** Calls `run` in `ms` (unref'd: a pending webhook keeps nothing alive). */
+  /** Calls `run` in `ms` (a pending webhook keeps nothing alive). */
   after(ms: number, run: () => void): void {
-    if (this.closed) return;
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(timer);
-        if (!this.closed) run();
-      },
-      Math.max(0, ms),
-    );
-    timer.unref();
-    this.timers.add(timer);
+    this.poster.after(ms, run);
   }
 
   /** Sends one event (and its duplicate, if asked) with retries. */
@@ -107,45 +91,15 @@ export class FalWebhooks {
     const copies = this.options.duplicates ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const delivery: FalWebhookDelivery = { requestId, status: event.status, url, outcome: 'pending', attempts: 0 };
-      this.log.push(delivery);
-      if (this.log.length > MAX_KEPT_DELIVERIES) this.log.shift();
-      void this.attempt(delivery, body);
+      this.poster.post(delivery, body, {
+        headers: () => this.sign(requestId, body),
+        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        retryDelaysMs: this.options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+      });
     }
   }
 
   close(): void {
-    this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-  }
-
-  private async attempt(delivery: FalWebhookDelivery, body: string): Promise<void> {
-    delivery.attempts += 1;
-    try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'sora-series-simulator/fal-webhooks',
-          ...this.sign(delivery.requestId, body),
-        },
-        body,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      delivery.lastResult = response.status;
-      if (response.ok) {
-        delivery.outcome = 'delivered';
-        return;
-      }
-    } catch (error) {
-      delivery.lastResult = error instanceof Error ? error.message : String(error);
-    }
-    const delay = (this.options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS)[delivery.attempts - 1];
-    if (delay === undefined || this.closed) {
-      delivery.outcome = 'failed';
-      return;
-    }
-    this.after(delay, () => void this.attempt(delivery, body));
+    this.poster.close();
   }
 }

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { finishesAtMs, viewJob, type Job } from './jobs';
 import { videoTaskRecord } from './kling-routes';
+import { CallbackPoster, type DeliveryRecord } from './callback-poster';
 import type { SimulatorState } from './state';
 import { signWebhook, webhookKey } from './webhooks';
 
@@ -19,26 +20,19 @@ export interface KlingCallbackOptions {
   timeoutMs?: number;
 }
 
-export interface KlingCallbackDelivery {
+export interface KlingCallbackDelivery extends DeliveryRecord {
   webhookId: string;
   taskId: string;
   status: string;
-  url: string;
   signed: boolean;
-  outcome: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  lastResult?: number | string;
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [500, 1000, 2000];
 const DEFAULT_TIMEOUT_MS = 5000;
-const MAX_KEPT = 1000;
 
 export class KlingCallbacks {
   private options: KlingCallbackOptions;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly log: KlingCallbackDelivery[] = [];
-  private closed = false;
+  private readonly poster = new CallbackPoster<KlingCallbackDelivery>('sora-series-simulator/kling-callbacks');
 
   constructor(
     private readonly state: SimulatorState,
@@ -53,7 +47,7 @@ export class KlingCallbacks {
   }
 
   deliveries(): KlingCallbackDelivery[] {
-    return this.log.map((d) => ({ ...d }));
+    return this.poster.deliveries();
   }
 
   /** A task was created with a callback URL: tell it of every status it goes through. */
@@ -62,13 +56,11 @@ export class KlingCallbacks {
   }
 
   close(): void {
-    this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.poster.close();
   }
 
   private watch(job: Job, url: string, lastStatus: string | undefined): void {
-    if (this.closed || this.state.jobs.lookup(job.id) !== job) return;
+    if (this.poster.isClosed || this.state.jobs.lookup(job.id) !== job) return;
     const record = videoTaskRecord(this.state, job);
     const status = String(record.status);
     if (status !== lastStatus) this.send(job.id, status, url, JSON.stringify(record));
@@ -78,7 +70,7 @@ export class KlingCallbacks {
     if (endsAt === null && status === 'processing') return;
     const nextChange =
       viewJob(job, this.state.now()).phase === 'queued' ? job.durationMs * 0.1 : (endsAt ?? 0) - this.state.now();
-    this.after(Math.max(50, Math.min(nextChange, 1000)), () => this.watch(job, url, status));
+    this.poster.after(Math.max(50, Math.min(nextChange, 1000)), () => this.watch(job, url, status));
   }
 
   private send(taskId: string, status: string, url: string, body: string): void {
@@ -92,53 +84,21 @@ export class KlingCallbacks {
       outcome: 'pending',
       attempts: 0,
     };
-    this.log.push(delivery);
-    if (this.log.length > MAX_KEPT) this.log.shift();
-    void this.attempt(delivery, body, this.options);
-  }
-
-  private async attempt(delivery: KlingCallbackDelivery, body: string, options: KlingCallbackOptions): Promise<void> {
-    delivery.attempts += 1;
-    const timestamp = Math.floor(Date.now() / 1000);
-    const signature: Record<string, string> = options.secret
-      ? {
-          'webhook-id': delivery.webhookId,
+    const options = this.options;
+    this.poster.post(delivery, body, {
+      // each attempt is stamped with its own time and signed over it
+      headers: (): Record<string, string> => {
+        if (!options.secret) return {};
+        const timestamp = Math.floor(Date.now() / 1000);
+        return {
+          'webhook-id': webhookId,
           'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhook(options.secret, delivery.webhookId, timestamp, body),
-        }
-      : {};
-    try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json; charset=utf-8', ...signature },
-        body,
-        signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      delivery.lastResult = response.status;
-      if (response.ok) {
-        delivery.outcome = 'delivered';
-        return;
-      }
-    } catch (error) {
-      delivery.lastResult = error instanceof Error ? error.message : String(error);
-    }
-    const delay = (options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS)[delivery.attempts - 1];
-    if (delay === undefined || this.closed) {
-      delivery.outcome = 'failed';
-      return;
-    }
-    this.after(delay, () => void this.attempt(delivery, body, options));
-  }
-
-  private after(ms: number, run: () => void): void {
-    if (this.closed) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.closed) run();
-    }, ms);
-    timer.unref(); // a pending callback must not keep a process (or jest) alive
-    this.timers.add(timer);
+          'webhook-signature': signWebhook(options.secret, webhookId, timestamp, body),
+        };
+      },
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+    });
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { finishesAtMs, type Job } from './jobs';
 import { statusOf, taskObject, type ArkStatus, type ArkTask } from './seedance-routes';
+import { CallbackPoster, type DeliveryRecord } from './callback-poster';
 import type { SimulatorState } from './state';
 
 export interface SeedanceCallbackOptions {
@@ -18,14 +19,9 @@ export interface SeedanceCallbackOptions {
   duplicates?: boolean;
 }
 
-export interface SeedanceCallbackDelivery {
+export interface SeedanceCallbackDelivery extends DeliveryRecord {
   taskId: string;
   status: ArkStatus;
-  url: string;
-  attempts: number;
-  outcome: 'pending' | 'delivered' | 'failed';
-  /** HTTP status of the last attempt, or the network error's message. */
-  lastResult?: number | string;
 }
 
 const TERMINAL: ReadonlySet<ArkStatus> = new Set(['succeeded', 'failed', 'expired', 'cancelled']);
@@ -33,12 +29,9 @@ const DEFAULT_RETRY_DELAYS_MS = [500, 1000, 2000];
 const DEFAULT_TIMEOUT_MS = 5000;
 const RECHECK_MS = 100;
 const MAX_WAIT_MS = 1000;
-const MAX_KEPT = 1000;
 
 export class SeedanceCallbackSender {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly log: SeedanceCallbackDelivery[] = [];
-  private closed = false;
+  private readonly poster = new CallbackPoster<SeedanceCallbackDelivery>('sora-series-simulator/ark-callbacks');
 
   constructor(
     private readonly state: SimulatorState,
@@ -46,7 +39,7 @@ export class SeedanceCallbackSender {
   ) {}
 
   deliveries(): SeedanceCallbackDelivery[] {
-    return this.log.map((d) => ({ ...d }));
+    return this.poster.deliveries();
   }
 
   /** A new task: `queued` at once, then each change of status as the clock reaches it. */
@@ -56,13 +49,11 @@ export class SeedanceCallbackSender {
   }
 
   close(): void {
-    this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.poster.close();
   }
 
   private look(job: Job, task: ArkTask, lastSent: ArkStatus | undefined): void {
-    if (this.closed || this.state.jobs.lookup(job.id) !== job) return; // forgotten by a reset
+    if (this.poster.isClosed || this.state.jobs.lookup(job.id) !== job) return; // forgotten by a reset
     const { status } = statusOf(this.state, job, task);
     if (status !== lastSent) {
       this.send(job, task, status);
@@ -75,7 +66,7 @@ export class SeedanceCallbackSender {
         : (finishesAtMs(job) ?? job.createdAtMs + task.executionExpiresAfter * 1000);
     // at least once a second: a test clock may jump past the transition meanwhile
     const wait = Math.min(MAX_WAIT_MS, Math.max(RECHECK_MS, next - this.state.now()));
-    this.after(wait, () => this.look(job, task, status));
+    this.poster.after(wait, () => this.look(job, task, status));
   }
 
   private send(job: Job, task: ArkTask, status: ArkStatus): void {
@@ -86,44 +77,11 @@ export class SeedanceCallbackSender {
       attempts: 0,
       outcome: 'pending',
     };
-    this.log.push(delivery);
-    if (this.log.length > MAX_KEPT) this.log.shift();
-    void this.attempt(delivery, JSON.stringify(taskObject(this.state, job, task)), TERMINAL.has(status));
-  }
-
-  private async attempt(delivery: SeedanceCallbackDelivery, body: string, retried: boolean): Promise<void> {
-    delivery.attempts += 1;
-    try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'sora-series-simulator/ark-callbacks' },
-        body,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      delivery.lastResult = response.status;
-      if (response.ok) {
-        delivery.outcome = 'delivered';
-        return;
-      }
-    } catch (error) {
-      delivery.lastResult = error instanceof Error ? error.message : String(error);
-    }
-    const delay = retried ? (this.options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS)[delivery.attempts - 1] : undefined;
-    if (delay === undefined || this.closed) {
-      delivery.outcome = 'failed';
-      return;
-    }
-    this.after(delay, () => void this.attempt(delivery, body, retried));
-  }
-
-  private after(ms: number, run: () => void): void {
-    if (this.closed) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.closed) run();
-    }, ms);
-    timer.unref(); // a pending callback must not keep a process (or jest) alive
-    this.timers.add(timer);
+    this.poster.post(delivery, JSON.stringify(taskObject(this.state, job, task)), {
+      headers: () => ({}), // Ark signs nothing
+      timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      // only terminal callbacks are retried
+      retryDelaysMs: TERMINAL.has(status) ? (this.options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS) : [],
+    });
   }
 }
