@@ -4,7 +4,9 @@ import { Context } from '@temporalio/activity';
 import { activityLogger, type ActivityDeps } from './deps';
 import { writeJsonAtomically } from './storage';
 import { seriesWorkflowId } from '../workflows/ids';
+import { roundUsd } from '../workflows/pricing';
 import type { EpisodeFiles, SeriesResult } from '../workflows/types';
+import { uncertainOfScenes } from '../workflows/uncertain-submissions';
 
 export type ManifestInput = Omit<SeriesResult, 'manifestPath'>;
 
@@ -21,6 +23,7 @@ export function manifestActivities(deps: ActivityDeps) {
     await mkdir(dir, { recursive: true });
     const workflowId = Context.current().info.workflowExecution?.workflowId ?? seriesWorkflowId(input.name);
     const path = join(dir, manifestFileName(workflowId));
+    const uncertain = uncertainOfScenes(input.scenes);
     const totals = {
       scenes: input.scenes.length,
       completed: input.scenes.filter((s) => s.status === 'completed').length,
@@ -28,6 +31,10 @@ export function manifestActivities(deps: ActivityDeps) {
       failed: input.scenes.filter((s) => s.status === 'failed').length,
       takes: input.scenes.reduce((n, s) => n + s.takes.length, 0),
       costUsd: input.costUsd,
+      // Takes whose submit may have been billed without a job (their `uncertain` says why): never hidden.
+      uncertainSubmissions: uncertain.count,
+      uncertainUsd: uncertain.usd,
+      mayHavePaidUsd: roundUsd(input.costUsd + uncertain.usd),
     };
     await writeJsonAtomically(path, {
       ...input,

@@ -28,13 +28,23 @@ import type { SeriesInput } from '../workflows/types';
 import { startHarness, temporalAddress, type Harness } from '../test/helpers/harness';
 import { seriesInput } from '../test/helpers/specs';
 import { DEMO_TASK_ID } from '../simulator/state';
+import { defaultProviderConfig } from '../activities/providers/config';
+import { seedanceThenOfficial } from '../test/helpers/seedance';
 
 const DIR = join(__dirname, '..', 'test', 'fixtures', 'histories');
 
 describe('record workflow histories', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({
+      // seedance beside the dev stack's providers: a contract without idempotency keys, for the uncertain history
+      providers: (sim, tuning) => ({
+        providers: [
+          ...defaultProviderConfig(sim.url, tuning).providers,
+          ...seedanceThenOfficial(sim.url, tuning).providers.filter((p) => p.contract === 'seedance'),
+        ],
+      }),
+    });
   });
   afterAll(async () => {
     await h?.stop();
@@ -220,6 +230,25 @@ describe('record workflow histories', () => {
       async (id, until) => {
         await until((v) => v.running.length === 1);
         await cancelSeries(h.client, id, 'stop');
+      },
+      1,
+    );
+  });
+
+  test('an uncertain submission: seedance loses an accepted create it cannot list, the budget pauses the fallback', async () => {
+    await recordSteered(
+      'uncertain',
+      seriesInput(h.sim.url, { providers: ['seedance', 'official'], budgetUsd: 2.5 }, 1),
+      async (id, until) => {
+        h.sim.setScenario({
+          contracts: {
+            seedance: {
+              endpoints: { create: { reset: { burst: 1, afterHandling: true } }, list: { down: { status: 404 } } },
+            },
+          },
+        });
+        await until((v) => v.paused?.by === 'budget');
+        await raiseBudget(h.client, id, 3);
       },
       1,
     );

@@ -8,6 +8,8 @@ import type { BudgetView } from './messages';
 export interface Ledger {
   budgetUsd?: number;
   spentUsd: number;
+  /** Possibly paid by finished scenes' uncertain submissions: counted as spent, so they never overspend. */
+  uncertainUsd?: number;
   /** scene index -> held amount */
   held: Record<number, number>;
 }
@@ -20,16 +22,24 @@ export function heldUsd(ledger: Ledger, except?: number): number {
 
 /** Whether holding `usd` for scene `index` (replacing what it holds) stays within the budget. */
 export function fits(ledger: Ledger, index: number, usd: number): boolean {
-  return ledger.budgetUsd === undefined || roundUsd(ledger.spentUsd + heldUsd(ledger, index) + usd) <= ledger.budgetUsd;
+  return (
+    ledger.budgetUsd === undefined ||
+    roundUsd(ledger.spentUsd + (ledger.uncertainUsd ?? 0) + heldUsd(ledger, index) + usd) <= ledger.budgetUsd
+  );
 }
 
 export function budgetView(ledger: Ledger): BudgetView {
   const reservedUsd = heldUsd(ledger);
+  const uncertainUsd = ledger.uncertainUsd ?? 0;
   return {
     ...(ledger.budgetUsd !== undefined
-      ? { budgetUsd: ledger.budgetUsd, remainingUsd: roundUsd(ledger.budgetUsd - ledger.spentUsd - reservedUsd) }
+      ? {
+          budgetUsd: ledger.budgetUsd,
+          remainingUsd: roundUsd(ledger.budgetUsd - ledger.spentUsd - uncertainUsd - reservedUsd),
+        }
       : {}),
     spentUsd: roundUsd(ledger.spentUsd),
     reservedUsd,
+    ...(uncertainUsd ? { uncertainUsd } : {}),
   };
 }

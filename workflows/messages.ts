@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CharacterRef, RoutingPolicy, SceneResult, SeriesStatus } from './types';
+import type { UncertainCount } from './uncertain-submissions';
 
 /**
  * Every message a series or scene understands. Names and payloads are the public contract
@@ -92,8 +93,10 @@ export interface BudgetView {
   spentUsd: number;
   /** Held for scenes in flight: what they spent so far plus their current take's price. */
   reservedUsd: number;
-  /** budgetUsd - spent - reserved; absent without a budget. */
+  /** budgetUsd - spent - reserved - uncertain; absent without a budget. */
   remainingUsd?: number;
+  /** Possibly paid by finished scenes' uncertain submissions (uncertainSubmissions), counted against the budget. */
+  uncertainUsd?: number;
 }
 
 export interface Pause {
@@ -126,6 +129,12 @@ export interface SeriesStatusView {
   /** Scenes an appendScenes signal carried that failed validation, with why. */
   refusedScenes: Array<{ prompt: string; problem: string }>;
   manifestPath?: string;
+  /**
+   * Submits the upstream may have billed without a job to show for it (or twice): contracts without
+   * an idempotency key that lost an answer. `usd` is what they may have cost beyond `costUsd`; a
+   * scene in flight reports its own when it asks for its next take.
+   */
+  uncertainSubmissions: UncertainCount;
 }
 
 export interface SceneStatusView {
@@ -136,6 +145,8 @@ export interface SceneStatusView {
   take: number;
   jobId?: string;
   phase: 'routing' | 'waiting_for_character' | 'waiting_for_budget' | 'submitting' | 'generating' | 'storing' | 'done';
+  /** This scene's uncertain submissions so far, once it has one. */
+  uncertain?: UncertainCount;
 }
 
 export const seriesStatusQuery = defineQuery<SeriesStatusView>('status');
@@ -176,8 +187,10 @@ export interface TakeBudgetAsk {
   sceneWorkflowId: string;
   index: number;
   provider: string;
-  /** What the scene has spent so far plus this take's price. */
+  /** What the scene has spent so far (uncertain submissions counted as paid) plus this take's price. */
   commitUsd: number;
+  /** The scene's uncertain submissions so far, so the series' status counts them while it runs. */
+  uncertain?: UncertainCount;
 }
 export type TakeBudgetAnswer = { granted: true } | { granted: false; reason: string };
 

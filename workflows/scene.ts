@@ -27,6 +27,12 @@ import { roundUsd } from './pricing';
 import { CHARACTER_TOKEN, continuityOf } from './prompt';
 import { SceneJobIds } from './search-attributes';
 import type { CharacterPassport, SceneResult, SceneSpec, TakeRecord } from './types';
+import { uncertainOfTakes, uncertainSubmissionOf } from './uncertain-submissions';
+
+/** Patch: a take whose submit may have been billed without a job (or twice) says so, and counts as possibly paid. */
+const UNCERTAIN_TAKES = 'scene-uncertain-submissions';
+/** Patch: a finished take costs what the provider billed for it, where the contract tells (seedance's tokens). */
+const BILLED_COST = 'scene-settles-billed-cost';
 
 export interface SceneInput {
   /** Parent series workflow id, asked for character references and for money for further takes. */
@@ -84,6 +90,8 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   });
 
   const spent = () => roundUsd(takes.reduce((sum, t) => sum + t.costUsd, 0));
+  /** What the scene may have paid: its cost plus its uncertain submissions' prices (never overspend for them). */
+  const committed = () => roundUsd(spent() + uncertainOfTakes(takes).usd);
   const result = (status: SceneResult['status'], extra: Partial<SceneResult> = {}): SceneResult => {
     const ended: SceneResult = {
       index: scene.index,
@@ -102,16 +110,18 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
 
   /** Money for the next take: the series grants it in order, holds it while paused or over budget, refuses it once cancelled. */
   const mayTake = async (provider: string): Promise<TakeBudgetAnswer> => {
-    const commitUsd = roundUsd(spent() + (input.prices?.[provider] ?? 0));
+    const commitUsd = roundUsd(committed() + (input.prices?.[provider] ?? 0));
     if (takes.length === 0 && commitUsd <= budget.granted) return { granted: true };
     if (!input.prices || !steering) return { granted: true };
     view.phase = 'waiting_for_budget';
     budget.answer = undefined;
+    const uncertain = uncertainOfTakes(takes);
     await getExternalWorkflowHandle(input.seriesWorkflowId).signal(takeBudgetAskSignal, {
       sceneWorkflowId: workflowInfo().workflowId,
       index: scene.index,
       provider,
       commitUsd,
+      ...(uncertain.count ? { uncertain } : {}),
     });
     await condition(() => budget.answer !== undefined);
     if (budget.answer!.granted) budget.granted = commitUsd;
@@ -119,11 +129,8 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   };
 
   /** Polls the job; a verified webhook (jobFinished) ends the wait at once, polling stays the safety net. */
-  const waitForJob = async (provider: string, jobId: string): Promise<void> => {
-    if (!steering) {
-      await awaitJob({ provider, jobId, take: view.take });
-      return;
-    }
+  const waitForJob = async (provider: string, jobId: string): Promise<{ billedUsd?: number } | undefined> => {
+    if (!steering) return awaitJob({ provider, jobId, take: view.take });
     const polling = new CancellationScope();
     const polled = polling.run(() =>
       awaitJob.executeWithOptions({ summary: `await ${jobId} on ${provider}` }, [{ provider, jobId, take: view.take }]),
@@ -132,11 +139,12 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       polled.then(() => 'polled' as const),
       condition(() => jobId in notices).then(() => 'notice' as const),
     ]);
-    if (first === 'polled') return;
+    if (first === 'polled') return polled;
     polling.cancel();
     polled.catch(() => undefined); // the cancelled poll's failure is expected
     // A failure notice names no reason, a hint proves nothing: a read of the job gets the outcome from the source.
-    if (notices[jobId].event !== 'completed') await awaitJob({ provider, jobId, take: view.take });
+    if (notices[jobId].event !== 'completed') return awaitJob({ provider, jobId, take: view.take });
+    return undefined;
   };
 
   for (const provider of input.chain) {
@@ -190,6 +198,11 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       } catch (err) {
         const failure = describeFailure(err);
         take.reason = failure.message;
+        const uncertain = uncertainSubmissionOf(err);
+        if (uncertain && patched(UNCERTAIN_TAKES)) {
+          take.uncertain = { ...uncertain, usd: input.prices?.[provider] ?? 0 };
+          view.uncertain = uncertainOfTakes(takes);
+        }
         if (failure.kind === 'rejected') {
           take.outcome = 'rejected';
           return result('rejected', { provider, reason: failure.message });
@@ -199,13 +212,19 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
         break; // this provider cannot take the scene now: next in the chain
       }
       take.jobId = view.jobId = submitted.jobId;
+      if (submitted.uncertain && patched(UNCERTAIN_TAKES)) {
+        // Adopted by its parameters only: a task of its own may be billed besides the one it took.
+        take.uncertain = { ...submitted.uncertain, usd: submitted.costUsd };
+        view.uncertain = uncertainOfTakes(takes);
+      }
       // The webhook gateway finds the waiting scene by its job ids.
       if (steering)
         upsertSearchAttributes([{ key: SceneJobIds, value: takes.flatMap((t) => (t.jobId ? [t.jobId] : [])) }]);
 
       view.phase = 'generating';
+      let billedUsd: number | undefined;
       try {
-        await waitForJob(provider, submitted.jobId);
+        billedUsd = (await waitForJob(provider, submitted.jobId))?.billedUsd;
       } catch (err) {
         const failure = describeFailure(err);
         take.reason = failure.message;
@@ -227,6 +246,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
 
       view.phase = 'storing';
       take.costUsd = submitted.costUsd; // generated, so paid for, whether or not we keep it
+      if (billedUsd !== undefined && billedUsd !== submitted.costUsd && patched(BILLED_COST)) take.costUsd = billedUsd;
       let asset;
       try {
         asset = await transfers.storeAsset.executeWithOptions(

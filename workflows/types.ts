@@ -111,6 +111,19 @@ export interface SeriesInput {
 
 export type TakeOutcome = 'completed' | 'rejected' | 'unavailable' | 'failed';
 
+/**
+ * A submit the upstream may have billed twice, or billed without our knowing the job: contracts
+ * without an idempotency key (seedance, fal) report how their take was reconciled so it is counted.
+ */
+export interface UncertainSubmission {
+  /** `answer_lost`: the create's answer never came; `heuristic_match`: the job was found by its parameters only. */
+  code: 'answer_lost' | 'heuristic_match';
+  message: string;
+}
+
+/** An uncertain submission on its take: `usd` (the take's price) counts as possibly paid, against the budget too. */
+export type UncertainTake = UncertainSubmission & { usd: number };
+
 export interface TakeRecord {
   take: number;
   provider: string;
@@ -122,6 +135,8 @@ export interface TakeRecord {
   assetPath?: string;
   sha256?: string;
   review?: TakeReview;
+  /** The upstream may have billed this submission (again) beyond `costUsd`: never hidden. */
+  uncertain?: UncertainTake;
 }
 
 export interface TakeReview {

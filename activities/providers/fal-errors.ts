@@ -48,6 +48,7 @@ export class FalSubmitUncertainError extends ProviderError {
       kind: 'unavailable',
       code: SUBMIT_UNCERTAIN,
       provider,
+      uncertainSubmission: true,
       message: `${provider}: the submit's answer was lost (${reason}) and fal's request list does not show the request; it may have been accepted and billed, so it is not sent again`,
     });
     this.name = 'FalSubmitUncertainError';

@@ -1,4 +1,10 @@
-import type { CharacterRef, ContractKind, ErrorKind, ProviderProfile } from '../../workflows/types';
+import type {
+  CharacterRef,
+  ContractKind,
+  ErrorKind,
+  ProviderProfile,
+  UncertainSubmission,
+} from '../../workflows/types';
 
 /** A local file known by its content. */
 export interface LocalFile {
@@ -51,15 +57,7 @@ export interface JobStatus {
   billed?: { usd: number; tokens?: number };
 }
 
-/**
- * A submit the upstream may have billed twice, or billed without our knowing the job: contracts
- * without an idempotency key (seedance) report how their take was reconciled so it is counted.
- */
-export interface UncertainSubmission {
-  /** `answer_lost`: the create's answer never came; `heuristic_match`: the job was found by its parameters only. */
-  code: 'answer_lost' | 'heuristic_match';
-  message: string;
-}
+export type { UncertainSubmission } from '../../workflows/types';
 
 /** What a submit returns: the job, and whether its take may have been paid twice. */
 export interface SubmitResult {

@@ -35,12 +35,19 @@ export async function runSeries(
 export const sceneLabel = (scene: { index: number; id?: string }): string =>
   scene.id !== undefined ? `${scene.index} ${JSON.stringify(scene.id)}` : String(scene.index);
 
+/** A possible double payment, said in full: how many, how much more, and where to look. */
+export function uncertainLine({ count, usd }: { count: number; usd: number }): string {
+  return `uncertain submissions: ${count}, up to $${usd.toFixed(2)} more may have been billed (answers lost on contracts without an idempotency key; sora-series takes shows which)`;
+}
+
 export function formatReport(report: SeriesReport): string {
   const lines = [`series ${report.id}: ${report.status}, $${report.costUsd.toFixed(2)}`];
+  if (report.uncertainSubmissions?.count) lines.push(uncertainLine(report.uncertainSubmissions));
   if (report.scenesTotal !== undefined) lines.push(`scenes: ${report.scenesDone}/${report.scenesTotal} done`);
   for (const s of report.scenes) {
+    const uncertain = s.uncertainSubmissions ? ` [${s.uncertainSubmissions.count} uncertain submission(s)]` : '';
     lines.push(
-      `  scene ${sceneLabel(s)}: ${s.status}${s.provider ? ` on ${s.provider}` : ''}${s.continuity ? ` (${s.continuity})` : ''} $${s.costUsd.toFixed(2)}${s.assetPath ? ` ${s.assetPath}` : ''}${s.reason ? ` - ${s.reason}` : ''}`,
+      `  scene ${sceneLabel(s)}: ${s.status}${s.provider ? ` on ${s.provider}` : ''}${s.continuity ? ` (${s.continuity})` : ''} $${s.costUsd.toFixed(2)}${uncertain}${s.assetPath ? ` ${s.assetPath}` : ''}${s.reason ? ` - ${s.reason}` : ''}`,
     );
   }
   if (report.error) lines.push(`error: ${report.error}`);

@@ -18,6 +18,10 @@ export function formatTakes(s: SceneTakes): string {
       `  take ${t.take}: ${t.outcome} on ${t.provider}${t.jobId ? `, job ${t.jobId}` : ''}, $${t.costUsd.toFixed(2)}${t.reason ? ` - ${t.reason}` : ''}`,
     );
     if (t.assetPath) lines.push(`    asset ${t.assetPath}${t.sha256 ? ` sha256 ${t.sha256}` : ''}`);
+    if (t.uncertain)
+      lines.push(
+        `    uncertain submission (${t.uncertain.code}): up to $${t.uncertain.usd.toFixed(2)} more may have been billed - ${t.uncertain.message}`,
+      );
     if (t.review) lines.push(`    review: ${t.review.verdict}${t.review.note ? ` - ${t.review.note}` : ''}`);
   }
   return lines.join('\n');

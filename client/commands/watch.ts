@@ -3,6 +3,8 @@ import { seriesStatusQuery, type BudgetView, type SeriesStatusView } from '../..
 import { ScenesTotal } from '../../workflows/search-attributes';
 import { describeSeries, seriesReport, type SeriesReport } from '../series/series-client';
 import { sceneProgress, type SceneProgress } from '../series/scene-progress';
+import type { UncertainCount } from '../../workflows/uncertain-submissions';
+import { uncertainLine } from './run';
 
 /**
  * `sora-series watch`: a live view of one series until it ends. Each tick reads the series'
@@ -16,6 +18,8 @@ export interface WatchSnapshot {
   scenesDone: number;
   scenesTotal: number;
   costUsd: number;
+  /** Submits that may have been billed without a job (or twice): shown whenever there is one. */
+  uncertainSubmissions?: UncertainCount;
   budget?: BudgetView;
   paused?: { by: string; reason: string };
   cancelled?: { reason: string };
@@ -38,7 +42,10 @@ export interface WatchSnapshot {
 }
 
 /** The steering fields are optional: series running workflow code without steering do not report them. */
-type StatusView = Omit<SeriesStatusView, 'paused' | 'cancelled' | 'budget' | 'queued' | 'awaitingReview'> &
+type StatusView = Omit<
+  SeriesStatusView,
+  'paused' | 'cancelled' | 'budget' | 'queued' | 'awaitingReview' | 'uncertainSubmissions'
+> &
   Partial<SeriesStatusView>;
 
 /** The series did not answer its status query (first workflow task pending, or a codec key mismatch): why. */
@@ -69,6 +76,7 @@ async function snapshotOf(client: Client, id: string): Promise<WatchSnapshot | N
     scenesDone: view.scenesDone,
     scenesTotal: view.scenesTotal,
     costUsd: view.costUsd,
+    ...(view.uncertainSubmissions?.count ? { uncertainSubmissions: view.uncertainSubmissions } : {}),
     ...(view.budget ? { budget: view.budget } : {}),
     ...(view.paused ? { paused: { by: view.paused.by, reason: view.paused.reason } } : {}),
     ...(view.cancelled ? { cancelled: view.cancelled } : {}),
@@ -106,6 +114,7 @@ function endedSnapshot(
     scenesTotal: Math.max(total ?? 0, report.scenesTotal ?? report.scenes.length),
     ...(cancelled ? { cancelled } : {}),
     costUsd: report.costUsd,
+    ...(report.uncertainSubmissions?.count ? { uncertainSubmissions: report.uncertainSubmissions } : {}),
     awaitingReview: [],
     queued: [],
     running: [],
@@ -144,6 +153,7 @@ export function liveLines(s: WatchSnapshot): Array<[key: string, line: string]> 
   const lines: Array<[string, string]> = [
     ['series', `${s.id}: ${s.status}, ${s.scenesDone}/${s.scenesTotal} scenes done, ${money}`],
   ];
+  if (s.uncertainSubmissions) lines.push(['uncertain', uncertainLine(s.uncertainSubmissions)]);
   if (s.paused) lines.push(['paused', `paused by ${s.paused.by}: ${s.paused.reason}`]);
   if (s.cancelled) lines.push(['cancelled', `cancelling: ${s.cancelled.reason} (running jobs finish and are paid)`]);
   if (s.awaitingReview.length)
@@ -157,6 +167,7 @@ export function liveLines(s: WatchSnapshot): Array<[key: string, line: string]> 
       `${scene.phase ?? 'starting'}${scene.provider ? ` on ${scene.provider}` : ''}`,
       scene.take && `take ${scene.take}`,
       scene.jobId && `job ${scene.jobId}`,
+      scene.uncertain?.count && `${scene.uncertain.count} uncertain submission(s)`,
     ]
       .filter(Boolean)
       .join(', ');
@@ -170,7 +181,10 @@ export function finishedLine(scene: WatchSnapshot['finished'][number]): string {
 }
 
 export function endLine(s: WatchSnapshot): string {
-  return `${s.id} ended ${s.status}${s.cancelled ? ` (${s.cancelled.reason})` : ''}: ${s.scenesDone}/${s.scenesTotal} scenes, ${usd(s.costUsd)}${s.error ? `, error: ${s.error}` : ''}${s.manifestPath ? `, manifest: ${s.manifestPath}` : ''}`;
+  const uncertain = s.uncertainSubmissions
+    ? ` (+ up to ${usd(s.uncertainSubmissions.usd)} for ${s.uncertainSubmissions.count} uncertain submission(s))`
+    : '';
+  return `${s.id} ended ${s.status}${s.cancelled ? ` (${s.cancelled.reason})` : ''}: ${s.scenesDone}/${s.scenesTotal} scenes, ${usd(s.costUsd)}${uncertain}${s.error ? `, error: ${s.error}` : ''}${s.manifestPath ? `, manifest: ${s.manifestPath}` : ''}`;
 }
 
 /** Statuses a waited series counts as done (the same as `start --wait`). */

@@ -104,7 +104,13 @@ export const budgetSchema = z.object({
   spentUsd: z.number(),
   reservedUsd: z.number(),
   remainingUsd: z.number().optional(),
+  uncertainUsd: z
+    .number()
+    .optional()
+    .describe("Possibly paid by finished scenes' uncertain submissions, counted against the budget."),
 });
+
+const uncertainCountSchema = z.object({ count: z.number().int(), usd: z.number() });
 
 export const seriesReportSchema = z.object({
   id: z.string(),
@@ -114,6 +120,11 @@ export const seriesReportSchema = z.object({
       'running, paused, awaiting_approval, completed, completed_with_rejections, cancelled, failed (or terminated, timed_out).',
     ),
   costUsd: z.number(),
+  uncertainSubmissions: uncertainCountSchema
+    .optional()
+    .describe(
+      'Submits that may have been billed without a job to show for it (answers lost on contracts without an idempotency key): usd may have been paid beyond costUsd.',
+    ),
   manifestPath: z.string().optional(),
   episode: z
     .object({ path: z.string(), sha256: z.string(), seconds: z.number() })
@@ -134,6 +145,7 @@ export const seriesReportSchema = z.object({
       costUsd: z.number(),
       takes: z.number().int(),
       reason: z.string().optional(),
+      uncertainSubmissions: uncertainCountSchema.optional().describe("Present when one of the scene's takes is one."),
     }),
   ),
   error: z.string().optional(),

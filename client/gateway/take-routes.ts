@@ -19,6 +19,10 @@ const takeSchema = z.object({
   assetPath: z.string().optional(),
   sha256: z.string().optional().describe('Set on a take with a stored video: GET its .../video.'),
   review: z.object({ verdict: z.enum(['approve', 'reject']), note: z.string().optional() }).optional(),
+  uncertain: z
+    .object({ code: z.enum(['answer_lost', 'heuristic_match']), message: z.string(), usd: z.number() })
+    .optional()
+    .describe('The submit may have been billed without a job (or twice): usd may have been paid beyond costUsd.'),
   phase: z.string().optional().describe('A take in flight: where it is (submitting, generating, storing, ...).'),
   progress: z.number().optional().describe("A take in flight: the upstream's progress, 0-100."),
 });

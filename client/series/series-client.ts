@@ -16,6 +16,7 @@ import { seriesWorkflowId } from '../../workflows/ids';
 import { followProgress, type ProgressListener } from './progress';
 import type { seriesWorkflow } from '../../workflows/series/workflow';
 import type { SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
+import { uncertainOfScenes, uncertainOfTakes, type UncertainCount } from '../../workflows/uncertain-submissions';
 import { reviewPageUrl } from '../gateway/review-link';
 
 /** The library other services import: start a series, read its status, wait for it. */
@@ -96,6 +97,11 @@ export interface SeriesReport {
   id: string;
   status: SeriesStatus | 'terminated' | 'cancelled' | 'timed_out' | 'continued';
   costUsd: number;
+  /**
+   * Submits that may have been billed without a job to show for it (contracts without an
+   * idempotency key that lost an answer): `usd` may have been paid beyond `costUsd`.
+   */
+  uncertainSubmissions?: UncertainCount;
   manifestPath?: string;
   /** The episode the series cut as it ended (`sora-series cut` makes one on demand). */
   episode?: { path: string; sha256: string; seconds: number };
@@ -114,12 +120,14 @@ export interface SeriesReport {
     costUsd: number;
     takes: number;
     reason?: string;
+    /** Present when one of the scene's takes is an uncertain submission. */
+    uncertainSubmissions?: UncertainCount;
   }>;
   error?: string;
 }
 
 type ReportSource = Pick<SeriesStatusView, 'status' | 'costUsd' | 'manifestPath' | 'scenes'> &
-  Partial<Pick<SeriesStatusView, 'scenesTotal' | 'scenesDone'>> &
+  Partial<Pick<SeriesStatusView, 'scenesTotal' | 'scenesDone' | 'uncertainSubmissions'>> &
   Pick<SeriesResult, 'episode' | 'contactSheet'>;
 
 function reportOf(id: string, view: ReportSource): SeriesReport {
@@ -127,6 +135,8 @@ function reportOf(id: string, view: ReportSource): SeriesReport {
     id,
     status: view.status,
     costUsd: view.costUsd,
+    // A worker of a release before the count answers without it: the finished scenes' takes tell.
+    uncertainSubmissions: view.uncertainSubmissions ?? uncertainOfScenes(view.scenes),
     ...(view.manifestPath ? { manifestPath: view.manifestPath } : {}),
     ...(view.episode
       ? { episode: { path: view.episode.path, sha256: view.episode.sha256, seconds: view.episode.seconds } }
@@ -146,9 +156,12 @@ function reportOf(id: string, view: ReportSource): SeriesReport {
         costUsd: s.costUsd,
         takes: s.takes.length,
         ...(s.reason ? { reason: s.reason } : {}),
+        ...uncertainField(uncertainOfTakes(s.takes)),
       })),
   };
 }
+
+const uncertainField = (count: UncertainCount) => (count.count ? { uncertainSubmissions: count } : {});
 
 export function reportOfResult(id: string, result: SeriesResult): SeriesReport {
   return reportOf(id, { ...result, scenesTotal: result.scenes.length, scenesDone: result.scenes.length });

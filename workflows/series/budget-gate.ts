@@ -15,7 +15,10 @@ const BUDGET_WAIT_AFTER_PAUSE = 'take-budget-wait-after-pause';
 export function openTakeBudgetGate(run: SeriesRun, board: StatusBoard): void {
   const asks: TakeBudgetAsk[] = [];
   const { state, ledger } = run;
-  setHandler(takeBudgetAskSignal, (ask) => void asks.push(ask));
+  setHandler(takeBudgetAskSignal, (ask) => {
+    run.uncertain.asked(ask);
+    asks.push(ask);
+  });
   void CancellationScope.nonCancellable(async () => {
     for (;;) {
       await condition(() => asks.length > 0);

@@ -13,6 +13,7 @@ import type {
   SeriesInput,
   SeriesStatus,
 } from '../types';
+import { UncertainSubmissions } from './uncertain';
 
 /** What a run hands to the next one on continue-as-new: plain objects and arrays only. */
 export interface SeriesState {
@@ -53,6 +54,7 @@ export class SeriesRun {
   finishing = false;
   ended?: SeriesStatus;
   manifestPath?: string;
+  readonly uncertain: UncertainSubmissions;
 
   constructor(input: SeriesInput, carried?: SeriesState) {
     this.series = { ...input, scenes: [...input.scenes] };
@@ -67,6 +69,8 @@ export class SeriesRun {
     this.state.retries ??= [];
     this.state.refusedScenes ??= [];
     this.ledger = { budgetUsd: this.series.budgetUsd, spentUsd: this.costUsd(), held: {} };
+    this.uncertain = new UncertainSubmissions(this);
+    if (carried) this.uncertain.carried();
   }
 
   get retries(): RetryRequest[] {
@@ -223,6 +227,7 @@ export class SeriesRun {
   finished(index: number): void {
     delete this.ledger.held[index];
     this.ledger.spentUsd = this.costUsd();
+    this.uncertain.settled(index);
     this.running.delete(index);
   }
 }

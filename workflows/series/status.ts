@@ -103,6 +103,7 @@ export class StatusBoard {
       scenes: state.results,
       refusedScenes: state.refusedScenes ?? [],
       manifestPath: this.run.manifestPath,
+      uncertainSubmissions: this.run.uncertain.view(),
     };
   }
 }
