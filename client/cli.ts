@@ -7,12 +7,24 @@ const print = (text: string) => process.stdout.write(`${text}\n`);
 
 function commandNamed(name: string) {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) throw new ArgumentError(`unknown command "${name}": run sora-series --help for the commands`);
-  return command;
+  if (command) return command;
+  // A group of two-word commands (`characters create`) named alone or with an unknown second word.
+  const group = Object.keys(COMMANDS).filter((c) => c.startsWith(`${name.split(' ')[0]} `));
+  if (group.length)
+    throw new ArgumentError(`unknown command "${name}": give one of ${group.map((c) => `"${c}"`).join(', ')}`);
+  throw new ArgumentError(`unknown command "${name}": run sora-series --help for the commands`);
+}
+
+/** The command's name (one word, or two for a group such as `characters create`) and the rest. */
+function splitCommand(argv: string[]): [string | undefined, string[]] {
+  const [first, second, ...after] = argv;
+  if (first !== undefined && second !== undefined && Object.hasOwn(COMMANDS, `${first} ${second}`))
+    return [`${first} ${second}`, after];
+  return [first, argv.slice(1)];
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, rest] = splitCommand(argv);
   const helpAlone = name === 'help' && (rest.length === 0 || asksForHelp(rest.slice(0, 1)));
   if (name === undefined || name === '--help' || name === '-h' || helpAlone) {
     print(mainHelp());
@@ -23,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === 'help') {
-    print(commandHelp(rest[0], commandNamed(rest[0])));
+    const [helped] = splitCommand(rest);
+    print(commandHelp(helped!, commandNamed(helped!)));
     return 0;
   }
   const command = commandNamed(name);

@@ -149,7 +149,7 @@ describe('the README and docs/', () => {
       code(read(file))
         .flatMap((snippet) => [...snippet.matchAll(/(?:^|\s)sora-series ([a-z][a-z-]*)/g)])
         .map((m) => m[1])
-        .filter((c) => !commands.has(c) && c !== 'help')
+        .filter((c) => !commands.has(c) && c !== 'help' && ![...commands].some((k) => k.startsWith(`${c} `)))
         .map((c) => `${file}: sora-series ${c}`),
     );
     expect(unknown).toEqual([]);

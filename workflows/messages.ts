@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CharacterDefinition, CharacterHandle, CharacterView, HandleAnswer } from './character/record';
 import type { CharacterRef, RoutingPolicy, SceneResult, SeriesStatus } from './types';
 
 /**
@@ -180,3 +181,40 @@ export type TakeBudgetAnswer = { granted: true } | { granted: false; reason: str
 
 export const takeBudgetAskSignal = defineSignal<[TakeBudgetAsk]>('takeBudgetAsk');
 export const takeBudgetAnswerSignal = defineSignal<[TakeBudgetAnswer]>('takeBudgetAnswer');
+
+// ---- the character library (public): one workflow per character, character/<name> ----
+
+export type { CharacterDefinition, CharacterHandle, CharacterView, HandleAnswer } from './character/record';
+export { CharacterRefusal } from './character/refusals';
+
+/** The workflow type of a library character (started by update-with-start of `defineCharacter`). */
+export const CHARACTER_WORKFLOW_TYPE = 'characterWorkflow';
+
+/**
+ * Stores the definition (the first one starts the workflow) or checks it against the stored one:
+ * a difference is refused (CharacterDefinitionDiffers) naming the fields. Answers once the source
+ * is stored; a source that cannot be stored is refused (CharacterSourceInvalid).
+ */
+export const defineCharacterUpdate = defineUpdate<CharacterView, [CharacterDefinition]>('defineCharacter');
+/** Makes the provider's handle now (`characters create --on`); answers the handle. Made once per provider. */
+export const ensureHandleUpdate = defineUpdate<CharacterHandle, [{ provider: string }]>('ensureHandle');
+/** Ends the character; refused (CharacterInUse) while a running series uses it. */
+export const retireCharacterUpdate = defineUpdate<CharacterView, []>('retireCharacter');
+export const characterQuery = defineQuery<CharacterView>('character');
+
+/** A series asks for the handle on `provider`; the answer comes as `handleAnswer` to `replyTo`. */
+export interface HandleNeeded {
+  provider: string;
+  replyTo: string;
+}
+/** A provider said the handle `handleId` is revoked: made again once, answered as `handleAnswer`. */
+export interface HandleRevoked extends HandleNeeded {
+  handleId: string;
+  reason: string;
+}
+export const handleNeededSignal = defineSignal<[HandleNeeded]>('handleNeeded');
+export const handleRevokedSignal = defineSignal<[HandleRevoked]>('handleRevoked');
+export const handleAnswerSignal = defineSignal<[HandleAnswer]>('handleAnswer');
+/** A series says it uses the character (at its start) and that it ended (retirement waits for that). */
+export const seriesJoinedSignal = defineSignal<[{ seriesId: string }]>('seriesJoined');
+export const seriesLeftSignal = defineSignal<[{ seriesId: string }]>('seriesLeft');

@@ -30,6 +30,10 @@ export interface ProviderProfile {
   refusesHumanLikeness: boolean;
   /** Price of one video of the given length and size in USD, pre-computed per option. */
   pricing: PriceRule;
+  /** Characters one take can hold; unset: the contract default (workflows/cast-rules.ts). */
+  maxCharacters?: number;
+  /** What making a character handle costs; unset: the contract default (cast-rules.ts). */
+  characterUsd?: number;
 }
 
 export type PriceRule =

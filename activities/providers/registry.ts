@@ -3,6 +3,7 @@
  * environment here, when the worker wires its activities, and live only inside the adapters;
  * `profilesOf` is what may leave the worker (workflow inputs, routing, CLI output).
  */
+import { CHARACTER_PRICE_USD, CHARACTERS_PER_TAKE } from '../../workflows/cast-rules';
 import type { ProviderProfile } from '../../workflows/types';
 import { type ProvidersConfig, ProviderConfigError, readProviderKey, type ResolvedProviderConfig } from './config';
 import { OfficialProvider } from './official';
@@ -61,5 +62,7 @@ function profileOf(provider: ResolvedProviderConfig): ProviderProfile {
     maxConcurrency: provider.maxConcurrency,
     refusesHumanLikeness: provider.refusesHumanLikeness,
     pricing: structuredClone(provider.pricing),
+    maxCharacters: CHARACTERS_PER_TAKE[provider.contract],
+    characterUsd: CHARACTER_PRICE_USD[provider.contract],
   };
 }

@@ -1,0 +1,27 @@
+import type { ContractKind, ProviderProfile } from './types';
+
+/**
+ * Contract defaults for holding characters, one line per contract (a profile may set its own):
+ *  - official: at most 2 characters per video (contracts README: `characters: [{id}]`, at most 2);
+ *  - relay-v1: 2 as well. Relays drive the consumer Sora app, whose cameos follow the same model
+ *    limit; a third `@char_...` is dropped or refused upstream, and matching the official limit
+ *    means a scene falling back between the two never loses a character it held.
+ */
+export const CHARACTERS_PER_TAKE: Record<ContractKind, number> = {
+  official: 2,
+  'relay-v1': 2,
+};
+
+/** What making a handle costs upstream: neither contract bills characters (relays bill per video). */
+export const CHARACTER_PRICE_USD: Record<ContractKind, number> = {
+  official: 0,
+  'relay-v1': 0,
+};
+
+/** The most characters one take on this provider can hold. */
+export const maxCharactersOf = (profile: ProviderProfile): number =>
+  profile.maxCharacters ?? CHARACTERS_PER_TAKE[profile.contract];
+
+/** What a new handle on this provider costs. */
+export const characterPriceOf = (profile: ProviderProfile): number =>
+  profile.characterUsd ?? CHARACTER_PRICE_USD[profile.contract];
