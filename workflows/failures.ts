@@ -15,6 +15,16 @@ export const failureTypeOf: Record<ErrorKind, string> = {
 /** The upstream job ended failed for a reason that is not the content (e.g. heavy load): make a new take. */
 export const JOB_FAILED = 'JobFailed';
 
+/**
+ * Codes (activities/providers/errors.ts) with which a provider says a character's handle is no more:
+ * revoked by its owner, or gone with its source. A library character's handle is then made again.
+ */
+export const CHARACTER_REVOKED_CODES: readonly string[] = [
+  'cameo_permission_denied',
+  'cameo_not_found',
+  'character_not_found',
+];
+
 export function kindOfFailureType(type: string | undefined | null): ErrorKind | undefined {
   return (Object.keys(failureTypeOf) as ErrorKind[]).find((k) => failureTypeOf[k] === type);
 }

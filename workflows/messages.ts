@@ -158,16 +158,29 @@ export const jobFinishedSignal = defineSignal<[JobFinished]>('jobFinished');
 export interface CharacterNeeded {
   provider: string;
   sceneWorkflowId: string;
+  /** A library character of the series' cast; unset: the one-character form's character. */
+  character?: string;
 }
 
 /** The series' answer: the provider's reference, or why the character cannot be there. */
-export type CharacterAnswer =
+export type CharacterAnswer = { character?: string } & (
   | { provider: string; ref: CharacterRef }
   | { provider: string; refused: string }
-  | { provider: string; unavailable: string };
+  | { provider: string; unavailable: string }
+);
 
 export const characterNeededSignal = defineSignal<[CharacterNeeded]>('characterNeeded');
 export const characterReadySignal = defineSignal<[CharacterAnswer]>('characterReady');
+
+/** A scene's take was refused because the provider revoked a library character's handle; the answer is `characterReady`. */
+export interface CharacterRevoked {
+  provider: string;
+  character: string;
+  handleId: string;
+  reason: string;
+  sceneWorkflowId: string;
+}
+export const characterRevokedSignal = defineSignal<[CharacterRevoked]>('characterRevoked');
 
 /** A scene asks before every take after its first (reserved when the series started it). */
 export interface TakeBudgetAsk {

@@ -23,7 +23,8 @@ import {
   type CharacterView,
 } from '../../workflows/messages';
 import { Characters } from '../../workflows/search-attributes';
-import type { ProviderProfile } from '../../workflows/types';
+import type { CastMember, ProviderProfile, SeriesInput } from '../../workflows/types';
+import { SpecError } from '../spec/parse-spec';
 import { formatIssue } from '../spec/problems';
 import { characterDefinitionSchema, characterProviderIssues, toCharacterDefinition } from '../spec/character-schema';
 import { syntaxProblem, unreadable } from '../spec/problems';
@@ -213,4 +214,39 @@ export async function retireCharacter(client: Client, name: string): Promise<Cha
     if (status !== 'RUNNING') await handle.signal(seriesLeftSignal, { seriesId: use.id });
   }
   return ask(name, () => handle.executeUpdate(retireCharacterUpdate));
+}
+
+/**
+ * A series' cast, before the series starts: inline definitions stored in the library (one that
+ * differs from the stored one is refused), library names checked to exist, and every character's
+ * description filled in. Problems are a SpecError naming `characters[i]` and the fix.
+ */
+export async function prepareCast(
+  client: Client,
+  input: SeriesInput,
+  options: { taskQueue: string },
+): Promise<SeriesInput> {
+  if (!input.cast) return input;
+  const issues: string[] = [];
+  const cast = await Promise.all(
+    input.cast.map(async (member, i): Promise<CastMember> => {
+      try {
+        const view = member.definition
+          ? await defineCharacter(client, member.definition, options)
+          : await showCharacter(client, member.name);
+        if (view.status !== 'active') throw new CharacterNotFoundError(member.name); // retired or invalid: not usable
+        return { ...member, description: view.description };
+      } catch (err) {
+        if (err instanceof CharacterNotFoundError)
+          issues.push(
+            `characters[${i}]: no character "${member.name}" in the library; create it (sora-series characters create) or define it inline: {name, description, clip}`,
+          );
+        else if (err instanceof CharacterRefusedError) issues.push(`characters[${i}]: ${err.message}`);
+        else throw err;
+        return member;
+      }
+    }),
+  );
+  if (issues.length) throw new SpecError(issues);
+  return { ...input, cast };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHARACTER_NAME, RESERVED_CHARACTER_NAMES } from '../../workflows/character/definition';
+import { CHARACTER_NAME, isReservedCharacterName } from '../../workflows/character/definition';
 import type { CharacterDefinition } from '../../workflows/character/record';
 import { checkUrl, PUBLIC_ONLY, type UrlPolicy } from '../../common/url-policy';
 import { unknownProviderProblem } from '../../workflows/provider-rules';
@@ -28,8 +28,8 @@ export const characterNameSchema = z
     CHARACTER_NAME,
     'use 1-64 letters, digits, dash or underscore, starting with a letter or digit (prompts write it as @<name>)',
   )
-  .refine((n) => !RESERVED_CHARACTER_NAMES.includes(n), {
-    message: '"character" is the one-character form\'s token (@character); pick another name',
+  .refine((n) => !isReservedCharacterName(n), {
+    message: 'must not begin with "character": @character is the one-character form\'s token; pick another name',
   })
   .describe('The library name: prompts mention it as @<name>; its workflow is character/<name>.');
 

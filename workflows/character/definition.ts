@@ -3,8 +3,8 @@ import type { CharacterDefinition } from './record';
 /** Library names: what `@<name>` can mention (scene-rules' mention pattern) and a workflow id can hold. */
 export const CHARACTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-/** `character` is the one-character form's token (`@character`), so no library character may take it. */
-export const RESERVED_CHARACTER_NAMES: readonly string[] = ['character'];
+/** `@character` is the one-character form's token (any case): no library name may begin with it. */
+export const isReservedCharacterName = (name: string): boolean => name.toLowerCase().startsWith('character');
 
 const same = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 

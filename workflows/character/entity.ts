@@ -162,7 +162,10 @@ export class CharacterEntity {
   /** What a series gets: the outcome with the character's description, clip and stills. */
   async answer(provider: string, replyTo: string): Promise<HandleAnswer> {
     const outcome = await this.ensure(provider, replyTo);
-    return { character: this.name, provider, ...this.card(), ...outcome };
+    const handle = this.record.handles[provider];
+    // The series whose need made the handle is the one that pays for it (the ledger: once).
+    const paid = 'ref' in outcome && handle?.madeFor ? { madeFor: handle.madeFor, costUsd: handle.costUsd } : {};
+    return { character: this.name, provider, ...this.card(), ...outcome, ...paid };
   }
 
   card(): HandleCard {

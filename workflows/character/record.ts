@@ -87,7 +87,7 @@ export interface CharacterView {
 
 /** What the library's workflow gives a series for a character on one provider. */
 export type HandleAnswer = { character: string; provider: string } & HandleCard &
-  ({ ref: CharacterRef } | { refused: string } | { unavailable: string });
+  ({ ref: CharacterRef; madeFor?: string; costUsd?: number } | { refused: string } | { unavailable: string });
 
 /** What a series needs of the character besides the handle: for degraded and referencing providers. */
 export interface HandleCard {
