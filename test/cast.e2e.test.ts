@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { defineCharacter, ensureCharacterHandle, showCharacter } from '../client/series/characters';
-import { startSeries } from '../client/series/series-client';
+import { seriesReport, startSeries } from '../client/series/series-client';
+import { sceneTakes } from '../client/series/takes';
+import { formatReport } from '../client/commands/run';
+import { formatTakes } from '../client/commands/takes';
 import { parseSpec, SpecError } from '../client/spec/parse-spec';
 import { toSeriesInput } from '../client/spec/series-input';
 import type { CharacterDefinition } from '../workflows/messages';
@@ -68,6 +71,12 @@ describe('a series with several characters from the library', () => {
     const jobs = jobsOf(input).sort((x, y) => x.idempotencyKey!.localeCompare(y.idempotencyKey!));
     expect(jobs.map((e) => e.characterIds.length)).toEqual([2, 1, 1]);
     expect(jobs[0].prompt).toMatch(/^@char_\w+ hands @char_\w+ the letter at the pier$/);
+    // The report (status --json, GET /series/{id}), its text, and the takes of a scene say it per character.
+    const report = await seriesReport(h.client, `series/${input.name}`);
+    expect(report.scenes[0].continuityByCharacter).toEqual({ [tom]: 'kept', [mira]: 'kept' });
+    expect(formatReport(report)).toContain(`scene 1: completed on relay (${tom} kept, ${mira} kept)`);
+    const takes = await sceneTakes(h.client, `series/${input.name}`, 1);
+    expect(formatTakes(takes)).toContain(`1 take(s), continuity ${tom} kept, ${mira} kept`);
     const manifest = JSON.parse(await readFile(result.manifestPath, 'utf8'));
     expect(manifest.cast.map((c: { name: string; refs: object }) => [c.name, Object.keys(c.refs)])).toEqual([
       [tom, ['relay']],

@@ -123,6 +123,8 @@ export interface SeriesStatusView {
   /** Open circuits: providers found unavailable, since when (ms) and why. */
   circuits: Record<string, { since: number; reason: string }>;
   character: { name: string; providers: string[]; refused: Record<string, string> };
+  /** Library characters (`characters:`): the providers each one has a handle on so far, and where it is refused. */
+  cast?: Array<{ name: string; providers: string[]; refused: Record<string, string> }>;
   scenes: SceneResult[];
   /** Scenes an appendScenes signal carried that failed validation, with why. */
   refusedScenes: Array<{ prompt: string; problem: string }>;

@@ -16,7 +16,7 @@ import {
 import { seriesWorkflowId } from '../../workflows/ids';
 import { followProgress, type ProgressListener } from './progress';
 import type { seriesWorkflow } from '../../workflows/series/workflow';
-import type { SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
+import type { Continuity, SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
 import { reviewPageUrl } from '../gateway/review-link';
 import { prepareCast } from './characters';
 
@@ -116,6 +116,8 @@ export interface SeriesReport {
     status: string;
     provider?: string;
     continuity?: string;
+    /** Library characters: how the scene held each one (`kept`, `referenced`, `degraded`). */
+    continuityByCharacter?: Record<string, Continuity>;
     assetPath?: string;
     sha256?: string;
     costUsd: number;
@@ -148,6 +150,7 @@ function reportOf(id: string, view: ReportSource): SeriesReport {
         status: s.status,
         provider: s.provider,
         continuity: s.continuity,
+        ...(s.continuityByCharacter ? { continuityByCharacter: s.continuityByCharacter } : {}),
         assetPath: s.assetPath,
         sha256: s.sha256,
         costUsd: s.costUsd,
