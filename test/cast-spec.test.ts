@@ -4,6 +4,11 @@ import { toSeriesInput } from '../client/spec/series-input';
 import { parseSpec } from '../client/spec/parse-spec';
 import { PUBLIC_ONLY } from '../common/url-policy';
 import { resolveNewScenes } from '../workflows/scene-rules';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { loadCharacterDefinition } from '../client/series/characters';
+import { urlPolicyFromEnv } from '../common/url-policy';
 import { specIssues } from './helpers/specs';
 
 /** The spec's `characters:` (a cast from the library): what it accepts, and every refusal, before anything starts. */
@@ -121,10 +126,27 @@ describe('characters: in the spec', () => {
       cast: ['tom', 'mira'],
     };
     expect(resolveNewScenes([{ prompt: '@tom and @mira wave' }], 2, ctx)).toMatchObject({ scenes: [{ index: 2 }] });
+    const three = { ...ctx, cast: ['tom', 'mira', 'kai'], profiles };
+    expect(resolveNewScenes([{ prompt: '@tom, @mira and @kai wave' }], 2, three)).toEqual({
+      problems: [
+        expect.stringMatching(/^scenes\[0\]\.prompt: names 3 characters .* the most its providers hold is 2 per take/),
+      ],
+    });
     expect(resolveNewScenes([{ prompt: '@tom meets @zed' }], 2, ctx)).toEqual({
       problems: [
         expect.stringMatching(/^scenes\[0\]\.prompt: mentions @zed, which is not one of the series' characters/),
       ],
     });
+  });
+
+  test('the example: two characters from the library, and their definitions, are valid', async () => {
+    const policy = urlPolicyFromEnv({ SORA_SERIES_ALLOW_PRIVATE_URLS: '1' });
+    const spec = YAML.parse(await readFile(join(__dirname, '..', 'examples', 'pier-letters.yaml'), 'utf8'));
+    const input = toSeriesInput(parseSpec(spec, 'examples/pier-letters.yaml', { urlPolicy: policy, profiles }));
+    expect(input.cast!.map((c) => c.name)).toEqual(['mira', 'tom']);
+    for (const name of ['mira', 'tom']) {
+      const file = join(__dirname, '..', 'examples', 'characters', `${name}.yaml`);
+      await expect(loadCharacterDefinition(file, { urlPolicy: policy, profiles })).resolves.toMatchObject({ name });
+    }
   });
 });

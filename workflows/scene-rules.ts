@@ -1,3 +1,4 @@
+import { maxCharactersOf } from './cast-rules';
 import { CHARACTER_TOKEN } from './prompt';
 import type { NewScene } from './messages';
 import type { ProviderProfile, SceneSpec } from './types';
@@ -140,6 +141,18 @@ export function noteProblems(raw: unknown): string[] {
     : [`must be text of at most ${MAX_REVIEW_NOTE_CHARS} characters`];
 }
 
+/** More characters than any provider the scene may use holds in one take (ProviderProfile.maxCharacters). */
+function castLimitProblems(prompt: string, pinned: string | undefined, ctx: SceneContext): string[] {
+  const named = mentionsOf(prompt).filter((n) => ctx.cast!.includes(n));
+  const usable = (ctx.profiles ?? []).filter((p) => (pinned ? p.name === pinned : ctx.providers.includes(p.name)));
+  if (!usable.length) return [];
+  const most = Math.max(...usable.map(maxCharactersOf));
+  if (named.length <= most) return [];
+  return [
+    `prompt: names ${named.length} characters (${named.map((n) => `@${n}`).join(', ')}) but the most its providers hold is ${most} per take (${usable.map((p) => `${p.name}: ${maxCharactersOf(p)}`).join(', ')}); split the scene, or describe some of them in words without the @`,
+  ];
+}
+
 const inField = (field: string, problems: string[]) => problems.map((p) => `${field}: ${p}`);
 
 /** The prompt's problems as the series reports them (`prompt: ...`). */
@@ -194,6 +207,7 @@ export function resolveNewScene(
       );
     }
   }
+  if (ctx.cast && ctx.profiles && !problems.length) problems.push(...castLimitProblems(prompt, scene.provider, ctx));
   if (problems.length) return { problems };
   const model = scene.model ?? ctx.defaults.model;
   return {
