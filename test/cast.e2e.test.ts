@@ -4,6 +4,7 @@ import { profilesOf } from '../activities/providers/registry';
 import { defineCharacter, ensureCharacterHandle, showCharacter } from '../client/series/characters';
 import { seriesReport, startSeries } from '../client/series/series-client';
 import { sceneTakes } from '../client/series/takes';
+import { listSeries, seriesQuery } from '../client/series/list';
 import { formatReport } from '../client/commands/run';
 import { formatTakes } from '../client/commands/takes';
 import { parseSpec, SpecError } from '../client/spec/parse-spec';
@@ -96,6 +97,8 @@ describe('a series with several characters from the library', () => {
       },
       15_000,
     );
+    const listed = await listSeries(h.client, seriesQuery({ character: mira }), 10);
+    expect(listed.rows.map((r) => [r.id, r.character])).toEqual([[`series/${input.name}`, `${tom}, ${mira}`]]);
     expect(found).toEqual([
       `character/${tom}`,
       `series/${input.name}`,
