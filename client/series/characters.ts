@@ -13,6 +13,7 @@ import type { characterWorkflow } from '../../workflows/character/workflow';
 import { characterWorkflowId } from '../../workflows/ids';
 import {
   CHARACTER_WORKFLOW_TYPE,
+  CharacterRefusal,
   characterQuery,
   defineCharacterUpdate,
   ensureHandleUpdate,
@@ -61,6 +62,8 @@ export class CharacterRefusedError extends Error {
     readonly characterName: string,
     readonly refusal: string | undefined,
     message: string,
+    /** CharacterInUse: the running series that use it. */
+    readonly running: string[] = [],
   ) {
     super(message);
     this.name = 'CharacterRefusedError';
@@ -126,7 +129,9 @@ async function ask<T>(name: string, act: () => Promise<T>): Promise<T> {
     if (err instanceof WorkflowUpdateFailedError) {
       const refusal = err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
       const cause = err.cause instanceof Error ? err.cause.message : err.message;
-      throw new CharacterRefusedError(name, refusal, cause);
+      const details = err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
+      const running = (details as { running?: unknown } | undefined)?.running;
+      throw new CharacterRefusedError(name, refusal, cause, Array.isArray(running) ? running.map(String) : []);
     }
     throw err;
   }
@@ -195,25 +200,35 @@ export async function ensureCharacterHandle(client: Client, name: string, provid
 
 /**
  * Retires the character: refused (CharacterRefusedError, CharacterInUse) while a running series uses
- * it. A series that ended without saying so (terminated) is told to have left first.
+ * it. A series that ended without saying so (terminated) is told to have left, and retiring is
+ * tried once more. Updates only: they wait for a busy worker, where a query would fail.
  */
 export async function retireCharacter(client: Client, name: string): Promise<CharacterView> {
   const handle = handleOf(client, name);
-  const view = await ask(name, () => handle.query(characterQuery));
-  for (const use of view.series.filter((s) => s.running)) {
-    const status = await client.workflow
-      .getHandle(use.id)
-      .describe()
-      .then(
-        (d) => d.status.name,
-        (err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return 'NOT_FOUND';
-          throw err;
-        },
-      );
-    if (status !== 'RUNNING') await handle.signal(seriesLeftSignal, { seriesId: use.id });
+  const retire = () => ask(name, () => handle.executeUpdate(retireCharacterUpdate));
+  try {
+    return await retire();
+  } catch (err) {
+    if (!(err instanceof CharacterRefusedError) || err.refusal !== CharacterRefusal.inUse) throw err;
+    let pruned = false;
+    for (const id of err.running) {
+      const status = await client.workflow
+        .getHandle(id)
+        .describe()
+        .then(
+          (d) => d.status.name,
+          (failure: unknown) => {
+            if (failure instanceof WorkflowNotFoundError) return 'NOT_FOUND';
+            throw failure;
+          },
+        );
+      if (status === 'RUNNING') continue;
+      await handle.signal(seriesLeftSignal, { seriesId: id });
+      pruned = true;
+    }
+    if (!pruned) throw err;
+    return retire();
   }
-  return ask(name, () => handle.executeUpdate(retireCharacterUpdate));
 }
 
 /**

@@ -231,6 +231,7 @@ export class CharacterEntity {
       refuseCharacter(
         CharacterRefusal.inUse,
         `character ${this.name} is used by running series ${running.join(', ')}; wait for them to end or cancel them (sora-series cancel <id>), then retire it`,
+        { running },
       );
     this.record.retired = { at: Date.now() };
     return this.view();

@@ -19,6 +19,7 @@ export const CharacterRefusal = {
 } as const;
 export type CharacterRefusalType = (typeof CharacterRefusal)[keyof typeof CharacterRefusal];
 
-export function refuseCharacter(type: CharacterRefusalType, message: string): never {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+/** `details`: what a caller can act on without reading the words (CharacterInUse: `{running: [series ids]}`). */
+export function refuseCharacter(type: CharacterRefusalType, message: string, details?: unknown): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true, ...(details ? { details: [details] } : {}) });
 }
