@@ -1,4 +1,5 @@
 import { characterActivities } from './character';
+import { characterLibraryActivities } from './character-library';
 import type { ActivityDeps } from './deps';
 import { episodeActivities } from './episode/activities';
 import { manifestActivities } from './manifest';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...takeActivities(deps),
     ...manifestActivities(deps),
     ...episodeActivities(deps),
+    ...characterLibraryActivities(deps),
     /** What this worker's providers can do (no secrets): routing's view of the world. */
     async listProviderProfiles(): Promise<ProviderProfile[]> {
       return [...deps.providers.values()].map((p) => p.profile);

@@ -25,7 +25,7 @@ import { failureTypeOf, JOB_FAILED } from '../workflows/failures';
 import { fitSeconds, takePriceUsd } from '../workflows/pricing';
 
 /** A character as the workflow sends it: its clip stands for the stills, which the worker makes (stills.ts). */
-export type TakeRequestCharacter = Omit<TakeCharacter, 'stills'> & { clip?: LocalFile };
+export type TakeRequestCharacter = Omit<TakeCharacter, 'stills'> & { clip?: LocalFile; stills?: LocalFile[] };
 
 /** A take as the workflow asks for it: the upstream request plus which provider gets it. */
 export type TakeRequest = Omit<SubmitRequest, 'characters'> & { provider: string; characters?: TakeRequestCharacter[] };
@@ -77,8 +77,9 @@ async function reconcile(
 }
 
 /** The take's character with its reference stills, made from its clip once. */
-async function withStills({ clip, ...character }: TakeRequestCharacter, dir: string): Promise<TakeCharacter> {
-  return { ...character, stills: clip ? await referenceStills(clip, dir) : [] };
+async function withStills({ clip, stills, ...character }: TakeRequestCharacter, dir: string): Promise<TakeCharacter> {
+  // Library characters bring theirs (their images, or frames their workflow took from the clip).
+  return { ...character, stills: stills ?? (clip ? await referenceStills(clip, dir) : []) };
 }
 
 export function takeActivities(deps: ActivityDeps) {

@@ -7,14 +7,19 @@ const print = (text: string) => process.stdout.write(`${text}\n`);
 
 function commandNamed(name: string) {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) throw new ArgumentError(`unknown command "${name}": run sora-series --help for the commands`);
-  return command;
+  if (command) return command;
+  // A group of two-word commands (`characters create`) named alone or with an unknown second word.
+  const group = Object.keys(COMMANDS).filter((c) => c.startsWith(`${name.split(' ')[0]} `));
+  if (group.length)
+    throw new ArgumentError(`unknown command "${name}": give one of ${group.map((c) => `"${c}"`).join(', ')}`);
+  throw new ArgumentError(`unknown command "${name}": run sora-series --help for the commands`);
 }
 
-/** A command of two words (`providers check`) is named by both. */
+/** The command's name (one word, or two for a group such as `characters create`) and the rest. */
 function splitCommand(argv: string[]): [string | undefined, string[]] {
-  const [first, second, ...rest] = argv;
-  if (second !== undefined && Object.hasOwn(COMMANDS, `${first} ${second}`)) return [`${first} ${second}`, rest];
+  const [first, second, ...after] = argv;
+  if (first !== undefined && second !== undefined && Object.hasOwn(COMMANDS, `${first} ${second}`))
+    return [`${first} ${second}`, after];
   return [first, argv.slice(1)];
 }
 

@@ -51,3 +51,18 @@ export { ArgumentError } from './series/series-id';
 export { SettingsError } from '../common/temporal/settings';
 export { TemporalConnectError } from '../common/temporal/connection-options';
 export { GatewayUrlError } from './gateway/review-link';
+
+// The character library (docs/cli.md#the-character-library): one workflow per character, shared by every series.
+export {
+  defineCharacter,
+  ensureCharacterHandle,
+  listCharacters,
+  loadCharacterDefinition,
+  parseCharacterDefinition,
+  retireCharacter,
+  showCharacter,
+  CharacterDefinitionError,
+  CharacterNotFoundError,
+  CharacterRefusedError,
+} from './series/characters';
+export type { CharacterDefinition, CharacterHandle, CharacterView } from '../workflows/messages';

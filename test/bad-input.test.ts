@@ -168,10 +168,10 @@ describe('bad specs are refused with the field and the fix', () => {
       /unknown field "apiKey" \(keys never go in a spec/,
     ],
     [
-      '"characters" (a series has one)',
+      '"character" and "characters" both',
       { ...valid, characters: [valid.character] },
-      '(spec)',
-      /a series has exactly one character/,
+      'characters',
+      /give either character: \(one character, @character\) or characters: .*, not both/,
     ],
     // prompts
     [

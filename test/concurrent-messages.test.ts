@@ -224,7 +224,7 @@ describe('concurrent steering messages', () => {
       contracts: { 'relay-v1': { endpoints: { extractCharacter: { latencyMs: { min: 3000, max: 3000 } } } } },
     });
     const input = seriesInput(h.sim.url, {}, 1);
-    input.character = { ...input.character, source: { kind: 'extract', provider: 'relay', taskId: DEMO_TASK_ID } };
+    input.character = { ...input.character!, source: { kind: 'extract', provider: 'relay', taskId: DEMO_TASK_ID } };
     const id = await start(input);
     const added = outcome(addScenes(h.client, id, [{ prompt: '@character waves' }]));
     await new Promise((r) => setTimeout(r, 500)); // accepted by its validator, waiting for the series to prepare

@@ -644,6 +644,40 @@ describe('gateway', () => {
     }
   });
 
+  test('/characters: create (400 naming the field, 409 on a different definition), list, show, make a handle, retire', async () => {
+    const name = `gw-cast-${process.pid}-${++serial}`;
+    const character = { name, description: 'a courier in a yellow raincoat', clip: `${h.sim.url}/clips/mira.mp4` };
+    const bad = await call('POST', '/characters', { character: { ...character, description: '' } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatchObject({
+      fields: [{ field: 'character.description', message: expect.stringContaining('must not be empty') }],
+    });
+    const created = await call('POST', '/characters', { character });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe(`/characters/${name}`);
+    expect(created.json).toMatchObject({ name, status: 'active', handles: [] });
+    const differs = await call('POST', '/characters', { character: { ...character, description: 'someone else' } });
+    expect(differs.status).toBe(409);
+    expect(JSON.stringify(differs.json)).toContain('different description');
+    const made = await call('POST', `/characters/${name}/handles`, { provider: 'relay' });
+    expect(made.status).toBe(200);
+    expect(made.json).toMatchObject({
+      provider: 'relay',
+      state: 'ready',
+      ref: { id: expect.stringMatching(/^char_/) },
+    });
+    const listed = await call('GET', '/characters');
+    expect(listed.status).toBe(200);
+    expect((listed.json as unknown as Array<{ name: string }>).map((c) => c.name)).toContain(name);
+    const shown = await call('GET', `/characters/${name}`);
+    expect(shown.json).toMatchObject({ name, handles: [{ provider: 'relay', state: 'ready' }] });
+    expect(validates('getCharacter', 200, shown.json)).toEqual([]);
+    expect((await call('GET', `/characters/nobody-${serial}`)).status).toBe(404);
+    const retired = await call('POST', `/characters/${name}/retire`, {});
+    expect(retired.status).toBe(200);
+    expect(retired.json).toMatchObject({ name, status: 'retired' });
+  });
+
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   ajv.addFormat('uri', true);
 
@@ -680,6 +714,11 @@ describe('gateway', () => {
     expect(exercised.map((o) => o.key).sort()).toEqual(operations.map((o) => o.key).sort());
     expect(operations.map((o) => o.key).sort()).toEqual(
       [
+        'GET /characters',
+        'GET /characters/{name}',
+        'POST /characters',
+        'POST /characters/{name}/handles',
+        'POST /characters/{name}/retire',
         'GET /healthz',
         'GET /openapi.json',
         'GET /review-page/{file}',

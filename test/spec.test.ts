@@ -30,7 +30,7 @@ describe('series spec', () => {
     const input = toSeriesInput(parseSpec(valid));
     expect(input).toMatchObject({ name: 'harbor', routing: 'character', providers: ['relay', 'official'] });
     expect(input.scenes).toEqual([{ index: 1, prompt: '@character waves', seconds: 10, size: '720x1280' }]);
-    expect(input.character.source).toEqual({ kind: 'clip', url: 'https://cdn.example/clip.mp4' });
+    expect(input.character!.source).toEqual({ kind: 'clip', url: 'https://cdn.example/clip.mp4' });
   });
 
   test.each([

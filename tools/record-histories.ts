@@ -21,14 +21,18 @@ import {
 import { cutEpisode } from '../client/series/episode';
 import { startSeries } from '../client/series/series-client';
 import { episodeRequestOf, episodeWorkflowIdOf } from '../workflows/episode-request';
-import { sceneWorkflowId } from '../workflows/ids';
+import { characterWorkflowId, sceneWorkflowId } from '../workflows/ids';
+import { defaultProviderConfig } from '../activities/providers/config';
+import { profilesOf } from '../activities/providers/registry';
+import { defineCharacter } from '../client/series/characters';
+import { parseSpec } from '../client/spec/parse-spec';
+import { toSeriesInput } from '../client/spec/series-input';
 import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
 import type { seriesWorkflow } from '../workflows/series/workflow';
 import type { SeriesInput } from '../workflows/types';
 import { startHarness, temporalAddress, type Harness } from '../test/helpers/harness';
 import { seriesInput } from '../test/helpers/specs';
 import { DEMO_TASK_ID } from '../simulator/state';
-import { defaultProviderConfig } from '../activities/providers/config';
 import { seedanceThenOfficial } from '../test/helpers/seedance';
 
 const DIR = join(__dirname, '..', 'test', 'fixtures', 'histories');
@@ -252,5 +256,35 @@ describe('record workflow histories', () => {
       },
       1,
     );
+  });
+  test('a cast from the library: two characters, the relay down (handles asked of the character workflows)', async () => {
+    if (await recorded('cast')) return;
+    const stamp = Date.now();
+    const [tom, mira] = [`rec-tom-${stamp}`, `rec-mira-${stamp}`];
+    const definition = (name: string) => ({
+      name,
+      description: `${name}, a courier in a yellow raincoat`,
+      clip: `${h.sim.url}/clips/mira.mp4`,
+    });
+    await defineCharacter(h.client, definition(tom), { taskQueue: h.taskQueue });
+    h.sim.setScenario({ contracts: { 'relay-v1': { down: { status: 403 } } } });
+    const input = toSeriesInput(
+      parseSpec(
+        {
+          name: `rec-cast-${stamp}`,
+          characters: [tom, definition(mira)],
+          providers: ['relay', 'official'],
+          scenes: [{ prompt: `@${mira} hands @${tom} the letter`, seconds: 8 }],
+        },
+        undefined,
+        { profiles: profilesOf(defaultProviderConfig(h.sim.url)) },
+      ),
+    );
+    const handle = await startSeries(h.client, input, { taskQueue: h.taskQueue });
+    await handle.result();
+    h.sim.setScenario({});
+    await save(handle.workflowId, 'cast.series.json');
+    await save(sceneWorkflowId(handle.workflowId, 1), 'cast.scene.json');
+    await save(characterWorkflowId(mira), 'cast.character.json');
   });
 });

@@ -7,6 +7,8 @@ export interface FailureInfo {
   /** The provider error kind, `job_failed`, `timeout` (a stuck job or dead upstream), or `unknown`. */
   kind: ErrorKind | 'job_failed' | 'timeout' | 'unknown';
   message: string;
+  /** The upstream's error code, when the activity classified one (`cameo_permission_denied`). */
+  code?: string;
 }
 
 export function describeFailure(err: unknown): FailureInfo {
@@ -14,7 +16,12 @@ export function describeFailure(err: unknown): FailureInfo {
   if (cause instanceof TimeoutFailure) return { kind: 'timeout', message: `timed out (${cause.timeoutType})` };
   if (cause instanceof ApplicationFailure) {
     if (cause.type === JOB_FAILED) return { kind: 'job_failed', message: cause.message };
-    return { kind: kindOfFailureType(cause.type) ?? 'unknown', message: cause.message };
+    const code = (cause.details?.[0] as { code?: unknown } | undefined)?.code;
+    return {
+      kind: kindOfFailureType(cause.type) ?? 'unknown',
+      message: cause.message,
+      ...(typeof code === 'string' ? { code } : {}),
+    };
   }
   return { kind: 'unknown', message: err instanceof Error ? err.message : String(err) };
 }

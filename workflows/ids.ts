@@ -50,3 +50,12 @@ export function parseTakeIdempotencyKey(key: string): { sceneId: string; take: n
 /** Per task queue: deployments sharing a namespace keep their own limits. */
 export const providerSlotsWorkflowId = (taskQueue: string, provider: string): string =>
   `provider-slots/${taskQueue}/${provider}`;
+
+const CHARACTER_PREFIX = 'character/';
+
+/** A library character: `character/<name>`. */
+export const characterWorkflowId = (name: string): string => `${CHARACTER_PREFIX}${name}`;
+
+/** The name in a character workflow id, or undefined for any other id. */
+export const parseCharacterWorkflowId = (workflowId: string): string | undefined =>
+  workflowId.startsWith(CHARACTER_PREFIX) ? workflowId.slice(CHARACTER_PREFIX.length) : undefined;

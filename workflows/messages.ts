@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CharacterDefinition, CharacterHandle, CharacterView, HandleAnswer } from './character/record';
 import type { CharacterRef, RoutingPolicy, SceneResult, SeriesStatus } from './types';
 import type { UncertainCount } from './uncertain-submissions';
 
@@ -125,6 +126,8 @@ export interface SeriesStatusView {
   /** Open circuits: providers found unavailable, since when (ms) and why. */
   circuits: Record<string, { since: number; reason: string }>;
   character: { name: string; providers: string[]; refused: Record<string, string> };
+  /** Library characters (`characters:`): the providers each one has a handle on so far, and where it is refused. */
+  cast?: Array<{ name: string; providers: string[]; refused: Record<string, string> }>;
   scenes: SceneResult[];
   /** Scenes an appendScenes signal carried that failed validation, with why. */
   refusedScenes: Array<{ prompt: string; problem: string }>;
@@ -171,16 +174,29 @@ export const jobFinishedSignal = defineSignal<[JobFinished]>('jobFinished');
 export interface CharacterNeeded {
   provider: string;
   sceneWorkflowId: string;
+  /** A library character of the series' cast; unset: the one-character form's character. */
+  character?: string;
 }
 
 /** The series' answer: the provider's reference, or why the character cannot be there. */
-export type CharacterAnswer =
+export type CharacterAnswer = { character?: string } & (
   | { provider: string; ref: CharacterRef }
   | { provider: string; refused: string }
-  | { provider: string; unavailable: string };
+  | { provider: string; unavailable: string }
+);
 
 export const characterNeededSignal = defineSignal<[CharacterNeeded]>('characterNeeded');
 export const characterReadySignal = defineSignal<[CharacterAnswer]>('characterReady');
+
+/** A scene's take was refused because the provider revoked a library character's handle; the answer is `characterReady`. */
+export interface CharacterRevoked {
+  provider: string;
+  character: string;
+  handleId: string;
+  reason: string;
+  sceneWorkflowId: string;
+}
+export const characterRevokedSignal = defineSignal<[CharacterRevoked]>('characterRevoked');
 
 /** A scene asks before every take after its first (reserved when the series started it). */
 export interface TakeBudgetAsk {
@@ -196,3 +212,40 @@ export type TakeBudgetAnswer = { granted: true } | { granted: false; reason: str
 
 export const takeBudgetAskSignal = defineSignal<[TakeBudgetAsk]>('takeBudgetAsk');
 export const takeBudgetAnswerSignal = defineSignal<[TakeBudgetAnswer]>('takeBudgetAnswer');
+
+// ---- the character library (public): one workflow per character, character/<name> ----
+
+export type { CharacterDefinition, CharacterHandle, CharacterView, HandleAnswer } from './character/record';
+export { CharacterRefusal } from './character/refusals';
+
+/** The workflow type of a library character (started by update-with-start of `defineCharacter`). */
+export const CHARACTER_WORKFLOW_TYPE = 'characterWorkflow';
+
+/**
+ * Stores the definition (the first one starts the workflow) or checks it against the stored one:
+ * a difference is refused (CharacterDefinitionDiffers) naming the fields. Answers once the source
+ * is stored; a source that cannot be stored is refused (CharacterSourceInvalid).
+ */
+export const defineCharacterUpdate = defineUpdate<CharacterView, [CharacterDefinition]>('defineCharacter');
+/** Makes the provider's handle now (`characters create --on`); answers the handle. Made once per provider. */
+export const ensureHandleUpdate = defineUpdate<CharacterHandle, [{ provider: string }]>('ensureHandle');
+/** Ends the character; refused (CharacterInUse) while a running series uses it. */
+export const retireCharacterUpdate = defineUpdate<CharacterView, []>('retireCharacter');
+export const characterQuery = defineQuery<CharacterView>('character');
+
+/** A series asks for the handle on `provider`; the answer comes as `handleAnswer` to `replyTo`. */
+export interface HandleNeeded {
+  provider: string;
+  replyTo: string;
+}
+/** A provider said the handle `handleId` is revoked: made again once, answered as `handleAnswer`. */
+export interface HandleRevoked extends HandleNeeded {
+  handleId: string;
+  reason: string;
+}
+export const handleNeededSignal = defineSignal<[HandleNeeded]>('handleNeeded');
+export const handleRevokedSignal = defineSignal<[HandleRevoked]>('handleRevoked');
+export const handleAnswerSignal = defineSignal<[HandleAnswer]>('handleAnswer');
+/** A series says it uses the character (at its start) and that it ended (retirement waits for that). */
+export const seriesJoinedSignal = defineSignal<[{ seriesId: string }]>('seriesJoined');
+export const seriesLeftSignal = defineSignal<[{ seriesId: string }]>('seriesLeft');

@@ -1,3 +1,4 @@
+import { maxCharactersOf } from './cast-rules';
 import { CHARACTER_TOKEN } from './prompt';
 import type { NewScene } from './messages';
 import type { ProviderProfile, SceneSpec } from './types';
@@ -30,19 +31,57 @@ const CHARACTER_HANDLE = CHARACTER_TOKEN.slice(1);
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
-/** Every problem of a prompt as written: type, emptiness, length (after trimming), content. */
-export function promptProblems(raw: unknown): string[] {
+/**
+ * Every problem of a prompt as written: type, emptiness, length (after trimming), content, and its
+ * mentions. `cast`: the series' library characters (`characters:`), each mentioned as `@<name>`;
+ * unset: the one-character form, where `@character` is the only mention.
+ */
+export function promptProblems(raw: unknown, cast?: readonly string[]): string[] {
+  const text = promptTextOf(raw);
+  if (typeof text !== 'string') return text.problems;
+  const problems = textProblems(text);
+  problems.push(...(cast ? castMentionProblems(text, cast) : oneCharacterMentionProblems(text)));
+  return problems;
+}
+
+/**
+ * A prompt's problems where the series' cast is not known (the gateway's door): a prompt that
+ * writes `@character` is in the one-character form, so its other mentions are refused; any other
+ * prompt's mentions are left to the series, which knows its cast (the same words, as its refusal).
+ */
+export function promptProblemsAtTheDoor(raw: unknown): string[] {
+  const text = promptTextOf(raw);
+  if (typeof text !== 'string') return text.problems;
+  return [...textProblems(text), ...(writesCharacterToken(text) ? oneCharacterMentionProblems(text) : [])];
+}
+
+function promptTextOf(raw: unknown): string | { problems: string[] } {
   if (typeof raw !== 'string')
-    return ['must be a string describing what happens (write @character where the character appears)'];
+    return { problems: ['must be a string describing what happens (write @character where the character appears)'] };
   const text = raw.trim();
-  if (!text) return ['must not be empty; describe what happens in the scene'];
+  if (!text) return { problems: ['must not be empty; describe what happens in the scene'] };
   if (text.length > MAX_PROMPT_CHARS)
-    return [`must be at most ${MAX_PROMPT_CHARS} characters; split the scene or shorten the prompt`];
+    return { problems: [`must be at most ${MAX_PROMPT_CHARS} characters; split the scene or shorten the prompt`] };
+  return text;
+}
+
+function textProblems(text: string): string[] {
+  return CONTROL_CHARS.test(text) ? ['contains control characters (e.g. NUL); remove them'] : [];
+}
+
+/** The `@handles` a prompt mentions, in order, once each (e-mail addresses are not mentions). */
+export function mentionsOf(text: string): string[] {
+  return [...new Set([...text.matchAll(MENTION)].map((m) => m[2].replace(/[.-]+$/, '')))];
+}
+
+/** Whether a prompt writes the one-character form's token, in any case (`@character`, `@Character`). */
+export const writesCharacterToken = (text: string): boolean =>
+  mentionsOf(text).some((handle) => handle.toLowerCase().startsWith(CHARACTER_HANDLE));
+
+function oneCharacterMentionProblems(text: string): string[] {
   const problems: string[] = [];
-  if (CONTROL_CHARS.test(text)) problems.push('contains control characters (e.g. NUL); remove them');
   const others = new Set<string>();
-  for (const match of text.matchAll(MENTION)) {
-    const handle = match[2].replace(/[.-]+$/, '');
+  for (const handle of mentionsOf(text)) {
     if (handle === CHARACTER_HANDLE) continue;
     if (handle.toLowerCase().startsWith(CHARACTER_HANDLE))
       problems.push(`writes @${handle}: the character token is exactly @character (lowercase)`);
@@ -52,6 +91,24 @@ export function promptProblems(raw: unknown): string[] {
     problems.push(
       `mentions ${[...others].join(', ')}: a series has one character, placed with @character; other characters are not carried from provider to provider (and the official contract takes at most 2 per video), so describe them in words or drop the @`,
     );
+  }
+  return problems;
+}
+
+/** A series with a cast (`characters:`): every mention names one of its characters. */
+export function castMentionProblems(text: string, cast: readonly string[]): string[] {
+  const problems: string[] = [];
+  const listed = cast.map((n) => `@${n}`).join(', ');
+  for (const handle of mentionsOf(text)) {
+    if (cast.includes(handle)) continue;
+    const caseless = cast.find((n) => n.toLowerCase() === handle.toLowerCase());
+    if (handle === CHARACTER_HANDLE)
+      problems.push(`writes @character: this series names its characters (characters:); write one of ${listed}`);
+    else if (caseless) problems.push(`writes @${handle}: character names are case-sensitive; write @${caseless}`);
+    else
+      problems.push(
+        `mentions @${handle}, which is not one of the series' characters (${listed}); add it to characters: (a library name or an inline definition), or describe it in words without the @`,
+      );
   }
   return problems;
 }
@@ -84,10 +141,23 @@ export function noteProblems(raw: unknown): string[] {
     : [`must be text of at most ${MAX_REVIEW_NOTE_CHARS} characters`];
 }
 
+/** More characters than any provider the scene may use holds in one take (ProviderProfile.maxCharacters). */
+function castLimitProblems(prompt: string, pinned: string | undefined, ctx: SceneContext): string[] {
+  const named = mentionsOf(prompt).filter((n) => ctx.cast!.includes(n));
+  const usable = (ctx.profiles ?? []).filter((p) => (pinned ? p.name === pinned : ctx.providers.includes(p.name)));
+  if (!usable.length) return [];
+  const most = Math.max(...usable.map(maxCharactersOf));
+  if (named.length <= most) return [];
+  return [
+    `prompt: names ${named.length} characters (${named.map((n) => `@${n}`).join(', ')}) but the most its providers hold is ${most} per take (${usable.map((p) => `${p.name}: ${maxCharactersOf(p)}`).join(', ')}); split the scene, or describe some of them in words without the @`,
+  ];
+}
+
 const inField = (field: string, problems: string[]) => problems.map((p) => `${field}: ${p}`);
 
 /** The prompt's problems as the series reports them (`prompt: ...`). */
-export const scenePromptProblems = (raw: unknown): string[] => inField('prompt', promptProblems(raw));
+export const scenePromptProblems = (raw: unknown, cast?: readonly string[]): string[] =>
+  inField('prompt', promptProblems(raw, cast));
 
 /** The note's problems as the series reports them (`note: ...`); a missing note is fine. */
 export const reviewNoteProblems = (note: unknown): string[] =>
@@ -99,6 +169,8 @@ export interface SceneContext {
   /** Unset: capabilities are not checked (the caller checks them once it knows the profiles). */
   profiles?: ProviderProfile[];
   defaults: { seconds: number; size: string; model?: string };
+  /** The series' library characters (`characters:`); unset: the one-character form. */
+  cast?: readonly string[];
 }
 
 /** The scene with the series' defaults filled in, or the problems (`field: problem; fix`). */
@@ -114,7 +186,7 @@ export function resolveNewScene(
   for (const key of Object.keys(scene))
     if (!known.includes(key)) problems.push(`${key}: unknown field; a scene has ${known.join(', ')}`);
   const prompt = typeof scene.prompt === 'string' ? scene.prompt.trim() : '';
-  problems.push(...scenePromptProblems(scene.prompt));
+  problems.push(...scenePromptProblems(scene.prompt, ctx.cast));
   const seconds = scene.seconds ?? ctx.defaults.seconds;
   problems.push(...inField('seconds', secondsProblems(seconds)));
   const size = scene.size ?? ctx.defaults.size;
@@ -135,6 +207,7 @@ export function resolveNewScene(
       );
     }
   }
+  if (ctx.cast && ctx.profiles && !problems.length) problems.push(...castLimitProblems(prompt, scene.provider, ctx));
   if (problems.length) return { problems };
   const model = scene.model ?? ctx.defaults.model;
   return {

@@ -8,11 +8,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { upstream, transfers, waiting } from './activities';
-import { describeFailure } from './failure-info';
+import { describeFailure, type FailureInfo } from './failure-info';
+import { CHARACTER_REVOKED_CODES } from './failures';
 import { takeIdempotencyKey } from './ids';
 import {
   characterNeededSignal,
   characterReadySignal,
+  characterRevokedSignal,
   jobFinishedSignal,
   sceneStatusQuery,
   takeBudgetAnswerSignal,
@@ -26,7 +28,7 @@ import { recordFallback, recordSceneEnd, recordTake } from './metrics';
 import { roundUsd } from './pricing';
 import { CHARACTER_TOKEN, continuityOf } from './prompt';
 import { SceneJobIds } from './search-attributes';
-import type { CharacterPassport, SceneResult, SceneSpec, TakeRecord } from './types';
+import type { CharacterPassport, Continuity, SceneResult, SceneSpec, TakeRecord } from './types';
 import { uncertainOfTakes, uncertainSubmissionOf } from './uncertain-submissions';
 
 /** Patch: a take whose submit may have been billed without a job (or twice) says so, and counts as possibly paid. */
@@ -51,7 +53,27 @@ export interface SceneInput {
   grantedUsd?: number;
   /** Number of this run's first take (a retake continues the scene's numbering, so keys stay unique). */
   firstTake?: number;
+  /** Library characters the prompt names (`@<name>` tokens), with their handles so far; unset: the one-character form. */
+  cast?: Array<{ token: string; passport: CharacterPassport }>;
+  /** Characters one take holds, per provider of the chain (with `cast`). */
+  characterLimits?: Record<string, number>;
 }
+
+/** One character of the scene: the one-character form's (`@character`), or a library character. */
+interface Member {
+  token: string;
+  passport: CharacterPassport;
+  /** A library character: asked for by name, and its revoked handles are made again. */
+  library: boolean;
+}
+
+const copyPassport = (p: CharacterPassport): CharacterPassport => ({
+  ...p,
+  refs: { ...p.refs },
+  refused: { ...p.refused },
+});
+const answerKey = (provider: string, character?: string) => (character ? `${character}|${provider}` : provider);
+const WEAKEST_FIRST: Continuity[] = ['degraded', 'referenced', 'kept'];
 
 /**
  * One scene: for each provider of the chain, submit a take (the only spending step), await
@@ -61,11 +83,11 @@ export interface SceneInput {
  */
 export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   const { scene } = input;
-  const passport: CharacterPassport = {
-    ...input.passport,
-    refs: { ...input.passport.refs },
-    refused: { ...input.passport.refused },
-  };
+  const members: Member[] = input.cast
+    ? input.cast.map((c) => ({ token: c.token, passport: copyPassport(c.passport), library: true }))
+    : [{ token: CHARACTER_TOKEN, passport: copyPassport(input.passport), library: false }];
+  /** Providers where a revoked handle was already made again for this scene: once each. */
+  const remadeOn = new Set<string>();
   const takes: TakeRecord[] = [];
   const providersDown: string[] = [];
   const answers: Record<string, CharacterAnswer> = {};
@@ -80,7 +102,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
 
   setHandler(sceneStatusQuery, () => view);
   setHandler(characterReadySignal, (answer) => {
-    answers[answer.provider] = answer;
+    answers[answerKey(answer.provider, answer.character)] = answer;
   });
   setHandler(takeBudgetAnswerSignal, (answer) => {
     budget.answer = answer;
@@ -151,17 +173,27 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
     if (lastTried) recordFallback(lastTried, provider);
     lastTried = provider;
     view.provider = provider;
-    if (!(provider in passport.refs) && !(provider in passport.refused)) {
+    let down = false;
+    for (const { passport, library } of members) {
+      if (provider in passport.refs || provider in passport.refused) continue;
       view.phase = 'waiting_for_character';
-      const answer = await askSeriesForCharacter(input.seriesWorkflowId, provider, answers);
+      const answer = await askSeriesForCharacter(
+        input.seriesWorkflowId,
+        provider,
+        answers,
+        library ? passport.name : undefined,
+      );
       if ('unavailable' in answer) {
-        providersDown.push(provider);
-        continue;
+        down = true;
+        break;
       }
       if ('ref' in answer) passport.refs[provider] = answer.ref;
       else passport.refused[provider] = answer.refused;
     }
-    const ref = passport.refs[provider];
+    if (down) {
+      providersDown.push(provider);
+      continue;
+    }
 
     for (let attempt = 0; attempt < (input.takesPerProvider ?? 2); attempt++) {
       const allowed = await mayTake(provider);
@@ -180,15 +212,14 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
           {
             provider,
             prompt: scene.prompt,
-            characters: [
-              {
-                token: CHARACTER_TOKEN,
-                name: passport.name,
-                description: passport.description,
-                ...(ref ? { ref } : {}),
-                ...(passport.sourceClip ? { clip: passport.sourceClip } : {}),
-              },
-            ],
+            characters: members.map(({ token, passport }) => ({
+              token,
+              name: passport.name,
+              description: passport.description,
+              ...(passport.refs[provider] ? { ref: passport.refs[provider] } : {}),
+              ...(passport.sourceClip ? { clip: passport.sourceClip } : {}),
+              ...(passport.stills ? { stills: passport.stills } : {}),
+            })),
             seconds: scene.seconds,
             size: scene.size,
             model: scene.model,
@@ -208,6 +239,17 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
           return result('rejected', { provider, reason: failure.message });
         }
         take.outcome = 'unavailable';
+        const revoked = revokedMembers(members, provider, failure);
+        if (revoked.length && !remadeOn.has(provider)) {
+          // The provider revoked a library character's handle: the library makes it again once, and the take is retried.
+          remadeOn.add(provider);
+          view.phase = 'waiting_for_character';
+          const remade = await askSeriesToRemake(input.seriesWorkflowId, provider, answers, revoked, failure.message);
+          if (remade) {
+            attempt--;
+            continue;
+          }
+        }
         if (failure.kind === 'unavailable') providersDown.push(provider);
         break; // this provider cannot take the scene now: next in the chain
       }
@@ -266,7 +308,7 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
       view.phase = 'done';
       return result('completed', {
         provider,
-        continuity: continuityOf(ref),
+        ...continuityIn(members, provider, input.characterLimits?.[provider]),
         assetPath: asset.path,
         sha256: asset.sha256,
       });
@@ -281,11 +323,74 @@ async function askSeriesForCharacter(
   seriesWorkflowId: string,
   provider: string,
   answers: Record<string, CharacterAnswer>,
+  character?: string,
 ): Promise<CharacterAnswer> {
+  const key = answerKey(provider, character);
   await getExternalWorkflowHandle(seriesWorkflowId).signal(characterNeededSignal, {
     provider,
     sceneWorkflowId: workflowInfo().workflowId,
+    ...(character ? { character } : {}),
   });
-  await condition(() => provider in answers);
-  return answers[provider];
+  await condition(() => key in answers);
+  return answers[key];
+}
+
+/** The library characters whose handle on `provider` the failure says is revoked (by its id, else every one held there). */
+function revokedMembers(members: Member[], provider: string, failure: FailureInfo): Member[] {
+  if (!failure.code || !CHARACTER_REVOKED_CODES.includes(failure.code)) return [];
+  const held = members.filter((m) => m.library && m.passport.refs[provider]);
+  const named = held.filter((m) => failure.message.includes(m.passport.refs[provider].id));
+  return named.length ? named : held;
+}
+
+/** Asks the series (and so the library) for each revoked handle again; true when every one came back. */
+async function askSeriesToRemake(
+  seriesWorkflowId: string,
+  provider: string,
+  answers: Record<string, CharacterAnswer>,
+  revoked: Member[],
+  reason: string,
+): Promise<boolean> {
+  let all = true;
+  for (const { passport } of revoked) {
+    const key = answerKey(provider, passport.name);
+    delete answers[key];
+    await getExternalWorkflowHandle(seriesWorkflowId).signal(characterRevokedSignal, {
+      provider,
+      character: passport.name,
+      handleId: passport.refs[provider].id,
+      reason,
+      sceneWorkflowId: workflowInfo().workflowId,
+    });
+    await condition(() => key in answers);
+    const answer = answers[key];
+    delete passport.refs[provider];
+    if ('ref' in answer) passport.refs[provider] = answer.ref;
+    else {
+      if ('refused' in answer) passport.refused[provider] = answer.refused;
+      all = false;
+    }
+  }
+  return all;
+}
+
+/**
+ * How the take held its characters: each by its handle (the first `limit` held ones: a provider
+ * renders the rest from their descriptions), else degraded; the one-character form reports one.
+ */
+function continuityIn(
+  members: Member[],
+  provider: string,
+  limit = Infinity,
+): Pick<SceneResult, 'continuity' | 'continuityByCharacter'> {
+  if (!members[0]?.library) return { continuity: continuityOf(members[0]?.passport.refs[provider]) };
+  const byCharacter: Record<string, Continuity> = {};
+  let held = 0;
+  for (const { passport } of members) {
+    const ref = passport.refs[provider];
+    byCharacter[passport.name] = ref && held++ < limit ? continuityOf(ref) : 'degraded';
+  }
+  const levels = Object.values(byCharacter);
+  const weakest = WEAKEST_FIRST.find((c) => levels.includes(c));
+  return { ...(weakest ? { continuity: weakest } : {}), continuityByCharacter: byCharacter };
 }

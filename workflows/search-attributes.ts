@@ -12,6 +12,8 @@ export const ProvidersUsed = defineSearchAttributeKey('ProvidersUsed', SearchAtt
 export const SeriesId = defineSearchAttributeKey('SeriesId', SearchAttributeType.KEYWORD);
 export const SceneIndex = defineSearchAttributeKey('SceneIndex', SearchAttributeType.INT);
 export const SceneJobIds = defineSearchAttributeKey('SceneJobIds', SearchAttributeType.KEYWORD_LIST);
+/** On series and scene workflows (and a character's own): the library characters they use, so the Web UI finds every appearance. */
+export const Characters = defineSearchAttributeKey('Characters', SearchAttributeType.KEYWORD_LIST);
 
 export const allSearchAttributes = [
   SeriesName,
@@ -24,6 +26,7 @@ export const allSearchAttributes = [
   SeriesId,
   SceneIndex,
   SceneJobIds,
+  Characters,
 ];
 
 /** Type names as `temporal server start-dev --search-attribute Name=Type` spells them. */

@@ -1,3 +1,5 @@
+import type { CharacterDefinition } from './character/record';
+
 /**
  * The domain shared by workflows, activities and the client. Plain data only: everything here
  * crosses Temporal payloads and continue-as-new, so no Maps, classes or functions.
@@ -30,6 +32,10 @@ export interface ProviderProfile {
   refusesHumanLikeness: boolean;
   /** Price of one video of the given length and size in USD, pre-computed per option. */
   pricing: PriceRule;
+  /** Characters one take can hold; unset: the contract default (workflows/cast-rules.ts). */
+  maxCharacters?: number;
+  /** What making a character handle costs; unset: the contract default (cast-rules.ts). */
+  characterUsd?: number;
 }
 
 export type PriceRule =
@@ -68,6 +74,17 @@ export interface CharacterPassport {
   refs: Record<string, CharacterRef>;
   /** provider name -> why it cannot hold the character (e.g. human likeness refused). */
   refused: Record<string, string>;
+  /** Reference stills, frontal first (library characters; the worker makes them from the clip otherwise). */
+  stills?: StoredMedia[];
+}
+
+/** A library character a series uses (`characters:`): its workflow is character/<name>. */
+export interface CastMember {
+  name: string;
+  /** For the description-only fallback; the library's answer brings it too. */
+  description: string;
+  /** An inline definition of the spec, stored in the library before the series starts. */
+  definition?: CharacterDefinition;
 }
 
 export interface SceneSpec {
@@ -85,7 +102,10 @@ export interface SceneSpec {
 
 export interface SeriesInput {
   name: string;
-  character: CharacterSpec;
+  /** The one-character form (`character:` + `@character`); unset when the series has a `cast`. */
+  character?: CharacterSpec;
+  /** Library characters (`characters:`), each mentioned as `@<name>`; unset in the one-character form. */
+  cast?: CastMember[];
   scenes: SceneSpec[];
   routing: RoutingPolicy;
   /** Providers the series may use; routing orders them. */
@@ -153,6 +173,8 @@ export interface SceneResult {
   status: SceneStatus;
   provider?: string;
   continuity?: Continuity;
+  /** Library characters: how the take held each one (`continuity` is then the weakest of them). */
+  continuityByCharacter?: Record<string, Continuity>;
   assetPath?: string;
   sha256?: string;
   costUsd: number;
@@ -172,6 +194,10 @@ export interface SeriesResult extends Partial<EpisodeFiles> {
   costUsd: number;
   manifestPath: string;
   character: Omit<CharacterPassport, 'sourceClip'> & { sourceClip?: { url: string; sha256: string } };
+  /** Library characters: each one's handles as the series used them, and what making them cost this series. */
+  cast?: Array<
+    Omit<CharacterPassport, 'sourceClip' | 'stills'> & { sourceClip?: { url: string; sha256: string }; costUsd: number }
+  >;
   scenes: SceneResult[];
   /** Why the episode could not be cut at the end (the scenes are delivered all the same). */
   episodeError?: string;

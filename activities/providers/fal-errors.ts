@@ -7,9 +7,10 @@
 import { z } from 'zod';
 import { classifyHttpFailure, classifyJobFailure, ProviderError } from './errors';
 import type { ErrorKind } from '../../workflows/types';
+import { CHARACTER_REFERENCE_GONE } from '../../workflows/failures';
 
 /** A character's reference image is no longer on fal's storage: make the handle again. */
-export const REFERENCE_GONE = 'character_reference_gone';
+export const REFERENCE_GONE = CHARACTER_REFERENCE_GONE;
 /** A submit whose answer was lost and whose request fal's request list does not show (yet). */
 export const SUBMIT_UNCERTAIN = 'submit_uncertain';
 

@@ -3,6 +3,7 @@
  * environment here, when the worker wires its activities, and live only inside the adapters;
  * `profilesOf` is what may leave the worker (workflow inputs, routing, CLI output).
  */
+import { CHARACTER_PRICE_USD, CHARACTERS_PER_TAKE } from '../../workflows/cast-rules';
 import type { ProviderProfile } from '../../workflows/types';
 import { type ProvidersConfig, ProviderConfigError, readProviderKey, type ResolvedProviderConfig } from './config';
 import { resolveFalSettings } from './fal-config';
@@ -13,6 +14,7 @@ import { OfficialProvider } from './official';
 import type { VideoProvider } from './provider';
 import { RelayV1Provider } from './relay-v1';
 import { FalProvider } from './fal';
+import { falModel } from './fal-models';
 import { DEFAULT_SEEDANCE_MODEL, resolveSeedanceSettings } from './seedance-config';
 import { SeedanceProvider } from './seedance';
 
@@ -95,5 +97,9 @@ function profileOf(provider: ResolvedProviderConfig): ProviderProfile {
     maxConcurrency: provider.maxConcurrency,
     refusesHumanLikeness: provider.refusesHumanLikeness,
     pricing: structuredClone(provider.pricing),
+    maxCharacters:
+      (provider.contract === 'fal' && provider.model ? falModel(provider.model)?.maxCharacters : undefined) ??
+      CHARACTERS_PER_TAKE[provider.contract],
+    characterUsd: CHARACTER_PRICE_USD[provider.contract],
   };
 }

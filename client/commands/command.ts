@@ -30,6 +30,8 @@ export interface CommandSpec {
   details?: string;
   /** Names of the positional arguments, all required; described once in {@link ARGUMENTS}. */
   args: readonly ArgumentName[];
+  /** Positional arguments that may be left out, after `args` (`[<character file>]`). */
+  optionalArgs?: readonly ArgumentName[];
   options?: Record<string, OptionSpec>;
   /** Resolves to the exit code; a usage problem is thrown as {@link ArgumentError} (exit 2). */
   run(input: CommandInput): Promise<number>;
@@ -44,6 +46,8 @@ export const ARGUMENTS = {
   'scenes file': 'a .yaml or .json file with [{prompt, seconds?, size?, model?, provider?}] (or {scenes: [...]})',
   policy: 'character (keep the character best), cost (cheapest first) or stability (the most reliable provider)',
   usd: 'the new budget in US dollars',
+  'character file': 'a character definition (.yaml or .json): {name, description, clip?, images?, adopt?, extract?}',
+  name: 'a character name in the library (mira)',
 } as const;
 export type ArgumentName = keyof typeof ARGUMENTS;
 
@@ -63,7 +67,8 @@ const optionUsage = (name: string, o: OptionSpec) => `--${name}${o.type === 'str
 /** `sora-series start <spec> [--id ID] [--wait]` */
 export function usageLine(name: string, spec: CommandSpec): string {
   const options = Object.entries(spec.options ?? {}).map(([n, o]) => `[${optionUsage(n, o)}]`);
-  return ['sora-series', name, ...spec.args.map((a) => `<${a}>`), ...options].join(' ');
+  const optional = (spec.optionalArgs ?? []).map((a) => `[<${a}>]`);
+  return ['sora-series', name, ...spec.args.map((a) => `<${a}>`), ...optional, ...options].join(' ');
 }
 
 /** Where the second of two columns starts: past the widest first one. */
@@ -90,7 +95,8 @@ function wrap(text: string, width = 100): string {
 /** What `sora-series <command> --help` prints. */
 export function commandHelp(name: string, spec: CommandSpec): string {
   const sections = [`usage: ${usageLine(name, spec)}`, spec.summary, ...(spec.details ? [wrap(spec.details)] : [])];
-  if (spec.args.length > 0) sections.push(`arguments:\n${columns(spec.args.map((a) => [`<${a}>`, ARGUMENTS[a]]))}`);
+  const every = [...spec.args, ...(spec.optionalArgs ?? [])];
+  if (every.length > 0) sections.push(`arguments:\n${columns(every.map((a) => [`<${a}>`, ARGUMENTS[a]]))}`);
   const options = Object.entries({ ...spec.options, help: HELP }).map(([n, o]): [string, string] => [
     n === 'help' ? '-h, --help' : optionUsage(n, o),
     o.help,
@@ -119,8 +125,9 @@ export function parseCommand(
   const { values, positionals } = parsed;
   const missing = spec.args.slice(positionals.length);
   if (missing.length > 0) throw new ArgumentError(`${name}: missing <${missing[0]}>\n${usage}`);
-  if (positionals.length > spec.args.length)
-    throw new ArgumentError(`${name}: unexpected argument "${positionals[spec.args.length]}"\n${usage}`);
+  const most = spec.args.length + (spec.optionalArgs?.length ?? 0);
+  if (positionals.length > most)
+    throw new ArgumentError(`${name}: unexpected argument "${positionals[most]}"\n${usage}`);
   return { args: positionals, values: values as OptionValues };
 }
 

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { startSeries, waitForSeries, type SeriesReport } from '../series/series-client';
 import type { SeriesInput } from '../../workflows/types';
+import { continuityLabel } from '../series/continuity';
 
 export interface RunOptions {
   /** A validated series (validateSpecFile): nothing reaches Temporal before the spec is checked. */
@@ -47,7 +48,7 @@ export function formatReport(report: SeriesReport): string {
   for (const s of report.scenes) {
     const uncertain = s.uncertainSubmissions ? ` [${s.uncertainSubmissions.count} uncertain submission(s)]` : '';
     lines.push(
-      `  scene ${sceneLabel(s)}: ${s.status}${s.provider ? ` on ${s.provider}` : ''}${s.continuity ? ` (${s.continuity})` : ''} $${s.costUsd.toFixed(2)}${uncertain}${s.assetPath ? ` ${s.assetPath}` : ''}${s.reason ? ` - ${s.reason}` : ''}`,
+      `  scene ${sceneLabel(s)}: ${s.status}${s.provider ? ` on ${s.provider}` : ''}${continuityLabel(s) ? ` (${continuityLabel(s)})` : ''} $${s.costUsd.toFixed(2)}${uncertain}${s.assetPath ? ` ${s.assetPath}` : ''}${s.reason ? ` - ${s.reason}` : ''}`,
     );
   }
   if (report.error) lines.push(`error: ${report.error}`);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gatewayCommand } from '../gateway/command';
 import { findProjectRoot } from '../../common/project-root';
+import { CHARACTER_COMMANDS } from './character-commands';
 import { codecServerCommand } from './codec-server';
 import { columns, columnWidth, type CommandSpec } from './command';
 import { healthcheckCommand } from './healthcheck';
@@ -28,6 +29,7 @@ export const COMMAND_GROUPS: ReadonlyArray<{ title: string; commands: Record<str
       'providers check': providersCheckCommand,
     },
   },
+  { title: 'the character library (one cast for every series)', commands: CHARACTER_COMMANDS },
 ];
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = Object.assign(

@@ -1,11 +1,12 @@
 import type { SceneTakes } from '../series/takes';
+import { continuityLabel } from '../series/continuity';
 import { sceneLabel } from './run';
 
 /** `sora-series takes`: every take of one scene (client/series/takes.ts reads them), as text. */
 
 export function formatTakes(s: SceneTakes): string {
   const lines = [
-    `${s.id} scene ${sceneLabel({ index: s.index, id: s.sceneId })}: ${s.status}, ${s.takes.length} take(s)`,
+    `${s.id} scene ${sceneLabel({ index: s.index, id: s.sceneId })}: ${s.status}, ${s.takes.length} take(s)${s.continuityByCharacter ? `, continuity ${continuityLabel(s)}` : ''}`,
   ];
   for (const t of s.takes) {
     if (t.outcome === 'in_flight') {

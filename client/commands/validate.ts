@@ -5,7 +5,7 @@ import type { SeriesInput } from '../../workflows/types';
 
 export function formatEstimate(input: SeriesInput, estimate: CostEstimate, pricesFrom: string): string {
   const lines = [
-    `spec ok: series "${input.name}", ${input.scenes.length} scenes, character ${input.character.name} (${input.character.source.kind}), ${input.routing} routing`,
+    `spec ok: series "${input.name}", ${input.scenes.length} scenes, ${input.character ? `character ${input.character.name} (${input.character.source.kind})` : `characters ${(input.cast ?? []).map((c) => c.name).join(', ')} (library)`}, ${input.routing} routing`,
     `cost estimate (prices from ${pricesFrom}):`,
     `  planned (${input.routing} routing, first choice per scene): $${estimate.plannedUsd.toFixed(2)}`,
     `  worst case (every scene on the dearest provider of its chain): $${estimate.worstCaseUsd.toFixed(2)}`,

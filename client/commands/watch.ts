@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { continuityLabel } from '../series/continuity';
 import { seriesStatusQuery, type BudgetView, type SeriesStatusView } from '../../workflows/messages';
 import { ScenesTotal } from '../../workflows/search-attributes';
 import { describeSeries, seriesReport, type SeriesReport } from '../series/series-client';
@@ -31,6 +32,8 @@ export interface WatchSnapshot {
     index: number;
     status: string;
     provider?: string;
+    /** Per library character (`mira kept, tom kept`); the one-character form's lines stay as they were. */
+    continuity?: string;
     costUsd: number;
     takes: number;
     reason?: string;
@@ -89,6 +92,7 @@ async function snapshotOf(client: Client, id: string): Promise<WatchSnapshot | N
         index: s.index,
         status: s.status,
         provider: s.provider,
+        ...(s.continuityByCharacter ? { continuity: continuityLabel(s) } : {}),
         costUsd: s.costUsd,
         takes: s.takes.length,
         ...(s.reason ? { reason: s.reason } : {}),
@@ -122,6 +126,7 @@ function endedSnapshot(
       index: s.index,
       status: s.status,
       provider: s.provider,
+      ...(s.continuityByCharacter ? { continuity: continuityLabel(s) } : {}),
       costUsd: s.costUsd,
       takes: s.takes,
       ...(s.reason ? { reason: s.reason } : {}),
@@ -177,7 +182,7 @@ export function liveLines(s: WatchSnapshot): Array<[key: string, line: string]> 
 }
 
 export function finishedLine(scene: WatchSnapshot['finished'][number]): string {
-  return `scene ${scene.index}: ${scene.status}${scene.provider ? ` on ${scene.provider}` : ''}, ${scene.takes} take(s), ${usd(scene.costUsd)}${scene.reason ? `: ${scene.reason}` : ''}`;
+  return `scene ${scene.index}: ${scene.status}${scene.provider ? ` on ${scene.provider}` : ''}${scene.continuity ? ` (${scene.continuity})` : ''}, ${scene.takes} take(s), ${usd(scene.costUsd)}${scene.reason ? `: ${scene.reason}` : ''}`;
 }
 
 export function endLine(s: WatchSnapshot): string {

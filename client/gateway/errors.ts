@@ -1,4 +1,6 @@
 import { HttpError, type FieldProblem } from '../http-error';
+import { CharacterRefusal } from '../../workflows/messages';
+import { CharacterDefinitionError, CharacterNotFoundError, CharacterRefusedError } from '../series/characters';
 import { BudgetBelowEstimateError } from '../spec/estimate';
 import { UnknownProviderError } from '../../workflows/provider-rules';
 import { UnroutableScenesError } from '../spec/validate';
@@ -132,5 +134,22 @@ export function httpErrorOf(err: unknown): HttpError | undefined {
   if (err instanceof SceneNotFoundError)
     return new NotFoundError(err.message.replace(/; check the index with: .*$/, '; GET /series/{id} lists the scenes'));
   if (err instanceof SeriesWithoutResultError) return new ConflictError(err.message);
+  return characterHttpErrorOf(err);
+}
+
+/** The library's errors in HTTP terms; undefined for others. */
+export function characterHttpErrorOf(err: unknown): HttpError | undefined {
+  if (err instanceof CharacterDefinitionError)
+    return new BadRequestError(err.message, fieldsOf(err.issues, 'character'));
+  if (err instanceof CharacterNotFoundError)
+    return new NotFoundError(
+      err.message.replace(/\(sora-series.*$/, '(GET /characters lists them; POST /characters adds one)'),
+    );
+  if (err instanceof CharacterRefusedError) {
+    if (err.refusal === CharacterRefusal.unknownProvider) return new BadRequestError(err.message);
+    if (err.refusal === CharacterRefusal.definitionDiffers || err.refusal === CharacterRefusal.inUse)
+      return new ConflictError(err.message);
+    return new UnprocessableError(err.message);
+  }
   return undefined;
 }

@@ -138,6 +138,7 @@ const PATH_PARAMETERS: Record<string, string> = {
   index: "The scene's index, from 1.",
   take: 'The take of that scene, from 1.',
   file: 'review.js or review.css.',
+  name: 'A character of the library, by its name (`mira`).',
 };
 
 const upperFirst = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -1,3 +1,4 @@
+import { characterRoutes } from './character-routes';
 import { messageRoutes } from './message-routes';
 import { reviewRoutes } from './review-routes';
 import type { Route } from './route';
@@ -15,5 +16,6 @@ export function gatewayRoutes(openApi: () => unknown): Route[] {
     ...webhookRoutes,
     ...reviewRoutes,
     ...serviceRoutes(openApi),
+    ...characterRoutes,
   ];
 }

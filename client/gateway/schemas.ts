@@ -140,6 +140,10 @@ export const seriesReportSchema = z.object({
       status: z.string(),
       provider: z.string().optional(),
       continuity: z.string().optional(),
+      continuityByCharacter: z
+        .record(z.string(), z.enum(['kept', 'referenced', 'degraded']))
+        .optional()
+        .describe('Library characters: how the scene held each one.'),
       assetPath: z.string().optional(),
       sha256: z.string().optional(),
       costUsd: z.number(),

@@ -36,6 +36,10 @@ const seriesTakesSchema = z.object({
       sceneId: z.string().optional().describe("The scene's id from the spec, when it has one."),
       status: z.string().describe('running, or how the scene ended: completed, rejected, failed, cancelled.'),
       takes: z.array(takeSchema),
+      continuityByCharacter: z
+        .record(z.string(), z.enum(['kept', 'referenced', 'degraded']))
+        .optional()
+        .describe("Library characters: how the scene's delivered take held each one."),
     }),
   ),
 });

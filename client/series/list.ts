@@ -1,5 +1,6 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import {
+  Characters,
   ProvidersUsed,
   ScenesDone,
   ScenesTotal,
@@ -64,7 +65,10 @@ export function seriesQuery(filter: ListFilter): string {
   if (filter.character !== undefined) {
     if (!filter.character.trim())
       throw new ListFilterError('character', 'must not be empty; give the character name as in the spec');
-    clauses.push(`${SeriesCharacter.name} = ${literal(filter.character)}`);
+    // The one-character form's character, or one of a cast from the library.
+    clauses.push(
+      `(${SeriesCharacter.name} = ${literal(filter.character)} OR ${Characters.name} = ${literal(filter.character)})`,
+    );
   }
   return clauses.join(' AND ');
 }
@@ -95,7 +99,7 @@ function rowOf(info: WorkflowExecutionInfo): SeriesRow {
     scenesDone: attrs.get(ScenesDone),
     scenesTotal: attrs.get(ScenesTotal),
     costUsd: attrs.get(SeriesCostUsd),
-    character: attrs.get(SeriesCharacter),
+    character: attrs.get(SeriesCharacter) ?? attrs.get(Characters)?.join(', '),
     providersUsed: attrs.get(ProvidersUsed) ?? [],
     startTime: info.startTime.toISOString(),
   };

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { continuityLabel } from './continuity';
 import { seriesStatusQuery, type SeriesStatusView } from '../../workflows/messages';
 import type { SeriesStatus } from '../../workflows/types';
 
@@ -40,7 +41,7 @@ export async function followProgress(
       if (reported.has(scene.index)) continue;
       reported.add(scene.index);
       const where = scene.provider
-        ? ` on ${scene.provider}${scene.continuity ? ` (continuity ${scene.continuity})` : ''}`
+        ? ` on ${scene.provider}${continuityLabel(scene) ? ` (continuity ${continuityLabel(scene)})` : ''}`
         : '';
       const why = scene.reason ? `: ${scene.reason}` : '';
       print(

@@ -6,6 +6,7 @@ import {
 } from '@temporalio/client';
 import { seriesStatusQuery, type SeriesStatusView } from '../../workflows/messages';
 import {
+  Characters,
   ScenesDone,
   ScenesTotal,
   SeriesCharacter,
@@ -15,9 +16,10 @@ import {
 import { seriesWorkflowId } from '../../workflows/ids';
 import { followProgress, type ProgressListener } from './progress';
 import type { seriesWorkflow } from '../../workflows/series/workflow';
-import type { SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
+import type { Continuity, SeriesInput, SeriesResult, SeriesStatus } from '../../workflows/types';
 import { uncertainOfScenes, uncertainOfTakes, type UncertainCount } from '../../workflows/uncertain-submissions';
 import { reviewPageUrl } from '../gateway/review-link';
+import { prepareCast } from './characters';
 
 /** The library other services import: start a series, read its status, wait for it. */
 
@@ -59,13 +61,14 @@ export function startOptions(input: SeriesInput, options: SeriesStartOptions) {
     // Seen in the Web UI list and searchable; the workflow keeps progress current.
     typedSearchAttributes: [
       { key: SeriesName, value: input.name },
-      { key: SeriesCharacter, value: input.character.name },
+      ...(input.character ? [{ key: SeriesCharacter, value: input.character.name }] : []),
+      ...(input.cast ? [{ key: Characters, value: input.cast.map((c) => c.name) }] : []),
       { key: SeriesStatusKey, value: 'running' },
       { key: ScenesTotal, value: input.scenes.length },
       { key: ScenesDone, value: 0 },
     ],
     memo: {
-      character: input.character.name,
+      character: castLabel(input),
       scenes: input.scenes.length,
       routing: input.routing,
       providers: input.providers,
@@ -74,16 +77,20 @@ export function startOptions(input: SeriesInput, options: SeriesStartOptions) {
     },
     // The Web UI renders details as Markdown: there the link is one click away.
     ...(reviewUrl ? { staticDetails: `[Review page](${reviewUrl}): the takes as videos, approve, reject, retry` } : {}),
-    staticSummary: `${input.character.name}: ${input.streaming ? 'streaming, ' : ''}${input.scenes.length} scenes, ${input.routing} routing over ${input.providers.join(' > ')}${input.budgetUsd ? `, budget $${input.budgetUsd}` : ''}`,
+    staticSummary: `${castLabel(input)}: ${input.streaming ? 'streaming, ' : ''}${input.scenes.length} scenes, ${input.routing} routing over ${input.providers.join(' > ')}${input.budgetUsd ? `, budget $${input.budgetUsd}` : ''}`,
   };
 }
+
+/** The series' character, or its cast (`mira, tom`). */
+const castLabel = (input: SeriesInput) => input.character?.name ?? (input.cast ?? []).map((c) => c.name).join(', ');
 
 export async function startSeries(
   client: Client,
   input: SeriesInput,
   options: SeriesStartOptions,
 ): Promise<WorkflowHandle<typeof seriesWorkflow>> {
-  const start = startOptions(input, options);
+  // The cast is in the library before the series exists: a refused character starts nothing.
+  const start = startOptions(await prepareCast(client, input, options), options);
   try {
     return await client.workflow.start<typeof seriesWorkflow>('seriesWorkflow', start);
   } catch (err) {
@@ -115,6 +122,8 @@ export interface SeriesReport {
     status: string;
     provider?: string;
     continuity?: string;
+    /** Library characters: how the scene held each one (`kept`, `referenced`, `degraded`). */
+    continuityByCharacter?: Record<string, Continuity>;
     assetPath?: string;
     sha256?: string;
     costUsd: number;
@@ -151,6 +160,7 @@ function reportOf(id: string, view: ReportSource): SeriesReport {
         status: s.status,
         provider: s.provider,
         continuity: s.continuity,
+        ...(s.continuityByCharacter ? { continuityByCharacter: s.continuityByCharacter } : {}),
         assetPath: s.assetPath,
         sha256: s.sha256,
         costUsd: s.costUsd,

@@ -18,6 +18,7 @@ import {
 import { resolveNewScenes, SCENE_DEFAULTS } from '../../workflows/scene-rules';
 import type { seriesWorkflow } from '../../workflows/series/workflow';
 import type { ProviderProfile, RoutingPolicy, SeriesInput } from '../../workflows/types';
+import { prepareCast } from './characters';
 import { SeriesNotFoundError, startOptions, type SeriesStartOptions } from './series-client';
 
 /**
@@ -112,10 +113,13 @@ export async function appendScenes(
     providers: input.providers,
     profiles: options.profiles,
     defaults: input.defaults ?? SCENE_DEFAULTS,
+    ...(input.cast ? { cast: input.cast.map((c) => c.name) } : {}),
   });
   if ('problems' in checked) throw new ScenesRefusedError(checked.problems);
+  // A cast is in the library before the series may start (as startSeries does).
+  const prepared = await prepareCast(client, input, options);
   const started = await client.workflow.signalWithStart<typeof seriesWorkflow, [NewScene[]]>('seriesWorkflow', {
-    ...startOptions({ ...input, streaming: true }, options),
+    ...startOptions({ ...prepared, streaming: true }, options),
     signal: appendScenesSignal,
     signalArgs: [options.scenes],
   });

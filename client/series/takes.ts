@@ -49,6 +49,8 @@ export interface SceneTakes {
   sceneId?: string;
   status: SceneResult['status'] | 'running';
   takes: Array<TakeRecord | TakeInFlight>;
+  /** Library characters: how the scene's delivered take held each one. */
+  continuityByCharacter?: SceneResult['continuityByCharacter'];
 }
 
 /** Finished scenes from the live status (running series) or the result (finished series). */
@@ -103,6 +105,7 @@ async function takesOf(
     ...(sceneId !== undefined ? { sceneId } : {}),
     status: running ? 'running' : scene!.status,
     takes,
+    ...(scene?.continuityByCharacter ? { continuityByCharacter: scene.continuityByCharacter } : {}),
   };
 }
 

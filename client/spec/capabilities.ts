@@ -1,5 +1,8 @@
 import { unknownProviderProblems } from '../../workflows/provider-rules';
 import type { ProviderProfile } from '../../workflows/types';
+import { maxCharactersOf } from '../../workflows/cast-rules';
+import { mentionsOf } from '../../workflows/scene-rules';
+import { characterProviderIssues } from './character-schema';
 import type { SeriesSpec } from './spec-schema';
 
 /** Only relay-v1 can make a character from an earlier task. */
@@ -18,7 +21,7 @@ export function capabilityIssues(spec: SeriesSpec, profiles: ProviderProfile[]):
   const allowed = spec.providers.flatMap((n) => configured.get(n) ?? []);
   if (allowed.length === 0) return issues;
 
-  const extract = spec.character.extract;
+  const extract = spec.character?.extract;
   const extractor = extract && configured.get(extract.provider);
   if (extractor && !EXTRACTING_CONTRACTS.has(extractor.contract)) {
     const able = allowed.filter((p) => EXTRACTING_CONTRACTS.has(p.contract)).map((p) => p.name);
@@ -73,9 +76,34 @@ export function capabilityIssues(spec: SeriesSpec, profiles: ProviderProfile[]):
       );
     }
   });
+  issues.push(...castIssues(spec, profiles, allowed));
   for (const [problem, fields] of byProblem) {
     const shown = fields.slice(0, 3).join(', ');
     issues.push(`${shown}${fields.length > 3 ? ` and ${fields.length - 3} more scenes` : ''}: ${problem}`);
   }
+  return issues;
+}
+
+/**
+ * A cast's inline definitions against the configured providers, and each scene's characters against
+ * what the providers it may use can hold in one take (ProviderProfile.maxCharacters).
+ */
+function castIssues(spec: SeriesSpec, profiles: ProviderProfile[], allowed: ProviderProfile[]): string[] {
+  if (!spec.characters) return [];
+  const issues = spec.characters.flatMap((c, i) =>
+    typeof c === 'string' ? [] : characterProviderIssues(c, profiles, `characters[${i}].`),
+  );
+  const cast = spec.characters.map((c) => (typeof c === 'string' ? c : c.name));
+  spec.scenes.forEach((scene, i) => {
+    const named = mentionsOf(scene.prompt).filter((n) => cast.includes(n));
+    const usable = scene.provider ? allowed.filter((p) => p.name === scene.provider) : allowed;
+    if (!usable.length) return;
+    const most = Math.max(...usable.map(maxCharactersOf));
+    if (named.length <= most) return;
+    const limits = usable.map((p) => `${p.name}: ${maxCharactersOf(p)}`).join(', ');
+    issues.push(
+      `scenes[${i}].prompt: names ${named.length} characters (${named.map((n) => `@${n}`).join(', ')}) but ${scene.provider ? `${scene.provider} holds` : 'the most any of its providers holds is'} ${most} per take (${limits}); split the scene, or describe ${named.length - most === 1 ? 'one of them' : 'some of them'} in words without the @`,
+    );
+  });
   return issues;
 }

@@ -22,7 +22,8 @@ export function estimateCost(input: SeriesInput, available: ProviderProfile[]): 
   );
   if (unknown.length) throw new UnknownProviderError(unknown);
   const profiles = input.providers.map((name) => available.find((p) => p.name === name)!);
-  const passport = { name: input.character.name, description: input.character.description, refs: {}, refused: {} };
+  // Nothing is refused before the series runs: the character's name only labels the passport.
+  const passport = { name: input.character?.name ?? '', description: '', refs: {}, refused: {} };
 
   const byProvider: CostEstimate['byProvider'] = {};
   for (const p of profiles) {

@@ -93,8 +93,6 @@ function unknownFieldHint(knownFields: KnownFields, where: string, key: string):
   if (/key|token|secret|password|authorization/i.test(key)) {
     return "keys never go in a spec: export them in the worker's environment (the provider config names the variable)";
   }
-  if (where === '' && key === 'characters')
-    return 'a series has exactly one character: use character: { name, description, clip }';
   const lower = key.toLowerCase();
   const guess =
     SYNONYMS[where]?.[lower] ??

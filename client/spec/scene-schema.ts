@@ -6,7 +6,7 @@ import {
   MIN_SECONDS,
   modelProblems,
   noteProblems,
-  promptProblems,
+  promptProblemsAtTheDoor,
   secondsProblems,
   SIZES,
   sizeProblems,
@@ -31,11 +31,13 @@ const refinedBy =
 const typeError = (rule: Rule) => (issue: { input?: unknown }) => rule(issue.input)[0];
 
 export const promptSchema = z
-  .string({ error: typeError(promptProblems) })
+  .string({ error: typeError(promptProblemsAtTheDoor) })
   .trim()
-  .superRefine(refinedBy(promptProblems))
+  .superRefine(refinedBy(promptProblemsAtTheDoor))
   .meta({ minLength: 1, maxLength: MAX_PROMPT_CHARS })
-  .describe('What happens; write @character where the character appears.');
+  .describe(
+    "What happens; write @character where the character appears (or @<name> for each of the series' characters).",
+  );
 
 export const secondsSchema = z
   .number({ error: typeError(secondsProblems) })

@@ -1,4 +1,5 @@
-import type { SceneSpec, SeriesInput } from '../../workflows/types';
+import type { CastMember, CharacterSource, SceneSpec, SeriesInput } from '../../workflows/types';
+import { toCharacterDefinition } from './character-schema';
 import type { SeriesSpec } from './spec-schema';
 
 /**
@@ -10,11 +11,6 @@ export const MAX_SERIES_INPUT_BYTES = 1024 * 1024;
 /** The workflow input: defaults applied, scenes numbered from 1. */
 export function toSeriesInput(spec: SeriesSpec): SeriesInput {
   const { character } = spec;
-  const source: SeriesInput['character']['source'] = character.extract
-    ? { kind: 'extract', provider: character.extract.provider, taskId: character.extract.task }
-    : character.adopt
-      ? { kind: 'adopt', ids: character.adopt, ...(character.clip ? { clipUrl: character.clip } : {}) }
-      : { kind: 'clip', url: character.clip! };
   const scenes: SceneSpec[] = spec.scenes.map((s, i) => ({
     index: i + 1,
     ...(s.id !== undefined ? { id: s.id } : {}),
@@ -26,7 +22,10 @@ export function toSeriesInput(spec: SeriesSpec): SeriesInput {
   }));
   return {
     name: spec.name,
-    character: { name: character.name, description: character.description, source },
+    ...(character
+      ? { character: { name: character.name, description: character.description, source: sourceOf(character) } }
+      : {}),
+    ...(spec.characters ? { cast: spec.characters.map(castMemberOf) } : {}),
     scenes,
     routing: spec.routing,
     providers: spec.providers,
@@ -43,6 +42,20 @@ export function toSeriesInput(spec: SeriesSpec): SeriesInput {
       ...(spec.defaults.model ? { model: spec.defaults.model } : {}),
     },
   };
+}
+
+function sourceOf(character: NonNullable<SeriesSpec['character']>): CharacterSource {
+  if (character.extract)
+    return { kind: 'extract', provider: character.extract.provider, taskId: character.extract.task };
+  if (character.adopt)
+    return { kind: 'adopt', ids: character.adopt, ...(character.clip ? { clipUrl: character.clip } : {}) };
+  return { kind: 'clip', url: character.clip! };
+}
+
+/** A library name gets its description from the library at start; an inline definition carries its own. */
+function castMemberOf(item: NonNullable<SeriesSpec['characters']>[number]): CastMember {
+  if (typeof item === 'string') return { name: item, description: '' };
+  return { name: item.name, description: item.description, definition: toCharacterDefinition(item) };
 }
 
 /** A spec whose workflow input would not fit, as a spec problem. */

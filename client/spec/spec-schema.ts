@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ROUTING_POLICIES } from '../../workflows/routing';
 import { SCENE_DEFAULTS } from '../../workflows/scene-rules';
 import { checkUrl, PUBLIC_ONLY, type UrlPolicy } from '../../common/url-policy';
+import { castMentionProblems, mentionsOf, promptProblems, writesCharacterToken } from '../../workflows/scene-rules';
+import { characterDefinitionSchema, characterNameSchema } from './character-schema';
 import type { KnownFields } from './problems';
 import { modelSchema, newSceneSchema, secondsSchema, sizeSchema } from './scene-schema';
 
@@ -12,10 +14,11 @@ import { modelSchema, newSceneSchema, secondsSchema, sizeSchema } from './scene-
  *  - shape and types (unknown fields are errors, with a "did you mean" where one fits);
  *  - URLs: http(s) only, no credentials, no private or loopback hosts unless allowed
  *    (common/url-policy.ts; the worker re-checks after DNS);
- *  - characters: a series has exactly one. Prompts place it with `@character`; any other `@name`
- *    would be a second character the series does not carry across providers (relays answer
- *    `cameo_not_found`, the official contract takes at most 2 per video and only by id), so it is
- *    refused. `adopt` names one id per provider, only for providers the series uses.
+ *  - characters: either the one-character form (`character:`, placed with `@character`; any other
+ *    `@name` would be a character the series does not carry across providers, so it is refused),
+ *    or a cast from the library (`characters:`, library names or inline definitions, each placed
+ *    with `@<name>`): unknown `@names` and characters no scene mentions are refused. `adopt`
+ *    names one id per provider, only for providers the series uses.
  */
 
 const clipUrl = (policy: UrlPolicy) =>
@@ -104,7 +107,15 @@ export function specSchema(policy: UrlPolicy) {
   return z
     .strictObject({
       name,
-      character: characterSchema(policy),
+      character: characterSchema(policy).optional(),
+      characters: z
+        .array(z.union([characterNameSchema, characterDefinitionSchema(policy)]))
+        .min(1, 'list at least one character, or use character: for the one-character form')
+        .max(20, 'must be at most 20 characters; a scene holds at most a few')
+        .optional()
+        .describe(
+          'The cast: library names (mira) or inline definitions {name, description, clip?, images?, adopt?, extract?}, each mentioned as @<name>.',
+        ),
       routing: z.enum(ROUTING_POLICIES).default('character'),
       providers: z
         .array(z.string().min(1, 'must not be empty'))
@@ -176,23 +187,79 @@ export function specSchema(policy: UrlPolicy) {
       });
       if (spec.providers.length !== new Set(spec.providers).size)
         ctx.addIssue({ code: 'custom', path: ['providers'], message: 'lists a provider twice' });
-      const extract = spec.character.extract;
-      if (extract && !spec.providers.includes(extract.provider)) {
+      if (!!spec.character === !!spec.characters) {
         ctx.addIssue({
           code: 'custom',
-          path: ['character', 'extract', 'provider'],
-          message: `"${extract.provider}" is not in providers ${listed}; add it there`,
+          path: spec.character ? ['characters'] : ['character'],
+          message: spec.character
+            ? 'give either character: (one character, @character) or characters: (a cast from the library, @<name>), not both'
+            : 'is required: give { name, description, clip } (placed with @character), or instead characters: [library names or definitions] (placed with @<name>)',
         });
+        return;
       }
-      for (const provider of Object.keys(spec.character.adopt ?? {})) {
-        if (!spec.providers.includes(provider)) {
+      if (spec.character) {
+        const extract = spec.character.extract;
+        if (extract && !spec.providers.includes(extract.provider)) {
           ctx.addIssue({
             code: 'custom',
-            path: ['character', 'adopt', provider],
-            message: `"${provider}" is not in providers ${listed}; add it there or remove this id`,
+            path: ['character', 'extract', 'provider'],
+            message: `"${extract.provider}" is not in providers ${listed}; add it there`,
           });
         }
+        for (const provider of Object.keys(spec.character.adopt ?? {})) {
+          if (!spec.providers.includes(provider)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['character', 'adopt', provider],
+              message: `"${provider}" is not in providers ${listed}; add it there or remove this id`,
+            });
+          }
+        }
+        // Prompts without @character skipped the mention rule at the field (it cannot tell the form there).
+        spec.scenes.forEach((scene, i) => {
+          if (writesCharacterToken(scene.prompt)) return;
+          for (const message of promptProblems(scene.prompt).filter((p) => p.startsWith('mentions ')))
+            ctx.addIssue({ code: 'custom', path: ['scenes', i, 'prompt'], message });
+        });
+        return;
       }
+      const cast = spec.characters!.map((c) => (typeof c === 'string' ? c : c.name));
+      const first = new Map<string, number>();
+      cast.forEach((n, i) => {
+        if (first.has(n))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['characters', i],
+            message: `"${n}" is listed twice (also characters[${first.get(n)}]); list each character once`,
+          });
+        else first.set(n, i);
+      });
+      spec.characters!.forEach((c, i) => {
+        if (typeof c === 'string') return;
+        for (const provider of [...Object.keys(c.adopt ?? {}), ...(c.extract ? [c.extract.provider] : [])]) {
+          if (!spec.providers.includes(provider))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['characters', i, c.extract?.provider === provider ? 'extract' : 'adopt'],
+              message: `"${provider}" is not in providers ${listed}; add it there or remove it`,
+            });
+        }
+      });
+      const mentioned = new Set<string>();
+      spec.scenes.forEach((scene, i) => {
+        for (const message of castMentionProblems(scene.prompt, cast))
+          ctx.addIssue({ code: 'custom', path: ['scenes', i, 'prompt'], message });
+        for (const n of mentionsOf(scene.prompt)) if (cast.includes(n)) mentioned.add(n);
+      });
+      if (spec.scenes.length > 0)
+        cast.forEach((n, i) => {
+          if (!mentioned.has(n))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['characters', i],
+              message: `"${n}" is not mentioned in any scene; write @${n} where it appears, or remove it from characters`,
+            });
+        });
     });
 }
 
@@ -205,6 +272,8 @@ export type SeriesSpec = z.infer<typeof seriesSpecSchema>;
 export const KNOWN_FIELDS: KnownFields = {
   '': Object.keys(seriesSpecSchema.shape),
   character: Object.keys(characterSchema(PUBLIC_ONLY).shape),
+  'characters[]': ['name', 'description', 'clip', 'images', 'adopt', 'extract'],
+  'characters[].extract': ['provider', 'task'],
   'character.extract': Object.keys(extractSchema.shape),
   defaults: ['seconds', 'size', 'model'],
   'scenes[]': Object.keys(sceneSchema.shape),

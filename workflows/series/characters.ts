@@ -1,7 +1,8 @@
 import { setHandler } from '@temporalio/workflow';
 import { upstream } from '../activities';
 import { describeFailure } from '../failure-info';
-import { characterNeededSignal, characterReadySignal, type CharacterAnswer } from '../messages';
+import { characterNeededSignal, characterReadySignal, characterRevokedSignal, type CharacterAnswer } from '../messages';
+import type { CastRefs } from './cast';
 import type { CharacterPassport } from '../types';
 import type { Routes } from './routes';
 import type { SeriesRun } from './state';
@@ -14,6 +15,7 @@ export class CharacterRefs {
   constructor(
     private readonly run: SeriesRun,
     private readonly routes: Routes,
+    private readonly cast?: CastRefs,
   ) {}
 
   on(provider: string): Promise<CharacterAnswer> {
@@ -29,8 +31,15 @@ export class CharacterRefs {
 
   /** Scenes falling back to another provider ask for the character there (signal characterNeeded). */
   listen(): void {
-    setHandler(characterNeededSignal, async ({ provider, sceneWorkflowId }) => {
-      const answer = await this.on(provider);
+    setHandler(characterNeededSignal, async ({ provider, sceneWorkflowId, character }) => {
+      const answer = character && this.cast ? await this.cast.on(character, provider) : await this.on(provider);
+      await tell(sceneWorkflowId, characterReadySignal, answer);
+    });
+    // Library characters only: the one-character form's handles are the series' own.
+    setHandler(characterRevokedSignal, async ({ provider, character, handleId, reason, sceneWorkflowId }) => {
+      const answer = this.cast
+        ? await this.cast.revoked(character, provider, handleId, reason)
+        : { character, provider, refused: 'this series has no library characters' };
       await tell(sceneWorkflowId, characterReadySignal, answer);
     });
   }

@@ -1,7 +1,9 @@
 import { log, patched } from '@temporalio/workflow';
+import { maxCharactersOf } from '../cast-rules';
 import { takePriceUsd } from '../pricing';
 import { healthAt, routeScene, windowSize, type ProviderHealth } from '../routing';
-import type { SceneSpec, SeriesInput } from '../types';
+import { mentionsOf } from '../scene-rules';
+import type { CharacterPassport, SceneSpec, SeriesInput } from '../types';
 import type { SeriesRun, Work } from './state';
 
 const DEFAULT_CIRCUIT_COOLDOWN_SECONDS = 600;
@@ -43,13 +45,28 @@ export class Routes {
       scene,
       profiles: state.profiles,
       health: this.health(),
-      passport: state.passport,
+      passport: series.cast ? this.castPassport(scene) : state.passport,
     });
+  }
+
+  /** For routing a cast's scene: a provider counts as refusing when it refuses any character the scene names. */
+  private castPassport(scene: SceneSpec): CharacterPassport {
+    const named = mentionsOf(scene.prompt);
+    const refused: Record<string, string> = {};
+    for (const passport of Object.values(this.run.state.cast ?? {}))
+      if (named.includes(passport.name)) Object.assign(refused, passport.refused);
+    return { name: '', description: '', refs: {}, refused };
   }
 
   priceOn(provider: string | undefined, scene: SceneSpec): number {
     const profile = this.run.state.profiles.find((p) => p.name === provider);
     return profile ? takePriceUsd(profile, scene.seconds, scene.size) : 0;
+  }
+
+  /** The most characters one take on `provider` holds. */
+  characterLimitOn(provider: string): number {
+    const profile = this.run.state.profiles.find((p) => p.name === provider);
+    return profile ? maxCharactersOf(profile) : 1;
   }
 
   /** Scenes that may run at once: the next scene's head provider's concurrency, within maxParallel. */

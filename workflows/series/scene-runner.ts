@@ -2,8 +2,9 @@ import { executeChild, patched } from '@temporalio/workflow';
 import { describeFailure } from '../failure-info';
 import { sceneSlotKey, sceneWorkflowId } from '../ids';
 import { sceneWorkflow } from '../scene';
-import { SceneIndex, SeriesId } from '../search-attributes';
+import { Characters, SceneIndex, SeriesId } from '../search-attributes';
 import type { SceneResult } from '../types';
+import type { CastRefs } from './cast';
 import type { CharacterRefs } from './characters';
 import type { Routes } from './routes';
 import type { SharedSlots, SlotAnswer } from './slots';
@@ -17,6 +18,7 @@ export interface SceneRunnerParts {
   run: SeriesRun;
   routes: Routes;
   characters: CharacterRefs;
+  cast: CastRefs;
   slots: SharedSlots;
   board: StatusBoard;
   selfId: string;
@@ -27,7 +29,7 @@ export interface SceneRunnerParts {
  * start, holding `heldUsd` (its first take's price) until it settles.
  */
 export async function runScene(parts: SceneRunnerParts, { scene, retake }: Work, heldUsd: number): Promise<void> {
-  const { run, routes, characters, slots, board, selfId } = parts;
+  const { run, routes, characters, cast, slots, board, selfId } = parts;
   run.start(scene.index, heldUsd);
   const previous = retake ? run.resultOf(scene.index) : undefined;
   let result: SceneResult;
@@ -35,7 +37,14 @@ export async function runScene(parts: SceneRunnerParts, { scene, retake }: Work,
   let chain: string[] = [];
   try {
     chain = routes.route(scene);
-    if (chain[0] && !(chain[0] in run.state.passport.refs)) {
+    const members = cast.inScene(scene);
+    if (run.series.cast) {
+      // The head provider's handles before the slot: a scene waits for its characters, not a slot-holder.
+      if (chain[0] && members.some((m) => !cast.passport(m)?.refs[chain[0]])) {
+        await Promise.all(members.map((m) => cast.on(m, chain[0])));
+        chain = routes.route(scene);
+      }
+    } else if (chain[0] && !(chain[0] in run.state.passport.refs)) {
       await characters.on(chain[0]);
       chain = routes.route(scene); // the head may have just been found down
     }
@@ -55,6 +64,12 @@ export async function runScene(parts: SceneRunnerParts, { scene, retake }: Work,
           scene,
           chain,
           passport: run.state.passport,
+          ...(run.series.cast
+            ? {
+                cast: members.map((m) => ({ token: `@${m}`, passport: cast.passport(m)! })),
+                characterLimits: Object.fromEntries(chain.map((p) => [p, routes.characterLimitOn(p)])),
+              }
+            : {}),
           jobDeadlineSeconds: run.series.jobDeadlineSeconds,
           prices,
           grantedUsd: heldUsd,
@@ -64,6 +79,7 @@ export async function runScene(parts: SceneRunnerParts, { scene, retake }: Work,
       typedSearchAttributes: [
         { key: SeriesId, value: selfId },
         { key: SceneIndex, value: scene.index },
+        ...(run.series.cast ? [{ key: Characters, value: members }] : []),
       ],
       staticSummary: `${run.series.name} scene ${scene.index}${retake ? ' (retake)' : ''}: ${chain.join(' > ') || 'no provider'}`,
     });

@@ -29,7 +29,9 @@ export async function scheduleScenes(parts: SceneRunnerParts): Promise<SeriesRes
   const { series, state, ledger, running } = run;
   if (!run.prepared) {
     state.profiles = selectProfiles(await upstream.listProviderProfiles(), series.providers);
-    state.passport = await buildPassport(series.character, state.profiles);
+    // The one-character form builds its own passport; a cast's handles come from the library.
+    if (series.character) state.passport = await buildPassport(series.character, state.profiles);
+    else await parts.cast.join();
     run.prepared = true;
   }
 
@@ -74,7 +76,7 @@ export async function scheduleScenes(parts: SceneRunnerParts): Promise<SeriesRes
   }
   // In the same step as the loop's last check: a message validated from now on is refused.
   run.finishing = true;
-  return finishSeries(run, cancellation);
+  return finishSeries(run, cancellation, parts.cast);
 }
 
 /** Keeps the providers the spec allows, in the spec's order; a name the worker lacks is a bad spec. */

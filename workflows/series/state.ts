@@ -29,6 +29,10 @@ export interface SeriesState {
   cancelled?: { reason: string };
   endOfScenes?: boolean;
   refusedScenes?: Array<{ prompt: string; problem: string }>;
+  /** Library characters (`characters:`) by name: their handles as the series has them so far. */
+  cast?: Record<string, CharacterPassport>;
+  /** What making handles for this series cost (`<character>/<provider>` -> USD): paid once, by the series whose need made it. */
+  castCostsUsd?: Record<string, number>;
 }
 
 /** A scene about to start: a new one, or a retake of a finished one. */
@@ -60,7 +64,12 @@ export class SeriesRun {
     this.series = { ...input, scenes: [...input.scenes] };
     this.state = carried ?? {
       profiles: [],
-      passport: { name: input.character.name, description: input.character.description, refs: {}, refused: {} },
+      passport: {
+        name: input.character?.name ?? '',
+        description: input.character?.description ?? '',
+        refs: {},
+        refused: {},
+      },
       circuits: {},
       results: [],
       next: 0,
@@ -78,7 +87,8 @@ export class SeriesRun {
   }
 
   costUsd(): number {
-    return roundUsd(this.state.results.reduce((sum, r) => sum + r.costUsd, 0));
+    const handles = Object.values(this.state.castCostsUsd ?? {}).reduce((sum, usd) => sum + usd, 0);
+    return roundUsd(this.state.results.reduce((sum, r) => sum + r.costUsd, handles));
   }
 
   resultOf(index: number): SceneResult | undefined {
@@ -95,6 +105,7 @@ export class SeriesRun {
       providers: this.series.providers,
       profiles: this.prepared ? this.state.profiles : undefined,
       defaults: this.series.defaults ?? SCENE_DEFAULTS,
+      ...(this.series.cast ? { cast: this.series.cast.map((c) => c.name) } : {}),
     };
   }
 

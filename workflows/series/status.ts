@@ -100,6 +100,15 @@ export class StatusBoard {
         providers: Object.keys(state.passport.refs),
         refused: state.passport.refused,
       },
+      ...(state.cast
+        ? {
+            cast: Object.values(state.cast).map((p) => ({
+              name: p.name,
+              providers: Object.keys(p.refs),
+              refused: p.refused,
+            })),
+          }
+        : {}),
       scenes: state.results,
       refusedScenes: state.refusedScenes ?? [],
       manifestPath: this.run.manifestPath,

@@ -41,7 +41,7 @@ export function checkRetry(run: SeriesRun, request: RetryRequest): void {
     );
   }
   if (request.prompt !== undefined) {
-    const problems = scenePromptProblems(request.prompt);
+    const problems = scenePromptProblems(request.prompt, run.sceneContext().cast);
     if (problems.length) refuse(Refusal.invalidRetry, problems);
   }
   if (request.provider !== undefined) {

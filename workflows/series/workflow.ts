@@ -1,6 +1,7 @@
 import { workflowInfo } from '@temporalio/workflow';
 import type { SeriesInput, SeriesResult } from '../types';
 import { openTakeBudgetGate } from './budget-gate';
+import { CastRefs } from './cast';
 import { CharacterRefs } from './characters';
 import { circuitCooldownMs, Routes } from './routes';
 import { scheduleScenes } from './scheduling';
@@ -21,13 +22,15 @@ export async function seriesWorkflow(input: SeriesInput, carried?: SeriesState):
   const run = new SeriesRun(input, carried);
   const routes = new Routes(run, circuitCooldownMs(input));
   const board = new StatusBoard(run, routes);
-  const characters = new CharacterRefs(run, routes);
+  const cast = new CastRefs(run, routes, selfId);
+  const characters = new CharacterRefs(run, routes, cast);
   const slots = new SharedSlots(run, selfId);
   // Every handler is registered before the first await: messages may arrive with the start.
   board.listen();
   characters.listen();
+  cast.listen();
   listenToSteering(run, board);
   openTakeBudgetGate(run, board);
   slots.listen();
-  return scheduleScenes({ run, routes, characters, slots, board, selfId });
+  return scheduleScenes({ run, routes, characters, cast, slots, board, selfId });
 }
