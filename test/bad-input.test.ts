@@ -607,6 +607,7 @@ describe('sora-series validate and start refuse bad specs: exit 2, the field nam
     patch({
       name,
       character: { name: 'Mira', description: 'a courier in a yellow raincoat', clip: `${sim.url}/clips/mira.mp4` },
+      providers: ['relay', 'official'], // this stack's pair (its providers file)
       scenes: [{ prompt: '@character waves' }, { prompt: '@character runs' }],
     });
 
