@@ -27,6 +27,7 @@ import type { seriesWorkflow } from '../workflows/series/workflow';
 import type { SeriesInput } from '../workflows/types';
 import { startHarness, temporalAddress, type Harness } from '../test/helpers/harness';
 import { seriesInput } from '../test/helpers/specs';
+import { relayAndOfficial } from '../test/helpers/sora-pair';
 import { DEMO_TASK_ID } from '../simulator/state';
 
 const DIR = join(__dirname, '..', 'test', 'fixtures', 'histories');
@@ -34,7 +35,7 @@ const DIR = join(__dirname, '..', 'test', 'fixtures', 'histories');
 describe('record workflow histories', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ providers: relayAndOfficial }); // the recorded histories are the relay+official pair's
   });
   afterAll(async () => {
     await h?.stop();
