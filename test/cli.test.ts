@@ -21,6 +21,7 @@ describe('sora-series CLI with a worker process', () => {
   const spec = (name: string, scenes: unknown[]) => ({
     name,
     character: { name: 'Mira', description: 'a courier in a yellow raincoat', clip: `${sim.url}/clips/mira.mp4` },
+    providers: ['relay', 'official'], // the pair of this stack's providers file (prices below are theirs)
     scenes,
   });
 
