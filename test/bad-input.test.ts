@@ -42,12 +42,15 @@ import { temporalAddress, workflowBundle } from './helpers/harness';
 import { runCli } from './helpers/processes';
 import { recordMeasurement } from './helpers/measurements';
 import { specIssues } from './helpers/specs';
+import { relayAndOfficial, relayAndOfficialFile } from './helpers/sora-pair';
+import { PROVIDERS_FILE_ENV } from '../workflows/provider-rules';
 
-const profiles = profilesOf(defaultProviderConfig('http://127.0.0.1:7070'));
+const profiles = profilesOf(relayAndOfficial({ url: 'http://127.0.0.1:7070' }));
 
 const valid = {
   name: 'harbor',
   character: { name: 'Mira', description: 'a courier in a yellow raincoat', clip: 'https://cdn.example/mira.mp4' },
+  providers: ['relay', 'official'], // the refusals below are worded for this pair's limits
   scenes: [{ prompt: '@character waves from the quay' }],
 };
 const withClip = (clip: string) => ({ ...valid, character: { ...valid.character, clip } });
@@ -532,7 +535,7 @@ async function startWorker(
   const deps = activityDepsFromEnv(
     logger,
     { ...SIMULATOR_KEYS, SORA_SERIES_DATA_DIR: dataDir, SORA_SERIES_POLL_MS: '100', ...env },
-    defaultProviderConfig(sim.url),
+    relayAndOfficial(sim),
   );
   if (lookupHost) deps.lookupHost = lookupHost;
   const connection = await NativeConnection.connect({ address: temporalAddress() });
@@ -588,6 +591,7 @@ describe('sora-series validate and start refuse bad specs: exit 2, the field nam
       TEMPORAL_ADDRESS: temporalAddress(),
       SORA_SERIES_TASK_QUEUE: worker.taskQueue,
       SORA_SIMULATOR_URL: sim.url,
+      [PROVIDERS_FILE_ENV]: await relayAndOfficialFile(sim.url, dir),
       [ALLOW_PRIVATE_URLS_ENV]: '',
     };
   });
@@ -603,6 +607,7 @@ describe('sora-series validate and start refuse bad specs: exit 2, the field nam
     patch({
       name,
       character: { name: 'Mira', description: 'a courier in a yellow raincoat', clip: `${sim.url}/clips/mira.mp4` },
+      providers: ['relay', 'official'], // this stack's pair (its providers file)
       scenes: [{ prompt: '@character waves' }, { prompt: '@character runs' }],
     });
 

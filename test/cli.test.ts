@@ -7,6 +7,8 @@ import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { temporalAddress } from './helpers/harness';
 import { exited, runCli, spawnWorker } from './helpers/processes';
 import { seriesStatusQuery } from '../workflows/messages';
+import { relayAndOfficialFile } from './helpers/sora-pair';
+import { PROVIDERS_FILE_ENV } from '../workflows/provider-rules';
 
 /** The CLI and a separate worker process, as a user runs them, against the jest dev server. */
 describe('sora-series CLI with a worker process', () => {
@@ -19,6 +21,7 @@ describe('sora-series CLI with a worker process', () => {
   const spec = (name: string, scenes: unknown[]) => ({
     name,
     character: { name: 'Mira', description: 'a courier in a yellow raincoat', clip: `${sim.url}/clips/mira.mp4` },
+    providers: ['relay', 'official'], // the pair of this stack's providers file (prices below are theirs)
     scenes,
   });
 
@@ -35,6 +38,7 @@ describe('sora-series CLI with a worker process', () => {
       TEMPORAL_ADDRESS: temporalAddress(),
       SORA_SERIES_TASK_QUEUE: `cli-${Date.now()}`,
       SORA_SIMULATOR_URL: sim.url,
+      [PROVIDERS_FILE_ENV]: await relayAndOfficialFile(sim.url, dir),
       SORA_SERIES_DATA_DIR: join(dir, 'data'),
       SORA_SERIES_POLL_MS: '100',
     };

@@ -1,5 +1,4 @@
 import pino from 'pino';
-import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { startGateway, type RunningGateway } from '../client/gateway/server';
 import { startSeries } from '../client/series/series-client';
@@ -17,6 +16,7 @@ import {
 import { sceneStatusQuery, seriesStatusQuery, type SeriesStatusView } from '../workflows/messages';
 import type { SeriesInput, SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
+import { relayAndOfficial } from './helpers/sora-pair';
 import { seriesInput } from './helpers/specs';
 import { DEMO_TASK_ID } from '../simulator/server';
 
@@ -29,12 +29,12 @@ describe('concurrent steering messages', () => {
   let h: Harness;
   let gw: RunningGateway;
   beforeAll(async () => {
-    h = await startHarness({ simulator: { jobSeconds: 1 } });
+    h = await startHarness({ providers: relayAndOfficial, simulator: { jobSeconds: 1 } });
     gw = await startGateway({
       client: h.client,
       taskQueue: h.taskQueue,
       logger: pino({ level: 'silent' }),
-      profiles: profilesOf(defaultProviderConfig(h.sim.url)),
+      profiles: profilesOf(relayAndOfficial(h.sim)),
     });
   });
   afterAll(async () => {

@@ -26,6 +26,8 @@ import { SIMULATOR_KEYS } from '../client/stack/dev-stack';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { temporalAddress } from './helpers/harness';
 import { CLI, exited, runCli, spawnWorker } from './helpers/processes';
+import { relayAndOfficialFile } from './helpers/sora-pair';
+import { PROVIDERS_FILE_ENV } from '../workflows/provider-rules';
 
 const run = promisify(execFile);
 const key = () => randomBytes(32).toString('base64');
@@ -145,6 +147,7 @@ describe('payload encryption', () => {
       TEMPORAL_ADDRESS: temporalAddress(),
       SORA_SERIES_TASK_QUEUE: `encryption-${Date.now()}`,
       SORA_SIMULATOR_URL: sim.url,
+      [PROVIDERS_FILE_ENV]: await relayAndOfficialFile(sim.url, dir),
       SORA_SERIES_DATA_DIR: join(dir, 'data'),
       SORA_SERIES_POLL_MS: '100',
       SORA_SERIES_METRICS_ADDRESS: 'off',

@@ -18,6 +18,7 @@ import type { EpisodeFiles, SeriesInput, SeriesResult } from '../workflows/types
 import { waitFor } from './chaos/chaos-kit';
 import { startCliStack, type CliStack } from './helpers/cli-stack';
 import { startHarness, type Harness } from './helpers/harness';
+import { relayAndOfficial } from './helpers/sora-pair';
 import { seriesInput } from './helpers/specs';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -43,7 +44,7 @@ async function expectSound(files: EpisodeFiles, scenePaths: string[]) {
 describe('the episode of a series', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ providers: relayAndOfficial });
   });
   afterAll(async () => {
     await h?.stop();

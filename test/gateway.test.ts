@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';
 import pino from 'pino';
-import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { startGateway, type RunningGateway } from '../client/gateway/server';
 import { addScenes, MessageRefusedError } from '../client/series/steering';
@@ -15,6 +14,7 @@ import { parseSpec, SpecError } from '../client/spec/parse-spec';
 import { seriesStatusQuery } from '../workflows/messages';
 import type { SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
+import { relayAndOfficial } from './helpers/sora-pair';
 import { officialWebhookVerifier } from '../client/gateway/webhook-verifiers';
 
 interface Reply {
@@ -39,12 +39,12 @@ describe('gateway', () => {
   let doc: Doc;
 
   beforeAll(async () => {
-    h = await startHarness({ simulator: { jobSeconds: 1 } });
+    h = await startHarness({ providers: relayAndOfficial, simulator: { jobSeconds: 1 } });
     gw = await startGateway({
       client: h.client,
       taskQueue: h.taskQueue,
       logger: pino({ level: 'silent' }),
-      profiles: profilesOf(defaultProviderConfig(h.sim.url)),
+      profiles: profilesOf(relayAndOfficial(h.sim)),
       webhooks: {
         official: officialWebhookVerifier(`whsec_${Buffer.from('gateway-suite-webhook-key').toString('base64')}`),
       },
@@ -106,7 +106,7 @@ describe('gateway', () => {
   /** What `validate` says about a spec, line by line. */
   const specIssues = (value: unknown): string[] => {
     try {
-      parseSpec(value, undefined, { profiles: profilesOf(defaultProviderConfig(h.sim.url)) });
+      parseSpec(value, undefined, { profiles: profilesOf(relayAndOfficial(h.sim)) });
     } catch (err) {
       return (err as SpecError).issues;
     }
@@ -600,7 +600,7 @@ describe('gateway', () => {
       client: h.client,
       taskQueue: h.taskQueue,
       logger: pino({ level: 'silent' }),
-      profiles: profilesOf(defaultProviderConfig(h.sim.url)),
+      profiles: profilesOf(relayAndOfficial(h.sim)),
       authToken: token,
     });
     try {

@@ -1,5 +1,6 @@
 import { startSeries } from '../client/series/series-client';
 import { startHarness, type Harness } from './helpers/harness';
+import { relayAndOfficial } from './helpers/sora-pair';
 import { seriesInput } from './helpers/specs';
 
 /**
@@ -11,8 +12,8 @@ describe('scene history is independent of generation time', () => {
   let long: Harness;
   beforeAll(async () => {
     [short, long] = await Promise.all([
-      startHarness({ simulator: { jobSeconds: 1, jitter: 0 } }),
-      startHarness({ simulator: { jobSeconds: 30, jitter: 0 } }),
+      startHarness({ providers: relayAndOfficial, simulator: { jobSeconds: 1, jitter: 0 } }),
+      startHarness({ providers: relayAndOfficial, simulator: { jobSeconds: 30, jitter: 0 } }),
     ]);
   });
   afterAll(async () => {

@@ -72,7 +72,7 @@ describe('the library: SeriesClient', () => {
   test('start, steer, wait with progress, status and list', async () => {
     const name = `lib-${stamp}`;
     const started = await series.start(spec(name, 2, { budgetUsd: 5, maxParallel: 1 }));
-    expect(started).toMatchObject({ id: `series/${name}`, estimate: { plannedUsd: 0.24 } });
+    expect(started).toMatchObject({ id: `series/${name}`, estimate: { plannedUsd: 1.68 } });
     await expect(series.start(spec(name, 2))).rejects.toBeInstanceOf(SeriesAlreadyRunningError);
 
     await series.pause(name, 'library check');

@@ -21,6 +21,8 @@ import { temporalAddress } from './helpers/harness';
 import { exited, spawnWorker } from './helpers/processes';
 import { scrape, total, type Sample } from './helpers/prometheus';
 import { seriesInput } from './helpers/specs';
+import { relayAndOfficialFile } from './helpers/sora-pair';
+import { PROVIDERS_FILE_ENV } from '../workflows/provider-rules';
 
 describe('log fields from the workflow id and the input', () => {
   test('scene activities name series, scene and take; series and episode activities the series', () => {
@@ -99,6 +101,7 @@ describe('a worker process: Prometheus metrics and structured activity logs', ()
       TEMPORAL_ADDRESS: temporalAddress(),
       SORA_SERIES_TASK_QUEUE: taskQueue,
       SORA_SIMULATOR_URL: sim.url,
+      [PROVIDERS_FILE_ENV]: await relayAndOfficialFile(sim.url, dir),
       SORA_SERIES_DATA_DIR: join(dir, 'data'),
       SORA_SERIES_POLL_MS: '100',
       SORA_SERIES_ALLOW_PRIVATE_URLS: '1',

@@ -208,12 +208,12 @@ export async function typed(): Promise<SeriesStatusView['status']> {
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`started series/${name}`);
-      expect(run.stdout).toMatch(/scene 1: completed on relay/); // progress lines from the callback
-      expect(run.stdout).toContain(`series/${name}: completed, $0.24`);
+      expect(run.stdout).toMatch(/scene 1: completed on kling/); // progress lines from the callback, on the default chain
+      expect(run.stdout).toContain(`series/${name}: completed, $1.68`);
       const manifestPath = /^manifest: (.+)$/m.exec(run.stdout)?.[1];
       expect(manifestPath).toContain(join(dir, 'data'));
       const manifest = JSON.parse(await readFile(manifestPath!, 'utf8'));
-      expect(manifest.totals).toMatchObject({ scenes: 2, completed: 2, costUsd: 0.24 });
+      expect(manifest.totals).toMatchObject({ scenes: 2, completed: 2, costUsd: 1.68 });
       expect(worker.output()).toMatch(/"msg":"take submitted"/);
     }, 90_000);
 

@@ -1,5 +1,4 @@
 import pino from 'pino';
-import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { startSeries } from '../client/series/series-client';
 import { ensureProviderSlots } from '../workers/provider-slots';
@@ -7,6 +6,7 @@ import { providerSlotsWorkflowId } from '../workflows/ids';
 import { slotsQuery } from '../workflows/provider-slots';
 import type { SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
+import { relayAndOfficial } from './helpers/sora-pair';
 import { expectPaidOncePerTake } from './helpers/payments';
 import { seriesInput } from './helpers/specs';
 
@@ -29,9 +29,9 @@ describe('one concurrency limit per provider across series', () => {
   }
 
   test('with the shared limiter: both series complete and the relay never refuses for concurrency', async () => {
-    const h = await startHarness({ simulator: { jobSeconds: 1.5 } });
+    const h = await startHarness({ providers: relayAndOfficial, simulator: { jobSeconds: 1.5 } });
     try {
-      const profiles = profilesOf(defaultProviderConfig(h.sim.url));
+      const profiles = profilesOf(relayAndOfficial(h.sim));
       await ensureProviderSlots(h.client, h.taskQueue, profiles, pino({ level: 'silent' }));
       const limiter = h.client.workflow.getHandle(providerSlotsWorkflowId(h.taskQueue, 'relay'));
       let peak = 0;
@@ -59,7 +59,7 @@ describe('one concurrency limit per provider across series', () => {
   });
 
   test('without it, each series keeps only its own window and the relay refuses the excess (the difference is real)', async () => {
-    const h = await startHarness({ simulator: { jobSeconds: 1.5 } });
+    const h = await startHarness({ providers: relayAndOfficial, simulator: { jobSeconds: 1.5 } });
     try {
       const { refused, results } = await twoSeriesAtOnce(h);
       console.log(`no shared limiter: relay refused ${refused} submissions for concurrency`);

@@ -33,10 +33,33 @@ describe('providers check', () => {
   const row = (report: { providers: Array<Record<string, unknown>> }, name: string) =>
     report.providers.find((p) => p.provider === name);
 
-  test('good keys: every provider usable, webhooks as configured, prices quoted, nothing spent', async () => {
+  test('good keys: every provider of the default chain usable, webhooks as configured, prices quoted, nothing spent', async () => {
     const { code, report } = await check();
     expect(code).toBe(0);
-    expect(row(report, 'relay')).toMatchObject({ key: 'accepted', usable: true, webhook: { state: 'polling' } });
+    expect(report.providers.map((p: { provider: string }) => p.provider)).toEqual([
+      'kling',
+      'fal',
+      'seedance',
+      'official',
+    ]);
+    // no gateway in this config: the live twins are polled; each priced its own way for a 10 s scene
+    expect(row(report, 'kling')).toMatchObject({
+      key: 'accepted',
+      usable: true,
+      webhook: { state: 'polling' },
+      scene: { seconds: 10, size: '1280x720', usd: 0.84 },
+    });
+    expect(row(report, 'fal')).toMatchObject({
+      key: 'accepted',
+      usable: true,
+      account: { canPay: true },
+      scene: { seconds: 10, size: '720x1280', usd: 3.024 },
+    });
+    expect(row(report, 'seedance')).toMatchObject({
+      key: 'accepted',
+      usable: true,
+      scene: { seconds: 10, size: '720x1280', usd: 1.512 },
+    });
     expect(row(report, 'official')).toMatchObject({
       key: 'accepted',
       usable: true,
@@ -51,28 +74,28 @@ describe('providers check', () => {
 
   test('a refused key and a missing key make the run exit 1, naming the fix, never printing a key', async () => {
     const wrong = 'sk-wrong-key-that-must-not-be-printed';
-    const run = await runCli(['providers', 'check'], { ...env, SORA_OFFICIAL_KEY: wrong, SORA_RELAY_KEY: '' });
+    const run = await runCli(['providers', 'check'], { ...env, SORA_OFFICIAL_KEY: wrong, SORA_KLING_KEY: '' });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/NO {2}official \(official\) +key refused/);
-    expect(run.stdout).toMatch(/relay: .*SORA_RELAY_KEY is not set/);
+    expect(run.stdout).toMatch(/kling: .*SORA_KLING_KEY is not set/);
     expect(run.stdout + run.stderr).not.toContain(wrong);
     expect(sim.ledger()).toEqual([]);
   });
 
   test('--spec checks only the providers of that series, so an unused broken one does not fail it', async () => {
-    const spec = join(dir, 'relay-only.json');
+    const spec = join(dir, 'fal-only.json');
     await writeFile(
       spec,
       JSON.stringify({
-        name: 'relay-only',
-        providers: ['relay'],
+        name: 'fal-only',
+        providers: ['fal'],
         character: { name: 'Mira', description: 'a courier', clip: `${sim.url}/clips/mira.mp4` },
         scenes: [{ prompt: '@character waves' }],
       }),
     );
     const { code, report } = await check({ SORA_OFFICIAL_KEY: 'sk-wrong' }, ['--spec', spec]);
     expect(code).toBe(0);
-    expect(report.providers.map((p: { provider: string }) => p.provider)).toEqual(['relay']);
+    expect(report.providers.map((p: { provider: string }) => p.provider)).toEqual(['fal']);
   });
 
   test('an unreachable provider and a malformed webhook secret are told apart', async () => {

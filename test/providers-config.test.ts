@@ -8,7 +8,7 @@ import {
   parseProviderConfig,
   ProviderConfigError,
 } from '../activities/providers/config';
-import { PROVIDERS_FILE_ENV } from '../workflows/provider-rules';
+import { DEFAULT_PROVIDER_CHAIN, PROVIDERS_FILE_ENV } from '../workflows/provider-rules';
 import { OfficialProvider } from '../activities/providers/official';
 import { createProviders, profilesOf } from '../activities/providers/registry';
 import { RelayV1Provider } from '../activities/providers/relay-v1';
@@ -122,12 +122,43 @@ describe('defaults per contract', () => {
     expect(providers[0].pricing).toEqual({ per: 'second', usdBySize: { '1792x1024': 0.4 }, defaultUsd: 0.2 });
   });
 
-  it('builds the dev stack config from a simulator URL', () => {
+  it('builds the dev stack config from a simulator URL: the live chain, official last, no relay', () => {
     const { providers } = defaultProviderConfig('http://127.0.0.1:7777/');
     expect(providers.map((p) => [p.name, p.contract, p.baseUrl, p.keyEnv, p.maxConcurrency])).toEqual([
-      ['relay', 'relay-v1', 'http://127.0.0.1:7777/relay', 'SORA_RELAY_KEY', 3],
+      ['kling', 'kling', 'http://127.0.0.1:7777/kling', 'SORA_KLING_KEY', 5],
+      ['fal', 'fal', 'http://127.0.0.1:7777/fal/queue', 'SORA_FAL_KEY', 2],
+      ['seedance', 'seedance', 'http://127.0.0.1:7777/seedance/api/v3', 'SORA_SEEDANCE_KEY', 3],
       ['official', 'official', 'http://127.0.0.1:7777/v1', 'SORA_OFFICIAL_KEY', 4],
     ]);
+    expect(providers.map((p) => p.name)).toEqual([...DEFAULT_PROVIDER_CHAIN]);
+    const fal = providers[1];
+    expect(fal.model).toBe('bytedance/seedance-2.0/reference-to-video');
+    expect(fal.fal).toMatchObject({
+      storageUrl: 'http://127.0.0.1:7777/fal/rest',
+      platformUrl: 'http://127.0.0.1:7777/fal/api/v1',
+      jwksUrl: 'http://127.0.0.1:7777/fal/.well-known/jwks.json',
+    });
+    // without a gateway: polling only, nothing calls back
+    expect(providers[0].kling?.callbackUrl).toBeUndefined();
+    expect(fal.fal?.webhookUrl).toBeUndefined();
+    expect(providers[2].seedance?.callbackUrl).toBeUndefined();
+  });
+
+  it('points every twin of the chain at the gateway when given one', () => {
+    const { providers } = defaultProviderConfig(
+      'http://127.0.0.1:7777',
+      { timeoutMs: 900 },
+      { gatewayUrl: 'http://127.0.0.1:7071/', klingSecretEnv: 'KLING_SECRET' },
+    );
+    const [kling, fal, seedance, official] = providers;
+    expect(kling.kling).toMatchObject({
+      callbackUrl: 'http://127.0.0.1:7071/webhooks/kling',
+      webhookSecretEnv: 'KLING_SECRET',
+    });
+    expect(fal.fal?.webhookUrl).toBe('http://127.0.0.1:7071/webhooks/fal');
+    expect(seedance.seedance?.callbackUrl).toBe('http://127.0.0.1:7071/webhooks/seedance');
+    expect(official).not.toHaveProperty('kling');
+    expect(providers.map((p) => p.timeoutMs)).toEqual([900, 900, 900, 900]);
   });
 });
 
@@ -164,7 +195,9 @@ describe('loadProviderConfig', () => {
 
   it('falls back to the environment', () => {
     expect(loadProviderConfig({ SORA_SIMULATOR_URL: 'http://127.0.0.1:1' }).providers.map((p) => p.name)).toEqual([
-      'relay',
+      'kling',
+      'fal',
+      'seedance',
       'official',
     ]);
     expect(loadProviderConfig({}).providers.map((p) => p.baseUrl)).toEqual(['https://api.openai.com/v1']);

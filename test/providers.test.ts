@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultProviderConfig } from '../activities/providers/config';
+import { relayAndOfficial } from './helpers/sora-pair';
 import { OfficialProvider } from '../activities/providers/official';
 import type { CharacterClip, JobStatus, VideoProvider } from '../activities/providers/provider';
 import { createProviders } from '../activities/providers/registry';
@@ -50,7 +50,7 @@ function expectMp4(bytes: Buffer): void {
 }
 
 function providersWith(env: NodeJS.ProcessEnv): { relay: RelayV1Provider; official: OfficialProvider } {
-  const providers = createProviders(defaultProviderConfig(sim.url), env);
+  const providers = createProviders(relayAndOfficial(sim), env);
   return { relay: providers.get('relay') as RelayV1Provider, official: providers.get('official') as OfficialProvider };
 }
 
@@ -254,7 +254,7 @@ describe('faults', () => {
   });
 
   it('an unreachable upstream is transient', async () => {
-    const closed = createProviders(defaultProviderConfig('http://127.0.0.1:9'), ENV);
+    const closed = createProviders(relayAndOfficial({ url: 'http://127.0.0.1:9' }), ENV);
     for (const provider of closed.values()) {
       expect((await providerError(provider.getJob('anything'))).kind).toBe('transient');
     }

@@ -14,12 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { startGateway, type RunningGateway } from '../client/gateway/server';
 import { SESSION_COOKIE } from '../client/gateway/auth';
 import { launchChromium } from './helpers/browser';
 import { startHarness, type Harness } from './helpers/harness';
+import { relayAndOfficial } from './helpers/sora-pair';
 import { ROOT } from './helpers/processes';
 
 /** Set to refresh the screenshot the docs show (docs/images/review-page.png); otherwise it goes to a temp folder. */
@@ -56,13 +56,13 @@ describe('the review page', () => {
   let approved: { name: string; id: string; video: string } | undefined;
 
   beforeAll(async () => {
-    h = await startHarness({ simulator: { jobSeconds: 1 } });
+    h = await startHarness({ providers: relayAndOfficial, simulator: { jobSeconds: 1 } });
     dir = await mkdtemp(join(tmpdir(), 'sora-review-page-'));
     const common = {
       client: h.client,
       taskQueue: h.taskQueue,
       logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
-      profiles: profilesOf(defaultProviderConfig(h.sim.url)),
+      profiles: profilesOf(relayAndOfficial(h.sim)),
       dataDir: h.dataDir,
     };
     gw = await startGateway(common);

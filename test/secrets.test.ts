@@ -18,6 +18,8 @@ import { classifyHttpFailure, classifyThrown } from '../activities/providers/err
 import { scrubSecrets } from '../common/secrets';
 import { temporalAddress } from './helpers/harness';
 import { exited, runCli, spawnWorker, type RunResult } from './helpers/processes';
+import { relayAndOfficialFile } from './helpers/sora-pair';
+import { PROVIDERS_FILE_ENV } from '../workflows/provider-rules';
 
 const unique = () => randomBytes(8).toString('hex');
 
@@ -187,6 +189,7 @@ describe('keys never reach history, logs, manifests or CLI output', () => {
       ...common,
       SORA_SERIES_TASK_QUEUE: `secrets-b-${Date.now()}`,
       SORA_SIMULATOR_URL: wrongSim.url,
+      [PROVIDERS_FILE_ENV]: await relayAndOfficialFile(wrongSim.url, dir),
       SORA_SERIES_DATA_DIR: join(dir, 'data-b'),
       SORA_RELAY_KEY: KEYS.wrongRelay,
       SORA_OFFICIAL_KEY: KEYS.wrongOfficial,

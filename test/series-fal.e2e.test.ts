@@ -5,13 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { defaultProviderConfig } from '../activities/providers/config';
 import { startSeries } from '../client/series/series-client';
 import type { LedgerEntry, Scenario } from '../simulator/server';
 import type { SeriesResult } from '../workflows/types';
 import { falConfig } from './helpers/fal';
 import { seriesUnder, startHarness, type Harness } from './helpers/harness';
 import { seriesInput } from './helpers/specs';
+import { relayAndOfficial } from './helpers/sora-pair';
 
 /** Seedance 2.0 at 720p: $0.3024 a second, 10 s scenes. */
 const SCENE_USD = 3.024;
@@ -21,7 +21,7 @@ describe('a series on fal end to end', () => {
   beforeAll(async () => {
     h = await startHarness({
       providers: (sim) => ({
-        providers: [...defaultProviderConfig(sim.url).providers, ...falConfig(sim, { maxConcurrency: 3 }).providers],
+        providers: [...relayAndOfficial(sim).providers, ...falConfig(sim, { maxConcurrency: 3 }).providers],
       }),
     });
   });

@@ -7,13 +7,14 @@ import { sceneStatusQuery, seriesStatusQuery } from '../workflows/messages';
 import { mergeRetake } from '../workflows/scene-results';
 import type { SceneResult, SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
+import { relayAndOfficial } from './helpers/sora-pair';
 import { seriesInput } from './helpers/specs';
 
 /** Whole series on a real dev server, a real worker and the simulator over HTTP. */
 describe('a character series end to end', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ providers: relayAndOfficial });
   });
   afterAll(async () => {
     await h?.stop();

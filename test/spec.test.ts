@@ -28,7 +28,12 @@ const valid = {
 describe('series spec', () => {
   test('a valid spec gets defaults and numbered scenes', () => {
     const input = toSeriesInput(parseSpec(valid));
-    expect(input).toMatchObject({ name: 'harbor', routing: 'character', providers: ['relay', 'official'] });
+    // the live chain by default (the relays are suspended upstream), official last
+    expect(input).toMatchObject({
+      name: 'harbor',
+      routing: 'character',
+      providers: ['kling', 'fal', 'seedance', 'official'],
+    });
     expect(input.scenes).toEqual([{ index: 1, prompt: '@character waves', seconds: 10, size: '720x1280' }]);
     expect(input.character!.source).toEqual({ kind: 'clip', url: 'https://cdn.example/clip.mp4' });
   });
@@ -100,12 +105,17 @@ describe('series spec', () => {
     expect(issues.some((i) => expected.test(i))).toBe(true);
   });
 
-  test('the estimate uses the same routing and prices as the workflow', () => {
+  test('the estimate uses the same routing and prices as the workflow, each contract billed its own way', () => {
     const input = toSeriesInput(parseSpec({ ...valid, scenes: [{ prompt: 'a' }, { prompt: 'b', seconds: 4 }] }));
     const estimate = estimateCost(input, profilesOf(defaultProviderConfig('http://127.0.0.1:7070')));
-    expect(estimate.plannedUsd).toBeCloseTo(0.24, 6); // two relay videos
-    expect(estimate.byProvider.official.usd).toBeCloseTo(1.6, 6); // 12 s + 4 s at $0.10
-    expect(estimate.worstCaseUsd).toBeCloseTo(1.6, 6);
+    expect(estimate.plannedUsd).toBeCloseTo(1.176, 6); // on kling: 14 s x 0.6 units x $0.14
+    expect(estimate.byProvider).toEqual({
+      kling: { usd: 1.176, scenes: 2 },
+      fal: { usd: 4.2336, scenes: 2 }, // Seedance 2.0 on fal: $0.3024 a second at 720p
+      seedance: { usd: 2.1168, scenes: 2 }, // Ark's tokens: 14 s x 720 x 1280 x 24 / 1024 at $7 a million
+      official: { usd: 1.6, scenes: 2 }, // 12 s + 4 s at $0.10
+    });
+    expect(estimate.worstCaseUsd).toBeCloseTo(4.2336, 6); // every scene falling back to fal
     expect(() => estimateCost({ ...input, providers: ['nope'] }, [])).toThrow(
       /providers\[0\]: "nope" is not configured \(configured: none\)/,
     );
@@ -168,8 +178,8 @@ describe('one definition per rule: the spec, the gateway and the series refuse a
 
   test('a provider the config lacks: the spec, the estimate and a worker activity say the same', () => {
     const problem =
-      '"runway" is not configured (configured: relay, official); remove it or add it to the provider config (SORA_SERIES_PROVIDERS)';
-    const spec = { ...valid, providers: ['relay', 'runway'] };
+      '"runway" is not configured (configured: kling, fal, seedance, official); remove it or add it to the provider config (SORA_SERIES_PROVIDERS)';
+    const spec = { ...valid, providers: ['kling', 'runway'] };
     expect(specIssues(spec, { profiles })).toEqual([`providers[1]: ${problem}`]);
     const estimate = (() => {
       try {

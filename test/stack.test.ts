@@ -362,6 +362,11 @@ describe('the demo', () => {
     const manifest = JSON.parse(await readFile(manifestLine.slice('manifest: '.length), 'utf8'));
     expect(manifest.episode).toMatchObject({ path: episodeLine.slice('episode: '.length), joined: 'concat' });
     expect(manifest.posters).toHaveLength(6);
+    // on the live chain's twins: Kling first, holding Mira as an element
+    expect(lines).toContainEqual(expect.stringMatching(/^providers: kling, fal, seedance, official \(/));
+    expect(manifest.scenes.map((s: { provider: string; continuity: string }) => [s.provider, s.continuity])).toEqual(
+      Array(6).fill(['kling', 'kept']),
+    );
   }, 200_000);
 });
 

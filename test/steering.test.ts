@@ -17,16 +17,16 @@ import { seriesStatusQuery, type SeriesStatusView } from '../workflows/messages'
 import { SeriesStatusKey } from '../workflows/search-attributes';
 import type { SeriesInput, SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
+import { relayAndOfficial } from './helpers/sora-pair';
 import { expectPaidOncePerTake } from './helpers/payments';
 import { seriesInput } from './helpers/specs';
 import { profilesOf } from '../activities/providers/registry';
-import { defaultProviderConfig } from '../activities/providers/config';
 
 /** Every steering message against a real worker and the simulator: accepted, refused by its validator, and its effect. */
 describe('steering a running series', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ simulator: { jobSeconds: 1 } });
+    h = await startHarness({ providers: relayAndOfficial, simulator: { jobSeconds: 1 } });
   });
   afterAll(async () => {
     await h?.stop();
@@ -157,7 +157,7 @@ describe('steering a running series', () => {
 
   test('appendScenes by signal-with-start: starts a streaming series that waits for more until endOfScenes', async () => {
     const input = seriesInput(h.sim.url, { streaming: true, scenes: [] }, 0);
-    const profiles = profilesOf(defaultProviderConfig(h.sim.url));
+    const profiles = profilesOf(relayAndOfficial(h.sim));
     const first = await appendScenes(h.client, {
       input,
       scenes: [{ prompt: '@character arrives' }],

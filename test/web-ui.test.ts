@@ -11,7 +11,6 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { defaultProviderConfig } from '../activities/providers/config';
 import { startGateway, type RunningGateway } from '../client/gateway/server';
 import { startSeries } from '../client/series/series-client';
 import { startDevServer, type DevServer } from '../client/stack/dev-server';
@@ -23,6 +22,7 @@ import { waitFor } from './chaos/chaos-kit';
 import { launchChromium } from './helpers/browser';
 import { workflowBundle } from './helpers/harness';
 import { seriesInput } from './helpers/specs';
+import { relayAndOfficial } from './helpers/sora-pair';
 
 const SCENES = 3;
 
@@ -59,7 +59,7 @@ describe('the Temporal Web UI shows a running series', () => {
       SORA_SERIES_POLL_MS: '500',
       SORA_SERIES_ALLOW_PRIVATE_URLS: '1',
     };
-    const deps = activityDepsFromEnv(pino({ level: 'warn' }), env, defaultProviderConfig(sim.url));
+    const deps = activityDepsFromEnv(pino({ level: 'warn' }), env, relayAndOfficial(sim));
     workerConnection = await NativeConnection.connect({ address: server.address });
     const taskQueue = `web-ui-${process.pid}-${Date.now()}`;
     worker = await createSeriesWorker({

@@ -14,7 +14,6 @@ import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import pino from 'pino';
-import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { startGateway, type RunningGateway } from '../client/gateway/server';
 import { startSeries } from '../client/series/series-client';
@@ -23,6 +22,7 @@ import { signWebhook } from '../simulator/server';
 import { sceneStatusQuery } from '../workflows/messages';
 import type { SeriesResult } from '../workflows/types';
 import { startHarness, type Harness } from './helpers/harness';
+import { relayAndOfficial } from './helpers/sora-pair';
 import { recordMeasurement } from './helpers/measurements';
 import { seriesInput } from './helpers/specs';
 import { officialWebhookVerifier } from '../client/gateway/webhook-verifiers';
@@ -39,12 +39,16 @@ describe('webhooks through the gateway', () => {
   const sentSignatures: string[] = [];
 
   beforeAll(async () => {
-    h = await startHarness({ simulator: { jobSeconds: 4, jitter: 0 }, pollIntervalMs: POLL_MS });
+    h = await startHarness({
+      providers: relayAndOfficial,
+      simulator: { jobSeconds: 4, jitter: 0 },
+      pollIntervalMs: POLL_MS,
+    });
     gw = await startGateway({
       client: h.client,
       taskQueue: h.taskQueue,
       logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
-      profiles: profilesOf(defaultProviderConfig(h.sim.url)),
+      profiles: profilesOf(relayAndOfficial(h.sim)),
       webhooks: { official: officialWebhookVerifier(SECRET) },
       lookupDelaysMs: [100, 200],
     });

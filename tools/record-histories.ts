@@ -22,7 +22,6 @@ import { cutEpisode } from '../client/series/episode';
 import { startSeries } from '../client/series/series-client';
 import { episodeRequestOf, episodeWorkflowIdOf } from '../workflows/episode-request';
 import { characterWorkflowId, sceneWorkflowId } from '../workflows/ids';
-import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { defineCharacter } from '../client/series/characters';
 import { parseSpec } from '../client/spec/parse-spec';
@@ -32,6 +31,7 @@ import type { seriesWorkflow } from '../workflows/series/workflow';
 import type { SeriesInput } from '../workflows/types';
 import { startHarness, temporalAddress, type Harness } from '../test/helpers/harness';
 import { seriesInput } from '../test/helpers/specs';
+import { relayAndOfficial } from '../test/helpers/sora-pair';
 import { DEMO_TASK_ID } from '../simulator/state';
 import { seedanceThenOfficial } from '../test/helpers/seedance';
 
@@ -41,10 +41,10 @@ describe('record workflow histories', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({
-      // seedance beside the dev stack's providers: a contract without idempotency keys, for the uncertain history
+      // the recorded histories are the relay+official pair's; seedance beside it (no idempotency keys) for the uncertain one
       providers: (sim, tuning) => ({
         providers: [
-          ...defaultProviderConfig(sim.url, tuning).providers,
+          ...relayAndOfficial(sim, tuning).providers,
           ...seedanceThenOfficial(sim.url, tuning).providers.filter((p) => p.contract === 'seedance'),
         ],
       }),
@@ -277,7 +277,7 @@ describe('record workflow histories', () => {
           scenes: [{ prompt: `@${mira} hands @${tom} the letter`, seconds: 8 }],
         },
         undefined,
-        { profiles: profilesOf(defaultProviderConfig(h.sim.url)) },
+        { profiles: profilesOf(relayAndOfficial(h.sim)) },
       ),
     );
     const handle = await startSeries(h.client, input, { taskQueue: h.taskQueue });

@@ -98,6 +98,14 @@ const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 let installed = false;
 
 /**
+ * A scene ended by a verified webhook cancels its poll, which may finish before it hears so:
+ * core then warns that the activity is gone. Expected, so it is kept at debug.
+ */
+function isExpectedLateCompletion(message: string): boolean {
+  return message.startsWith('Activity not found on completion');
+}
+
+/**
  * Routes the SDK's own logs (TS side and Rust core) into pino, and exports metrics when asked
  * (see telemetry.ts). Must run before any connection or worker exists; later calls are no-ops.
  * Throws when the metrics exporter cannot start; then nothing is installed and it may be called again.
@@ -106,7 +114,9 @@ export function installRuntimeLogger(logger: Logger, metrics?: MetricsExporterCo
   if (installed) return;
   const sdkLogger = logger.child({ component: 'temporal' });
   Runtime.install({
-    logger: new DefaultLogger('WARN', ({ level, message, meta }) => sdkLogger[levels[level]](meta ?? {}, message)),
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) =>
+      sdkLogger[isExpectedLateCompletion(message) ? 'debug' : levels[level]](meta ?? {}, message),
+    ),
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
       ...(metrics ? { metrics } : {}),

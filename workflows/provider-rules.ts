@@ -7,6 +7,9 @@
 /** Env var holding the path of the providers file (JSON or YAML) that client and worker read. */
 export const PROVIDERS_FILE_ENV = 'SORA_SERIES_PROVIDERS';
 
+/** The providers a spec that names none may use, in order: the dev stack's live chain. */
+export const DEFAULT_PROVIDER_CHAIN = ['kling', 'fal', 'seedance', 'official'] as const;
+
 /** Why `name` cannot be used here (`problem; fix`), or undefined when `configured` has it. */
 export function unknownProviderProblem(name: string, configured: readonly string[]): string | undefined {
   if (configured.includes(name)) return undefined;

@@ -28,9 +28,10 @@ function stackLines(stack: DevStack): string[] {
     `temporal: ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
     ...(stack.uiUrl ? [`web ui: ${stack.uiUrl}`] : []),
     `simulator: ${stack.simulator.url}`,
+    `providers: ${stack.providers.names.join(', ')} (${stack.providers.source})`,
     ...(stack.gateway
       ? [
-          `gateway: ${stack.gateway.url} (OpenAPI at /openapi.json; the simulator's webhooks go here, signed with a secret made for this run)`,
+          `gateway: ${stack.gateway.url} (OpenAPI at /openapi.json; the twins' webhooks go here: kling and official signed with secrets made for this run, fal with the twin's JWKS key, seedance as hints)`,
           `review pages: ${stack.gateway.url}${REVIEW_PATH}/<series name>`,
         ]
       : []),

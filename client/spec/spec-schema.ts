@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROUTING_POLICIES } from '../../workflows/routing';
+import { DEFAULT_PROVIDER_CHAIN } from '../../workflows/provider-rules';
 import { SCENE_DEFAULTS } from '../../workflows/scene-rules';
 import { checkUrl, PUBLIC_ONLY, type UrlPolicy } from '../../common/url-policy';
 import { castMentionProblems, mentionsOf, promptProblems, writesCharacterToken } from '../../workflows/scene-rules';
@@ -120,7 +121,7 @@ export function specSchema(policy: UrlPolicy) {
       providers: z
         .array(z.string().min(1, 'must not be empty'))
         .min(1, 'list at least one provider')
-        .default(['relay', 'official']),
+        .default([...DEFAULT_PROVIDER_CHAIN]),
       defaults: defaultsSchema,
       maxParallel: z
         .number()

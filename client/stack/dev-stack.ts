@@ -13,7 +13,9 @@ import { ensureProviderSlots } from '../../workers/provider-slots';
 import { createSeriesWorker } from '../../workers/series-worker';
 import { DEFAULT_TASK_QUEUE } from '../../common/temporal/settings';
 import { ALLOW_PRIVATE_URLS_ENV } from '../../common/url-policy';
+import { freePort } from '../../common/process';
 import { startDevServer, type DevServer } from './dev-server';
+import { twinCallbacks } from './twin-callbacks';
 
 export interface DevStackOptions {
   dataDir: string;
@@ -41,6 +43,8 @@ export interface DevStack {
   simulator: RunningSimulator;
   gateway?: RunningGateway;
   dataDir: string;
+  /** The worker's providers in config order, and where the config came from. */
+  providers: { names: string[]; source: string };
   stop(): Promise<void>;
 }
 
@@ -101,7 +105,15 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     process.env[ALLOW_PRIVATE_URLS_ENV] ??= simulatorHost;
 
     const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
-    const config = env[PROVIDERS_FILE_ENV] ? loadProviderConfig(env) : defaultProviderConfig(simulator.url);
+    // The gateway's port is fixed before the worker's config: each twin is told per request where to call back.
+    const gatewayPort = options.gatewayPort === undefined ? undefined : options.gatewayPort || (await freePort());
+    const config = env[PROVIDERS_FILE_ENV]
+      ? loadProviderConfig(env)
+      : defaultProviderConfig(
+          simulator.url,
+          {},
+          gatewayPort === undefined ? undefined : twinCallbacks(simulator, env, `http://127.0.0.1:${gatewayPort}`),
+        );
     if (options.worker ?? true) {
       const deps = activityDepsFromEnv(options.logger, env, config);
       const connection = await NativeConnection.connect({ address: server.address });
@@ -120,12 +132,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       });
     }
     let gateway: RunningGateway | undefined;
-    if (options.gatewayPort !== undefined) {
+    if (gatewayPort !== undefined) {
       const started = await startDevGateway({
         temporalAddress: server.address,
         namespace: 'default',
         taskQueue,
-        port: options.gatewayPort,
+        port: gatewayPort,
         logger: options.logger,
         config,
         simulator,
@@ -143,6 +155,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       simulator,
       gateway,
       dataDir,
+      providers: {
+        names: config.providers.map((p) => p.name),
+        source: env[PROVIDERS_FILE_ENV] ?? "the simulator's twins; relay served but not in the chain",
+      },
       stop,
     };
   } catch (err) {

@@ -7,6 +7,7 @@
 import { startSeries } from '../../client/series/series-client';
 import type { LedgerSnapshot } from '../../simulator/server';
 import { startHarness, type Harness } from '../helpers/harness';
+import { relayAndOfficial } from '../helpers/sora-pair';
 import { recordMeasurement } from '../helpers/measurements';
 import { seriesInput } from '../helpers/specs';
 import { seriesOutcome, sha256Of } from './chaos-kit';
@@ -23,7 +24,11 @@ type AdminLedger = Omit<LedgerSnapshot, 'callsByEndpoint'> & Partial<Pick<Ledger
 describe('chaos: the relay is switched off mid-series', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ simulator: { seed: 31, jobSeconds: 2, jitter: 0.3 }, pollIntervalMs: 200 });
+    h = await startHarness({
+      providers: relayAndOfficial,
+      simulator: { seed: 31, jobSeconds: 2, jitter: 0.3 },
+      pollIntervalMs: 200,
+    });
   });
   afterAll(async () => {
     await h?.stop();

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { defaultProviderConfig } from '../../activities/providers/config';
 import { startSeries } from '../../client/series/series-client';
 import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
 import { freePort } from '../../common/process';
@@ -24,6 +23,7 @@ import { recordMeasurement } from '../helpers/measurements';
 import { seriesInput } from '../helpers/specs';
 import { seriesOutcome, sha256Of, sleep, waitFor, withTimeout } from './chaos-kit';
 import { expectPaidOncePerTake } from '../helpers/payments';
+import { relayAndOfficial } from '../helpers/sora-pair';
 
 const SCENES = 6;
 /** How long the server stays down (ms); CHAOS_OUTAGE_MS tries longer outages, e.g. past the 10 s heartbeat timeout. */
@@ -62,7 +62,7 @@ describe('chaos: the Temporal server restarts mid-series', () => {
       SORA_SERIES_POLL_MS: '200',
       SORA_SERIES_ALLOW_PRIVATE_URLS: '1',
     };
-    const deps = activityDepsFromEnv(logger, env, defaultProviderConfig(sim.url));
+    const deps = activityDepsFromEnv(logger, env, relayAndOfficial(sim));
     nativeConnection = await NativeConnection.connect({ address });
     worker = await createSeriesWorker({
       connection: nativeConnection,

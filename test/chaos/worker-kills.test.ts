@@ -21,6 +21,8 @@ import { exited, spawnWorker } from '../helpers/processes';
 import { seriesInput } from '../helpers/specs';
 import { isClosed, seededRandom, seriesOutcome, sha256Of, sleep, waitFor, withTimeout } from './chaos-kit';
 import { expectPaidOncePerTake } from '../helpers/payments';
+import { relayAndOfficialFile } from '../helpers/sora-pair';
+import { PROVIDERS_FILE_ENV } from '../../workflows/provider-rules';
 
 const SCENES = 10;
 const KILLS = 10;
@@ -60,6 +62,7 @@ describe('chaos: worker processes killed during a series', () => {
       TEMPORAL_ADDRESS: temporalAddress(),
       SORA_SERIES_TASK_QUEUE: `chaos-kills-${process.pid}-${Date.now()}`,
       SORA_SIMULATOR_URL: sim.url,
+      [PROVIDERS_FILE_ENV]: await relayAndOfficialFile(sim.url, dir),
       SORA_SERIES_DATA_DIR: join(dir, 'data'),
       SORA_SERIES_POLL_MS: '200',
       SORA_SERIES_ALLOW_PRIVATE_URLS: '1',

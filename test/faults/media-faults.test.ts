@@ -5,6 +5,7 @@ import { probeMedia } from '../../common/media-probe';
 import type { Scenario } from '../../simulator/server';
 import type { SeriesInput, SeriesResult } from '../../workflows/types';
 import { seriesUnder, startHarness, type Harness } from '../helpers/harness';
+import { relayAndOfficial } from '../helpers/sora-pair';
 import { recordMeasurement } from '../helpers/measurements';
 import { expectPaidOncePerTake } from '../helpers/payments';
 import { seriesInput } from '../helpers/specs';
@@ -18,7 +19,7 @@ describe('media verification, series outcomes', () => {
   let h: Harness;
   let faults = 0;
   beforeAll(async () => {
-    h = await startHarness({ simulator: { jobSeconds: 0.3 } });
+    h = await startHarness({ providers: relayAndOfficial, simulator: { jobSeconds: 0.3 } });
   });
   afterAll(async () => {
     recordMeasurement('media_faults_injected', faults);

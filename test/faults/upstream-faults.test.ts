@@ -1,6 +1,7 @@
 import type { Scenario } from '../../simulator/server';
 import type { SeriesInput, SeriesResult } from '../../workflows/types';
 import { seriesUnder, startHarness, type Harness } from '../helpers/harness';
+import { relayAndOfficial } from '../helpers/sora-pair';
 import { recordMeasurement } from '../helpers/measurements';
 import { expectPaidOncePerTake } from '../helpers/payments';
 import { seriesInput } from '../helpers/specs';
@@ -13,7 +14,7 @@ describe('upstream faults, series outcomes', () => {
   let h: Harness;
   let faults = 0;
   beforeAll(async () => {
-    h = await startHarness({ providerTimeoutMs: 1500, simulator: { jobSeconds: 0.4 } });
+    h = await startHarness({ providers: relayAndOfficial, providerTimeoutMs: 1500, simulator: { jobSeconds: 0.4 } });
   });
   afterAll(async () => {
     recordMeasurement('faults_injected', faults);

@@ -5,6 +5,8 @@ import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
 import { waitFor } from '../chaos/chaos-kit';
 import { temporalAddress } from './harness';
+import { relayAndOfficialFile } from './sora-pair';
+import { PROVIDERS_FILE_ENV } from '../../workflows/provider-rules';
 import { exited, runCli, spawnWorker, type RunResult } from './processes';
 
 /**
@@ -54,6 +56,8 @@ export async function startCliStack(prefix: string, extraEnv: NodeJS.ProcessEnv 
     TEMPORAL_ADDRESS: temporalAddress(),
     SORA_SERIES_TASK_QUEUE: `${prefix}-${process.pid}-${Date.now()}`,
     SORA_SIMULATOR_URL: sim.url,
+    // its spec() names the relay and official: the pair the CLI suites are about, now out of the default chain
+    [PROVIDERS_FILE_ENV]: await relayAndOfficialFile(sim.url, dir),
     SORA_SERIES_DATA_DIR: join(dir, 'data'),
     SORA_SERIES_POLL_MS: '100',
     ...extraEnv,

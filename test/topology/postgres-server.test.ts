@@ -26,6 +26,8 @@ import { seriesOutcome, sha256Of, sleep, waitFor } from '../chaos/chaos-kit';
 import { expectPaidOncePerTake } from '../helpers/payments';
 import { seriesInput } from '../helpers/specs';
 import { activityRuns, sceneIds, scenesPerWorker, WorkerGroup } from './topology-kit';
+import { relayAndOfficialFile } from '../helpers/sora-pair';
+import { PROVIDERS_FILE_ENV } from '../../workflows/provider-rules';
 
 const ENABLED = process.env.SORA_SERIES_REAL_SERVER === '1';
 const SCENES = 6;
@@ -71,6 +73,7 @@ if (!ENABLED) {
         TEMPORAL_NAMESPACE: server.namespace,
         SORA_SERIES_TASK_QUEUE: `real-server-${process.pid}`,
         SORA_SIMULATOR_URL: sim.url,
+        [PROVIDERS_FILE_ENV]: await relayAndOfficialFile(sim.url, dir),
         SORA_SERIES_DATA_DIR: join(dir, 'data'),
         SORA_SERIES_POLL_MS: '200',
         SORA_SERIES_ALLOW_PRIVATE_URLS: '1',
