@@ -10,14 +10,18 @@ import YAML from 'yaml';
 import { loadCharacterDefinition } from '../client/series/characters';
 import { urlPolicyFromEnv } from '../common/url-policy';
 import { specIssues } from './helpers/specs';
+import { relayAndOfficial } from './helpers/sora-pair';
 
 /** The spec's `characters:` (a cast from the library): what it accepts, and every refusal, before anything starts. */
 describe('characters: in the spec', () => {
-  const profiles = profilesOf(defaultProviderConfig('http://127.0.0.1:7070'));
+  // the relay+official pair: the limits these cases test are theirs (2 characters per take)
+  const profiles = profilesOf(relayAndOfficial({ url: 'http://127.0.0.1:7070' }));
+  const liveProfiles = profilesOf(defaultProviderConfig('http://127.0.0.1:7070'));
   const options = { urlPolicy: PUBLIC_ONLY, profiles };
   const mira = { name: 'mira', description: 'a red-haired courier', clip: 'https://cdn.example/mira.mp4' };
   const spec = (extra: Record<string, unknown>) => ({
     name: 'harbor',
+    providers: ['relay', 'official'],
     characters: ['tom', mira],
     scenes: [{ prompt: '@mira hands @tom the letter' }],
     ...extra,
@@ -32,7 +36,12 @@ describe('characters: in the spec', () => {
     ]);
     const one = toSeriesInput(
       parseSpec(
-        { name: 'h', character: { ...mira, name: 'Mira' }, scenes: [{ prompt: '@character waves' }] },
+        {
+          name: 'h',
+          providers: ['relay', 'official'],
+          character: { ...mira, name: 'Mira' },
+          scenes: [{ prompt: '@character waves' }],
+        },
         undefined,
         options,
       ),
@@ -142,11 +151,15 @@ describe('characters: in the spec', () => {
   test('the example: two characters from the library, and their definitions, are valid', async () => {
     const policy = urlPolicyFromEnv({ SORA_SERIES_ALLOW_PRIVATE_URLS: '1' });
     const spec = YAML.parse(await readFile(join(__dirname, '..', 'examples', 'pier-letters.yaml'), 'utf8'));
-    const input = toSeriesInput(parseSpec(spec, 'examples/pier-letters.yaml', { urlPolicy: policy, profiles }));
+    const input = toSeriesInput(
+      parseSpec(spec, 'examples/pier-letters.yaml', { urlPolicy: policy, profiles: liveProfiles }),
+    );
     expect(input.cast!.map((c) => c.name)).toEqual(['mira', 'tom']);
     for (const name of ['mira', 'tom']) {
       const file = join(__dirname, '..', 'examples', 'characters', `${name}.yaml`);
-      await expect(loadCharacterDefinition(file, { urlPolicy: policy, profiles })).resolves.toMatchObject({ name });
+      await expect(loadCharacterDefinition(file, { urlPolicy: policy, profiles: liveProfiles })).resolves.toMatchObject(
+        { name },
+      );
     }
   });
 });

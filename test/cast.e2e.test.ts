@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { defineCharacter, ensureCharacterHandle, showCharacter } from '../client/series/characters';
 import { seriesReport, startSeries } from '../client/series/series-client';
@@ -13,13 +12,14 @@ import type { CharacterDefinition } from '../workflows/messages';
 import type { SeriesResult } from '../workflows/types';
 import { waitFor } from './chaos/chaos-kit';
 import { startHarness, type Harness } from './helpers/harness';
+import { relayAndOfficial } from './helpers/sora-pair';
 
 /** Series whose cast comes from the library, on a real dev server, a real worker and the simulator. */
 describe('a series with several characters from the library', () => {
   let h: Harness;
   let serial = 0;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ providers: relayAndOfficial });
   });
   afterAll(async () => {
     await h?.stop();
@@ -35,7 +35,7 @@ describe('a series with several characters from the library', () => {
   const inputOf = (spec: Record<string, unknown>) =>
     toSeriesInput(
       parseSpec({ name: unique('cast'), providers: ['relay', 'official'], ...spec }, undefined, {
-        profiles: profilesOf(defaultProviderConfig(h.sim.url)),
+        profiles: profilesOf(relayAndOfficial(h.sim)),
       }),
     );
   const run = async (input: ReturnType<typeof inputOf>): Promise<SeriesResult> =>

@@ -14,13 +14,14 @@ import { characterWorkflowId } from '../workflows/ids';
 import { CharacterRefusal, characterQuery, seriesJoinedSignal } from '../workflows/messages';
 import type { CharacterDefinition } from '../workflows/messages';
 import { startHarness, type Harness } from './helpers/harness';
+import { relayAndOfficial } from './helpers/sora-pair';
 
 /** The character library on a real dev server, a real worker and the simulator: one workflow per character. */
 describe('the character library', () => {
   let h: Harness;
   let serial = 0;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ providers: relayAndOfficial });
   });
   afterAll(async () => {
     await h?.stop();
