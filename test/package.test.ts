@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,6 +6,9 @@ import { SIMULATOR_KEYS } from '../client/stack/dev-stack';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { temporalAddress } from './helpers/harness';
 import { exited, ROOT, runProcess, spawnWorker } from './helpers/processes';
+
+/** What the workflow bundles hold besides the project's own code. */
+const SDK = ['@temporalio/worker', '@temporalio/workflow', '@temporalio/common'];
 
 /**
  * The project's files as git lists them (tracked, and new ones it does not ignore), as they are in
@@ -73,6 +76,10 @@ describe('the npm package', () => {
         'dist/workflows/messages.js',
         'dist/workflows/messages.d.ts',
         'dist/workers/main.js',
+        // The workflow bundles prepack made, so the installed worker starts without webpack.
+        'dist/workers/workflow-bundles/manifest.json',
+        'dist/workers/workflow-bundles/plain.js',
+        'dist/workers/workflow-bundles/encrypted-failures.js',
         'docs/library.md',
         'examples/start-series.mjs',
         'examples/harbor-tales.yaml',
@@ -239,6 +246,12 @@ export async function typed(): Promise<SeriesStatusView['status']> {
       const manifest = JSON.parse(await readFile(manifestPath!, 'utf8'));
       expect(manifest.totals).toMatchObject({ scenes: 2, completed: 2, costUsd: 0.24 });
       expect(worker.output()).toMatch(/"msg":"take submitted"/);
+      // The installed worker ran the bundle prepack made, unless the install resolved another SDK.
+      const version = (root: string, name: string) =>
+        (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+          .version;
+      const sameSdk = SDK.every((name) => version(dir, name) === version(ROOT, name));
+      expect(worker.output()).toContain(`"workflows":"${sameSdk ? 'prebuilt bundle' : 'bundled at start'}"`);
     }, 90_000);
 
     test('refuses a bad spec as the CLI does, before anything starts', async () => {
