@@ -19,9 +19,9 @@ COPY workers ./workers
 COPY workflows ./workflows
 RUN npm run build
 
-# Production dependencies only (the worker bundles workflows at start with webpack, which
-# @temporalio/worker brings as a dependency of its own). The core bridge ships native builds
-# for five platforms; only this one's is kept (about 110 MB less).
+# Production dependencies only (workflow bundles come prebuilt in dist; webpack, which
+# @temporalio/worker brings itself, bundles at start should they not match). The core bridge
+# ships native builds for five platforms; only this one's is kept (about 110 MB less).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -1,25 +1,51 @@
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SIMULATOR_KEYS } from '../client/stack/dev-stack';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { temporalAddress } from './helpers/harness';
 import { exited, ROOT, runProcess, spawnWorker } from './helpers/processes';
 
+/** What the workflow bundles hold besides the project's own code. */
+const SDK = ['@temporalio/worker', '@temporalio/workflow', '@temporalio/common'];
+
 /**
- * The package as a user gets it: `npm pack` (which builds a clean dist/), the tarball installed
- * into an empty folder, and from there its command, its types, its library and the example
- * script, which runs a series on the installed worker against the jest dev server.
+ * The project's files as git lists them (tracked, and new ones it does not ignore), as they are in
+ * the work tree, copied into `dir` with node_modules linked: `npm pack` there rebuilds that copy's
+ * dist/, never the one the other suites run while this one packs.
+ */
+async function copyOfProject(dir: string): Promise<void> {
+  const listed = await runProcess('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+  });
+  if (listed.code !== 0) throw new Error(`git ls-files exited ${listed.code}:\n${listed.stderr}`);
+  for (const file of new Set(listed.stdout.split('\0').filter(Boolean))) {
+    if (!existsSync(join(ROOT, file))) continue; // deleted in the work tree, not yet in git
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await copyFile(join(ROOT, file), join(dir, file));
+  }
+  await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+}
+
+/**
+ * The package as a user gets it: `npm pack` (which builds a clean dist/) of a copy of the
+ * project, the tarball installed into an empty folder, and from there its command, its types,
+ * its library and the example script, which runs a series on the installed worker against the
+ * jest dev server.
  */
 describe('the npm package', () => {
+  let source: string;
   let dir: string;
   let packed: string[];
   const bin = () => join(dir, 'node_modules', '.bin', 'sora-series');
 
   beforeAll(async () => {
+    source = await mkdtemp(join(tmpdir(), 'sora-package-source-'));
     dir = await mkdtemp(join(tmpdir(), 'sora-package-'));
+    await copyOfProject(source);
     const pack = await runProcess('npm', ['pack', '--json', '--pack-destination', dir], {
-      cwd: ROOT,
+      cwd: source,
       timeoutMs: 120_000,
     });
     if (pack.code !== 0) throw new Error(`npm pack exited ${pack.code}:\n${pack.stderr}`);
@@ -36,6 +62,7 @@ describe('the npm package', () => {
 
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
+    if (source) await rm(source, { recursive: true, force: true });
   });
 
   test('holds the compiled product, its declarations, the docs, examples and the review page, and nothing else', () => {
@@ -49,6 +76,10 @@ describe('the npm package', () => {
         'dist/workflows/messages.js',
         'dist/workflows/messages.d.ts',
         'dist/workers/main.js',
+        // The workflow bundles prepack made, so the installed worker starts without webpack.
+        'dist/workers/workflow-bundles/manifest.json',
+        'dist/workers/workflow-bundles/plain.js',
+        'dist/workers/workflow-bundles/encrypted-failures.js',
         'docs/library.md',
         'examples/start-series.mjs',
         'examples/harbor-tales.yaml',
@@ -215,6 +246,12 @@ export async function typed(): Promise<SeriesStatusView['status']> {
       const manifest = JSON.parse(await readFile(manifestPath!, 'utf8'));
       expect(manifest.totals).toMatchObject({ scenes: 2, completed: 2, costUsd: 1.68 });
       expect(worker.output()).toMatch(/"msg":"take submitted"/);
+      // The installed worker ran the bundle prepack made, unless the install resolved another SDK.
+      const version = (root: string, name: string) =>
+        (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+          .version;
+      const sameSdk = SDK.every((name) => version(dir, name) === version(ROOT, name));
+      expect(worker.output()).toContain(`"workflows":"${sameSdk ? 'prebuilt bundle' : 'bundled at start'}"`);
     }, 90_000);
 
     test('refuses a bad spec as the CLI does, before anything starts', async () => {

@@ -252,6 +252,11 @@ describe('steering a running series', () => {
       /routing: must be one of character, cost, stability/,
     );
     await until(id, 'scene 1 running', (v) => v.running.includes(1));
+    // Running is not yet routed for good: a scene waiting for its character routes again after it.
+    for (let i = 0; !h.sim.ledger().some((e) => e.idempotencyKey?.startsWith(`${id}/scene-1/`)); i++) {
+      if (i > 300) throw new Error('scene 1 was never submitted');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(await setRouting(h.client, id, 'stability')).toEqual({ routing: 'stability', previous: 'character' });
     const done = await result(id);
     expect(done.scenes[0].provider).toBe('relay');

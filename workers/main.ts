@@ -17,6 +17,7 @@ import { createLogger } from './logger';
 import { ensureProviderSlots } from './provider-slots';
 import { createSeriesWorker } from './series-worker';
 import { DEFAULT_METRICS_ADDRESS, installTelemetry } from './telemetry';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 export async function runWorkerProcess(): Promise<void> {
   const config = loadProviderConfig(); // read once: the logger blanks its key variables, activities use it
@@ -31,12 +32,14 @@ export async function runWorkerProcess(): Promise<void> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(settings)).catch((err: unknown) => {
     throw new TemporalConnectError(settings, err);
   });
+  const workflowBundle = prebuiltWorkflowBundle(dataConverter);
   const worker = await createSeriesWorker({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     deps,
     dataConverter,
+    workflowBundle,
   });
   const client = new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
   await ensureProviderSlots(
@@ -53,6 +56,7 @@ export async function runWorkerProcess(): Promise<void> {
       connection: describeConnection(settings),
       providers: [...deps.providers.keys()],
       metrics: telemetry.metricsUrl ?? 'off',
+      workflows: workflowBundle ? 'prebuilt bundle' : 'bundled at start',
     },
     'worker started',
   );

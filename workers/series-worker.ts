@@ -1,5 +1,5 @@
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { activityLogContext } from '../activities/log-context';
 
@@ -8,8 +8,8 @@ export interface SeriesWorkerOptions {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  /** A bundle built once and shared by every worker of the process (bundling takes seconds). */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** A bundle built beforehand (bundling takes seconds): workers/workflow-bundle.ts, or the tests' own. */
+  workflowBundle?: WorkflowBundleOption;
   identity?: string;
   /**
    * Payload codecs (encryption) run in the worker's main thread, outside the sandbox; a

@@ -11,6 +11,7 @@ import type { RunningGateway } from '../gateway/server';
 import { activityDepsFromEnv } from '../../workers/activity-deps';
 import { ensureProviderSlots } from '../../workers/provider-slots';
 import { createSeriesWorker } from '../../workers/series-worker';
+import { prebuiltWorkflowBundle } from '../../workers/workflow-bundle';
 import { DEFAULT_TASK_QUEUE } from '../../common/temporal/settings';
 import { ALLOW_PRIVATE_URLS_ENV } from '../../common/url-policy';
 import { freePort } from '../../common/process';
@@ -117,7 +118,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (options.worker ?? true) {
       const deps = activityDepsFromEnv(options.logger, env, config);
       const connection = await NativeConnection.connect({ address: server.address });
-      const worker: Worker = await createSeriesWorker({ connection, namespace: 'default', taskQueue, deps });
+      const worker: Worker = await createSeriesWorker({
+        connection,
+        namespace: 'default',
+        taskQueue,
+        deps,
+        workflowBundle: prebuiltWorkflowBundle(),
+      });
       const running = worker.run();
       await ensureProviderSlots(
         new Client({ connection, namespace: 'default' }),

@@ -2,14 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  type Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import pino from 'pino';
 import { defaultProviderConfig, type ProvidersConfig } from '../../activities/providers/config';
 import { SIMULATOR_KEYS } from '../../client/stack/dev-stack';
@@ -18,8 +11,9 @@ import { startSeries } from '../../client/series/series-client';
 import type { SeriesInput, SeriesResult } from '../../workflows/types';
 import { activityDepsFromEnv } from '../../workers/activity-deps';
 import { createSeriesWorker } from '../../workers/series-worker';
+import { bundleSources, TEST_WORKFLOW_BUNDLE_ENV } from './workflow-code';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundleOption> | undefined;
 
 /** SDK logs at ERROR only (tests provoke activity failures on purpose), so test output shows what matters. Once per process. */
 export function quietRuntime(): void {
@@ -36,20 +30,12 @@ export function quietRuntime(): void {
 }
 quietRuntime();
 
-/** One workflow bundle per test file: bundling takes seconds, workers reuse it. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger });
+/** The run's bundle from the global setup (bundling takes seconds); without one, one per test file. */
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  const codePath = process.env[TEST_WORKFLOW_BUNDLE_ENV];
+  bundle ??= codePath ? Promise.resolve({ codePath }) : bundleSources();
   return bundle;
 }
-
-const quietBundlerLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta),
-  log: () => undefined,
-};
 
 export function temporalAddress(): string {
   const address = process.env.TEMPORAL_TEST_ADDRESS;

@@ -5,7 +5,10 @@ import type { SeriesInput } from '../../workflows/types';
 
 let serial = 0;
 
-/** A valid series input pointing at a simulator; unique name per call so workflow ids never clash. */
+/**
+ * A valid series input pointing at a simulator; unique name per call so workflow ids never clash,
+ * also with suites running at once in other jest workers (the pid) on the one dev server.
+ */
 export function seriesInput(
   simulatorUrl: string,
   overrides: Partial<Record<keyof SeriesSpec, unknown>> = {},
@@ -13,7 +16,7 @@ export function seriesInput(
 ): SeriesInput {
   return toSeriesInput(
     parseSpec({
-      name: `test-${Date.now()}-${++serial}`,
+      name: `test-${process.pid}-${Date.now()}-${++serial}`,
       character: {
         name: 'Mira',
         description: 'a red-haired courier in a yellow raincoat',
