@@ -1,12 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import YAML from 'yaml';
-import {
-  DEFAULT_CHAIN,
-  defaultProviderConfig,
-  parseProviderConfig,
-  simulatorProviderEntries,
-} from '../activities/providers/config';
+import { defaultProviderConfig } from '../activities/providers/config';
 import { profilesOf } from '../activities/providers/registry';
 import { parseSpec, SpecError } from '../client/spec/parse-spec';
 import { DEFAULT_SIMULATOR_URL } from '../client/spec/provider-profiles';
@@ -108,14 +103,9 @@ describe('the README and docs/', () => {
   });
 
   const profiles = profilesOf(defaultProviderConfig(DEFAULT_SIMULATOR_URL));
-  // README's example may still show the legacy pair (relay, official): every twin the simulator serves.
-  const served = profilesOf(
-    parseProviderConfig({ providers: simulatorProviderEntries(DEFAULT_SIMULATOR_URL, [...DEFAULT_CHAIN, 'relay']) }),
-  );
-
   test.each([
     ['docs/spec.md', profiles],
-    ['README.md', served],
+    ['README.md', profiles],
   ])('the spec example in %s is a valid spec', (file, against) => {
     const [example] = fenced(read(file), 'yaml');
     expect(example).toBeDefined();
