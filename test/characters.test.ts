@@ -151,7 +151,7 @@ describe('the character library', () => {
     await user.terminate('the stand-in series ends');
     await expect(retireCharacter(h.client, d.name)).resolves.toMatchObject({ status: 'retired' });
     await expect(showCharacter(h.client, d.name)).resolves.toMatchObject({ status: 'retired' });
-    expect((await listCharacters(h.client)).map((c) => c.name)).not.toContain(d.name);
+    expect((await listCharacters(h.client, { taskQueue: h.taskQueue })).map((c) => c.name)).not.toContain(d.name);
   });
 
   test('an unknown name is CharacterNotFoundError', async () => {

@@ -132,8 +132,8 @@ export const CHARACTER_COMMANDS: Record<string, CommandSpec> = {
     args: [],
     options: { json: JSON_OPTION },
     async run({ values, print }) {
-      return withClient(async ({ client }) => {
-        const views = await listCharacters(client);
+      return withClient(async ({ client, settings }) => {
+        const views = await listCharacters(client, { taskQueue: settings.taskQueue });
         if (values.json) print(JSON.stringify(views));
         else if (!views.length) print('no characters (sora-series characters create <file> adds one)');
         else

@@ -94,7 +94,7 @@ export const characterRoutes = [
     summary: 'The characters in the library',
     responses: { 200: { description: 'By name.', schema: z.array(characterViewSchema) } },
     errors: [],
-    handle: async (ctx) => ({ status: 200, body: await listCharacters(ctx.client) }),
+    handle: async (ctx) => ({ status: 200, body: await listCharacters(ctx.client, { taskQueue: ctx.taskQueue }) }),
   }),
   route({
     method: 'GET',

@@ -3,6 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { jobFinishedSignal, type JobFinished } from '../../workflows/messages';
 import { SceneJobIds } from '../../workflows/search-attributes';
+import { queryLiteral } from '../series/list';
 import { NotFoundError } from './errors';
 import type { WebhookNotice, WebhookVerifier } from './webhook-verifiers';
 
@@ -31,9 +32,6 @@ export interface WebhookReceiverOptions {
   verifiers: Record<string, WebhookVerifier>;
   lookupDelaysMs?: number[];
 }
-
-/** A visibility-query string literal: quotes and backslashes escaped (ids are checked before anyway). */
-export const queryLiteral = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export class WebhookReceiver {
   private readonly seen = new Set<string>();

@@ -24,6 +24,7 @@ import {
   type CharacterView,
 } from '../../workflows/messages';
 import { Characters } from '../../workflows/search-attributes';
+import { queryLiteral } from './list';
 import type { CastMember, ProviderProfile, SeriesInput } from '../../workflows/types';
 import { SpecError } from '../spec/parse-spec';
 import { formatIssue } from '../spec/problems';
@@ -175,11 +176,14 @@ export async function showCharacter(client: Client, name: string): Promise<Chara
   throw new CharacterNotFoundError(name);
 }
 
-/** Characters in the library (running character workflows), by name. */
-export async function listCharacters(client: Client): Promise<CharacterView[]> {
+/**
+ * Characters in the library (running character workflows), by name: those of one deployment's task
+ * queue, since a namespace may hold others' whose workers this client cannot reach.
+ */
+export async function listCharacters(client: Client, options: { taskQueue: string }): Promise<CharacterView[]> {
   const names: string[] = [];
   for await (const wf of client.workflow.list({
-    query: `WorkflowType = '${CHARACTER_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`,
+    query: `WorkflowType = '${CHARACTER_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND TaskQueue = ${queryLiteral(options.taskQueue)}`,
   }))
     names.push(wf.workflowId.slice('character/'.length));
   const views = await Promise.all(

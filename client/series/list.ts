@@ -39,7 +39,7 @@ export interface ListFilter {
 }
 
 /** A string literal in Temporal's list filter (SQL-like): quotes and backslashes escaped. */
-const literal = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+export const queryLiteral = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /**
  * The SeriesStatus attribute is what the workflow last wrote; a run that failed, was terminated
@@ -59,7 +59,7 @@ export function seriesQuery(filter: ListFilter): string {
       throw new ListFilterError('status', `must be one of ${SERIES_STATUSES.join(', ')}, got "${filter.status}"`);
     }
     clauses.push(
-      STATUS_CLAUSES[filter.status as SeriesStatus] ?? `${SeriesStatusKey.name} = ${literal(filter.status)}`,
+      STATUS_CLAUSES[filter.status as SeriesStatus] ?? `${SeriesStatusKey.name} = ${queryLiteral(filter.status)}`,
     );
   }
   if (filter.character !== undefined) {
@@ -67,7 +67,7 @@ export function seriesQuery(filter: ListFilter): string {
       throw new ListFilterError('character', 'must not be empty; give the character name as in the spec');
     // The one-character form's character, or one of a cast from the library.
     clauses.push(
-      `(${SeriesCharacter.name} = ${literal(filter.character)} OR ${Characters.name} = ${literal(filter.character)})`,
+      `(${SeriesCharacter.name} = ${queryLiteral(filter.character)} OR ${Characters.name} = ${queryLiteral(filter.character)})`,
     );
   }
   return clauses.join(' AND ');
