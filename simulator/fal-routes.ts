@@ -14,6 +14,9 @@
  * Status, result and cancel name `{owner}/{app}` only, as fal's do: the full model path there is a
  * 404. Jobs go through SimulatorState.submit like every contract's (scenario fate, ledger), with no
  * idempotency key, since fal has none.
+ *
+ * Over 300 lines on purpose: fal's hosts (queue, storage, platform, CDN) are one twin sharing the
+ * request store and the webhook sender; each route is short.
  */
 import { createHash } from 'node:crypto';
 import { ApiError, InvalidRequestError, NotFoundError } from './errors';

@@ -5,6 +5,10 @@
  * numeric ids, status words, error codes and units. External ids are unique per account,
  * forever: a reused one is refused (400/1201), as live Kling does. Result URLs are signed and
  * cleared after 30 days.
+ *
+ * Over 300 lines on purpose: Kling's two envelope families (new-standard tasks and legacy
+ * elements) answer from one store and render one record shape; splitting them would split the
+ * twin's one view of a task.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { klingExpiresAtMs, signedFileUrlKey } from './kling-files';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseProviderConfig, ProviderConfigError } from '../activities/providers/config';
 import type { JobStatus, LocalFile, SubmitRequest, VideoProvider } from '../activities/providers/provider';
 import { createProviders } from '../activities/providers/registry';
-import { imageMention, takeSeed } from '../activities/providers/seedance';
+import { imageMention, takeSeed } from '../activities/providers/seedance-wire';
 import { referenceStills } from '../activities/stills';
 import { pngSize } from '../common/png-size';
 import { startSimulator } from '../simulator/server';

@@ -8,13 +8,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { upstream, transfers, waiting } from './activities';
-import { describeFailure, type FailureInfo } from './failure-info';
-import { CHARACTER_REVOKED_CODES } from './failures';
+import { describeFailure } from './failure-info';
 import { takeIdempotencyKey } from './ids';
 import {
-  characterNeededSignal,
   characterReadySignal,
-  characterRevokedSignal,
   jobFinishedSignal,
   sceneStatusQuery,
   takeBudgetAnswerSignal,
@@ -26,54 +23,25 @@ import {
 } from './messages';
 import { recordFallback, recordSceneEnd, recordTake } from './metrics';
 import { roundUsd } from './pricing';
-import { CHARACTER_TOKEN, continuityOf } from './prompt';
+import { CHARACTER_TOKEN } from './prompt';
 import { SceneJobIds } from './search-attributes';
-import type { CharacterPassport, Continuity, SceneResult, SceneSpec, TakeRecord } from './types';
+import type { SceneResult, TakeRecord } from './types';
 import { uncertainOfTakes, uncertainSubmissionOf } from './uncertain-submissions';
+import type { SceneInput } from './scene-input';
+import {
+  answerKey,
+  askSeriesForCharacter,
+  askSeriesToRemake,
+  continuityIn,
+  copyPassport,
+  revokedMembers,
+  type Member,
+} from './scene-cast';
 
 /** Patch: a take whose submit may have been billed without a job (or twice) says so, and counts as possibly paid. */
 const UNCERTAIN_TAKES = 'scene-uncertain-submissions';
 /** Patch: a finished take costs what the provider billed for it, where the contract tells (seedance's tokens). */
 const BILLED_COST = 'scene-settles-billed-cost';
-
-export interface SceneInput {
-  /** Parent series workflow id, asked for character references and for money for further takes. */
-  seriesWorkflowId: string;
-  scene: SceneSpec;
-  /** Ordered provider chain chosen by routing. */
-  chain: string[];
-  passport: CharacterPassport;
-  /** Takes tried on one provider before moving to the next (stuck or failed jobs). */
-  takesPerProvider?: number;
-  /** A job not finished by then is given up and becomes a new take. */
-  jobDeadlineSeconds?: number;
-  /** Price of one take per provider of the chain; optional, as scene inputs in histories without budgets lack it. */
-  prices?: Record<string, number>;
-  /** What the series reserved for this scene when it started it: the first take needs no asking. */
-  grantedUsd?: number;
-  /** Number of this run's first take (a retake continues the scene's numbering, so keys stay unique). */
-  firstTake?: number;
-  /** Library characters the prompt names (`@<name>` tokens), with their handles so far; unset: the one-character form. */
-  cast?: Array<{ token: string; passport: CharacterPassport }>;
-  /** Characters one take holds, per provider of the chain (with `cast`). */
-  characterLimits?: Record<string, number>;
-}
-
-/** One character of the scene: the one-character form's (`@character`), or a library character. */
-interface Member {
-  token: string;
-  passport: CharacterPassport;
-  /** A library character: asked for by name, and its revoked handles are made again. */
-  library: boolean;
-}
-
-const copyPassport = (p: CharacterPassport): CharacterPassport => ({
-  ...p,
-  refs: { ...p.refs },
-  refused: { ...p.refused },
-});
-const answerKey = (provider: string, character?: string) => (character ? `${character}|${provider}` : provider);
-const WEAKEST_FIRST: Continuity[] = ['degraded', 'referenced', 'kept'];
 
 /**
  * One scene: for each provider of the chain, submit a take (the only spending step), await
@@ -316,81 +284,4 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   }
   view.phase = 'done';
   return result('failed', { reason: `no provider in [${input.chain.join(', ')}] could generate the scene` });
-}
-
-/** The series owns the passport: it creates each provider's character once and answers every scene. */
-async function askSeriesForCharacter(
-  seriesWorkflowId: string,
-  provider: string,
-  answers: Record<string, CharacterAnswer>,
-  character?: string,
-): Promise<CharacterAnswer> {
-  const key = answerKey(provider, character);
-  await getExternalWorkflowHandle(seriesWorkflowId).signal(characterNeededSignal, {
-    provider,
-    sceneWorkflowId: workflowInfo().workflowId,
-    ...(character ? { character } : {}),
-  });
-  await condition(() => key in answers);
-  return answers[key];
-}
-
-/** The library characters whose handle on `provider` the failure says is revoked (by its id, else every one held there). */
-function revokedMembers(members: Member[], provider: string, failure: FailureInfo): Member[] {
-  if (!failure.code || !CHARACTER_REVOKED_CODES.includes(failure.code)) return [];
-  const held = members.filter((m) => m.library && m.passport.refs[provider]);
-  const named = held.filter((m) => failure.message.includes(m.passport.refs[provider].id));
-  return named.length ? named : held;
-}
-
-/** Asks the series (and so the library) for each revoked handle again; true when every one came back. */
-async function askSeriesToRemake(
-  seriesWorkflowId: string,
-  provider: string,
-  answers: Record<string, CharacterAnswer>,
-  revoked: Member[],
-  reason: string,
-): Promise<boolean> {
-  let all = true;
-  for (const { passport } of revoked) {
-    const key = answerKey(provider, passport.name);
-    delete answers[key];
-    await getExternalWorkflowHandle(seriesWorkflowId).signal(characterRevokedSignal, {
-      provider,
-      character: passport.name,
-      handleId: passport.refs[provider].id,
-      reason,
-      sceneWorkflowId: workflowInfo().workflowId,
-    });
-    await condition(() => key in answers);
-    const answer = answers[key];
-    delete passport.refs[provider];
-    if ('ref' in answer) passport.refs[provider] = answer.ref;
-    else {
-      if ('refused' in answer) passport.refused[provider] = answer.refused;
-      all = false;
-    }
-  }
-  return all;
-}
-
-/**
- * How the take held its characters: each by its handle (the first `limit` held ones: a provider
- * renders the rest from their descriptions), else degraded; the one-character form reports one.
- */
-function continuityIn(
-  members: Member[],
-  provider: string,
-  limit = Infinity,
-): Pick<SceneResult, 'continuity' | 'continuityByCharacter'> {
-  if (!members[0]?.library) return { continuity: continuityOf(members[0]?.passport.refs[provider]) };
-  const byCharacter: Record<string, Continuity> = {};
-  let held = 0;
-  for (const { passport } of members) {
-    const ref = passport.refs[provider];
-    byCharacter[passport.name] = ref && held++ < limit ? continuityOf(ref) : 'degraded';
-  }
-  const levels = Object.values(byCharacter);
-  const weakest = WEAKEST_FIRST.find((c) => levels.includes(c));
-  return { ...(weakest ? { continuity: weakest } : {}), continuityByCharacter: byCharacter };
 }

@@ -4,6 +4,7 @@
  * the character's images its own way (`@Image1`, `@Element1`, `<IMAGE_REF_0>`, none), so the
  * table is the one place that knows those spellings; fal.ts only looks a model up here.
  */
+import type { SubmitRequest } from './provider';
 
 /** One character as a model input holds it: its name, its description and its reference image URLs (frontal first). */
 export interface FalCast {
@@ -175,4 +176,34 @@ export function falAppOf(modelId: string): string {
   const parts = modelId.split('/');
   const keep = parts[0] === 'workflows' || parts[0] === 'comfy' ? 3 : 2;
   return parts.slice(0, keep).join('/');
+}
+
+/**
+ * The characters this model can hold in one request (referenced on this provider, within its
+ * image budget), with each one's mention; the rest are described by renderMentions.
+ */
+export function falCastOf(
+  request: SubmitRequest,
+  model: FalModel,
+): { members: FalCast[]; mentions: Map<unknown, string> } {
+  const held = (request.characters ?? []).filter(
+    (c) => c.ref?.hold === 'referenced' && (c.ref.references?.length ?? 0) >= model.minImagesPerCharacter,
+  );
+  const chosen = held.slice(0, model.maxCharacters);
+  const perCharacter = Math.min(model.maxImagesPerCharacter, Math.floor(model.maxImages / Math.max(1, chosen.length)));
+  const members: FalCast[] = [];
+  const mentions = new Map<unknown, string>();
+  let firstImage = 0;
+  for (const character of chosen) {
+    const cast = {
+      name: character.name,
+      description: character.description,
+      references: character.ref!.references!.slice(0, perCharacter),
+    };
+    if (cast.references.length < model.minImagesPerCharacter) continue;
+    mentions.set(character, model.mention(cast, members.length, firstImage));
+    members.push(cast);
+    firstImage += cast.references.length;
+  }
+  return { members, mentions };
 }

@@ -19,7 +19,7 @@ import type { ResolvedFalSettings } from './fal-config';
 import { FAL_OBJECT_LIFETIME_SECONDS } from './fal-config';
 import { falJobFailure, FalSubmitUncertainError, readFalError } from './fal-errors';
 import { FalAnswerLostError, FalHttp, type FalAnswer } from './fal-http';
-import { falAppOf, falModel, type FalCast, type FalModel } from './fal-models';
+import { falAppOf, falCastOf, falModel, type FalModel } from './fal-models';
 import { FalStorage } from './fal-storage';
 import { renderMentions } from './mentions';
 import { otherModelReason, refuseUnsupported, unsupportedReason } from './request-checks';
@@ -205,7 +205,7 @@ export class FalProvider implements VideoProvider {
 
   /** The model input and the reference URLs it names, for the characters this model can hold. */
   #input(request: SubmitRequest): { body: Record<string, unknown>; references: string[] } {
-    const cast = castOf(request, this.#model);
+    const cast = falCastOf(request, this.#model);
     if (cast.members.length === 0) {
       throw new ProviderError({
         kind: 'invalid',
@@ -293,31 +293,4 @@ export class FalProvider implements VideoProvider {
 /** fal keeps no character object: the handle is named by the files it is made of. */
 function handleIdOf(references: readonly string[]): string {
   return `refs_${createHash('sha256').update(references.join('\n')).digest('hex').slice(0, 24)}`;
-}
-
-/**
- * The characters this model can hold in one request (referenced on this provider, within its
- * image budget), with each one's mention; the rest are described by renderMentions.
- */
-function castOf(request: SubmitRequest, model: FalModel): { members: FalCast[]; mentions: Map<unknown, string> } {
-  const held = (request.characters ?? []).filter(
-    (c) => c.ref?.hold === 'referenced' && (c.ref.references?.length ?? 0) >= model.minImagesPerCharacter,
-  );
-  const chosen = held.slice(0, model.maxCharacters);
-  const perCharacter = Math.min(model.maxImagesPerCharacter, Math.floor(model.maxImages / Math.max(1, chosen.length)));
-  const members: FalCast[] = [];
-  const mentions = new Map<unknown, string>();
-  let firstImage = 0;
-  for (const character of chosen) {
-    const cast = {
-      name: character.name,
-      description: character.description,
-      references: character.ref!.references!.slice(0, perCharacter),
-    };
-    if (cast.references.length < model.minImagesPerCharacter) continue;
-    mentions.set(character, model.mention(cast, members.length, firstImage));
-    members.push(cast);
-    firstImage += cast.references.length;
-  }
-  return { members, mentions };
 }

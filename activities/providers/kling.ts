@@ -4,34 +4,34 @@
  * endpoints (one per character, from its frontal still and up to three others). The take's
  * idempotency key is the task's `external_task_id`: Kling refuses a reused one, so a retried
  * attempt looks the task up by it instead of buying it twice.
+ *
+ * Over 300 lines on purpose: the adapter class keeps the batcher and the element waits across its
+ * methods; its HTTP call, wire shapes, prompt and task helpers are in kling-*.ts.
  */
-import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { CHARACTER_REVOKED } from '../../workflows/failures';
 import type { ProviderProfile } from '../../workflows/types';
 import { fetchAsset } from './asset-download';
-import { classifyJobFailure, classifyThrown, contractViolation, ProviderError } from './errors';
+import { contractViolation, ProviderError } from './errors';
 import type { KlingSettings } from './kling-config';
 import { klingStill } from './kling-images';
 import { KLING_MODELS, KLING_SIZES, type KlingModel } from './kling-models';
 import {
-  classifyKlingFailure,
   createdTask,
   DUPLICATE_EXTERNAL_ID,
   elementTask,
   elementTaskCreated,
-  envelope,
   taskList,
   type ElementTask,
   type TaskRecord,
 } from './kling-wire';
-import { renderMentions } from './mentions';
+import { KlingHttp } from './kling-http';
+import { heldElements, klingMention, renderedPrompt } from './kling-prompt';
+import { elementExternalId, elementOf, klingTaskFailure, TaskBatcher, toJobStatus } from './kling-tasks';
 import { otherModelReason, refuseUnsupported, unsupportedReason } from './request-checks';
 import type {
   AccountCheck,
   CharacterClip,
   CreatedCharacter,
-  JobState,
   JobStatus,
   LocalFile,
   SubmitRequest,
@@ -53,8 +53,6 @@ export interface KlingOptions {
   batchWindowMs?: number;
 }
 
-/** Omni without a reference video: elements and reference images together at most 7 (§3a). */
-export const KLING_MAX_ELEMENTS = 7;
 /** `{type: "prompt"}` text limit (§3a). */
 export const KLING_MAX_PROMPT = 3072;
 /** `GET /tasks` takes at most 20 ids (§4). */
@@ -63,24 +61,6 @@ const ELEMENT_NAME_MAX = 20;
 const ELEMENT_DESCRIPTION_MAX = 100;
 /** A duplicate external id whose task is younger than this is an earlier attempt's, not an older series'. */
 const OWN_TASK_WINDOW_MS = 15 * 60_000;
-
-const STATE_BY_STATUS: Record<TaskRecord['status'], JobState> = {
-  submitted: 'queued',
-  processing: 'running',
-  succeeded: 'completed',
-  failed: 'failed',
-};
-
-/** How a held character is written in the prompt; its content item carries the same id (§3a). */
-export const klingMention = (elementId: string): string => `@element_${elementId}`;
-
-interface KlingCall<T> {
-  method: 'GET' | 'POST';
-  path: string;
-  what: string;
-  schema: z.ZodType<T>;
-  body?: unknown;
-}
 
 export class KlingProvider implements VideoProvider {
   readonly contract = 'kling' as const;
@@ -91,6 +71,7 @@ export class KlingProvider implements VideoProvider {
   readonly #model: string;
   readonly #spec: KlingModel;
   readonly #timeoutMs: number;
+  readonly #http: KlingHttp;
   readonly #settings: KlingSettings;
   readonly #elementPollMs: number;
   readonly #elementWaitMs: number;
@@ -106,6 +87,7 @@ export class KlingProvider implements VideoProvider {
     if (!spec) throw new Error(`${this.name}: unknown Kling model ${options.model}`);
     this.#spec = spec;
     this.#timeoutMs = options.timeoutMs;
+    this.#http = new KlingHttp(this.name, this.#baseUrl, this.#apiKey, this.#timeoutMs);
     this.#settings = options.settings;
     this.#elementPollMs = options.elementPollMs ?? 1_000;
     this.#elementWaitMs = options.elementWaitMs ?? 30_000;
@@ -272,7 +254,7 @@ export class KlingProvider implements VideoProvider {
   /** The new task's id, or undefined when Kling refused the external id as already used. */
   async #createVideo(body: unknown): Promise<string | undefined> {
     return this.#unlessDuplicate(async () => {
-      const task = await this.#call({
+      const task = await this.#http.call({
         method: 'POST',
         path: `/${this.#spec.product}/${this.#model}`,
         what: 'video creation',
@@ -285,7 +267,7 @@ export class KlingProvider implements VideoProvider {
 
   async #createElement(body: unknown): Promise<string | undefined> {
     return this.#unlessDuplicate(async () => {
-      const task = await this.#call({
+      const task = await this.#http.call({
         method: 'POST',
         path: '/v1/general/advanced-custom-elements',
         what: 'element creation',
@@ -316,7 +298,7 @@ export class KlingProvider implements VideoProvider {
   }
 
   #elementTask(idOrExternal: string): Promise<ElementTask> {
-    return this.#call({
+    return this.#http.call({
       method: 'GET',
       path: `/v1/general/advanced-custom-elements/${encodeURIComponent(idOrExternal)}`,
       what: 'element task',
@@ -332,10 +314,7 @@ export class KlingProvider implements VideoProvider {
       if (task.task_status === 'succeeded') return task;
       if (task.task_status === 'failed') {
         const reason = task.task_status_msg ?? undefined;
-        const failure = classifyJobFailure(
-          reason && KLING_REFUSAL.test(reason) ? 'content_violation' : undefined,
-          reason,
-        );
+        const failure = klingTaskFailure(reason);
         throw new ProviderError({
           kind: failure.kind,
           code: failure.code,
@@ -361,7 +340,7 @@ export class KlingProvider implements VideoProvider {
     for (let i = 0; i < ids.length; i += TASKS_PER_QUERY) {
       const chunk = ids.slice(i, i + TASKS_PER_QUERY);
       found.push(
-        ...(await this.#call({
+        ...(await this.#http.call({
           method: 'GET',
           path: `/tasks?${by}=${chunk.map(encodeURIComponent).join(',')}`,
           what: 'task query',
@@ -371,97 +350,7 @@ export class KlingProvider implements VideoProvider {
     }
     return found;
   }
-
-  async #call<T>(call: KlingCall<T>): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.#baseUrl}${call.path}`, {
-        method: call.method,
-        headers: {
-          Authorization: `Bearer ${this.#apiKey}`,
-          Accept: 'application/json',
-          ...(call.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
-        ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (err) {
-      throw classifyThrown(this.name, err, [this.#apiKey]);
-    }
-    const text = await response.text().catch((err: unknown) => {
-      throw classifyThrown(this.name, err, [this.#apiKey]);
-    });
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const reply = envelope.safeParse(json);
-    if (!response.ok || (reply.success && reply.data.code !== 0)) {
-      throw classifyKlingFailure({
-        provider: this.name,
-        status: response.status,
-        ...(reply.success ? { klingCode: reply.data.code } : {}),
-        message: reply.success ? (reply.data.message ?? undefined) : `HTTP ${response.status}: ${text.slice(0, 200)}`,
-        retryAfter: response.headers.get('retry-after'),
-        secrets: [this.#apiKey],
-      });
-    }
-    if (!reply.success)
-      throw contractViolation(this.name, call.what, json === undefined ? 'response is not JSON' : reply.error);
-    const parsed = call.schema.safeParse(reply.data.data);
-    if (!parsed.success) throw contractViolation(this.name, call.what, parsed.error);
-    return parsed.data;
-  }
 }
-
-/**
- * Status reads of many scenes' jobs within a few milliseconds go out as one `GET /tasks` (up to
- * 20 ids a call): fewer calls against Kling's unmeasured query limit (§9).
- */
-class TaskBatcher {
-  #waiting = new Map<string, Array<{ resolve: (t: TaskRecord | undefined) => void; reject: (e: unknown) => void }>>();
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly query: (ids: string[]) => Promise<TaskRecord[]>,
-    private readonly windowMs: number,
-  ) {}
-
-  get(id: string): Promise<TaskRecord | undefined> {
-    return new Promise((resolve, reject) => {
-      this.#waiting.set(id, [...(this.#waiting.get(id) ?? []), { resolve, reject }]);
-      if (this.#timer === undefined) this.#timer = setTimeout(() => void this.#flush(), this.windowMs);
-    });
-  }
-
-  async #flush(): Promise<void> {
-    const waiting = this.#waiting;
-    this.#waiting = new Map();
-    this.#timer = undefined;
-    try {
-      const tasks = new Map((await this.query([...waiting.keys()])).map((t) => [t.id, t]));
-      for (const [id, callers] of waiting) callers.forEach((c) => c.resolve(tasks.get(id)));
-    } catch (err) {
-      for (const callers of waiting.values()) callers.forEach((c) => c.reject(err));
-    }
-  }
-}
-
-function toJobStatus(task: TaskRecord): JobStatus {
-  const state = STATE_BY_STATUS[task.status];
-  // Kling reports no progress: a running task is shown half-way.
-  const progress = state === 'completed' ? 100 : state === 'running' ? 50 : 0;
-  if (state !== 'failed') return { jobId: task.id, state, progress };
-  // Failed records carry no business code, only `message` (§4): classified by its words.
-  const message = task.message ?? undefined;
-  const code = message && KLING_REFUSAL.test(message) ? 'content_violation' : undefined;
-  return { jobId: task.id, state, progress, error: classifyJobFailure(code, message) };
-}
-
-/** How Kling words a content refusal of the output ("risk control", content safety); its exact texts are unconfirmed. */
-const KLING_REFUSAL = /risk control|content.?safety|sensitive|violat|moderat/i;
 
 function isRecent(task: TaskRecord): boolean {
   return task.create_time == null || Date.now() - task.create_time < OWN_TASK_WINDOW_MS;
@@ -470,31 +359,4 @@ function isRecent(task: TaskRecord): boolean {
 /** The stand-in key for a take whose own key an older series (same name) used up on this account. */
 function staleKeyOf(key: string, staleTaskId: string): string {
   return `${key}~${staleTaskId}`;
-}
-
-function elementOf(task: ElementTask): { id: string; deleted: boolean } | undefined {
-  const element = task.task_result?.elements?.[0];
-  return element ? { id: element.element_id, deleted: element.status === 'deleted' } : undefined;
-}
-
-/** Same character material, same external id: `el-<sha256 of name, description and stills>`. */
-function elementExternalId(input: { name: string; description: string; stills: LocalFile[] }): string {
-  const hash = createHash('sha256');
-  for (const part of [input.name, input.description, ...input.stills.map((s) => s.sha256)]) hash.update(`${part}\0`);
-  return `el-${hash.digest('hex').slice(0, 32)}`;
-}
-
-/** Element ids of the take's held characters (older scenes: their one `characterId`), at most 7. */
-function heldElements(request: SubmitRequest): string[] {
-  if (!request.characters) return request.characterId ? [request.characterId] : [];
-  return request.characters.flatMap((c) => (c.ref ? [c.ref.id] : [])).slice(0, KLING_MAX_ELEMENTS);
-}
-
-/** Held characters as `@element_<id>`, the rest described; older scenes' prompts arrive rendered. */
-function renderedPrompt(request: SubmitRequest): string {
-  if (!request.characters) return request.prompt;
-  const held = new Set(heldElements(request));
-  return renderMentions(request.prompt, request.characters, (c) =>
-    c.ref && held.has(c.ref.id) ? klingMention(c.ref.id) : undefined,
-  );
 }

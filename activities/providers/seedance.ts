@@ -9,29 +9,39 @@
  * it, so a task found in the list by seed is this take's. A create whose answer was lost (reset,
  * timeout, a proxy's 502/504, an unreadable 2xx) is never sent again: the list is searched at once,
  * and when the task is not there the take fails without a retry, marked as an uncertain submission.
+ *
+ * Over 300 lines on purpose: the adapter class keeps the scenes it remembers (the one free retake
+ * after output moderation) across its methods; its HTTP call and wire shapes are in seedance-*.ts.
  */
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
 import { scrubSecrets } from '../../common/secrets';
 import { parseTakeIdempotencyKey } from '../../workflows/ids';
-import type { ErrorKind, ProviderProfile } from '../../workflows/types';
+import type { ProviderProfile } from '../../workflows/types';
 import { fetchAsset } from './asset-download';
-import {
-  classifyHttpFailure,
-  classifyJobFailure,
-  classifyThrown,
-  contractViolation,
-  parseRetryAfterMs,
-  ProviderError,
-} from './errors';
+import { classifyJobFailure, contractViolation, ProviderError } from './errors';
 import { renderMentions } from './mentions';
+import { ArkHttp } from './seedance-http';
+import {
+  AnswerLost,
+  arkKind,
+  createdBody,
+  type Format,
+  imageMention,
+  listBody,
+  RUNNING_PROGRESS,
+  sameParameters,
+  signedUrlExpiry,
+  STATE_BY_STATUS,
+  takeSeed,
+  taskBody,
+  type TaskBody,
+  type TaskMatch,
+} from './seedance-wire';
 import { otherModelReason, refuseUnsupported, unsupportedReason } from './request-checks';
 import type {
   AccountCheck,
   CharacterClip,
   CreatedCharacter,
-  JobState,
   JobStatus,
   LocalFile,
   SubmitRequest,
@@ -40,13 +50,7 @@ import type {
   VideoProvider,
 } from './provider';
 import { fitReferenceImage, pngDataUri, ReferenceImageError, type ImageLimits } from './reference-images';
-import {
-  SEEDANCE_FORMATS,
-  seedanceTokensUsd,
-  type ReferenceStyle,
-  type SeedanceFormat,
-  type SeedanceSettings,
-} from './seedance-config';
+import { SEEDANCE_FORMATS, seedanceTokensUsd, type SeedanceSettings } from './seedance-config';
 
 export interface SeedanceOptions {
   profile: ProviderProfile;
@@ -82,80 +86,6 @@ const DEFAULT_RECONCILE_DELAYS_MS = [500, 2_000];
 /** Scenes remembered for the one blind retry after output moderation (seedance.md §7). */
 const MAX_REMEMBERED = 10_000;
 
-const createdBody = z.object({ id: z.string().min(1) });
-const taskStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'expired', 'cancelled']);
-const taskBody = z.object({
-  id: z.string().min(1),
-  model: z.string().nullish(),
-  status: taskStatus,
-  content: z
-    .object({ video_url: z.url({ protocol: /^https?$/ }).nullish(), last_frame_url: z.string().nullish() })
-    .nullish(),
-  usage: z.object({ completion_tokens: z.number().nonnegative().nullish() }).nullish(),
-  created_at: z.number(),
-  seed: z.number().nullish(),
-  resolution: z.string().nullish(),
-  ratio: z.string().nullish(),
-  duration: z.number().nullish(),
-  error: z.object({ code: z.string().nullish(), message: z.string().nullish() }).nullish(),
-});
-type TaskBody = z.infer<typeof taskBody>;
-const listBody = z.object({ total: z.number().nullish(), items: z.array(taskBody) });
-const errorBody = z.object({
-  error: z.object({ code: z.string().nullish(), message: z.string().nullish() }),
-});
-
-const STATE_BY_STATUS: Record<z.infer<typeof taskStatus>, JobState> = {
-  queued: 'queued',
-  running: 'running',
-  succeeded: 'completed',
-  failed: 'failed',
-  expired: 'failed',
-  cancelled: 'failed',
-};
-/** Ark reports no percentage: a rough midpoint while running. */
-const RUNNING_PROGRESS = 50;
-
-/**
- * Ark's error codes by kind (seedance.md §7); prefixes cover the dotted sub-codes
- * (`InvalidParameter.TaskTypeConstraint`, `...SensitiveContentDetected.PrivacyInformation`).
- */
-const ARK_KINDS: ReadonlyArray<[RegExp, ErrorKind]> = [
-  [/SensitiveContentDetected/, 'rejected'],
-  [/^(MissingParameter|InvalidParameter)(\.|$)/, 'invalid'],
-  // a closed or unknown endpoint, a model not switched on, a bad key or an empty account: this provider cannot serve us
-  [/^InvalidEndpoint\.(ClosedEndpoint|NotFound)$/, 'unavailable'],
-  [/^(ModelNotOpen|AccessDenied|AccountOverdueError|AuthenticationError)(\.|$)/, 'unavailable'],
-  [/^(RateLimitExceeded|QuotaExceeded)(\.|$)|^ModelAccount(Rpm|Tpm)RateLimitExceeded$/, 'rate_limited'],
-  [/^(ServerOverloaded|ModelLoadingError|InternalServiceError)(\.|$)/, 'transient'],
-  [/^NotFound(\.|$)/, 'invalid'],
-];
-
-function arkKind(code: string | undefined): ErrorKind | undefined {
-  if (!code) return undefined;
-  return ARK_KINDS.find(([pattern]) => pattern.test(code))?.[1];
-}
-
-/** Where a lost create answer came from: the request may have reached Ark. */
-class AnswerLost extends Error {
-  override name = 'AnswerLost';
-}
-
-/** Connection errors raised before a byte was sent: nothing can have been created. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH']);
-
-interface ArkCall<T> {
-  method: 'GET' | 'POST';
-  path: string;
-  what: string;
-  schema: z.ZodType<T>;
-  body?: string;
-  addressesId?: boolean;
-  timeoutMs?: number;
-  /** A create: a missing or unreadable answer is `AnswerLost`, not a plain transient error. */
-  spends?: boolean;
-}
-
 export class SeedanceProvider implements VideoProvider {
   readonly contract = 'seedance' as const;
   readonly name: string;
@@ -164,6 +94,7 @@ export class SeedanceProvider implements VideoProvider {
   readonly #apiKey: string;
   readonly #model: string;
   readonly #timeoutMs: number;
+  readonly #http: ArkHttp;
   readonly #settings: SeedanceSettings;
   readonly #reconcileDelaysMs: number[];
   /** job id → its scene (take key without the take), and scenes whose output moderation failed once. */
@@ -177,6 +108,7 @@ export class SeedanceProvider implements VideoProvider {
     this.#apiKey = options.apiKey;
     this.#model = options.model;
     this.#timeoutMs = options.timeoutMs;
+    this.#http = new ArkHttp(this.name, this.#baseUrl, this.#apiKey, this.#timeoutMs);
     this.#settings = options.settings;
     this.#reconcileDelaysMs = options.reconcileDelaysMs ?? DEFAULT_RECONCILE_DELAYS_MS;
   }
@@ -208,7 +140,7 @@ export class SeedanceProvider implements VideoProvider {
     const sentAtS = Math.floor(Date.now() / 1000);
     let jobId: string;
     try {
-      ({ id: jobId } = await this.#call({
+      ({ id: jobId } = await this.#http.call({
         method: 'POST',
         path: '/contents/generations/tasks',
         what: 'task creation',
@@ -239,7 +171,7 @@ export class SeedanceProvider implements VideoProvider {
   /** The task list costs nothing and needs a valid key; Ark tells nothing of balances before a create. */
   async checkAccount(): Promise<AccountCheck> {
     const query = new URLSearchParams({ page_num: '1', page_size: '1' });
-    await this.#call({
+    await this.#http.call({
       method: 'GET',
       path: `/contents/generations/tasks?${query}`,
       what: 'task list',
@@ -416,7 +348,7 @@ export class SeedanceProvider implements VideoProvider {
         page_size: String(LIST_PAGE_SIZE),
         'filter.model': this.#model,
       });
-      const { items } = await this.#call({
+      const { items } = await this.#http.call({
         method: 'GET',
         path: `/contents/generations/tasks?${query}`,
         what: 'task list',
@@ -441,7 +373,7 @@ export class SeedanceProvider implements VideoProvider {
   }
 
   #getTask(jobId: string): Promise<TaskBody> {
-    return this.#call({
+    return this.#http.call({
       method: 'GET',
       path: `/contents/generations/tasks/${encodeURIComponent(jobId)}`,
       what: 'task query',
@@ -488,134 +420,4 @@ export class SeedanceProvider implements VideoProvider {
   #invalid(code: string, message: string): ProviderError {
     return new ProviderError({ kind: 'invalid', code, provider: this.name, message: `${this.name}: ${message}` });
   }
-
-  async #call<T>(call: ArkCall<T>): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.#baseUrl}${call.path}`, {
-        method: call.method,
-        headers: {
-          Authorization: `Bearer ${this.#apiKey}`,
-          Accept: 'application/json',
-          ...(call.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
-        ...(call.body === undefined ? {} : { body: call.body }),
-        signal: AbortSignal.timeout(call.timeoutMs ?? this.#timeoutMs),
-      });
-    } catch (err) {
-      if (call.spends && !NOT_SENT.has(causeCode(err))) throw new AnswerLost(describeLoss(err));
-      throw classifyThrown(this.name, err, [this.#apiKey]);
-    }
-    if (call.spends && (response.status === 502 || response.status === 504)) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new AnswerLost(`HTTP ${response.status} from a proxy`);
-    }
-    if (!response.ok) throw await this.#failure(response, call.addressesId ?? false);
-    let json: unknown;
-    try {
-      json = await response.json();
-    } catch (err) {
-      if (call.spends) throw new AnswerLost('the 2xx answer was unreadable');
-      if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
-        throw classifyThrown(this.name, err);
-      throw contractViolation(this.name, call.what, 'response is not JSON');
-    }
-    const parsed = call.schema.safeParse(json);
-    if (!parsed.success) {
-      if (call.spends) throw new AnswerLost('the 2xx answer carried no task id');
-      throw contractViolation(this.name, call.what, parsed.error);
-    }
-    return parsed.data;
-  }
-
-  async #failure(response: Response, addressesId: boolean): Promise<ProviderError> {
-    const text = await response.text().catch(() => '');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const parsed = errorBody.safeParse(json);
-    const code = parsed.success ? (parsed.data.error.code ?? undefined) : undefined;
-    const message = parsed.success
-      ? (parsed.data.error.message ?? code ?? `HTTP ${response.status}`)
-      : `HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
-    const retryAfter = response.headers.get('retry-after');
-    const kind = arkKind(code);
-    if (!kind || !code) {
-      return classifyHttpFailure({
-        provider: this.name,
-        status: response.status,
-        ...(code ? { code } : {}),
-        message,
-        retryAfter,
-        addressesId,
-        contractShapedBody: parsed.success,
-        secrets: [this.#apiKey],
-      });
-    }
-    const retryAfterMs = parseRetryAfterMs(retryAfter);
-    return new ProviderError({
-      kind,
-      code,
-      provider: this.name,
-      status: response.status,
-      // Ark's code leads: it is what BytePlus support and the docs are searched by
-      message: `${this.name}: ${code}: ${scrubSecrets(message, [this.#apiKey]).slice(0, 500)}`,
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    });
-  }
-}
-
-type Format = Pick<SeedanceFormat, 'resolution' | 'ratio'>;
-
-interface TaskMatch extends Format {
-  seed: number;
-  seconds: number;
-}
-
-/** The seed a take always sends: from its key, so the task list tells its task from any other. */
-export function takeSeed(idempotencyKey: string): number {
-  return createHash('sha256').update(`seedance-seed\u0000${idempotencyKey}`).digest().readUInt32BE(0);
-}
-
-/** `Mira (Image 1; also Image 2 and Image 3)` in the configured style. */
-export function imageMention(name: string, numbers: number[], style: ReferenceStyle): string {
-  const label = (n: number) => (style === '@ImageN' ? `@Image${n}` : style === '[图N]' ? `[图${n}]` : `Image ${n}`);
-  const [first, ...more] = numbers.map(label);
-  const also = more.length
-    ? `; also ${more.length > 1 ? `${more.slice(0, -1).join(', ')} and ` : ''}${more.at(-1)}`
-    : '';
-  return `${name} (${first}${also})`;
-}
-
-function sameParameters(task: TaskBody, match: TaskMatch): boolean {
-  // a task that echoes no duration tells too little to be told apart
-  return (
-    task.duration === match.seconds &&
-    (task.ratio == null || task.ratio === match.ratio) &&
-    (task.resolution == null || task.resolution === match.resolution)
-  );
-}
-
-/** When a TOS-signed URL dies (`X-Tos-Date` + `X-Tos-Expires` s), if it says; undefined otherwise. */
-export function signedUrlExpiry(url: string): number | undefined {
-  const query = new URL(url).searchParams;
-  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(query.get('X-Tos-Date') ?? '');
-  const expires = Number(query.get('X-Tos-Expires') ?? NaN);
-  if (!date || !Number.isFinite(expires)) return undefined;
-  const [, y, mo, d, h, mi, se] = date;
-  return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${se}Z`) + expires * 1000;
-}
-
-function causeCode(err: unknown): string {
-  const cause = err instanceof Error ? (err as { cause?: unknown }).cause : undefined;
-  return (cause as { code?: string } | undefined)?.code ?? '';
-}
-
-function describeLoss(err: unknown): string {
-  const name = err instanceof Error ? err.name : '';
-  if (name === 'TimeoutError') return 'no answer within the timeout';
-  return causeCode(err) || (err instanceof Error ? err.message : String(err));
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SimulatorWebhooks } from '../../activities/providers/config';
+import type { SimulatorWebhooks } from '../../activities/providers/simulator-entries';
 import type { RunningSimulator } from '../../simulator/server';
 
 /** The variable the dev stack keeps the Kling twin's webhook secret in (its own env copy, never process.env). */

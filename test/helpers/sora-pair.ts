@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseProviderConfig, simulatorProviderEntries, type ProvidersConfig } from '../../activities/providers/config';
+import { parseProviderConfig, type ProvidersConfig } from '../../activities/providers/config';
+import { simulatorProviderEntries } from '../../activities/providers/simulator-entries';
 import type { RunningSimulator } from '../../simulator/server';
 
 /**
