@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { classifyThrown, contractViolation } from './errors';
 import { classifyKlingFailure, envelope } from './kling-wire';
+import { bearerRequest } from './bearer-request';
 
 export interface KlingCall<T> {
   method: 'GET' | 'POST';
@@ -26,15 +27,11 @@ export class KlingHttp {
   async call<T>(call: KlingCall<T>): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${call.path}`, {
+      response = await bearerRequest(`${this.baseUrl}${call.path}`, {
         method: call.method,
-        headers: {
-          Authorization: `Bearer ${this.apiKey}`,
-          Accept: 'application/json',
-          ...(call.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
+        apiKey: this.apiKey,
         ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
       });
     } catch (err) {
       throw classifyThrown(this.provider, err, [this.apiKey]);

@@ -26,6 +26,7 @@ import { refuseUnsupported, unsupportedReason } from './request-checks';
 import { fetchAsset } from './asset-download';
 import { mentionFor } from '../../workflows/prompt';
 import { renderMentions } from './mentions';
+import { bearerRequest } from './bearer-request';
 
 export interface RelayV1Options {
   profile: ProviderProfile;
@@ -177,16 +178,12 @@ export class RelayV1Provider implements VideoProvider {
   async #call<T>(call: RelayCall<T>): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(`${this.#baseUrl}${call.path}`, {
+      response = await bearerRequest(`${this.#baseUrl}${call.path}`, {
         method: call.method,
-        headers: {
-          Authorization: `Bearer ${this.#apiKey}`,
-          Accept: 'application/json',
-          ...(call.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-          ...call.headers,
-        },
+        apiKey: this.#apiKey,
         ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        ...(call.headers ? { headers: call.headers } : {}),
+        timeoutMs: this.#timeoutMs,
       });
     } catch (err) {
       throw classifyThrown(this.name, err, [this.#apiKey]);

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { scrubSecrets } from '../../common/secrets';
 import { classifyHttpFailure, classifyThrown, contractViolation, parseRetryAfterMs, ProviderError } from './errors';
 import { AnswerLost, arkKind, causeCode, describeLoss, errorBody } from './seedance-wire';
+import { bearerRequest } from './bearer-request';
 
 /** Connection errors raised before a byte was sent: nothing can have been created. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH']);
@@ -34,15 +35,11 @@ export class ArkHttp {
   async call<T>(call: ArkCall<T>): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${call.path}`, {
+      response = await bearerRequest(`${this.baseUrl}${call.path}`, {
         method: call.method,
-        headers: {
-          Authorization: `Bearer ${this.apiKey}`,
-          Accept: 'application/json',
-          ...(call.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
+        apiKey: this.apiKey,
         ...(call.body === undefined ? {} : { body: call.body }),
-        signal: AbortSignal.timeout(call.timeoutMs ?? this.timeoutMs),
+        timeoutMs: call.timeoutMs ?? this.timeoutMs,
       });
     } catch (err) {
       if (call.spends && !NOT_SENT.has(causeCode(err))) throw new AnswerLost(describeLoss(err));
