@@ -1,6 +1,7 @@
 import { characterActivities } from './character';
 import type { ActivityDeps } from './deps';
 import { episodeActivities } from './episode/activities';
+import { jobCollectActivities } from './job-collect';
 import { manifestActivities } from './manifest';
 import { takeActivities } from './takes';
 import type { ProviderProfile } from '../workflows/types';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...takeActivities(deps),
     ...manifestActivities(deps),
     ...episodeActivities(deps),
+    ...jobCollectActivities(deps),
     /** What this worker's providers can do (no secrets): routing's view of the world. */
     async listProviderProfiles(): Promise<ProviderProfile[]> {
       return [...deps.providers.values()].map((p) => p.profile);

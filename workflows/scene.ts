@@ -7,7 +7,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { upstream, transfers, waiting } from './activities';
+import { collecting, upstream, transfers, waiting } from './activities';
 import { describeFailure } from './failure-info';
 import { takeIdempotencyKey } from './ids';
 import {
@@ -27,6 +27,11 @@ import { roundUsd } from './pricing';
 import { CHARACTER_TOKEN, continuityOf } from './prompt';
 import { SceneJobIds } from './search-attributes';
 import type { CharacterPassport, SceneResult, SceneSpec, TakeRecord } from './types';
+import type { MediaOrder } from '../activities/media-check';
+import type { StoredFile } from '../activities/storage';
+
+/** Patch: a job is awaited by server-retried checks that also store its video (activities/job-collect.ts). */
+const JOB_COLLECT = 'scene-job-collect';
 
 export interface SceneInput {
   /** Parent series workflow id, asked for character references and for money for further takes. */
@@ -67,7 +72,9 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   const budget: { granted: number; answer?: TakeBudgetAnswer } = { granted: input.grantedUsd ?? Infinity };
   const sceneId = scene.id !== undefined ? { id: scene.id } : {};
   const view: SceneStatusView = { index: scene.index, ...sceneId, take: 0, phase: 'routing' };
-  const { awaitJob } = waiting(input.jobDeadlineSeconds ?? 1800);
+  const jobDeadlineSeconds = input.jobDeadlineSeconds ?? 1800;
+  const { awaitJob } = waiting(jobDeadlineSeconds);
+  const { collectJob } = collecting(jobDeadlineSeconds);
   // One patch guards all of steering's behaviour (budget asks, job ids, job notices): each
   // patch id costs a marker and a search attribute upsert in every scene's history.
   const steering = patched('scene-steering');
@@ -118,25 +125,41 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
     return budget.answer!;
   };
 
-  /** Polls the job; a verified webhook (jobFinished) ends the wait at once, polling stays the safety net. */
-  const waitForJob = async (provider: string, jobId: string): Promise<void> => {
+  /**
+   * Waits for the job: a verified webhook (jobFinished) ends the wait at once, checks stay the
+   * safety net. Returns the stored video when the wait stored it too (JOB_COLLECT: checks by
+   * server-retried attempts, the last one downloads), undefined when it is still to store.
+   */
+  const waitForJob = async (provider: string, jobId: string, order: MediaOrder): Promise<StoredFile | undefined> => {
     if (!steering) {
       await awaitJob({ provider, jobId, take: view.take });
-      return;
+      return undefined;
     }
+    const collects = patched(JOB_COLLECT);
+    const job = { provider, jobId, take: view.take };
+    const collect = (checkNow: boolean) =>
+      collectJob.executeWithOptions({ summary: `collect ${jobId} from ${provider}` }, [
+        { ...job, ...order, deadlineSeconds: jobDeadlineSeconds, ...(checkNow ? { checkNow } : {}) },
+      ]);
     const polling = new CancellationScope();
     const polled = polling.run(() =>
-      awaitJob.executeWithOptions({ summary: `await ${jobId} on ${provider}` }, [{ provider, jobId, take: view.take }]),
+      collects
+        ? collect(false)
+        : awaitJob.executeWithOptions({ summary: `await ${jobId} on ${provider}` }, [job]).then(() => undefined),
     );
     const first = await Promise.race([
-      polled.then(() => 'polled' as const),
+      polled.then((asset) => ({ asset })),
       condition(() => jobId in notices).then(() => 'notice' as const),
     ]);
-    if (first === 'polled') return;
+    if (first !== 'notice') return first.asset;
     polling.cancel();
     polled.catch(() => undefined); // the cancelled poll's failure is expected
     // A failure notice names no reason: one read of the job gets it, and its billing, from the source.
-    if (notices[jobId].event === 'failed') await awaitJob({ provider, jobId, take: view.take });
+    if (notices[jobId].event === 'failed') {
+      if (collects) return collect(true);
+      await awaitJob(job);
+    }
+    return undefined;
   };
 
   for (const provider of input.chain) {
@@ -204,8 +227,10 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
         upsertSearchAttributes([{ key: SceneJobIds, value: takes.flatMap((t) => (t.jobId ? [t.jobId] : [])) }]);
 
       view.phase = 'generating';
+      const order = { seconds: submitted.seconds, size: scene.size };
+      let asset: StoredFile | undefined;
       try {
-        await waitForJob(provider, submitted.jobId);
+        asset = await waitForJob(provider, submitted.jobId, order);
       } catch (err) {
         const failure = describeFailure(err);
         take.reason = failure.message;
@@ -222,23 +247,28 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
           break;
         }
         if (failure.kind === 'timeout') take.costUsd = submitted.costUsd; // a stuck job was paid for
-        continue; // failed or stuck job: a new take
+        if (failure.kind === 'store_failed') {
+          take.costUsd = submitted.costUsd; // generated, so paid for
+          take.reason = `stored copy failed: ${failure.message}`;
+        }
+        continue; // failed or stuck job, or its video could not be stored: a new take
       }
 
-      view.phase = 'storing';
       take.costUsd = submitted.costUsd; // generated, so paid for, whether or not we keep it
-      let asset;
-      try {
-        asset = await transfers.storeAsset.executeWithOptions(
-          { summary: `store ${submitted.jobId} from ${provider}` },
-          // What was ordered, so the stored copy is verified against it (duration and aspect).
-          [{ provider, jobId: submitted.jobId, take: take.take, seconds: submitted.seconds, size: scene.size }],
-        );
-      } catch (err) {
-        // Content gone (expired past every fresh URL the provider gives) or never valid (InvalidMedia): a new take.
-        if (!patched('store-failure-new-take')) throw err;
-        take.reason = `stored copy failed: ${describeFailure(err).message}`;
-        continue;
+      if (!asset) {
+        view.phase = 'storing';
+        try {
+          asset = await transfers.storeAsset.executeWithOptions(
+            { summary: `store ${submitted.jobId} from ${provider}` },
+            // What was ordered, so the stored copy is verified against it (duration and aspect).
+            [{ provider, jobId: submitted.jobId, take: take.take, ...order }],
+          );
+        } catch (err) {
+          // Content gone (expired past every fresh URL the provider gives) or never valid (InvalidMedia): a new take.
+          if (!patched('store-failure-new-take')) throw err;
+          take.reason = `stored copy failed: ${describeFailure(err).message}`;
+          continue;
+        }
       }
       take.outcome = 'completed';
       take.assetPath = asset.path;

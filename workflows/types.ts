@@ -30,6 +30,10 @@ export interface ProviderProfile {
   refusesHumanLikeness: boolean;
   /** Price of one video of the given length and size in USD, pre-computed per option. */
   pricing: PriceRule;
+  /** How long a job usually takes, in seconds: when its status is first checked (activities/check-plan.ts). */
+  expectedJobSeconds?: number;
+  /** Its webhooks reach the gateway: status checks are only the safety net. */
+  webhooks?: boolean;
 }
 
 export type PriceRule =

@@ -72,6 +72,11 @@ export const providerSchema = z.strictObject(
       .min(1, { error: 'must list at least one size' })
       .optional(),
     refusesHumanLikeness: z.boolean().optional(),
+    expectedJobSeconds: z
+      .number({ error: 'must be a positive number of seconds' })
+      .positive({ error: 'must be a positive number of seconds' })
+      .optional(),
+    webhooks: z.boolean({ error: 'must be true or false' }).optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object' : undefined) },
 );

@@ -38,6 +38,8 @@ export interface ResolvedProviderConfig {
   seconds: number[];
   sizes: string[];
   refusesHumanLikeness: boolean;
+  expectedJobSeconds: number;
+  webhooks: boolean;
 }
 
 export interface ProvidersConfig {
@@ -46,12 +48,18 @@ export interface ProvidersConfig {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** Contract defaults (contracts README): what each upstream accepts unless the file says more. */
+/**
+ * Contract defaults (contracts README): what each upstream accepts unless the file says more.
+ * `expectedJobSeconds`: a Sora 2 job takes one to three minutes; relays queue behind the consumer app.
+ */
 const CONTRACT_DEFAULTS = {
-  official: { maxConcurrency: 4, seconds: [4, 8, 12], refusesHumanLikeness: true },
+  official: { maxConcurrency: 4, seconds: [4, 8, 12], refusesHumanLikeness: true, expectedJobSeconds: 120 },
   // relays: about 3 concurrent tasks per account before 429s; 10 or 15 s; no human-likeness check
-  'relay-v1': { maxConcurrency: 3, seconds: [10, 15], refusesHumanLikeness: false },
+  'relay-v1': { maxConcurrency: 3, seconds: [10, 15], refusesHumanLikeness: false, expectedJobSeconds: 180 },
 } as const;
+
+/** The simulator's jobs take 2 s unless told otherwise (simulator/server.ts). */
+const SIMULATOR_JOB_SECONDS = 2;
 
 const SIZES_720 = ['720x1280', '1280x720'];
 const SIZES_PRO = [...SIZES_720, '1024x1792', '1792x1024'];
@@ -99,7 +107,10 @@ export function loadProviderConfig(env: NodeJS.ProcessEnv = process.env): Provid
 }
 
 /** The dev stack: both contracts served by the bundled simulator. */
-export function defaultProviderConfig(simulatorUrl: string, tuning: { timeoutMs?: number } = {}): ProvidersConfig {
+export function defaultProviderConfig(
+  simulatorUrl: string,
+  tuning: { timeoutMs?: number; expectedJobSeconds?: number } = {},
+): ProvidersConfig {
   const base = simulatorUrl.replace(/\/+$/, '');
   return parseProviderConfig(
     {
@@ -111,6 +122,7 @@ export function defaultProviderConfig(simulatorUrl: string, tuning: { timeoutMs?
           keyEnv: 'SORA_RELAY_KEY',
           maxConcurrency: 3,
           ...tuning,
+          expectedJobSeconds: tuning.expectedJobSeconds ?? SIMULATOR_JOB_SECONDS,
         },
         {
           name: 'official',
@@ -120,6 +132,7 @@ export function defaultProviderConfig(simulatorUrl: string, tuning: { timeoutMs?
           model: 'sora-2',
           maxConcurrency: 4,
           ...tuning,
+          expectedJobSeconds: tuning.expectedJobSeconds ?? SIMULATOR_JOB_SECONDS,
         },
       ],
     },
@@ -157,6 +170,8 @@ function resolveProvider(p: z.output<typeof providerSchema>): ResolvedProviderCo
     seconds: p.seconds ?? [...defaults.seconds],
     sizes: p.sizes ?? (p.contract === 'relay-v1' ? SIZES_RELAY : isPro ? SIZES_PRO : SIZES_720),
     refusesHumanLikeness: p.refusesHumanLikeness ?? defaults.refusesHumanLikeness,
+    expectedJobSeconds: p.expectedJobSeconds ?? defaults.expectedJobSeconds,
+    webhooks: p.webhooks ?? false,
   };
 }
 

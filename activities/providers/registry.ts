@@ -61,5 +61,7 @@ function profileOf(provider: ResolvedProviderConfig): ProviderProfile {
     maxConcurrency: provider.maxConcurrency,
     refusesHumanLikeness: provider.refusesHumanLikeness,
     pricing: structuredClone(provider.pricing),
+    expectedJobSeconds: provider.expectedJobSeconds,
+    webhooks: provider.webhooks,
   };
 }
