@@ -39,6 +39,8 @@ function statusCallsPerJob(sim: RunningSimulator): number {
   const calls = sim.calls().byEndpoint.official;
   return ((calls.retrieve ?? 0) + (calls.list ?? 0)) / sim.ledger().length;
 }
+/** How long a status check's request may take before the upstream answers it. */
+const CHECK_IN_FLIGHT_MS = 1_000;
 const WEBHOOK_SECRET = `whsec_${Buffer.from('sora-series bench webhook key').toString('base64')}`;
 
 /**
@@ -78,12 +80,13 @@ async function noticeDelays(
     if (ended === undefined)
       throw new Error(`scene ${scene.index}: the simulator has no end time for job ${take?.jobId}`);
     const events = await historyOf(stack.client, sceneWorkflowId(series.workflowId, scene.index));
-    const knew = [...knewAt(events), ...jobNoticedByPolling(events)].filter((t) => t >= ended);
+    // A check that found the job done may have started just before it ended (its request was in flight): it counts as 0.
+    const knew = [...knewAt(events), ...jobNoticedByPolling(events)].filter((t) => t >= ended - CHECK_IN_FLIGHT_MS);
     if (!knew.length)
       throw new Error(`scene ${scene.index}: its history does not show when it learnt that job ${take?.jobId} ended`);
     const first = Math.min(...knew);
     if (!knewAt(events).includes(first)) otherPath++;
-    delays.push(first - ended);
+    delays.push(Math.max(0, first - ended));
     const accepted = acceptedAt.get(take!.jobId!) ?? Date.parse(sim.ledger().find((e) => e.jobId === take!.jobId)!.at);
     jobSeconds.push((ended - accepted) / 1000);
   }
