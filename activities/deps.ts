@@ -12,7 +12,7 @@ export interface ActivityDeps {
   providers: Map<string, VideoProvider>;
   /** Root of stored assets, clips and manifests. */
   dataDir: string;
-  /** How often `awaitJob` asks the upstream; each poll is also a heartbeat. */
+  /** The shortest wait between two status checks of a job (collectJob's plan); how often older scenes' `awaitJob` polls. */
   pollIntervalMs: number;
   /** Largest source clip accepted, in bytes. */
   maxClipBytes: number;

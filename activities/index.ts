@@ -2,6 +2,7 @@ import { characterActivities } from './character';
 import { characterLibraryActivities } from './character-library';
 import type { ActivityDeps } from './deps';
 import { episodeActivities } from './episode/activities';
+import { jobCollectActivities } from './job-collect';
 import { manifestActivities } from './manifest';
 import { takeActivities } from './takes';
 import type { ProviderProfile } from '../workflows/types';
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...manifestActivities(deps),
     ...episodeActivities(deps),
     ...characterLibraryActivities(deps),
+    ...jobCollectActivities(deps),
     /** What this worker's providers can do (no secrets): routing's view of the world. */
     async listProviderProfiles(): Promise<ProviderProfile[]> {
       return [...deps.providers.values()].map((p) => p.profile);

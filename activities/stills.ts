@@ -18,12 +18,29 @@ export interface StoredStill {
 /** Where in the clip the stills are taken: the first is the frontal one (the opening frame of a character clip). */
 const STILL_POSITIONS = [0.05, 0.5, 0.9];
 
-/** `count` PNG stills of the clip, frontal first; made once per clip. */
-export async function referenceStills(
+/** Stills being made now, by index file: concurrent takes of one clip share one ffmpeg run. */
+const making = new Map<string, Promise<StoredStill[]>>();
+
+/**
+ * `count` PNG stills of the clip, frontal first; made once per clip. Takes that ask at the same
+ * time wait for the same run: a series starting a thousand scenes at once ran a thousand ffprobes
+ * and three thousand ffmpegs before the first index was written (npm run bench, memory).
+ */
+export function referenceStills(
   clip: { path: string; sha256: string },
   dir: string,
   count = STILL_POSITIONS.length,
 ): Promise<StoredStill[]> {
+  const key = `${join(dir, clip.sha256)}/${count}`;
+  let run = making.get(key);
+  if (!run) {
+    run = makeStills(clip, dir, count).finally(() => making.delete(key));
+    making.set(key, run);
+  }
+  return run;
+}
+
+async function makeStills(clip: { path: string; sha256: string }, dir: string, count: number): Promise<StoredStill[]> {
   const index = join(dir, `${clip.sha256}.json`);
   const known = await readIndex(index);
   if (known && known.length >= count) return known.slice(0, count);

@@ -11,15 +11,9 @@ import type {
   VideoProvider,
 } from './providers/provider';
 import { referenceStills } from './stills';
-import {
-  INVALID_MEDIA,
-  InvalidMediaError,
-  MEDIA_DOWNLOAD_ATTEMPTS,
-  verifyMedia,
-  type MediaOrder,
-  type VerifiedMedia,
-} from './media-check';
-import { storeContentAddressed, type StoredFile } from './storage';
+import { storeJobAsset } from './job-asset';
+import { MEDIA_DOWNLOAD_ATTEMPTS, type MediaOrder } from './media-check';
+import type { StoredFile } from './storage';
 import { mediaToolPath } from '../common/media-tools';
 import { failureTypeOf, JOB_FAILED } from '../workflows/failures';
 import { fitSeconds, takePriceUsd } from '../workflows/pricing';
@@ -48,9 +42,6 @@ export interface JobRef {
 
 /** A job's finished video, to be stored; `seconds`/`size` are what the take ordered (checked by ffprobe). */
 export type AssetRequest = JobRef & MediaOrder;
-
-/** ffprobe decodes the whole file: keep the heartbeat going meanwhile. */
-const PROBE_HEARTBEAT_MS = 5_000;
 
 /** Clock skew allowed between the upstream's `created_at` and Temporal's schedule time. */
 const RECONCILE_SLACK_MS = 5_000;
@@ -152,40 +143,13 @@ export function takeActivities(deps: ActivityDeps) {
    * (non-retryable), so the scene makes a new take.
    */
   async function storeAsset(input: AssetRequest): Promise<StoredFile> {
-    const provider = providerOf(deps, input.provider);
     const context = Context.current();
-    const log = activityLogger(deps, { provider: input.provider, jobId: input.jobId });
-    let media: VerifiedMedia | undefined;
-    const verify = async (path: string) => {
-      const beat = setInterval(() => context.heartbeat(), PROBE_HEARTBEAT_MS);
-      try {
-        media = await verifyMedia(path, { seconds: input.seconds, size: input.size });
-      } finally {
-        clearInterval(beat);
-      }
-    };
-    let stored: StoredFile;
-    try {
-      stored = await callProvider(async () =>
-        storeContentAddressed(assetsDir, await provider.download(input.jobId), {
-          ext: '.mp4',
-          onChunk: () => context.heartbeat(),
-          verify,
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof InvalidMediaError)) throw err;
-      const lastTry = context.info.attempt >= MEDIA_DOWNLOAD_ATTEMPTS;
-      log.warn({ problems: err.problems, lastTry }, 'downloaded media is invalid');
-      throw ApplicationFailure.create({
-        type: INVALID_MEDIA,
-        message: `invalid media from ${input.provider} (job ${input.jobId}): ${err.message}`,
-        nonRetryable: lastTry,
-        details: [{ provider: input.provider, jobId: input.jobId, problems: err.problems }],
-      });
-    }
-    log.info({ sha256: stored.sha256, bytes: stored.bytes, media }, 'asset stored');
-    return stored;
+    return storeJobAsset(providerOf(deps, input.provider), input, {
+      assetsDir,
+      heartbeat: () => context.heartbeat(),
+      lastTry: context.info.attempt >= MEDIA_DOWNLOAD_ATTEMPTS,
+      log: activityLogger(deps, { provider: input.provider, jobId: input.jobId }),
+    });
   }
 
   return { submitTake, awaitJob, storeAsset };

@@ -162,14 +162,7 @@ describe('a worker process: Prometheus metrics and structured activity logs', ()
     expect(total(samples, 'temporal_workflow_completed', { workflow_type: 'sceneWorkflow' })).toBe(
       result.scenes.length,
     );
-    for (const activity of [
-      'storeSourceClip',
-      'createCharacterRef',
-      'submitTake',
-      'awaitJob',
-      'storeAsset',
-      'writeManifest',
-    ]) {
+    for (const activity of ['storeSourceClip', 'createCharacterRef', 'submitTake', 'collectJob', 'writeManifest']) {
       expect([
         activity,
         total(samples, 'temporal_activity_execution_latency_count', { activity_type: activity }),
@@ -246,21 +239,14 @@ describe('a worker process: Prometheus metrics and structured activity logs', ()
     const activityLines = lines.filter((l) => typeof l.activity === 'string' || typeof l.activityType === 'string');
     const typeOf = (l: Record<string, unknown>) => String(l.activity ?? l.activityType);
     const seen = new Set(activityLines.map(typeOf));
-    for (const type of [
-      'storeSourceClip',
-      'createCharacterRef',
-      'submitTake',
-      'awaitJob',
-      'storeAsset',
-      'writeManifest',
-    ])
+    for (const type of ['storeSourceClip', 'createCharacterRef', 'submitTake', 'collectJob', 'writeManifest'])
       expect([type, seen.has(type)]).toEqual([type, true]);
     expect(activityLines.some((l) => l.component === 'temporal')).toBe(true); // the SDK's "Activity failed" warnings too
 
     for (const line of activityLines) {
       const where = `${typeOf(line)}: ${JSON.stringify(line)}`;
       expect([where, line.seriesId]).toEqual([where, seriesId]);
-      if (['submitTake', 'awaitJob', 'storeAsset'].includes(typeOf(line))) {
+      if (['submitTake', 'collectJob', 'storeAsset'].includes(typeOf(line))) {
         const scene = result.scenes.find((s) => s.index === line.scene);
         expect([where, scene?.index]).toEqual([where, line.scene]);
         expect([where, typeof line.take]).toEqual([where, 'number']);

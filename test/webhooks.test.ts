@@ -132,13 +132,25 @@ describe('webhooks through the gateway', () => {
         notice: defaultPayloadConverter.fromPayload(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]),
       }));
   }
-  /** When the scene moved on to storing the asset: the moment it noticed the job had ended. */
+  /**
+   * When the scene knew the job had ended: it moved on to storing the asset (after a webhook), or
+   * the check that found the job done started (polling: that attempt stores it too).
+   */
   async function storeScheduledAt(workflowId: string): Promise<number> {
-    const scheduled = (await history(workflowId)).find(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'storeAsset',
+    const events = await history(workflowId);
+    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'storeAsset');
+    if (scheduled) return eventMs(scheduled);
+    const collect = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'collectJob');
+    const started = events.find(
+      (e) =>
+        e.activityTaskStartedEventAttributes &&
+        String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(collect?.eventId) &&
+        events.some(
+          (c) => String(c.activityTaskCompletedEventAttributes?.scheduledEventId) === String(collect?.eventId),
+        ),
     );
-    if (!scheduled) throw new Error(`${workflowId} never stored an asset`);
-    return eventMs(scheduled);
+    if (!started) throw new Error(`${workflowId} never stored an asset`);
+    return eventMs(started);
   }
   const sceneClosedAt = async (workflowId: string) =>
     (await h.client.workflow.getHandle(workflowId).describe()).closeTime!.getTime();

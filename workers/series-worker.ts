@@ -32,8 +32,8 @@ export function createSeriesWorker(options: SeriesWorkerOptions): Promise<Worker
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // Series, scene, take, provider and job on every activity log line, the SDK's own included.
     interceptors: { activity: [activityLogContext] },
-    // Every waiting scene holds one awaitJob (an idle poll every second), so this bounds the scenes
-    // one worker can wait on: 200 capped a worker at 202 scenes in flight (npm run bench, memory).
+    // Scenes started before collectJob hold one awaitJob each for their whole job (200 capped a
+    // worker at 202 scenes in flight); collectJob's checks hold a slot only while they run.
     maxConcurrentActivityTaskExecutions: 1000,
     // Lets a stopping worker finish its current polls, then cancels activities so shutdown ends on its own.
     shutdownGraceTime: '2 seconds',

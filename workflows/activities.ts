@@ -36,3 +36,21 @@ export function waiting(jobDeadlineSeconds: number) {
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 20 },
   });
 }
+
+/** What a job's download may take after it finished: the collect activity's deadline is the job's plus this. */
+const DOWNLOAD_ALLOWANCE_SECONDS = 600;
+
+/**
+ * Collecting a job (activities/job-collect.ts): each attempt checks the job once and the server
+ * retries it at the time the attempt names (benign `JobNotReady`), so waiting holds no worker.
+ * The heartbeat timeout notices a lost worker during a check or a download; the retry policy's
+ * own backoff only paces failures that name no delay (a lost worker), so it stays short.
+ */
+export function collecting(jobDeadlineSeconds: number) {
+  return proxyActivities<SeriesActivities>({
+    scheduleToCloseTimeout: `${jobDeadlineSeconds + DOWNLOAD_ALLOWANCE_SECONDS} seconds`,
+    startToCloseTimeout: `${DOWNLOAD_ALLOWANCE_SECONDS} seconds`,
+    heartbeatTimeout: '10 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 seconds' }, // attempts: unbounded, the deadline bounds them
+  });
+}

@@ -38,3 +38,10 @@ export const CHARACTER_REVOKED_CODES: readonly string[] = [
 export function kindOfFailureType(type: string | undefined | null): ErrorKind | undefined {
   return (Object.keys(failureTypeOf) as ErrorKind[]).find((k) => failureTypeOf[k] === type);
 }
+
+/** A status check found the job still running: benign, the server retries the check (activities/job-collect.ts). */
+export const JOB_NOT_READY = 'JobNotReady';
+/** The job ran past the scene's deadline: given up like a stuck job. */
+export const JOB_OVERDUE = 'JobOverdue';
+/** The job finished but its video could not be stored (gone, or invalid every time): a new take. */
+export const STORE_FAILED = 'StoreFailed';

@@ -7,7 +7,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { upstream, transfers, waiting } from './activities';
+import { collecting, upstream, transfers, waiting } from './activities';
 import { describeFailure } from './failure-info';
 import { takeIdempotencyKey } from './ids';
 import {
@@ -37,6 +37,11 @@ import {
   revokedMembers,
   type Member,
 } from './scene-cast';
+import type { MediaOrder } from '../activities/media-check';
+import type { StoredFile } from '../activities/storage';
+
+/** Patch: a job is awaited by server-retried checks that also store its video (activities/job-collect.ts). */
+const JOB_COLLECT = 'scene-job-collect';
 
 /** Patch: a take whose submit may have been billed without a job (or twice) says so, and counts as possibly paid. */
 const UNCERTAIN_TAKES = 'scene-uncertain-submissions';
@@ -63,7 +68,9 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
   const budget: { granted: number; answer?: TakeBudgetAnswer } = { granted: input.grantedUsd ?? Infinity };
   const sceneId = scene.id !== undefined ? { id: scene.id } : {};
   const view: SceneStatusView = { index: scene.index, ...sceneId, take: 0, phase: 'routing' };
-  const { awaitJob } = waiting(input.jobDeadlineSeconds ?? 1800);
+  const jobDeadlineSeconds = input.jobDeadlineSeconds ?? 1800;
+  const { awaitJob } = waiting(jobDeadlineSeconds);
+  const { collectJob } = collecting(jobDeadlineSeconds);
   // One patch guards all of steering's behaviour (budget asks, job ids, job notices): each
   // patch id costs a marker and a search attribute upsert in every scene's history.
   const steering = patched('scene-steering');
@@ -118,23 +125,37 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
     return budget.answer!;
   };
 
-  /** Polls the job; a verified webhook (jobFinished) ends the wait at once, polling stays the safety net. */
-  const waitForJob = async (provider: string, jobId: string): Promise<{ billedUsd?: number } | undefined> => {
-    if (!steering) return awaitJob({ provider, jobId, take: view.take });
+  /**
+   * Waits for the job: a verified webhook (jobFinished) ends the wait at once, checks stay the
+   * safety net. `asset` is the stored video when the wait stored it too (JOB_COLLECT: checks by
+   * server-retried attempts, the last one downloads); `billedUsd` what the upstream billed, if it says.
+   */
+  const waitForJob = async (
+    provider: string,
+    jobId: string,
+    order: MediaOrder,
+  ): Promise<{ asset?: StoredFile; billedUsd?: number }> => {
+    const job = { provider, jobId, take: view.take };
+    if (!steering) return (await awaitJob(job)) ?? {};
+    const collects = patched(JOB_COLLECT);
+    const collect = (checkNow: boolean) =>
+      collectJob.executeWithOptions({ summary: `collect ${jobId} from ${provider}` }, [
+        { ...job, ...order, deadlineSeconds: jobDeadlineSeconds, ...(checkNow ? { checkNow } : {}) },
+      ]);
     const polling = new CancellationScope();
-    const polled = polling.run(() =>
-      awaitJob.executeWithOptions({ summary: `await ${jobId} on ${provider}` }, [{ provider, jobId, take: view.take }]),
+    const polled = polling.run<{ asset?: StoredFile; billedUsd?: number } | undefined>(() =>
+      collects ? collect(false) : awaitJob.executeWithOptions({ summary: `await ${jobId} on ${provider}` }, [job]),
     );
     const first = await Promise.race([
       polled.then(() => 'polled' as const),
       condition(() => jobId in notices).then(() => 'notice' as const),
     ]);
-    if (first === 'polled') return polled;
+    if (first === 'polled') return (await polled) ?? {};
     polling.cancel();
     polled.catch(() => undefined); // the cancelled poll's failure is expected
     // A failure notice names no reason, a hint proves nothing: a read of the job gets the outcome from the source.
-    if (notices[jobId].event !== 'completed') return awaitJob({ provider, jobId, take: view.take });
-    return undefined;
+    if (notices[jobId].event !== 'completed') return (await (collects ? collect(true) : awaitJob(job))) ?? {};
+    return {};
   };
 
   for (const provider of input.chain) {
@@ -232,9 +253,11 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
         upsertSearchAttributes([{ key: SceneJobIds, value: takes.flatMap((t) => (t.jobId ? [t.jobId] : [])) }]);
 
       view.phase = 'generating';
+      const order = { seconds: submitted.seconds, size: scene.size };
       let billedUsd: number | undefined;
+      let asset: StoredFile | undefined;
       try {
-        billedUsd = (await waitForJob(provider, submitted.jobId))?.billedUsd;
+        ({ asset, billedUsd } = await waitForJob(provider, submitted.jobId, order));
       } catch (err) {
         const failure = describeFailure(err);
         take.reason = failure.message;
@@ -251,24 +274,29 @@ export async function sceneWorkflow(input: SceneInput): Promise<SceneResult> {
           break;
         }
         if (failure.kind === 'timeout') take.costUsd = submitted.costUsd; // a stuck job was paid for
-        continue; // failed or stuck job: a new take
+        if (failure.kind === 'store_failed') {
+          take.costUsd = submitted.costUsd; // generated, so paid for
+          take.reason = `stored copy failed: ${failure.message}`;
+        }
+        continue; // failed or stuck job, or its video could not be stored: a new take
       }
 
-      view.phase = 'storing';
       take.costUsd = submitted.costUsd; // generated, so paid for, whether or not we keep it
       if (billedUsd !== undefined && billedUsd !== submitted.costUsd && patched(BILLED_COST)) take.costUsd = billedUsd;
-      let asset;
-      try {
-        asset = await transfers.storeAsset.executeWithOptions(
-          { summary: `store ${submitted.jobId} from ${provider}` },
-          // What was ordered, so the stored copy is verified against it (duration and aspect).
-          [{ provider, jobId: submitted.jobId, take: take.take, seconds: submitted.seconds, size: scene.size }],
-        );
-      } catch (err) {
-        // Content gone (expired past every fresh URL the provider gives) or never valid (InvalidMedia): a new take.
-        if (!patched('store-failure-new-take')) throw err;
-        take.reason = `stored copy failed: ${describeFailure(err).message}`;
-        continue;
+      if (!asset) {
+        view.phase = 'storing';
+        try {
+          asset = await transfers.storeAsset.executeWithOptions(
+            { summary: `store ${submitted.jobId} from ${provider}` },
+            // What was ordered, so the stored copy is verified against it (duration and aspect).
+            [{ provider, jobId: submitted.jobId, take: take.take, ...order }],
+          );
+        } catch (err) {
+          // Content gone (expired past every fresh URL the provider gives) or never valid (InvalidMedia): a new take.
+          if (!patched('store-failure-new-take')) throw err;
+          take.reason = `stored copy failed: ${describeFailure(err).message}`;
+          continue;
+        }
       }
       take.outcome = 'completed';
       take.assetPath = asset.path;

@@ -36,6 +36,10 @@ export interface ProviderProfile {
   maxCharacters?: number;
   /** What making a character handle costs; unset: the contract default (cast-rules.ts). */
   characterUsd?: number;
+  /** How long a job usually takes, in seconds: when its status is first checked (activities/check-plan.ts). */
+  expectedJobSeconds?: number;
+  /** Its webhooks reach the gateway: status checks are only the safety net. */
+  webhooks?: boolean;
 }
 
 export type PriceRule =

@@ -82,6 +82,11 @@ export const providerSchema = z.strictObject(
     fal: falSettingsSchema.optional(),
     seedance: seedanceSettingsSchema.optional(),
     kling: klingSettingsSchema.optional(),
+    expectedJobSeconds: z
+      .number({ error: 'must be a positive number of seconds' })
+      .positive({ error: 'must be a positive number of seconds' })
+      .optional(),
+    webhooks: z.boolean({ error: 'must be true or false' }).optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object' : undefined) },
 );

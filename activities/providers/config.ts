@@ -58,6 +58,8 @@ export interface ResolvedProviderConfig {
   seedance?: SeedanceSettings;
   /** Kling's own settings (contract kling only). */
   kling?: KlingSettings;
+  expectedJobSeconds: number;
+  webhooks: boolean;
 }
 
 export interface ProvidersConfig {
@@ -66,17 +68,30 @@ export interface ProvidersConfig {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** Contract defaults (contracts README): what each upstream accepts unless the file says more. */
+/**
+ * Contract defaults (contracts README): what each upstream accepts unless the file says more.
+ * `expectedJobSeconds`: a Sora 2 job takes one to three minutes; relays queue behind the consumer app.
+ */
 const CONTRACT_DEFAULTS = {
-  official: { maxConcurrency: 4, seconds: [4, 8, 12], refusesHumanLikeness: true },
+  official: { maxConcurrency: 4, seconds: [4, 8, 12], refusesHumanLikeness: true, expectedJobSeconds: 120 },
   // relays: about 3 concurrent tasks per account before 429s; 10 or 15 s; no human-likeness check
-  'relay-v1': { maxConcurrency: 3, seconds: [10, 15], refusesHumanLikeness: false },
+  'relay-v1': { maxConcurrency: 3, seconds: [10, 15], refusesHumanLikeness: false, expectedJobSeconds: 180 },
   // fal: 2 requests in progress for new accounts (more wait queued); durations and sizes are the model's
-  fal: { maxConcurrency: 2, seconds: [], refusesHumanLikeness: false },
+  fal: { maxConcurrency: 2, seconds: [], refusesHumanLikeness: false, expectedJobSeconds: 150 },
   // Ark refuses reference images showing a real person (InputImageSensitiveContentDetected.PrivacyInformation)
-  seedance: { maxConcurrency: SEEDANCE_DEFAULT_CONCURRENCY, seconds: SEEDANCE_SECONDS, refusesHumanLikeness: true },
+  seedance: {
+    maxConcurrency: SEEDANCE_DEFAULT_CONCURRENCY,
+    seconds: SEEDANCE_SECONDS,
+    refusesHumanLikeness: true,
+    expectedJobSeconds: 120,
+  },
   // kling: a trial video pack allows 5 tasks at once per account (kling.md §6); durations per model
-  kling: { maxConcurrency: 5, seconds: KLING_MODELS[DEFAULT_KLING_MODEL].seconds, refusesHumanLikeness: false },
+  kling: {
+    maxConcurrency: 5,
+    seconds: KLING_MODELS[DEFAULT_KLING_MODEL].seconds,
+    refusesHumanLikeness: false,
+    expectedJobSeconds: 180,
+  },
 } as const;
 
 const SIZES_720 = ['720x1280', '1280x720'];
@@ -127,7 +142,7 @@ export function loadProviderConfig(env: NodeJS.ProcessEnv = process.env): Provid
 /** The dev stack: the live chain (DEFAULT_CHAIN) on the bundled simulator's twins. */
 export function defaultProviderConfig(
   simulatorUrl: string,
-  tuning: { timeoutMs?: number } = {},
+  tuning: { timeoutMs?: number; expectedJobSeconds?: number } = {},
   webhooks?: SimulatorWebhooks,
 ): ProvidersConfig {
   return parseProviderConfig(
@@ -175,6 +190,15 @@ function resolveProvider(p: z.output<typeof providerSchema>): ResolvedProviderCo
     sizes: p.sizes ?? (fal ? [...fal.sizes] : p.contract === 'relay-v1' ? SIZES_RELAY : isPro ? SIZES_PRO : SIZES_720),
     refusesHumanLikeness: p.refusesHumanLikeness ?? defaults.refusesHumanLikeness,
     ...(p.contract === 'fal' ? { fal: resolveFalSettings(p.fal) } : {}),
+    ...waiting(p),
+  };
+}
+
+/** How a job of this entry is waited for (activities/check-plan.ts). */
+function waiting(p: z.output<typeof providerSchema>): Pick<ResolvedProviderConfig, 'expectedJobSeconds' | 'webhooks'> {
+  return {
+    expectedJobSeconds: p.expectedJobSeconds ?? CONTRACT_DEFAULTS[p.contract].expectedJobSeconds,
+    webhooks: p.webhooks ?? false,
   };
 }
 
@@ -195,6 +219,7 @@ function resolveSeedance(p: z.output<typeof providerSchema>, model: string): Res
     sizes,
     refusesHumanLikeness: p.refusesHumanLikeness ?? CONTRACT_DEFAULTS.seedance.refusesHumanLikeness,
     seedance,
+    ...waiting(p),
   };
 }
 
@@ -217,6 +242,7 @@ function resolveKling(p: z.output<typeof providerSchema>): ResolvedProviderConfi
     sizes: p.sizes ?? DEFAULT_KLING_SIZES.filter((s) => klingSizesOf(KLING_MODELS[model]).includes(s)),
     refusesHumanLikeness: p.refusesHumanLikeness ?? CONTRACT_DEFAULTS.kling.refusesHumanLikeness,
     kling,
+    ...waiting(p),
   };
 }
 

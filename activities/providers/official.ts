@@ -130,16 +130,28 @@ export class OfficialProvider implements VideoProvider {
   }
 
   async getJob(jobId: string): Promise<JobStatus> {
-    const video = this.#parseVideo(await this.#call(() => this.#client.videos.retrieve(jobId), true), 'video status');
-    const state = STATE_BY_STATUS[video.status];
-    const progress = state === 'completed' ? 100 : Math.round(video.progress ?? 0);
-    if (state !== 'failed') return { jobId: video.id, state, progress };
-    return {
-      jobId: video.id,
-      state,
-      progress,
-      error: classifyJobFailure(video.error?.code ?? undefined, video.error?.message ?? undefined),
-    };
+    return statusOf(
+      this.#parseVideo(await this.#call(() => this.#client.videos.retrieve(jobId), true), 'video status'),
+    );
+  }
+
+  /** The job list, newest first, one page of 100 a call, until every id is found (or LIST_PAGES pages). */
+  async getJobs(jobIds: string[]): Promise<JobStatus[]> {
+    const wanted = new Set(jobIds);
+    const found: JobStatus[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < LIST_PAGES && wanted.size > 0; page++) {
+      const list = await this.#call(() =>
+        this.#client.videos.list({ order: 'desc', limit: 100, ...(after ? { after } : {}) }),
+      );
+      for (const item of list.data) {
+        if (!wanted.delete(item.id)) continue;
+        found.push(statusOf(this.#parseVideo(item, 'video list')));
+      }
+      if (!list.hasNextPage() || list.data.length === 0) break;
+      after = list.data[list.data.length - 1].id;
+    }
+    return found;
   }
 
   async download(jobId: string): Promise<AsyncIterable<Uint8Array>> {
@@ -210,6 +222,21 @@ export class OfficialProvider implements VideoProvider {
       secrets,
     });
   }
+}
+
+/** Pages of the job list one batch read looks through: jobs older than that are read one by one. */
+const LIST_PAGES = 2;
+
+function statusOf(video: VideoBody): JobStatus {
+  const state = STATE_BY_STATUS[video.status];
+  const progress = state === 'completed' ? 100 : Math.round(video.progress ?? 0);
+  if (state !== 'failed') return { jobId: video.id, state, progress };
+  return {
+    jobId: video.id,
+    state,
+    progress,
+    error: classifyJobFailure(video.error?.code ?? undefined, video.error?.message ?? undefined),
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -108,6 +108,11 @@ export interface VideoProvider {
    */
   findJob?(request: SubmitRequest, notBefore: Date): Promise<string | SubmitResult | undefined>;
   getJob(jobId: string): Promise<JobStatus>;
+  /**
+   * Several jobs' status in one call, where the contract has a batch read (a job list, Kling's
+   * `/tasks`); jobs it did not find are left out, and are then read one by one.
+   */
+  getJobs?(jobIds: string[]): Promise<JobStatus[]>;
   /** Streams the finished video's bytes. */
   download(jobId: string): Promise<AsyncIterable<Uint8Array>>;
   /** One call that costs nothing: the key is accepted (else a ProviderError), and what the account can pay. */

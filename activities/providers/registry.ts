@@ -101,5 +101,7 @@ function profileOf(provider: ResolvedProviderConfig): ProviderProfile {
       (provider.contract === 'fal' && provider.model ? falModel(provider.model)?.maxCharacters : undefined) ??
       CHARACTERS_PER_TAKE[provider.contract],
     characterUsd: CHARACTER_PRICE_USD[provider.contract],
+    expectedJobSeconds: provider.expectedJobSeconds,
+    webhooks: provider.webhooks,
   };
 }

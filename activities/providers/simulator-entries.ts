@@ -25,6 +25,9 @@ export interface SimulatorWebhooks {
 /** The fal model the dev stack drives: Seedance 2.0 reference-to-video. */
 export const DEFAULT_FAL_MODEL = 'bytedance/seedance-2.0/reference-to-video';
 
+/** The simulator's jobs take 2 s unless told otherwise (simulator/server.ts). */
+export const SIMULATOR_JOB_SECONDS = 2;
+
 /**
  * Provider entries for the simulator's twins, in the order named; `webhooks` points each twin's
  * callbacks at the gateway (the official twin's go there by the simulator's own setting).
@@ -32,7 +35,7 @@ export const DEFAULT_FAL_MODEL = 'bytedance/seedance-2.0/reference-to-video';
 export function simulatorProviderEntries(
   simulatorUrl: string,
   names: readonly SimulatedProvider[],
-  tuning: { timeoutMs?: number } = {},
+  tuning: { timeoutMs?: number; expectedJobSeconds?: number } = {},
   webhooks?: SimulatorWebhooks,
 ): ProviderConfigInput['providers'] {
   const base = simulatorUrl.replace(/\/+$/, '');
@@ -81,5 +84,7 @@ export function simulatorProviderEntries(
       maxConcurrency: 3,
     },
   };
-  return names.map((name) => ({ ...entries[name], ...tuning }));
+  // with callbacks on, status checks are only the safety net (activities/check-plan.ts)
+  const waiting = { expectedJobSeconds: SIMULATOR_JOB_SECONDS, ...(webhooks ? { webhooks: true } : {}) };
+  return names.map((name) => ({ ...entries[name], ...waiting, ...tuning }));
 }

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { sceneWorkflowId } from '../../workflows/ids';
 import { sceneStatusQuery, type SceneStatusView } from '../../workflows/messages';
 
-/** Where a running scene is: its own status query plus the upstream's progress from the awaitJob heartbeat. */
+/** Where a running scene is: its own status query plus the upstream's progress from its last check's heartbeat. */
 export interface SceneProgress extends Partial<Omit<SceneStatusView, 'index'>> {
   index: number;
   /** Upstream progress, 0-100, as last heartbeated (heartbeats reach the server every few seconds). */
@@ -14,7 +14,8 @@ export interface SceneProgress extends Partial<Omit<SceneStatusView, 'index'>> {
 
 /** Scene workflows are children named after their series (workflows/ids.ts). */
 
-const AWAIT_JOB = 'awaitJob';
+/** The activities that wait on a job: collectJob (each check heartbeats, kept between attempts) and, in older scenes, awaitJob. */
+const WAITS = new Set(['collectJob', 'awaitJob']);
 
 export async function sceneProgress(client: Client, seriesId: string, index: number): Promise<SceneProgress> {
   const handle = client.workflow.getHandle(sceneWorkflowId(seriesId, index));
@@ -24,7 +25,7 @@ export async function sceneProgress(client: Client, seriesId: string, index: num
     handle.describe().catch(() => undefined),
   ]);
   const progress: SceneProgress = { ...view, index };
-  const waiting = description?.raw.pendingActivities?.find((a) => a.activityType?.name === AWAIT_JOB);
+  const waiting = description?.raw.pendingActivities?.find((a) => WAITS.has(a.activityType?.name ?? ''));
   let payloads = waiting?.heartbeatDetails?.payloads;
   if (payloads?.length) {
     // Details are stored as the worker encoded them: undo its codecs (encryption) in reverse, then convert.

@@ -37,9 +37,21 @@ export interface BenchConfig {
     jitter: number;
     pollMs: number;
     webhookWorkerPollMs: number;
+    /** Polling only at a long job length (standing for minutes): notice delay and status calls per job. */
+    longScenes: number;
+    longJobSeconds: number;
+    longJitter: number;
   };
-  memory: { series: number; scenesPerSeries: number; holdSeconds: number; rampTimeoutSeconds: number };
-  recovery: { scenes: number; jobSeconds: number };
+  /** `expectedJobSeconds`: the memory provider's profile, so checks run while scenes are held in flight. */
+  memory: {
+    series: number;
+    scenesPerSeries: number;
+    holdSeconds: number;
+    rampTimeoutSeconds: number;
+    expectedJobSeconds: number;
+  };
+  /** `checkLatencyMs`: each status check takes this long, so the kill cuts checks in flight. */
+  recovery: { scenes: number; jobSeconds: number; checkLatencyMs: number };
 }
 
 /** The founding document's client polls every 5 s; the product's worker every second by default. */
@@ -58,10 +70,13 @@ export const FULL: BenchConfig = {
     jobSeconds: 2,
     jitter: 0.5,
     pollMs: PRODUCT_DEFAULT_POLL_MS,
-    webhookWorkerPollMs: 60_000,
+    webhookWorkerPollMs: PRODUCT_DEFAULT_POLL_MS,
+    longScenes: 8,
+    longJobSeconds: 60,
+    longJitter: 0.2,
   },
-  memory: { series: 10, scenesPerSeries: 50, holdSeconds: 10, rampTimeoutSeconds: 300 },
-  recovery: { scenes: 8, jobSeconds: 25 },
+  memory: { series: 10, scenesPerSeries: 100, holdSeconds: 20, rampTimeoutSeconds: 300, expectedJobSeconds: 20 },
+  recovery: { scenes: 8, jobSeconds: 25, checkLatencyMs: 2_000 },
 };
 
 export const SMOKE: BenchConfig = {
@@ -70,9 +85,19 @@ export const SMOKE: BenchConfig = {
   latency: { scenes: 4, concurrency: 2, jobSeconds: 1, jitter: 0.2, realJobSeconds: 120 },
   overhead: { series: 2, scenesPerSeries: 3, concurrency: 2, rounds: 1 },
   history: { shortSeconds: 1, longSeconds: 2, smallSeries: 3, largeSeries: 9, largeConcurrency: 3, scenesPerRun: 4 },
-  notice: { scenes: 3, concurrency: 3, jobSeconds: 1, jitter: 0.5, pollMs: 200, webhookWorkerPollMs: 60_000 },
-  memory: { series: 2, scenesPerSeries: 3, holdSeconds: 1, rampTimeoutSeconds: 60 },
-  recovery: { scenes: 2, jobSeconds: 14 },
+  notice: {
+    scenes: 3,
+    concurrency: 3,
+    jobSeconds: 1,
+    jitter: 0.5,
+    pollMs: 200,
+    webhookWorkerPollMs: 200,
+    longScenes: 2,
+    longJobSeconds: 2,
+    longJitter: 0.2,
+  },
+  memory: { series: 2, scenesPerSeries: 3, holdSeconds: 1, rampTimeoutSeconds: 60, expectedJobSeconds: 20 },
+  recovery: { scenes: 2, jobSeconds: 14, checkLatencyMs: 1_000 },
 };
 
 /** The worker's poll interval for the latency case: the product default, scaled like L. */

@@ -56,6 +56,36 @@ export function activityCompletions(events: HistoryEvent[], activityType: string
     .map(eventTimeMs);
 }
 
+/**
+ * When the wait that ended a job began its last attempt, server time: a retried activity's started
+ * event is the attempt that completed, so for collectJob it is the check that found the job done.
+ */
+export function completedAttemptStarts(events: HistoryEvent[], activityType: string): number[] {
+  const scheduled = new Set(
+    events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
+      .map((e) => String(e.eventId)),
+  );
+  const completed = new Set(
+    events
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+      .map((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId)),
+  );
+  return events
+    .filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
+        scheduled.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) &&
+        completed.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)),
+    )
+    .map(eventTimeMs);
+}
+
+/** When the scene knew its job had ended by polling: the deciding check (collectJob) or, in older scenes, awaitJob's end. */
+export function jobNoticedByPolling(events: HistoryEvent[]): number[] {
+  return [...completedAttemptStarts(events, 'collectJob'), ...activityCompletions(events, 'awaitJob')];
+}
+
 /** When a signal of this name reached the workflow, server time. */
 export function signalsReceived(events: HistoryEvent[], signalName: string): number[] {
   return events

@@ -90,7 +90,12 @@ function simulatorPlans(c: BenchConfig): SimulatorPlan[] {
     {
       name: LATENCY_SIMULATOR,
       options: { seed: c.seed, jobSeconds: c.latency.jobSeconds, jitter: c.latency.jitter },
-      provider: { name: LATENCY_PROVIDER, contract: 'relay-v1', maxConcurrency: c.latency.concurrency },
+      provider: {
+        name: LATENCY_PROVIDER,
+        contract: 'relay-v1',
+        maxConcurrency: c.latency.concurrency,
+        expectedJobSeconds: c.latency.jobSeconds,
+      },
     },
     // Same seed and settings: the plain script draws exactly the job durations the series draws.
     { name: PLAIN_SIMULATOR, options: { seed: c.seed, jobSeconds: c.latency.jobSeconds, jitter: c.latency.jitter } },
@@ -101,32 +106,69 @@ function simulatorPlans(c: BenchConfig): SimulatorPlan[] {
         name: OVERHEAD_PROVIDER,
         contract: 'relay-v1',
         maxConcurrency: c.overhead.concurrency * c.overhead.series,
+        expectedJobSeconds: 0.01, // an instant upstream: checked at once
       },
     },
     {
       name: HISTORY_SIMULATORS.short,
       options: { ...steady, jobSeconds: c.history.shortSeconds },
-      provider: { name: HISTORY_PROVIDERS.short, contract: 'relay-v1', maxConcurrency: 4 },
+      provider: {
+        name: HISTORY_PROVIDERS.short,
+        contract: 'relay-v1',
+        maxConcurrency: 4,
+        expectedJobSeconds: c.history.shortSeconds,
+      },
     },
     {
       name: HISTORY_SIMULATORS.long,
       options: { ...steady, jobSeconds: c.history.longSeconds },
-      provider: { name: HISTORY_PROVIDERS.long, contract: 'relay-v1', maxConcurrency: 4 },
+      provider: {
+        name: HISTORY_PROVIDERS.long,
+        contract: 'relay-v1',
+        maxConcurrency: 4,
+        expectedJobSeconds: c.history.longSeconds,
+      },
     },
     {
       name: HISTORY_SIMULATORS.bulk,
       options: { ...steady, jobSeconds: 0 },
-      provider: { name: HISTORY_PROVIDERS.bulk, contract: 'relay-v1', maxConcurrency: c.history.largeConcurrency },
+      provider: {
+        name: HISTORY_PROVIDERS.bulk,
+        contract: 'relay-v1',
+        maxConcurrency: c.history.largeConcurrency,
+        expectedJobSeconds: 0.01,
+      },
     },
     {
       name: NOTICE_SIMULATORS.polled,
       options: { seed: c.seed, jobSeconds: c.notice.jobSeconds, jitter: c.notice.jitter },
-      provider: { name: NOTICE_PROVIDERS.polled, contract: 'official', maxConcurrency: c.notice.concurrency },
+      provider: {
+        name: NOTICE_PROVIDERS.polled,
+        contract: 'official',
+        maxConcurrency: c.notice.concurrency,
+        expectedJobSeconds: c.notice.jobSeconds,
+      },
     },
     {
       name: NOTICE_SIMULATORS.webhook,
       options: { seed: c.seed, jobSeconds: c.notice.jobSeconds, jitter: c.notice.jitter },
-      provider: { name: NOTICE_PROVIDERS.webhook, contract: 'official', maxConcurrency: c.notice.concurrency },
+      provider: {
+        name: NOTICE_PROVIDERS.webhook,
+        contract: 'official',
+        maxConcurrency: c.notice.concurrency,
+        expectedJobSeconds: c.notice.jobSeconds,
+        webhooks: true,
+      },
+    },
+    {
+      name: NOTICE_SIMULATORS.long,
+      options: { seed: c.seed, jobSeconds: c.notice.longJobSeconds, jitter: c.notice.longJitter },
+      provider: {
+        name: NOTICE_PROVIDERS.long,
+        contract: 'official',
+        maxConcurrency: c.notice.longScenes,
+        expectedJobSeconds: c.notice.longJobSeconds,
+      },
     },
     {
       name: MEMORY_SIMULATOR,
@@ -135,12 +177,18 @@ function simulatorPlans(c: BenchConfig): SimulatorPlan[] {
         name: MEMORY_PROVIDER,
         contract: 'relay-v1',
         maxConcurrency: c.memory.scenesPerSeries * c.memory.series,
+        expectedJobSeconds: c.memory.expectedJobSeconds,
       },
     },
     {
       name: RECOVERY_SIMULATOR,
       options: { seed: c.seed, jobSeconds: c.recovery.jobSeconds, jitter: 0.1 },
-      provider: { name: RECOVERY_PROVIDER, contract: 'relay-v1', maxConcurrency: c.recovery.scenes },
+      provider: {
+        name: RECOVERY_PROVIDER,
+        contract: 'relay-v1',
+        maxConcurrency: c.recovery.scenes,
+        expectedJobSeconds: c.recovery.jobSeconds,
+      },
     },
   ];
 }
@@ -192,7 +240,8 @@ async function main(): Promise<number> {
       'parentEventsPerSceneSmall',
       'maxEventsPerRun',
     ]),
-    notice: nanCase(['webhookMedianMs', 'pollingMedianMs']),
+    notice: nanCase(['webhookMedianMs', 'pollingMedianMs', 'longJobSeconds', 'longJobMedianMs']),
+    upstream: nanCase(['statusCallsPerJob', 'statusCallsPerJobWebhooks']),
     memory: nanCase(['inflightScenes', 'workerRssMb']),
     recovery: nanCase(['secondsToResume']),
   };
@@ -218,11 +267,11 @@ async function main(): Promise<number> {
     for (const name of new Set([...roles].map((r) => stack.worker(r))))
       workerStarts[name.name] = (name.startMs ?? NaN) / 1000;
     details.workerStartSeconds = workerStarts;
-    const run = async <K extends keyof BenchResults>(
+    const run = async <K extends CaseName>(
       name: K,
       body: () => Promise<{ result: BenchResults[K]; info: Record<string, number>; notes?: string[] }>,
     ) => {
-      if (!args.cases.includes(name)) {
+      if (!args.cases.includes(name as CaseName)) {
         notes.push(`${name}: not run (--cases)`);
         return;
       }
@@ -243,7 +292,12 @@ async function main(): Promise<number> {
     await run('latency', () => latencyCase(stack, config, { plain: !args.skipPlain }));
     await run('history', () => historyCase(stack, config));
     await run('overhead', () => overheadCase(stack, config));
-    await run('notice', () => noticeCase(stack, config));
+    await run('notice', async () => {
+      const { result, info } = await noticeCase(stack, config);
+      const { upstream, ...notice } = result;
+      results.upstream = upstream;
+      return { result: notice, info };
+    });
     await run('memory', async () => {
       try {
         return await memoryCase(stack, config);
@@ -261,7 +315,7 @@ async function main(): Promise<number> {
   const m = machine();
   const ctx = {
     concurrency: config.latency.concurrency,
-    pollMs: details.notice?.pollMs ?? config.notice.pollMs,
+    noticeJobSeconds: config.notice.jobSeconds,
     heartbeatTimeoutSeconds: details.recovery?.heartbeatTimeoutSeconds ?? NaN,
   };
   const report = table(rows(results, ctx), m);

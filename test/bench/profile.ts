@@ -6,8 +6,8 @@
  *   turnaround       a scene done -> the next scene started in its place (slot release/ask/grant, child start)
  *   childStart       start-child command -> the child running
  *   submitLag        scene running -> its job accepted upstream
- *   jobToNotice      job accepted -> awaitJob completed (the job's own time plus the notice delay)
- *   wrapUp           awaitJob completed -> scene completed (download, store, result)
+ *   jobToNotice      job accepted -> the check that found it done (the job's own time plus the notice delay)
+ *   wrapUp           that check -> scene completed (download, store, result)
  *   finish           last scene done -> series completed (the episode cut, the manifest)
  *
  * and `laneSeconds`: the scenes' jobToNotice times packed C at a time in start order with no gaps,
@@ -17,7 +17,7 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { RunningSimulator } from '../../simulator/server';
 import { parseSceneWorkflowId } from '../../workflows/ids';
-import { activityCompletions, eventTimeMs, historyOf } from './histories';
+import { eventTimeMs, historyOf, jobNoticedByPolling } from './histories';
 
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -81,7 +81,7 @@ export async function profileSeries(
     const scene = await historyOf(client, id);
     const sceneStart = eventTimeMs(scene[0]);
     const sceneEnd = eventTimeMs(scene[scene.length - 1]);
-    const noticed = activityCompletions(scene, 'awaitJob').pop();
+    const noticed = jobNoticedByPolling(scene).pop();
     const accepted = acceptedAt.get(id);
     if (accepted !== undefined) submitLag.push(accepted - sceneStart);
     if (accepted !== undefined && noticed !== undefined) jobToNotice.push(noticed - accepted);

@@ -21,7 +21,14 @@ export type ProviderEntry = ProviderConfigInput['providers'][number];
 export interface SimulatorPlan {
   name: string;
   options: Omit<SimulatorOptions, 'keys' | 'port'>;
-  provider?: { name: string; contract: 'relay-v1' | 'official'; maxConcurrency: number };
+  provider?: {
+    name: string;
+    contract: 'relay-v1' | 'official';
+    maxConcurrency: number;
+    /** The provider profile's expected job length: the bench's simulated L. */
+    expectedJobSeconds: number;
+    webhooks?: boolean;
+  };
 }
 
 export interface WorkerRole {
@@ -125,18 +132,12 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
       stops.push(() => sim.close());
       simulators.set(plan.name, sim);
       if (!plan.provider) continue;
-      const { name, contract, maxConcurrency } = plan.provider;
+      const { name, contract, maxConcurrency, expectedJobSeconds, webhooks } = plan.provider;
+      const tuning = { maxConcurrency, expectedJobSeconds, ...(webhooks ? { webhooks } : {}) };
       providers.push(
         contract === 'official'
-          ? {
-              name,
-              contract,
-              baseUrl: sim.officialBaseUrl,
-              keyEnv: 'SORA_OFFICIAL_KEY',
-              model: 'sora-2',
-              maxConcurrency,
-            }
-          : { name, contract, baseUrl: sim.relayBaseUrl, keyEnv: 'SORA_RELAY_KEY', maxConcurrency },
+          ? { name, contract, baseUrl: sim.officialBaseUrl, keyEnv: 'SORA_OFFICIAL_KEY', model: 'sora-2', ...tuning }
+          : { name, contract, baseUrl: sim.relayBaseUrl, keyEnv: 'SORA_RELAY_KEY', ...tuning },
       );
     }
     // Workers start one provider-slots limiter per provider and queue; they outlive series, not the bench.

@@ -162,20 +162,24 @@ describe('scale-out: three worker processes on one task queue', () => {
     expect(new Set(result.scenes.map((s) => s.sha256)).size).toBe(scenes);
   }
 
-  /** `awaitJob` attempts running right now on scene workflows of the series: scene, worker, start time. */
+  /**
+   * Scenes' `collectJob` waits right now, with the worker that last ran an attempt: between checks
+   * the wait is the server's (scheduled), during a check or a download it is that worker's (started).
+   */
   async function jobsBeingAwaited(
     handle: WorkflowHandle,
-  ): Promise<Array<{ workflowId: string; identity: string; startedMs: number }>> {
+  ): Promise<Array<{ workflowId: string; identity: string; startedMs: number; running: boolean }>> {
     const series = await handle.describe();
     const found = await Promise.all(
       (series.raw.pendingChildren ?? []).map(async (child) => {
         const scene = await client.workflow.getHandle(child.workflowId!).describe();
         return (scene.raw.pendingActivities ?? [])
-          .filter((a) => a.state === STARTED && a.activityType?.name === 'awaitJob' && a.lastWorkerIdentity)
+          .filter((a) => a.activityType?.name === 'collectJob' && a.lastWorkerIdentity)
           .map((a) => ({
             workflowId: child.workflowId!,
             identity: a.lastWorkerIdentity!,
             startedMs: tsMs(a.lastStartedTime) ?? 0,
+            running: a.state === STARTED,
           }));
       }),
     );
@@ -191,20 +195,23 @@ describe('scale-out: three worker processes on one task queue', () => {
       const handle = await startSeries(client, seriesInput(sim.url, {}, SCENES), { taskQueue });
       const ids = sceneIds(handle.workflowId, SCENES);
 
-      // Kill once every worker has run scene activities, choosing one that is waiting on a job it
-      // started less than 1.5 s ago (the job takes 3 s: the kill lands inside it, not after it).
-      const { victim, cut } = await waitFor(
+      // Kill once every worker has run scene activities, choosing one that last checked a job that
+      // is still being waited on (the kill lands inside the wait, not after it).
+      const { victim, cut, waited } = await waitFor(
         'every worker to have run a scene, and one to be waiting on a fresh job',
         async () => {
           for (const w of workers) group.expectAlive(w);
           const per = scenesPerWorker(await activityRuns(client, ids), workers);
           if ([...per.values()].some((scenes) => scenes.size === 0)) return undefined;
-          const fresh = (await jobsBeingAwaited(handle)).filter((j) => Date.now() - j.startedMs < 1500);
-          const chosen = workers.find((w) => fresh.some((j) => j.identity.startsWith(identityPrefix(w))));
+          const waits = await jobsBeingAwaited(handle);
+          const chosen = workers.find((w) => waits.some((j) => j.identity.startsWith(identityPrefix(w))));
           return (
             chosen && {
               victim: chosen,
-              cut: fresh.filter((j) => j.identity.startsWith(identityPrefix(chosen))).map((j) => j.workflowId),
+              waited: waits.filter((j) => j.identity.startsWith(identityPrefix(chosen))).map((j) => j.workflowId),
+              cut: waits
+                .filter((j) => j.running && j.identity.startsWith(identityPrefix(chosen)))
+                .map((j) => j.workflowId),
             }
           );
         },
@@ -227,18 +234,19 @@ describe('scale-out: three worker processes on one task queue', () => {
       const runs = await activityRuns(client, ids);
       const per = scenesPerWorker(runs, workers);
       for (const w of workers) expect(per.get(w)!.size).toBeGreaterThan(0);
-      // The job the killed worker was waiting on: a later attempt on a survivor finished it, after
-      // the killed attempt timed out; the scene kept its one take (same job, not paid again).
-      for (const sceneId of cut) {
+      // The jobs the killed worker had checked: a later check on a survivor finished each (a check
+      // the kill cut short timed out first); the scene kept its one take (same job, not paid again).
+      for (const sceneId of waited) {
         const finished = runs.find(
-          (r) => r.workflowId === sceneId && r.activity === 'awaitJob' && r.outcome === 'completed',
+          (r) => r.workflowId === sceneId && r.activity === 'collectJob' && r.outcome === 'completed',
         );
         expect(finished).toBeDefined();
         expect(survivors.some((w) => finished!.identity.startsWith(identityPrefix(w)))).toBe(true);
         expect(finished!.attempt).toBeGreaterThan(1);
-        expect(finished!.previousFailure).toMatch(/heartbeat/i);
+        if (cut.includes(sceneId)) expect(finished!.previousFailure).toMatch(/heartbeat/i);
         expect(result.scenes.find((s) => sceneId.endsWith(`/scene-${s.index}`))!.takes).toHaveLength(1);
       }
+      expect(waited.length).toBeGreaterThan(0);
 
       // The provider's limit, across three processes, at the upstream.
       expect(audit.entries.every((e) => e.contract === 'relay-v1')).toBe(true);

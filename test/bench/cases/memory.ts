@@ -1,5 +1,5 @@
 /**
- * memory: one worker process holding at least 500 scenes in flight at once (several series, each
+ * memory: one worker process holding at least 1,000 scenes in flight at once (several series, each
  * a wide window, jobs that outlast the ramp-up). Scenes in flight are counted at the upstream
  * (jobs accepted and not finished, one per waiting scene); the worker's resident memory is read
  * from /proc while they are, and its peak reported. The series are terminated afterwards.

@@ -1,13 +1,15 @@
 /**
  * recovery: scenes waiting on their jobs, the worker SIGKILLed (no shutdown, like a lost machine)
- * and a new worker process started at once. A scene has resumed when its awaitJob runs again, on
- * the new worker (a later attempt, started): Temporal must first notice the dead worker through
- * the missed heartbeats. Reported: the slowest scene, from the kill to its resumed wait.
+ * and a new worker process started at once. Waiting is the server's between checks (collectJob
+ * retried by the server), so only checks in flight on the killed worker are stuck: each status
+ * read takes `checkLatencyMs` here, so the kill cuts some. A scene waits again once its wait is no
+ * longer held by the dead worker: scheduled on the server again (its stuck check timed out by the
+ * heartbeat timeout), run by another worker, or done. Reported: the slowest scene, from the kill.
  */
 import { temporal } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import type { BenchConfig } from '../config';
-import { eventTimeMs, heartbeatTimeoutSeconds, historyOf } from '../histories';
+import { heartbeatTimeoutSeconds, historyOf } from '../histories';
 import { sleep } from '../processes';
 import { benchSeriesInput, completed, sceneWorkflowId, startBenchSeries } from '../series';
 import type { BenchStack } from '../stack';
@@ -19,40 +21,30 @@ export interface RecoveryResult {
 export const RECOVERY_SIMULATOR = 'recovery';
 export const RECOVERY_PROVIDER = 'steady';
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
-const EventType = temporal.api.enums.v1.EventType;
 
-interface Waiting {
-  attempt: number;
-  startedMs: number;
-}
-
-/** The scene's awaitJob while it runs (attempt and start time, server clock), else undefined. */
-async function waitingJob(client: Client, workflowId: string): Promise<Waiting | undefined> {
+/** The scene's job wait now: undefined when it has none (not yet submitted, or done). */
+async function jobWait(
+  client: Client,
+  workflowId: string,
+): Promise<{ running: boolean; identity?: string } | undefined> {
   const description = await client.workflow.getHandle(workflowId).describe();
-  const pending = description.raw.pendingActivities?.find(
-    (a) => a.activityType?.name === 'awaitJob' && a.state === STARTED,
-  );
-  if (!pending?.lastStartedTime) return undefined;
-  return { attempt: pending.attempt ?? 1, startedMs: eventTimeMs({ eventTime: pending.lastStartedTime }) };
-}
-
-/** A retried awaitJob that already finished shows up in history only: its started event carries the attempt. */
-async function resumedInHistory(client: Client, workflowId: string, afterAttempt: number): Promise<number | undefined> {
-  const events = await historyOf(client, workflowId);
-  const started = events.find(
-    (e) =>
-      e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
-      (e.activityTaskStartedEventAttributes?.attempt ?? 1) > afterAttempt,
-  );
-  return started ? eventTimeMs(started) : undefined;
+  const pending = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'collectJob');
+  if (!pending) return undefined;
+  return {
+    running: pending.state === STARTED,
+    ...(pending.lastWorkerIdentity ? { identity: pending.lastWorkerIdentity } : {}),
+  };
 }
 
 export async function recoveryCase(
   stack: BenchStack,
   config: BenchConfig,
 ): Promise<{ result: RecoveryResult; info: Record<string, number> }> {
-  const { scenes } = config.recovery;
+  const { scenes, checkLatencyMs } = config.recovery;
   const sim = stack.simulators.get(RECOVERY_SIMULATOR)!;
+  sim.setScenario({
+    contracts: { 'relay-v1': { endpoints: { task: { latencyMs: { min: checkLatencyMs, max: checkLatencyMs } } } } },
+  });
   const worker = stack.worker('recovery');
   const series = await startBenchSeries(
     stack.client,
@@ -60,18 +52,16 @@ export async function recoveryCase(
     benchSeriesInput({ label: 'recovery', provider: RECOVERY_PROVIDER, scenes, clipUrl: `${sim.url}/clips/mira.mp4` }),
   );
   const ids = Array.from({ length: scenes }, (_, i) => sceneWorkflowId(series.workflowId, i + 1));
+  const killedIdentity = `${worker.pid}@`;
 
-  // Every scene waiting on its job before the kill.
-  const before = new Map<string, Waiting>();
-  const deadline = Date.now() + 120_000;
-  while (before.size < scenes) {
-    if (Date.now() > deadline) throw new Error(`only ${before.size} of ${scenes} scenes reached their wait`);
-    for (const id of ids) {
-      if (before.has(id)) continue;
-      const waiting = await waitingJob(stack.client, id).catch(() => undefined);
-      if (waiting) before.set(id, waiting);
-    }
-    await sleep(200);
+  // Every scene waiting on its job, and at least one check in flight on the worker, before the kill.
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error(`the ${scenes} scenes never all waited with a check in flight`);
+    const waits = await Promise.all(ids.map((id) => jobWait(stack.client, id).catch(() => undefined)));
+    if (waits.every((w) => w !== undefined) && waits.some((w) => w!.running && w!.identity?.startsWith(killedIdentity)))
+      break;
+    await sleep(100);
   }
 
   worker.kill('SIGKILL');
@@ -79,34 +69,34 @@ export async function recoveryCase(
   const replacement = stack.replaceWorker('recovery');
   const replacementReady = replacement.ready(); // notes when it polls
 
+  const cutShort = new Set<string>();
   const resumedAt = new Map<string, number>();
   const resumeDeadline = killedAt + 180_000;
   while (resumedAt.size < scenes) {
     if (Date.now() > resumeDeadline)
-      throw new Error(`only ${resumedAt.size} of ${scenes} scenes resumed within 180 s of the kill`);
+      throw new Error(`only ${resumedAt.size} of ${scenes} scenes waited again within 180 s of the kill`);
     for (const id of ids) {
       if (resumedAt.has(id)) continue;
-      const attempt = before.get(id)!.attempt;
-      const waiting = await waitingJob(stack.client, id).catch(() => undefined);
-      if (waiting && waiting.attempt > attempt) resumedAt.set(id, waiting.startedMs);
-      else if (!waiting) {
-        const fromHistory = await resumedInHistory(stack.client, id, attempt).catch(() => undefined);
-        if (fromHistory !== undefined) resumedAt.set(id, fromHistory);
-      }
+      const wait = await jobWait(stack.client, id).catch(() => undefined);
+      const held = wait?.running && wait.identity?.startsWith(killedIdentity);
+      if (held) cutShort.add(id);
+      else resumedAt.set(id, Date.now());
     }
     await sleep(100);
   }
+  sim.setScenario({});
   await completed(series);
   const finishedAt = Date.now();
   await replacementReady;
-  const heartbeatTimeout = heartbeatTimeoutSeconds(await historyOf(stack.client, ids[0]), 'awaitJob');
+  const heartbeatTimeout = heartbeatTimeoutSeconds(await historyOf(stack.client, ids[0]), 'collectJob');
   const slowest = Math.max(...resumedAt.values());
   return {
     result: { secondsToResume: (slowest - killedAt) / 1000 },
     info: {
       scenes,
+      checksCutByTheKill: cutShort.size,
+      checkLatencyMs,
       heartbeatTimeoutSeconds: heartbeatTimeout,
-      fastestResumeSeconds: (Math.min(...resumedAt.values()) - killedAt) / 1000,
       replacementStartSeconds: (replacement.startMs ?? NaN) / 1000,
       secondsToFinishAfterKill: (finishedAt - killedAt) / 1000,
     },
