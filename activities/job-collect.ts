@@ -100,9 +100,10 @@ export function jobCollectActivities(deps: ActivityDeps) {
         job = await batcher.read(provider, input.jobId);
       } catch (err) {
         const failure = asActivityFailure(err);
-        // A status read that failed tells nothing: try again at the planned time, not sooner.
+        // A status read that failed tells nothing: try again at the planned time, and never at once
+        // (a zero delay would end the server's retries).
         if (failure instanceof ApplicationFailure && !failure.nonRetryable)
-          throw retryAfter(failure, plan(carried?.sample, carried?.previous));
+          throw retryAfter(failure, Math.max(deps.pollIntervalMs, plan(carried?.sample, carried?.previous)));
         throw failure;
       }
       const sample = { elapsedMs, progress: job.progress };

@@ -37,7 +37,7 @@ import {
 import { CONTRACTS, startSimulator, type RunningSimulator } from '../simulator/server';
 import { failureTypeOf } from '../workflows/failures';
 import { activityDepsFromEnv, WorkerSettingsError } from '../workers/activity-deps';
-import { createSeriesWorker } from '../workers/series-worker';
+import { createSeriesWorker, DEFAULT_MAX_CACHED_WORKFLOWS, maxCachedWorkflowsFromEnv } from '../workers/series-worker';
 import { temporalAddress, workflowBundle } from './helpers/harness';
 import { runCli } from './helpers/processes';
 import { recordMeasurement } from './helpers/measurements';
@@ -425,6 +425,18 @@ describe('bad specs are refused with the field and the fix', () => {
         defaultProviderConfig('http://127.0.0.1:1'),
       ),
     ).toThrow(WorkerSettingsError);
+  });
+
+  test('a workflow cache size that is not a whole number of at least 2 names the variable and the forms', () => {
+    for (const raw of ['1', '2.5', 'lots', '-3'])
+      expect(() => maxCachedWorkflowsFromEnv({ SORA_SERIES_MAX_CACHED_WORKFLOWS: raw })).toThrow(
+        new WorkerSettingsError(
+          `SORA_SERIES_MAX_CACHED_WORKFLOWS: must be a whole number of at least 2, or sdk (the SDK's own size); got "${raw}"`,
+        ),
+      );
+    expect(maxCachedWorkflowsFromEnv({})).toBe(DEFAULT_MAX_CACHED_WORKFLOWS);
+    expect(maxCachedWorkflowsFromEnv({ SORA_SERIES_MAX_CACHED_WORKFLOWS: '40' })).toBe(40);
+    expect(maxCachedWorkflowsFromEnv({ SORA_SERIES_MAX_CACHED_WORKFLOWS: 'sdk' })).toBe('sdk');
   });
 });
 

@@ -74,9 +74,9 @@ function mockActivities(options: MockOptions) {
       }
       return { jobId: `job_${++jobs}`, costUsd: take.provider === 'relay' ? 0.12 : 1.2, seconds: take.seconds };
     },
-    async awaitJob() {
+    async collectJob({ jobId }) {
       if (options.jobMs) await new Promise((r) => setTimeout(r, options.jobMs));
-      return { progress: 100 };
+      return { asset: { path: `/assets/${jobId}.mp4`, sha256: jobId.padEnd(64, '0'), bytes: 1 } };
     },
     async storeAsset({ jobId }) {
       return { path: `/assets/${jobId}.mp4`, sha256: jobId.padEnd(64, '0'), bytes: 1 };

@@ -50,8 +50,11 @@ function mockActivities(billedUsd: number | undefined): Partial<SeriesActivities
           : {}),
       };
     },
-    async awaitJob() {
-      return { progress: 100, ...(billedUsd !== undefined ? { billedUsd } : {}) };
+    async collectJob({ jobId }) {
+      return {
+        asset: { path: `/assets/${jobId}.mp4`, sha256: jobId.padEnd(64, '0'), bytes: 1 },
+        ...(billedUsd !== undefined ? { billedUsd } : {}),
+      };
     },
     async storeAsset({ jobId }) {
       return { path: `/assets/${jobId}.mp4`, sha256: jobId.padEnd(64, '0'), bytes: 1 };

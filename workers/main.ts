@@ -15,7 +15,7 @@ import { describeConnection, temporalSettings } from '../common/temporal/setting
 import { activityDepsFromEnv } from './activity-deps';
 import { createLogger } from './logger';
 import { ensureProviderSlots } from './provider-slots';
-import { createSeriesWorker } from './series-worker';
+import { createSeriesWorker, maxCachedWorkflowsFromEnv } from './series-worker';
 import { DEFAULT_METRICS_ADDRESS, installTelemetry } from './telemetry';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
@@ -28,6 +28,7 @@ export async function runWorkerProcess(): Promise<void> {
   const telemetry = await installTelemetry(logger, { fallbackAddress: DEFAULT_METRICS_ADDRESS });
   const settings = temporalSettings();
   const deps = activityDepsFromEnv(logger, process.env, config);
+  const maxCachedWorkflows = maxCachedWorkflowsFromEnv();
   const dataConverter = dataConverterFromEnv(); // payload encryption when SORA_SERIES_CODEC_KEYS is set
   const connection = await NativeConnection.connect(temporalConnectionOptions(settings)).catch((err: unknown) => {
     throw new TemporalConnectError(settings, err);
@@ -40,6 +41,7 @@ export async function runWorkerProcess(): Promise<void> {
     deps,
     dataConverter,
     workflowBundle,
+    maxCachedWorkflows,
   });
   const client = new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
   await ensureProviderSlots(

@@ -6,6 +6,7 @@ import {
   defineSignal,
   getExternalWorkflowHandle,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -13,16 +14,21 @@ import { describeFailure } from './failure-info';
 
 /**
  * One workflow per provider and task queue (`provider-slots/<task queue>/<provider>`) holds its concurrency limit for every
- * series on every worker: a series asks for a slot before it starts a scene there, and gives it
- * back when the scene ends. Workers start these at boot (workers/provider-slots.ts); without one,
- * series fall back to their own window.
+ * series on every worker: a series asks for a slot before it starts a scene there. A series that
+ * `keeps` its slots (a lease) hands one from a finished scene to its next one without a message,
+ * so a slot costs messages only when it changes hands; when others wait, the limiter asks the
+ * holder with the most slots to give one back (`slotReclaim`), and grants go to the waiting
+ * series holding the fewest, so a large series cannot starve a small one. Workers start these at
+ * boot (workers/provider-slots.ts); without one, series fall back to their own window.
  */
 
 export interface SlotClaim {
   /** The asking series' workflow id: grants are signalled there. */
   holder: string;
-  /** The holder's name for what the slot is for (`scene-<n>`). */
+  /** The holder's name for the slot (`scene-<n>`, or a lease `lease-<run>-<n>`). */
   key: string;
+  /** The holder keeps the slot for its next scene and gives it back when asked (slotReclaim). */
+  keeps?: boolean;
 }
 export interface SlotGrant {
   provider: string;
@@ -35,6 +41,8 @@ export const slotReleaseSignal = defineSignal<[SlotClaim]>('slotRelease');
 export const slotReleaseAllSignal = defineSignal<[{ holder: string }]>('slotReleaseAll');
 export const setSlotLimitSignal = defineSignal<[{ limit: number }]>('setSlotLimit');
 export const slotGrantedSignal = defineSignal<[SlotGrant]>('slotGranted');
+/** To a holder that keeps slots: give one of this provider's back (others wait with fewer). */
+export const slotReclaimSignal = defineSignal<[{ provider: string }]>('slotReclaim');
 
 export interface SlotsView {
   provider: string;
@@ -42,8 +50,15 @@ export interface SlotsView {
   held: Array<SlotClaim & { since: number }>;
   waiting: SlotClaim[];
   granted: number;
+  /** Slots asked back and not yet returned, by holder. */
+  reclaiming?: Record<string, number>;
+  /** Reclaims sent so far. */
+  reclaimed?: number;
 }
 export const slotsQuery = defineQuery<SlotsView>('slots');
+
+/** Patch: grants to the waiting series holding the fewest slots, reclaims from those keeping the most. */
+const FAIR_SLOTS = 'provider-slots-fair';
 
 /** Grants per run before continuing as new (each grant is a handful of events). */
 const GRANTS_PER_RUN = 1000;
@@ -60,19 +75,68 @@ export async function providerSlotsWorkflow(
   setHandler(slotAskSignal, (claim) => {
     // Asked again (a retried signal, or a series replaying its ask): answer again, hold once.
     if (state.held.some((h) => same(h, claim))) void grant(claim);
-    else if (!state.waiting.some((w) => same(w, claim))) state.waiting.push(claim);
+    else if (!state.waiting.some((w) => same(w, claim))) {
+      state.waiting.push(claim);
+      if (patched(FAIR_SLOTS)) reclaimForWaiters();
+    }
   });
   setHandler(slotReleaseSignal, (claim) => {
+    if (state.held.some((h) => same(h, claim))) returned(claim.holder);
     state.held = state.held.filter((h) => !same(h, claim));
     state.waiting = state.waiting.filter((w) => !same(w, claim));
   });
-  setHandler(slotReleaseAllSignal, ({ holder }) => {
-    state.held = state.held.filter((h) => h.holder !== holder);
-    state.waiting = state.waiting.filter((w) => w.holder !== holder);
-  });
+  setHandler(slotReleaseAllSignal, ({ holder }) => forget(holder));
   setHandler(setSlotLimitSignal, ({ limit }) => {
     if (Number.isInteger(limit) && limit > 0) state.limit = limit;
   });
+
+  const reclaiming = (holder: string) => state.reclaiming?.[holder] ?? 0;
+  const heldBy = (holder: string) => state.held.filter((h) => h.holder === holder).length;
+  function returned(holder: string): void {
+    if (reclaiming(holder) > 0) state.reclaiming![holder]--;
+    if (state.reclaiming?.[holder] === 0) delete state.reclaiming[holder];
+  }
+  function forget(holder: string): void {
+    state.held = state.held.filter((h) => h.holder !== holder);
+    state.waiting = state.waiting.filter((w) => w.holder !== holder);
+    if (state.reclaiming) delete state.reclaiming[holder];
+  }
+
+  /** The next claim to grant: of the waiting series holding the fewest slots, the longest waiting. */
+  function fairest(): number {
+    let best = 0;
+    for (let i = 1; i < state.waiting.length; i++)
+      if (heldBy(state.waiting[i].holder) < heldBy(state.waiting[best].holder)) best = i;
+    return best;
+  }
+
+  /**
+   * All slots held and claims waiting: ask the holders keeping the most slots for one back each,
+   * while that leaves them at least as many as the waiting series will then hold.
+   */
+  function reclaimForWaiters(): void {
+    const outstanding = () => Object.values(state.reclaiming ?? {}).reduce((a, b) => a + b, 0);
+    while (state.held.length >= state.limit && state.waiting.length > outstanding()) {
+      const least = Math.min(...state.waiting.map((w) => heldBy(w.holder)));
+      const keepers = [...new Set(state.held.filter((h) => h.keeps).map((h) => h.holder))];
+      const spare = (holder: string) => heldBy(holder) - reclaiming(holder);
+      const most = keepers.sort((a, b) => spare(b) - spare(a))[0];
+      if (most === undefined || spare(most) <= least + 1) return;
+      state.reclaiming = { ...state.reclaiming, [most]: reclaiming(most) + 1 };
+      state.reclaimed = (state.reclaimed ?? 0) + 1;
+      void reclaim(most);
+    }
+  }
+
+  async function reclaim(holder: string): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(holder).signal(slotReclaimSignal, { provider: input.provider });
+    } catch (err) {
+      // The holder is gone: every slot it kept is free again.
+      log.warn('slot holder gone: its slots freed', { holder, error: describeFailure(err).message });
+      forget(holder);
+    }
+  }
 
   async function grant(claim: SlotClaim): Promise<void> {
     try {
@@ -102,7 +166,7 @@ export async function providerSlotsWorkflow(
       await condition(allHandlersFinished);
       return continueAsNew<typeof providerSlotsWorkflow>(input, state);
     }
-    const claim = state.waiting.shift()!;
+    const [claim] = state.waiting.splice(patched(FAIR_SLOTS) ? fairest() : 0, 1);
     state.held.push({ ...claim, since: Date.now() });
     state.granted++;
     grantedThisRun++;

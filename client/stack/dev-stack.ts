@@ -10,7 +10,7 @@ import { startDevGateway } from '../gateway/dev-gateway';
 import type { RunningGateway } from '../gateway/server';
 import { activityDepsFromEnv } from '../../workers/activity-deps';
 import { ensureProviderSlots } from '../../workers/provider-slots';
-import { createSeriesWorker } from '../../workers/series-worker';
+import { createSeriesWorker, maxCachedWorkflowsFromEnv } from '../../workers/series-worker';
 import { prebuiltWorkflowBundle } from '../../workers/workflow-bundle';
 import { DEFAULT_TASK_QUEUE } from '../../common/temporal/settings';
 import { ALLOW_PRIVATE_URLS_ENV } from '../../common/url-policy';
@@ -124,6 +124,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         taskQueue,
         deps,
         workflowBundle: prebuiltWorkflowBundle(),
+        maxCachedWorkflows: maxCachedWorkflowsFromEnv(env),
       });
       const running = worker.run();
       await ensureProviderSlots(

@@ -19,7 +19,7 @@ import { loadavg } from 'node:os';
 import { FULL, latencyPollMs, PRODUCT_DEFAULT_POLL_MS, SMOKE, type BenchConfig } from './config';
 import { historyCase, HISTORY_PROVIDERS, HISTORY_SIMULATORS } from './cases/history';
 import { latencyCase, LATENCY_PROVIDER, LATENCY_SIMULATOR, PLAIN_SIMULATOR } from './cases/latency';
-import { memoryCase, MEMORY_PROVIDER, MEMORY_SIMULATOR } from './cases/memory';
+import { memoryCase, MEMORY_PROVIDER, MEMORY_SDK_CACHE_ROLE, MEMORY_SIMULATOR } from './cases/memory';
 import { noticeCase, NOTICE_PROVIDERS, NOTICE_SIMULATORS } from './cases/notice';
 import { overheadCase, OVERHEAD_PROVIDER, OVERHEAD_SIMULATOR } from './cases/overhead';
 import { recoveryCase, RECOVERY_PROVIDER, RECOVERY_SIMULATOR } from './cases/recovery';
@@ -35,7 +35,7 @@ const ROLES: Record<CaseName, string[]> = {
   history: ['history'],
   overhead: ['overhead', 'noop'],
   notice: ['notice-polling', 'notice-webhook'],
-  memory: ['memory'],
+  memory: ['memory', MEMORY_SDK_CACHE_ROLE],
   recovery: ['recovery'],
 };
 
@@ -193,6 +193,9 @@ function simulatorPlans(c: BenchConfig): SimulatorPlan[] {
   ];
 }
 
+/** The worker's workflow cache as the SDK sizes it, for the side-by-side memory run. */
+const SDK_CACHE = { SORA_SERIES_MAX_CACHED_WORKFLOWS: 'sdk' };
+
 /**
  * Worker processes by role. The full run gives each case the worker settings it is about (the
  * latency case a poll interval scaled like L, the webhook case polling so rarely that only the
@@ -208,12 +211,14 @@ function workerPlans(c: BenchConfig, roles: Set<string>): StackOptions['workers'
         },
         { name: 'webhook', pollMs: c.notice.webhookWorkerPollMs, roles: ['notice-webhook'] },
         { name: 'noop', pollMs: 0, noop: true, roles: ['noop'] },
+        { name: 'sdk-cache', pollMs: c.notice.pollMs, roles: [MEMORY_SDK_CACHE_ROLE], env: SDK_CACHE },
       ]
     : [
         { name: 'latency', pollMs: latencyPollMs(c), roles: ['latency'] },
         { name: 'main', pollMs: PRODUCT_DEFAULT_POLL_MS, roles: ['history', 'overhead', 'notice-polling', 'recovery'] },
         { name: 'webhook', pollMs: c.notice.webhookWorkerPollMs, roles: ['notice-webhook'] },
         { name: 'memory', pollMs: PRODUCT_DEFAULT_POLL_MS, roles: ['memory'] },
+        { name: 'memory-sdk-cache', pollMs: PRODUCT_DEFAULT_POLL_MS, roles: [MEMORY_SDK_CACHE_ROLE], env: SDK_CACHE },
         { name: 'noop', pollMs: 0, noop: true, roles: ['noop'] },
       ];
   return plans.map((p) => ({ ...p, roles: p.roles.filter((r) => roles.has(r)) })).filter((p) => p.roles.length > 0);
@@ -299,13 +304,28 @@ async function main(): Promise<number> {
       return { result: notice, info };
     });
     await run('memory', async () => {
-      try {
-        return await memoryCase(stack, config);
-      } finally {
-        // Its terminated scenes' activities linger until their next heartbeat: free the CPU for the next case.
-        const memory = stack.worker('memory');
-        if (!args.cases.includes('recovery') || memory !== stack.worker('recovery')) await memory.stop();
-      }
+      // The shipped worker, then the same with the SDK's cache size: side by side, one at a time.
+      const measure = async (role: string) => {
+        try {
+          return await memoryCase(stack, config, role);
+        } finally {
+          // Its terminated scenes linger until their next task: free the CPU for the next run.
+          const memory = stack.worker(role);
+          if (!args.cases.includes('recovery') || memory !== stack.worker('recovery')) await memory.stop();
+        }
+      };
+      const shipped = await measure('memory');
+      const sdk = await measure(MEMORY_SDK_CACHE_ROLE);
+      return {
+        result: shipped.result,
+        info: {
+          ...shipped.info,
+          sdkCacheInflightScenes: sdk.result.inflightScenes,
+          sdkCacheWorkerRssMb: sdk.result.workerRssMb,
+          sdkCacheRampSeconds: sdk.info.rampSeconds,
+        },
+        notes: [...shipped.notes, ...sdk.notes],
+      };
     });
     await run('recovery', () => recoveryCase(stack, config));
   } finally {

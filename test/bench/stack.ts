@@ -63,7 +63,7 @@ export interface StackOptions {
   temporalAddress?: string;
   simulators: SimulatorPlan[];
   /** Roles by worker: several roles may share one process (the smoke run does). */
-  workers: Array<{ name: string; pollMs: number; noop?: boolean; roles: string[] }>;
+  workers: Array<{ name: string; pollMs: number; noop?: boolean; roles: string[]; env?: Record<string, string> }>;
   log: (line: string) => void;
   /** Keep the temp folder (server log, worker logs, data) for a look afterwards. */
   keep?: boolean;
@@ -173,6 +173,7 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
         SORA_SERIES_POLL_MS: String(spec.pollMs),
         SORA_SERIES_ALLOW_PRIVATE_URLS: '1', // the simulators are on loopback
         SORA_SERIES_METRICS_ADDRESS: '127.0.0.1:0', // metrics on, as users run it, on a free port
+        ...spec.env,
       });
       const worker = spawnWorkerProcess({
         name: spec.name,

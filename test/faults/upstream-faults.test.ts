@@ -129,7 +129,7 @@ describe('upstream faults, series outcomes', () => {
       ['relay', 'failed'],
       ['official', 'completed'],
     ]);
-    expect(takes[0].reason).toMatch(/timed out/);
+    expect(takes[0].reason).toMatch(/not finished by its deadline/);
     expect(takes[0].costUsd).toBe(0.12); // a stuck job was accepted and billed: recorded
     expect(result.scenes[0].costUsd).toBeCloseTo(0.24 + 1.2, 6);
     expectOneJobPerTake(input, result);

@@ -94,7 +94,7 @@ export async function runScene(parts: SceneRunnerParts, { scene, retake }: Work,
       reason: describeFailure(err).message,
     };
   }
-  if (slot === 'granted') await slots.release(chain[0], sceneSlotKey(scene.index));
+  if (typeof slot === 'object') await slots.release(slot);
   for (const provider of result.providersDown ?? [])
     routes.openCircuit(provider, `scene ${scene.index}: ${lastReasonOn(result, provider)}`);
   const { providersDown: _down, ...settled } = result;

@@ -45,6 +45,7 @@ export async function scheduleScenes(parts: SceneRunnerParts): Promise<SeriesRes
       if (state.cancelled || !run.hasWork()) break;
       if (startedThisRun >= (series.scenesPerRun ?? SCENES_PER_RUN)) {
         await condition(() => running.size === 0);
+        await parts.slots.close();
         await condition(allHandlersFinished);
         return continueAsNew<typeof seriesWorkflow>(series, state);
       }
@@ -76,6 +77,7 @@ export async function scheduleScenes(parts: SceneRunnerParts): Promise<SeriesRes
   }
   // In the same step as the loop's last check: a message validated from now on is refused.
   run.finishing = true;
+  await parts.slots.close();
   return finishSeries(run, cancellation, parts.cast);
 }
 

@@ -20,14 +20,18 @@ const SAMPLE_MS = 500;
 /** The ramp has stalled when no further scene got in flight for this long: the worker holds no more. */
 const STALL_MS = 30_000;
 
+/** The worker role with the SDK's own workflow cache size (the shipped default is measured against it). */
+export const MEMORY_SDK_CACHE_ROLE = 'memory-sdk-cache';
+
 export async function memoryCase(
   stack: BenchStack,
   config: BenchConfig,
+  role = 'memory',
 ): Promise<{ result: MemoryResult; info: Record<string, number>; notes: string[] }> {
   const { series: count, scenesPerSeries, holdSeconds, rampTimeoutSeconds } = config.memory;
   const target = count * scenesPerSeries;
   const sim = stack.simulators.get(MEMORY_SIMULATOR)!;
-  const worker = stack.worker('memory');
+  const worker = stack.worker(role);
   const rssBefore = worker.rssMb() ?? NaN;
   const inflight = () => sim.ledger().filter((e) => e.status === 'queued' || e.status === 'running').length;
 
@@ -77,7 +81,7 @@ export async function memoryCase(
   await Promise.all(runs.map((r) => r.handle.terminate('bench: memory measured').catch(() => undefined)));
   const notes = stalled
     ? [
-        `memory: scenes in flight stopped growing at ${peakInflight} of ${target} (nothing new for ${STALL_MS / 1000} s): the worker takes no more`,
+        `${role}: scenes in flight stopped growing at ${peakInflight} of ${target} (nothing new for ${STALL_MS / 1000} s): the worker takes no more`,
       ]
     : [];
   return {
