@@ -1,4 +1,5 @@
 import { temporal } from '@temporalio/proto';
+import { defaultProviderConfig } from '../activities/providers/config';
 import { startSeries } from '../client/series/series-client';
 import { sceneProgress } from '../client/series/scene-progress';
 import { startHarness, type Harness } from './helpers/harness';
@@ -16,7 +17,11 @@ describe('collecting a job by server-retried checks', () => {
   let h: Harness;
   beforeAll(async () => {
     // 6 s jobs where the provider profile expects 2 s: the plan has to follow the job's progress.
-    h = await startHarness({ simulator: { jobSeconds: 6, jitter: 0 }, pollIntervalMs: 200 });
+    h = await startHarness({
+      simulator: { jobSeconds: 6, jitter: 0 },
+      pollIntervalMs: 200,
+      providers: (sim, tuning) => defaultProviderConfig(sim.url, { ...tuning, expectedJobSeconds: 2 }),
+    });
   });
   afterAll(async () => {
     await h?.stop();

@@ -151,6 +151,7 @@ describe('keys never reach history, logs, manifests or CLI output', () => {
             baseUrl: `http://127.0.0.1:${(leaky.address() as AddressInfo).port}/relay`,
             keyEnv: 'LEAKY_ACCESS',
             maxConcurrency: 2,
+            expectedJobSeconds: 0.3,
           },
           {
             name: 'relay',
@@ -158,6 +159,7 @@ describe('keys never reach history, logs, manifests or CLI output', () => {
             baseUrl: sim.relayBaseUrl,
             keyEnv: 'SORA_RELAY_KEY',
             maxConcurrency: 3,
+            expectedJobSeconds: 0.3,
           },
           {
             name: 'official',
@@ -166,6 +168,7 @@ describe('keys never reach history, logs, manifests or CLI output', () => {
             keyEnv: 'SORA_OFFICIAL_KEY',
             model: 'sora-2',
             maxConcurrency: 4,
+            expectedJobSeconds: 0.3,
           },
         ],
       }),

@@ -20,8 +20,11 @@ describe('a series on fal end to end', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({
-      providers: (sim) => ({
-        providers: [...relayAndOfficial(sim).providers, ...falConfig(sim, { maxConcurrency: 3 }).providers],
+      providers: (sim, tuning) => ({
+        providers: [
+          ...relayAndOfficial(sim, tuning).providers,
+          ...falConfig(sim, { maxConcurrency: 3, ...tuning }).providers,
+        ],
       }),
     });
   });

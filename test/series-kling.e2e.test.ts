@@ -14,18 +14,24 @@ import { expectPaidOncePerTake } from './helpers/payments';
 import { seriesInput } from './helpers/specs';
 
 /** Kling first, then the official twin as the fallback. */
-const klingThenOfficial = (simulatorUrl: string) =>
+const klingThenOfficial = (simulatorUrl: string, tuning: { expectedJobSeconds?: number }) =>
   parseProviderConfig({
     providers: [
-      { name: 'kling', contract: 'kling', baseUrl: `${simulatorUrl}/kling`, keyEnv: 'SORA_KLING_KEY' },
-      { name: 'official', contract: 'official', baseUrl: `${simulatorUrl}/v1`, keyEnv: 'SORA_OFFICIAL_KEY' },
+      { name: 'kling', contract: 'kling', baseUrl: `${simulatorUrl}/kling`, keyEnv: 'SORA_KLING_KEY', ...tuning },
+      {
+        name: 'official',
+        contract: 'official',
+        baseUrl: `${simulatorUrl}/v1`,
+        keyEnv: 'SORA_OFFICIAL_KEY',
+        ...tuning,
+      },
     ],
   });
 
 describe('a series on Kling', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ providers: (sim) => klingThenOfficial(sim.url) });
+    h = await startHarness({ providers: (sim, tuning) => klingThenOfficial(sim.url, tuning) });
   });
   afterAll(async () => {
     await h?.stop();

@@ -34,6 +34,10 @@ import { seriesInput } from '../test/helpers/specs';
 import { relayAndOfficial } from '../test/helpers/sora-pair';
 import { DEMO_TASK_ID } from '../simulator/state';
 import { seedanceThenOfficial } from '../test/helpers/seedance';
+import pino from 'pino';
+import { ensureProviderSlots } from '../workers/provider-slots';
+import { providerSlotsWorkflowId } from '../workflows/ids';
+import { slotsQuery } from '../workflows/provider-slots';
 
 const DIR = join(__dirname, '..', 'test', 'fixtures', 'histories');
 
@@ -257,6 +261,26 @@ describe('record workflow histories', () => {
       1,
     );
   });
+  test('slots as leases: a small series behind a large one on one relay limit (grants, a reclaim); scenes wait by collectJob', async () => {
+    if (await recorded('leases')) return;
+    h.sim.setScenario({});
+    await ensureProviderSlots(h.client, h.taskQueue, profilesOf(relayAndOfficial(h.sim)), pino({ level: 'silent' }));
+    const limiterId = providerSlotsWorkflowId(h.taskQueue, 'relay');
+    const limiter = h.client.workflow.getHandle(limiterId);
+    const start = (scenes: number) =>
+      startSeries(h.client, seriesInput(h.sim.url, { providers: ['relay'], maxParallel: 3 }, scenes), {
+        taskQueue: h.taskQueue,
+      });
+    const large = await start(6);
+    for (let view = await limiter.query(slotsQuery); view.held.length < 3; view = await limiter.query(slotsQuery))
+      await new Promise((r) => setTimeout(r, 50));
+    const small = await start(2);
+    await Promise.all([large.result(), small.result()]);
+    await save(large.workflowId, 'leases.series.json');
+    await save(sceneWorkflowId(small.workflowId, 1), 'leases.scene.json');
+    await save(limiterId, 'leases.slots.json');
+  });
+
   test('a cast from the library: two characters, the relay down (handles asked of the character workflows)', async () => {
     if (await recorded('cast')) return;
     const stamp = Date.now();

@@ -111,17 +111,20 @@ export async function providerSlotsWorkflow(
   }
 
   /**
-   * All slots held and claims waiting: ask the holders keeping the most slots for one back each,
-   * while that leaves them at least as many as the waiting series will then hold.
+   * All slots held and claims waiting: ask the holders keeping more than a fair share (the limit
+   * split evenly between every series holding or waiting) for one slot back each, no more asks
+   * out at once than there are claims waiting.
    */
   function reclaimForWaiters(): void {
     const outstanding = () => Object.values(state.reclaiming ?? {}).reduce((a, b) => a + b, 0);
+    const series = new Set([...state.held, ...state.waiting].map((c) => c.holder));
+    const fairShare = Math.ceil(state.limit / series.size);
+    const spare = (holder: string) => heldBy(holder) - reclaiming(holder);
+    if (!state.waiting.some((w) => heldBy(w.holder) < fairShare)) return; // no one waits below its share
     while (state.held.length >= state.limit && state.waiting.length > outstanding()) {
-      const least = Math.min(...state.waiting.map((w) => heldBy(w.holder)));
       const keepers = [...new Set(state.held.filter((h) => h.keeps).map((h) => h.holder))];
-      const spare = (holder: string) => heldBy(holder) - reclaiming(holder);
       const most = keepers.sort((a, b) => spare(b) - spare(a))[0];
-      if (most === undefined || spare(most) <= least + 1) return;
+      if (most === undefined || spare(most) <= fairShare) return;
       state.reclaiming = { ...state.reclaiming, [most]: reclaiming(most) + 1 };
       state.reclaimed = (state.reclaimed ?? 0) + 1;
       void reclaim(most);

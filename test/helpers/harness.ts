@@ -72,16 +72,22 @@ export interface HarnessOptions {
   pollIntervalMs?: number;
   /** Per-request upstream timeout; short in fault drills so a hanging upstream costs seconds. */
   providerTimeoutMs?: number;
-  /** The worker's providers (default: the dev stack's, defaultProviderConfig); `tuning` is the harness's timeout. */
-  providers?: (sim: RunningSimulator, tuning: { timeoutMs?: number }) => ProvidersConfig;
+  /**
+   * The worker's providers (default: the dev stack's, defaultProviderConfig); `tuning` is the
+   * harness's timeout and the simulator's job length (so the first status check is planned for it).
+   */
+  providers?: (sim: RunningSimulator, tuning: { timeoutMs?: number; expectedJobSeconds?: number }) => ProvidersConfig;
 }
+
+/** The harness simulator's job length unless a suite sets its own. */
+const HARNESS_JOB_SECONDS = 0.5;
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sora-series-test-'));
   const sim = await startSimulator({
     port: 0,
     seed: 7,
-    jobSeconds: 0.5,
+    jobSeconds: HARNESS_JOB_SECONDS,
     keys: {
       official: SIMULATOR_KEYS.SORA_OFFICIAL_KEY,
       relay: SIMULATOR_KEYS.SORA_RELAY_KEY,
@@ -103,6 +109,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     env,
     (options.providers ?? ((s, tuning) => defaultProviderConfig(s.url, tuning)))(sim, {
       timeoutMs: options.providerTimeoutMs,
+      expectedJobSeconds: Math.max(0.1, options.simulator?.jobSeconds ?? HARNESS_JOB_SECONDS),
     }),
   );
   const connection = await NativeConnection.connect({ address: temporalAddress() });

@@ -105,6 +105,7 @@ describe('scale-out: three worker processes on one task queue', () => {
             baseUrl: sim.relayBaseUrl,
             keyEnv: 'SORA_RELAY_KEY',
             maxConcurrency: 3,
+            expectedJobSeconds: JOB_SECONDS,
           },
           {
             name: 'official',
@@ -113,6 +114,7 @@ describe('scale-out: three worker processes on one task queue', () => {
             keyEnv: 'SORA_OFFICIAL_KEY',
             model: 'sora-2',
             maxConcurrency: 4,
+            expectedJobSeconds: JOB_SECONDS,
           },
         ],
       }),

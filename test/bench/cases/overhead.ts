@@ -4,6 +4,8 @@
  * by no-op workflows (same window, same number of activities per scene and per series, counted
  * from the real run's histories), which is Temporal's floor for that work.
  */
+import { providerSlotsWorkflowId } from '../../../workflows/ids';
+import { slotsQuery } from '../../../workflows/provider-slots';
 import { temporal } from '@temporalio/proto';
 import type { BenchConfig } from '../config';
 import { activitiesScheduled, historyOf } from '../histories';
@@ -122,6 +124,11 @@ export async function overheadCase(
     serverCpuMsPerScene: (t.server * 1000) / t.scenes,
     benchCpuMsPerScene: (t.bench * 1000) / t.scenes,
   });
+  // The shared limit's cost in messages: grants (each an ask, a grant and later a release) and reclaims per scene.
+  const limiter = await stack.client.workflow
+    .getHandle(providerSlotsWorkflowId(stack.worker('overhead').taskQueue, OVERHEAD_PROVIDER))
+    .query(slotsQuery)
+    .catch(() => undefined);
   const scenesPerSecond = totals.real.scenes / totals.real.seconds;
   const noopScenesPerSecond = totals.noop.scenes / totals.noop.seconds;
   return {
@@ -132,6 +139,8 @@ export async function overheadCase(
       halves: order.length,
       window: concurrency,
       realSeconds: totals.real.seconds,
+      limiterGrantsPerScene: limiter ? limiter.granted / totals.real.scenes : NaN,
+      limiterReclaimsPerScene: limiter ? (limiter.reclaimed ?? 0) / totals.real.scenes : NaN,
       noopSeconds: totals.noop.seconds,
       ...shape,
       ...prefixed('real.', perScene(totals.real)),
