@@ -64,11 +64,12 @@ describe('collecting a job by server-retried checks', () => {
         e.activityTaskStartedEventAttributes &&
         String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(collect),
     );
-    const checks = started?.activityTaskStartedEventAttributes?.attempt ?? 0;
-    // The first attempt only names the first check's time; every later one asks the upstream once.
-    expect(checks).toBeGreaterThan(2);
+    // At least one wait between checks was the server's (a later attempt found the job done).
+    expect(started?.activityTaskStartedEventAttributes?.attempt ?? 0).toBeGreaterThanOrEqual(2);
     const calls = h.sim.calls().byEndpoint.official;
     const statusCalls = (calls.retrieve ?? 0) + (calls.list ?? 0);
+    // A few checks per job (the plan follows the progress), never a poll loop.
+    expect(statusCalls / 2).toBeGreaterThanOrEqual(2);
     expect(statusCalls / 2).toBeLessThanOrEqual(10);
     expect(series.scenes[0].sha256).toMatch(/^[0-9a-f]{64}$/);
   }, 120_000);

@@ -33,7 +33,13 @@ export async function memoryCase(
   const sim = stack.simulators.get(MEMORY_SIMULATOR)!;
   const worker = stack.worker(role);
   const rssBefore = worker.rssMb() ?? NaN;
-  const inflight = () => sim.ledger().filter((e) => e.status === 'queued' || e.status === 'running').length;
+  // Only this run's jobs: an earlier run's terminated series leave theirs running on the simulator.
+  const earlier = sim.ledger().length;
+  const inflight = () =>
+    sim
+      .ledger()
+      .slice(earlier)
+      .filter((e) => e.status === 'queued' || e.status === 'running').length;
 
   let peakInflight = 0;
   let peakRss = 0;
