@@ -81,9 +81,32 @@ export function completedAttemptStarts(events: HistoryEvent[], activityType: str
     .map(eventTimeMs);
 }
 
-/** When the scene knew its job had ended by polling: the deciding check (collectJob) or, in older scenes, awaitJob's end. */
+/** `foundAtMs` of each completed collectJob: when its deciding check returned (worker time). */
+function collectFindings(events: HistoryEvent[]): number[] {
+  return events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+    .map((e) => e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data)
+    .flatMap((data) => {
+      if (!data) return [];
+      try {
+        const found = (JSON.parse(Buffer.from(data).toString('utf8')) as { foundAtMs?: unknown }).foundAtMs;
+        return typeof found === 'number' ? [found] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/**
+ * When the scene knew its job had ended by polling: the deciding check (collectJob's `foundAtMs`;
+ * without one, the start of its completed attempt) or, in older scenes, awaitJob's end.
+ */
 export function jobNoticedByPolling(events: HistoryEvent[]): number[] {
-  return [...completedAttemptStarts(events, 'collectJob'), ...activityCompletions(events, 'awaitJob')];
+  const found = collectFindings(events);
+  return [
+    ...(found.length ? found : completedAttemptStarts(events, 'collectJob')),
+    ...activityCompletions(events, 'awaitJob'),
+  ];
 }
 
 /** When a signal of this name reached the workflow, server time. */
