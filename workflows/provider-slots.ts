@@ -91,7 +91,12 @@ export async function providerSlotsWorkflow(
   });
 
   const reclaiming = (holder: string) => state.reclaiming?.[holder] ?? 0;
-  const heldBy = (holder: string) => state.held.filter((h) => h.holder === holder).length;
+  /** Slots held per series, counted once per decision: scanning `held` per waiting claim was quadratic at 1,000 of each. */
+  const heldCounts = (): Map<string, number> => {
+    const counts = new Map<string, number>();
+    for (const h of state.held) counts.set(h.holder, (counts.get(h.holder) ?? 0) + 1);
+    return counts;
+  };
   function returned(holder: string): void {
     if (reclaiming(holder) > 0) state.reclaiming![holder]--;
     if (state.reclaiming?.[holder] === 0) delete state.reclaiming[holder];
@@ -104,6 +109,8 @@ export async function providerSlotsWorkflow(
 
   /** The next claim to grant: of the waiting series holding the fewest slots, the longest waiting. */
   function fairest(): number {
+    const counts = heldCounts();
+    const heldBy = (holder: string) => counts.get(holder) ?? 0;
     let best = 0;
     for (let i = 1; i < state.waiting.length; i++)
       if (heldBy(state.waiting[i].holder) < heldBy(state.waiting[best].holder)) best = i;
@@ -116,13 +123,16 @@ export async function providerSlotsWorkflow(
    * out at once than there are claims waiting.
    */
   function reclaimForWaiters(): void {
+    if (state.held.length < state.limit) return;
+    const counts = heldCounts();
+    const heldBy = (holder: string) => counts.get(holder) ?? 0;
     const outstanding = () => Object.values(state.reclaiming ?? {}).reduce((a, b) => a + b, 0);
     const series = new Set([...state.held, ...state.waiting].map((c) => c.holder));
     const fairShare = Math.ceil(state.limit / series.size);
     const spare = (holder: string) => heldBy(holder) - reclaiming(holder);
     if (!state.waiting.some((w) => heldBy(w.holder) < fairShare)) return; // no one waits below its share
     while (state.held.length >= state.limit && state.waiting.length > outstanding()) {
-      const keepers = [...new Set(state.held.filter((h) => h.keeps).map((h) => h.holder))];
+      const keepers = [...new Set(state.held.filter((h) => h.keeps).map((h) => h.holder))]; // held is unchanged in this loop
       const most = keepers.sort((a, b) => spare(b) - spare(a))[0];
       if (most === undefined || spare(most) <= fairShare) return;
       state.reclaiming = { ...state.reclaiming, [most]: reclaiming(most) + 1 };
