@@ -60,6 +60,9 @@ export const slotsQuery = defineQuery<SlotsView>('slots');
 /** Patch: grants to the waiting series holding the fewest slots, reclaims from those keeping the most. */
 const FAIR_SLOTS = 'provider-slots-fair';
 
+/** Patch: a run continues as new only once its grant and reclaim signals are delivered. */
+const DRAIN_BEFORE_CONTINUE = 'provider-slots-drain-before-continue';
+
 /** Grants per run before continuing as new (each grant is a handful of events). */
 const GRANTS_PER_RUN = 1000;
 
@@ -70,6 +73,8 @@ export async function providerSlotsWorkflow(
   const state: Omit<SlotsView, 'provider'> = carried ?? { limit: input.limit, held: [], waiting: [], granted: 0 };
   const same = (a: SlotClaim, b: SlotClaim) => a.holder === b.holder && a.key === b.key;
   let grantedThisRun = 0;
+  /** Grant and reclaim signals on their way. */
+  let sending = 0;
 
   setHandler(slotsQuery, () => ({ provider: input.provider, ...state }));
   setHandler(slotAskSignal, (claim) => {
@@ -142,16 +147,20 @@ export async function providerSlotsWorkflow(
   }
 
   async function reclaim(holder: string): Promise<void> {
+    sending++;
     try {
       await getExternalWorkflowHandle(holder).signal(slotReclaimSignal, { provider: input.provider });
     } catch (err) {
       // The holder is gone: every slot it kept is free again.
       log.warn('slot holder gone: its slots freed', { holder, error: describeFailure(err).message });
       forget(holder);
+    } finally {
+      sending--;
     }
   }
 
   async function grant(claim: SlotClaim): Promise<void> {
+    sending++;
     try {
       await getExternalWorkflowHandle(claim.holder).signal(slotGrantedSignal, {
         provider: input.provider,
@@ -165,6 +174,8 @@ export async function providerSlotsWorkflow(
         error: describeFailure(err).message,
       });
       state.held = state.held.filter((h) => !same(h, claim));
+    } finally {
+      sending--;
     }
   }
 
@@ -176,6 +187,8 @@ export async function providerSlotsWorkflow(
         workflowInfo().continueAsNewSuggested,
     );
     if (grantedThisRun >= GRANTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      // Grants still being signalled would be lost with this run, and their holders wait forever.
+      if (patched(DRAIN_BEFORE_CONTINUE)) await condition(() => sending === 0);
       await condition(allHandlersFinished);
       return continueAsNew<typeof providerSlotsWorkflow>(input, state);
     }
