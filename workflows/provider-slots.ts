@@ -136,9 +136,9 @@ export async function providerSlotsWorkflow(
     const fairShare = Math.ceil(state.limit / series.size);
     const spare = (holder: string) => heldBy(holder) - reclaiming(holder);
     if (!state.waiting.some((w) => heldBy(w.holder) < fairShare)) return; // no one waits below its share
+    const keepers = [...new Set(state.held.filter((h) => h.keeps).map((h) => h.holder))];
     while (state.held.length >= state.limit && state.waiting.length > outstanding()) {
-      const keepers = [...new Set(state.held.filter((h) => h.keeps).map((h) => h.holder))]; // held is unchanged in this loop
-      const most = keepers.sort((a, b) => spare(b) - spare(a))[0];
+      const most = [...keepers].sort((a, b) => spare(b) - spare(a))[0];
       if (most === undefined || spare(most) <= fairShare) return;
       state.reclaiming = { ...state.reclaiming, [most]: reclaiming(most) + 1 };
       state.reclaimed = (state.reclaimed ?? 0) + 1;

@@ -1,3 +1,6 @@
+// Over 300 lines on purpose: one scene's take loop (budget ask, submit, wait, store, fallback) shares
+// its state (takes, notices, view, budget) through closures; the cast and input rules already live in
+// scene-cast.ts and scene-input.ts, and splitting the loop would pass that state around instead.
 import {
   CancellationScope,
   condition,

@@ -1,5 +1,6 @@
 import { parseProviderConfig, type ProvidersConfig } from '../../activities/providers/config';
 import type { ProviderConfigInput } from '../../activities/providers/config-schema';
+import { simulatorProviderEntries } from '../../activities/providers/simulator-entries';
 
 type Entry = ProviderConfigInput['providers'][number];
 
@@ -16,20 +17,11 @@ export function seedanceEntry(simulatorUrl: string, overrides: Partial<Entry> = 
 }
 
 /** Providers for a harness: seedance first, the official twin as its fallback. */
-export function seedanceThenOfficial(simulatorUrl: string, tuning: { timeoutMs?: number } = {}): ProvidersConfig {
-  const base = simulatorUrl.replace(/\/+$/, '');
+export function seedanceThenOfficial(
+  simulatorUrl: string,
+  tuning: { timeoutMs?: number; expectedJobSeconds?: number } = {},
+): ProvidersConfig {
   return parseProviderConfig({
-    providers: [
-      seedanceEntry(base, tuning),
-      {
-        name: 'official',
-        contract: 'official',
-        baseUrl: `${base}/v1`,
-        keyEnv: 'SORA_OFFICIAL_KEY',
-        model: 'sora-2',
-        maxConcurrency: 4,
-        ...tuning,
-      },
-    ],
+    providers: [seedanceEntry(simulatorUrl, tuning), ...simulatorProviderEntries(simulatorUrl, ['official'], tuning)],
   });
 }
