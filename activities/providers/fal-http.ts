@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { classifyThrown, contractViolation, ProviderError } from './errors';
 import { classifyFalHttpFailure } from './fal-errors';
+import { jsonOrUndefined } from './json-body';
 
 export interface FalCall<T> {
   method: 'GET' | 'POST' | 'PUT' | 'HEAD';
@@ -92,12 +93,7 @@ export class FalHttp {
     } catch (err) {
       throw this.thrown(err, lossMatters);
     }
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
+    const json = jsonOrUndefined(text);
     return { status: response.status, headers: response.headers, json, text };
   }
 

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { classifyThrown, contractViolation } from './errors';
 import { classifyKlingFailure, envelope } from './kling-wire';
 import { bearerRequest } from './bearer-request';
+import { jsonOrUndefined } from './json-body';
 
 export interface KlingCall<T> {
   method: 'GET' | 'POST';
@@ -39,12 +40,7 @@ export class KlingHttp {
     const text = await response.text().catch((err: unknown) => {
       throw classifyThrown(this.provider, err, [this.apiKey]);
     });
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const json = jsonOrUndefined(text);
     const reply = envelope.safeParse(json);
     if (!response.ok || (reply.success && reply.data.code !== 0)) {
       throw classifyKlingFailure({

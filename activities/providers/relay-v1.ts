@@ -27,6 +27,7 @@ import { fetchAsset } from './asset-download';
 import { mentionFor } from '../../workflows/prompt';
 import { renderMentions } from './mentions';
 import { bearerRequest } from './bearer-request';
+import { jsonOrUndefined } from './json-body';
 
 export interface RelayV1Options {
   profile: ProviderProfile;
@@ -205,12 +206,7 @@ export class RelayV1Provider implements VideoProvider {
 
   async #failure(response: Response, addressesId: boolean): Promise<ProviderError> {
     const text = await response.text().catch(() => '');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const json = jsonOrUndefined(text);
     const parsed = errorBody.safeParse(json);
     let code: string | undefined;
     let message: string | undefined;

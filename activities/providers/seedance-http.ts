@@ -8,6 +8,7 @@ import { scrubSecrets } from '../../common/secrets';
 import { classifyHttpFailure, classifyThrown, contractViolation, parseRetryAfterMs, ProviderError } from './errors';
 import { AnswerLost, arkKind, causeCode, describeLoss, errorBody } from './seedance-wire';
 import { bearerRequest } from './bearer-request';
+import { jsonOrUndefined } from './json-body';
 
 /** Connection errors raised before a byte was sent: nothing can have been created. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH']);
@@ -69,12 +70,7 @@ export class ArkHttp {
 
   async #failure(response: Response, addressesId: boolean): Promise<ProviderError> {
     const text = await response.text().catch(() => '');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const json = jsonOrUndefined(text);
     const parsed = errorBody.safeParse(json);
     const code = parsed.success ? (parsed.data.error.code ?? undefined) : undefined;
     const message = parsed.success
